@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// AllThreads runs one Linux syscall on every thread of the calling process.
+import PackageDescription
+
+let package = Package(
+    name: "AllThreads",
+    products: [
+        .library(name: "AllThreads", targets: ["AllThreads"]),
+        .executable(name: "allthreads", targets: ["allthreads-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // The engine: signal handler, stop-the-world protocol, thread discovery.
+        .target(name: "CBroadcast"),
+        // libseccomp, found through pkg-config (Debian: libseccomp-dev).
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        .target(
+            name: "AllThreads",
+            dependencies: [
+                "CBroadcast",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
+        .target(name: "CWorkload", dependencies: ["CSeccomp"]),
+        .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
+        .executableTarget(
+            name: "allthreads-cli",
+            dependencies: [
+                "AllThreads",
+                "AllThreadsWorkload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
+        .executableTarget(
+            name: "allthreads-scenarios",
+            dependencies: ["AllThreads", "AllThreadsWorkload"]
+        ),
+        .testTarget(
+            name: "AllThreadsTests",
+            dependencies: ["AllThreads", "allthreads-scenarios", "allthreads-cli"]
+        ),
+    ]
+)

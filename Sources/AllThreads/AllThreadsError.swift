@@ -1,0 +1,42 @@
+import SystemPackage
+
+/// Why a broadcast did not apply the call to every thread.
+public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The call failed on the calling thread, so it was not run anywhere else: no thread changed.
+    case callFailed(Errno)
+    /// These threads did not answer before the deadline: no thread changed.
+    /// An empty list means the thread list kept changing until the deadline.
+    case unreachable([ThreadIssue])
+    /// Every thread ran the call, and these got a result other than the caller's.
+    case mismatch(caller: SyscallResult, threads: [ThreadResult])
+    /// The deadline passed while these threads were still running the call
+    /// (the call blocks); the others ran it.
+    case incomplete([ThreadResult])
+    /// Another broadcast of this process held the engine until the deadline: nothing was done.
+    case busy
+    /// `/proc`, memory or the signal handler could not be set up: nothing was done.
+    case setupFailed(Errno)
+    /// An argument was rejected before anything was done.
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .callFailed(let errno):
+            return "the call failed on the calling thread (\(errno)); no thread changed"
+        case .unreachable(let threads) where threads.isEmpty:
+            return "the thread list did not settle before the deadline; no thread changed"
+        case .unreachable(let threads):
+            return "unreachable: \(threads.map(\.description).joined(separator: "; ")); no thread changed"
+        case .mismatch(let caller, let threads):
+            return "threads disagree with the caller's result (\(caller)): \(threads.map(\.description).joined(separator: "; "))"
+        case .incomplete(let threads):
+            return "the deadline passed while threads were still running the call: \(threads.map(\.description).joined(separator: "; "))"
+        case .busy:
+            return "another broadcast held the engine until the deadline; nothing was done"
+        case .setupFailed(let errno):
+            return "could not set up the broadcast (\(errno)); nothing was done"
+        case .invalidArgument(let message):
+            return "invalid argument: \(message)"
+        }
+    }
+}

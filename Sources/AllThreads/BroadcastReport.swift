@@ -1,0 +1,14 @@
+/// What a successful broadcast did.
+public struct BroadcastReport: Sendable, Hashable {
+    /// The call's result, the same on every thread.
+    public var result: Int
+    /// Threads that ran the call, the caller included.
+    public var threads: Int
+    /// Signalling rounds: more than one when threads appeared during the broadcast.
+    public var rounds: Int
+    /// Tasks that run no application code and were left alone:
+    /// the zombie main thread, io_uring workers, exiting threads.
+    public var skipped: [ThreadIssue]
+    /// Wall time of the broadcast.
+    public var elapsed: Duration
+}

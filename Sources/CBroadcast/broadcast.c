@@ -1,0 +1,785 @@
+// The all-threads broadcast: run one system call on every thread of the process.
+//
+// PROTOCOL (one broadcast, generation G, under the process-wide broadcast lock)
+//
+//  1. Stop. Every known thread except the caller is sent our signal with
+//     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
+//     Its handler moves its slot SIGNALLED -> ARRIVED (CAS), counts itself in
+//     `arrived` and sleeps on `cmd` until the caller decides.
+//  2. Prove nobody is missing. When every signalled thread has arrived (or
+//     /proc shows it gone, exiting, the zombie main thread or an io_uring
+//     worker), the caller reads `Threads:` from /proc/self/status. Equal to
+//     1 + arrived + skipped-present: no unseen thread exists. Otherwise the
+//     caller rescans /proc/self/task, signals the new tids, and repeats.
+//  3. Decide. The caller runs the call itself. On failure it publishes ABORT:
+//     the held threads leave without running anything. On success it
+//     publishes RUN with one futex wake: each held thread runs the call,
+//     records its result and returns to what it was doing.
+//  4. Compare. The caller waits until every held thread has finished, then
+//     compares each result with its own.
+//  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
+//  to ABANDONED, ABORT is published, and the unreachable threads are named.
+//
+// INVARIANTS, and why they hold
+//  I1 Never hang. The caller's every wait is a futex wait with the absolute
+//     deadline. A handler waits only for `cmd`, which the caller always
+//     publishes before it returns, at the latest at the deadline.
+//  I2 No thread changes unless all can. Nobody runs the call before step 3,
+//     and step 3 starts only once every thread is held (step 2).
+//  I3 Atomic for application code. After step 2 no thread runs application
+//     code: each is held in the handler, or skipped (runs none). A held
+//     thread runs the call before it returns to application code, so once any
+//     thread runs application code with the new state, none runs with the old.
+//  I4 No unseen thread, no double run. A held thread cannot clone. A thread
+//     signalled inside clone() finishes it before it handles the signal, so
+//     its child exists (and is counted in `Threads:`) before the parent
+//     arrives; step 2 finds it. Threads created after RUN were cloned by a
+//     thread that already ran the call: they inherit the new state and are
+//     never signalled in this generation.
+//  I5 Only our broadcast runs the call. The handler acts only on SI_QUEUE
+//     from our own pid carrying token(G) of the live generation: the token
+//     mixes a getrandom() secret, so other processes (which may forge si_pid
+//     and si_code SI_QUEUE) cannot produce it, and a stale delivery carries
+//     an old generation. Anything else goes to the handler we replaced
+//     (glibc's SIGSETXID handler for 33), so glibc's setuid keeps working.
+//     The slot CAS (SIGNALLED,G) -> (ARRIVED,G) lets exactly one of the
+//     handler and the abandoning caller win.
+//  I6 Async-signal safety. While threads are held, the caller makes only raw
+//     system calls on memory reserved beforehand (mmap'd registry, static
+//     buffers): no malloc, stdio, opendir or lock another thread can hold.
+//     The handler uses raw system calls, atomics and futexes only, never
+//     errno. The report is allocated after every thread is released.
+//  I7 Fork. A pthread_atfork child handler resets the lock and the registry;
+//     /proc fds are reopened whenever getpid() changed.
+//
+// Cost: one signal and one futex wake per thread (two wake-ups), a few
+// syscalls for the caller; /proc is read once (`Threads:`) unless threads
+// appeared or vanished since the previous broadcast.
+#define _GNU_SOURCE
+#include "CBroadcast.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+// ---- slots ------------------------------------------------------------------
+
+enum phase {
+    P_NONE,       // not yet signalled in this generation
+    P_UNSENT,     // the send failed with EAGAIN: try again
+    P_SIGNALLED,  // sent, not yet arrived
+    P_ARRIVED,    // held in the handler
+    P_DONE,       // ran the call; `ret` is valid
+    P_LEFT,       // released by ABORT without running the call
+    P_ABANDONED,  // unreachable: the caller gave up on it
+    P_GONE,       // no longer exists
+    P_SKIPPED,    // runs no application code (`reason`)
+    P_SELF,       // the caller
+};
+
+enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
+
+struct slot {
+    _Atomic uint64_t state;  // generation << 8 | phase
+    int32_t tid;
+    int32_t kind;            // enum kind, remembered between broadcasts
+    int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
+    uint32_t seen;           // number of the last scan that listed the tid
+    long ret;                // result of the call (raw, -errno)
+};
+
+static inline uint64_t mkstate(uint64_t gen, enum phase p) { return gen << 8 | p; }
+static inline enum phase phase_of(uint64_t st, uint64_t gen) { return (st >> 8) == gen ? (enum phase)(st & 0xff) : P_NONE; }
+
+// si_value carries the slot index in its low bits and the generation's token above.
+#define IDX_BITS 22
+#define MAX_SLOTS (1u << IDX_BITS)
+#define HASH_MAX (MAX_SLOTS * 2)
+
+// `cmd` values: generation (low 30 bits) << 2 | op.
+enum { CMD_WAIT = 0, CMD_RUN = 1, CMD_ABORT = 2 };
+static inline uint32_t mkcmd(uint64_t gen, uint32_t op) { return (uint32_t)(gen << 2) | op; }
+
+#define PF_EXITING 0x00000004u
+#define PF_IO_WORKER 0x00000010u
+
+// ---- process state ----------------------------------------------------------
+
+static struct {
+    _Atomic uint32_t lock;       // 0 free, 1 held, 2 held with waiters
+    pid_t pid;                   // the process the fds and registry belong to
+    int task_fd, status_fd;      // /proc/self/task and /proc/self/status
+    uint64_t secret;
+    uint64_t gen;                // last generation used
+    _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
+
+    long nr, args[6];            // the call of the live generation
+    _Atomic uint32_t cmd;
+    _Atomic uint32_t arrived, arrive_target;
+    _Atomic uint32_t finished, finish_target;
+
+    struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
+    _Atomic uint32_t count;
+    uint32_t capacity;
+    uint32_t *hash;              // tid -> index + 1, open addressing
+    uint32_t hash_size, hash_committed;
+    uint32_t scan_no;
+
+    char dents[32768];           // getdents64 buffer
+} g = {.task_fd = -1, .status_fd = -1};
+
+// The handlers we replaced, per signal, so that foreign deliveries reach them.
+static _Atomic(void *) chained_handler[65];
+static _Atomic unsigned long chained_flags[65];
+
+static _Atomic uint64_t stat_broadcasts, stat_handler_runs, stat_not_ours;
+
+// ---- signal plumbing ----------------------------------------------------------
+
+// The kernel's struct sigaction (x86_64 and aarch64 share this layout).
+struct ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+#define KSA_RESTORER 0x04000000UL
+
+#if defined(__x86_64__)
+// x86_64 needs a user-space return trampoline for a raw rt_sigaction; glibc's
+// is private, so we carry our own two instructions.
+__attribute__((visibility("hidden"))) void cb_restore_rt(void);
+__asm__(".text\n"
+        ".align 16\n"
+        ".type cb_restore_rt,@function\n"
+        "cb_restore_rt:\n"
+        "  movq $15, %rax\n"  // __NR_rt_sigreturn
+        "  syscall\n"
+        ".size cb_restore_rt,.-cb_restore_rt\n");
+#define RESTORER ((void *)cb_restore_rt)
+#define RESTORER_FLAG KSA_RESTORER
+#else
+#define RESTORER NULL  // aarch64: the kernel returns through the vDSO
+#define RESTORER_FLAG 0UL
+#endif
+
+static inline uint64_t token_of(uint64_t gen) {
+    uint64_t t = (g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
+    return t ? t : 1;
+}
+
+// Hands a delivery that is not ours to the handler we displaced. SIG_DFL is
+// dropped rather than run: its default action for a real-time signal would kill
+// the process, and nobody asked for that when they installed nothing.
+static void pass_on(int sig, siginfo_t *si, void *uc) {
+    atomic_fetch_add_explicit(&stat_not_ours, 1, memory_order_relaxed);
+    void *h = atomic_load_explicit(&chained_handler[sig], memory_order_acquire);
+    unsigned long flags = atomic_load_explicit(&chained_flags[sig], memory_order_relaxed);
+    if (h == (void *)SIG_DFL || h == (void *)SIG_IGN) return;
+    if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+    else ((void (*)(int))h)(sig);
+}
+
+// Held until the caller decides; then runs the call (RUN) or leaves (ABORT).
+static void participate(struct slot *s, uint64_t gen) {
+    uint64_t expected = mkstate(gen, P_SIGNALLED);
+    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;
+
+    uint32_t n = atomic_fetch_add(&g.arrived, 1) + 1;
+    if (n == atomic_load(&g.arrive_target)) cb_futex_wake(&g.arrived, 1);
+
+    uint32_t wait = mkcmd(gen, CMD_WAIT), c;
+    while ((c = atomic_load(&g.cmd)) == wait) cb_futex_wait(&g.cmd, wait, 0);
+
+    if (c == mkcmd(gen, CMD_RUN)) {
+        s->ret = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
+        atomic_store(&s->state, mkstate(gen, P_DONE));
+        atomic_fetch_add_explicit(&stat_handler_runs, 1, memory_order_relaxed);
+    } else {
+        atomic_store(&s->state, mkstate(gen, P_LEFT));
+    }
+    // Last touch of shared state. A wake that lands after the caller moved on
+    // is harmless: every futex waiter re-checks its condition.
+    n = atomic_fetch_add(&g.finished, 1) + 1;
+    if (n == atomic_load(&g.finish_target)) cb_futex_wake(&g.finished, 1);
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+    uint64_t gen = atomic_load(&g.live_gen);
+    if (gen && si->si_code == SI_QUEUE && si->si_pid == g.pid) {
+        uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
+        uint32_t idx = (uint32_t)(v & (MAX_SLOTS - 1));
+        if ((v >> IDX_BITS) == token_of(gen) && idx < atomic_load(&g.count)) {
+            participate(&g.slots[idx], gen);
+            return;
+        }
+    }
+    pass_on(sig, si, uc);
+}
+
+// Installs on_signal on `sig` unless it is there already; one syscall when it is.
+// glibc installs its SIGSETXID handler at the first pthread_create, displacing
+// ours, so this runs at every broadcast.
+static long ensure_handler(int sig) {
+    struct ksigaction cur, ours = {
+        .handler = (void *)on_signal,
+        .flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK | RESTORER_FLAG,
+        .restorer = RESTORER,
+        .mask = ~0ull,  // nothing interrupts a held thread; SIGKILL/SIGSTOP cannot be blocked anyway
+    };
+    long r = cb_sys4(SYS_rt_sigaction, sig, NULL, &cur, 8);
+    if (r < 0 || cur.handler == ours.handler) return r;
+    // Publish the chain before installing, so a delivery racing the install
+    // already finds where to go.
+    atomic_store(&chained_flags[sig], cur.flags);
+    atomic_store(&chained_handler[sig], cur.handler);
+    struct ksigaction old;
+    r = cb_sys4(SYS_rt_sigaction, sig, &ours, &old, 8);
+    if (r == 0 && old.handler != cur.handler) {
+        atomic_store(&chained_flags[sig], old.flags);
+        atomic_store(&chained_handler[sig], old.handler);
+    }
+    return r;
+}
+
+// ---- the lock -------------------------------------------------------------------
+
+static bool lock_acquire(int64_t deadline) {
+    uint32_t c = 0;
+    if (atomic_compare_exchange_strong(&g.lock, &c, 1)) return true;
+    if (c != 2) c = atomic_exchange(&g.lock, 2);
+    while (c != 0) {
+        if (cb_futex_wait(&g.lock, 2, deadline) == -ETIMEDOUT) return false;
+        c = atomic_exchange(&g.lock, 2);
+    }
+    return true;
+}
+
+static void lock_release(void) {
+    if (atomic_exchange(&g.lock, 0) == 2) cb_futex_wake(&g.lock, 1);
+}
+
+// ---- registry -----------------------------------------------------------------------
+
+static void *reserve(size_t bytes) {
+    long p = cb_sys6(SYS_mmap, 0, (long)bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p < 0 && p > -4096 ? NULL : (void *)p;
+}
+
+// Commits the first `bytes` of a reserved region (a syscall, safe while threads are held).
+static long commit(void *base, size_t bytes) {
+    size_t page = 4096, len = (bytes + page - 1) & ~(page - 1);
+    return cb_sys3(SYS_mprotect, base, len, PROT_READ | PROT_WRITE);
+}
+
+static uint32_t hash_index(int32_t tid, uint32_t size) { return ((uint32_t)tid * 2654435761u) & (size - 1); }
+
+static void hash_insert(int32_t tid, uint32_t idx) {
+    uint32_t h = hash_index(tid, g.hash_size);
+    while (g.hash[h]) h = (h + 1) & (g.hash_size - 1);
+    g.hash[h] = idx + 1;
+}
+
+static long hash_rebuild(uint32_t need) {
+    uint32_t size = 1024;
+    while (size < need * 2) size *= 2;
+    if (size > g.hash_committed) {
+        long r = commit(g.hash, (size_t)size * sizeof *g.hash);
+        if (r < 0) return r;
+        g.hash_committed = size;
+    }
+    g.hash_size = size;
+    memset(g.hash, 0, (size_t)size * sizeof *g.hash);
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].tid, i);
+    return 0;
+}
+
+static long hash_find(int32_t tid) {
+    for (uint32_t h = hash_index(tid, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
+        if (g.slots[g.hash[h] - 1].tid == tid) return g.hash[h] - 1;
+    return -1;
+}
+
+static long slot_append(int32_t tid) {
+    uint32_t count = atomic_load(&g.count);
+    if (count == MAX_SLOTS) return -ENOMEM;
+    if (count == g.capacity) {
+        uint32_t cap = g.capacity ? g.capacity * 2 : 256;
+        long r = commit(g.slots, (size_t)cap * sizeof *g.slots);
+        if (r < 0) return r;
+        g.capacity = cap;
+    }
+    if ((count + 1) * 2 > g.hash_size) {
+        long r = hash_rebuild(count + 1);
+        if (r < 0) return r;
+    }
+    g.slots[count] = (struct slot){.tid = tid};
+    hash_insert(tid, count);
+    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it)
+    return count;
+}
+
+// Drops the slots of threads that are gone. Runs with no thread held.
+static long compact(void) {
+    uint32_t count = atomic_load(&g.count), kept = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if ((atomic_load(&g.slots[i].state) & 0xff) == P_GONE) continue;
+        if (kept != i) {
+            g.slots[kept] = g.slots[i];
+            atomic_store(&g.slots[kept].state, 0);
+        }
+        kept++;
+    }
+    if (kept == count) return 0;
+    atomic_store(&g.count, kept);
+    return hash_rebuild(kept);
+}
+
+// ---- setup ----------------------------------------------------------------------------
+
+static void reset_after_fork(void) {
+    atomic_store(&g.lock, 0);
+    atomic_store(&g.live_gen, 0);
+    g.pid = 0;
+}
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
+
+static long close_fds(void) {
+    if (g.task_fd >= 0) cb_sys1(SYS_close, g.task_fd);
+    if (g.status_fd >= 0) cb_sys1(SYS_close, g.status_fd);
+    g.task_fd = g.status_fd = -1;
+    return 0;
+}
+
+// Opens /proc for this process and forgets another process's threads. Runs
+// under the lock, before any thread is signalled, so it may allocate.
+static long setup(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_atfork);
+    pid_t pid = (pid_t)cb_sys0(SYS_getpid);
+    if (g.pid == pid) return 0;
+    if (!g.slots) {
+        g.slots = reserve((size_t)MAX_SLOTS * sizeof *g.slots);
+        g.hash = reserve((size_t)HASH_MAX * sizeof *g.hash);
+        if (!g.slots || !g.hash) return -ENOMEM;
+    }
+    // A new secret per process: a forked child does not share its parent's tokens.
+    long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
+    if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
+    close_fds();
+    atomic_store(&g.count, 0);
+    long r = hash_rebuild(0);
+    if (r < 0) return r;
+    // Opened once and kept: still usable after a Landlock restriction that
+    // would forbid opening it again (the libpsx failure, go-landlock#39).
+    long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    g.task_fd = (int)fd;
+    fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return close_fds(), fd;
+    g.status_fd = (int)fd;
+    g.pid = pid;
+    return 0;
+}
+
+// ---- one broadcast ---------------------------------------------------------------------
+
+struct run {
+    uint64_t gen;
+    pid_t pid;
+    int32_t self;
+    int64_t deadline;
+    siginfo_t si;              // template for every send of this generation
+    uint32_t signalled;        // successful sends
+    uint32_t resolved;         // signalled slots that /proc showed gone or skipped
+    uint32_t skipped_present;  // skipped tasks still counted in `Threads:`
+    uint32_t vanishing;        // of those, the ones that may exit at any moment
+    uint32_t unsent;           // sends refused with EAGAIN, to retry
+    uint32_t refused;          // sends refused for good
+    uint32_t rounds;
+    long error;                // first registry error during a scan
+};
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static bool resolve(struct slot *s, uint64_t gen, enum phase to, int32_t reason) {
+    uint64_t expected = mkstate(gen, P_SIGNALLED);
+    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, to))) return false;
+    s->reason = reason;
+    return true;
+}
+
+static void mark(struct slot *s, uint64_t gen, enum phase to, int32_t reason) {
+    s->reason = reason;
+    atomic_store(&s->state, mkstate(gen, to));
+}
+
+static void skip(struct run *run, struct slot *s, int32_t reason) {
+    mark(s, run->gen, P_SKIPPED, reason);
+    run->skipped_present++;
+    if (reason != CB_REASON_ZOMBIE_MAIN) run->vanishing++;
+}
+
+// Classifies a task that takes no signal. Returns true when it is skipped or gone.
+static bool classify(struct run *run, struct slot *s, const cb_task_info *ti, long r) {
+    if (r == -ENOENT || (r == 0 && ti->state == 'X')) return mark(s, run->gen, P_GONE, 0), true;
+    if (r < 0) return false;
+    if (s->tid == run->pid && ti->state == 'Z') s->kind = K_ZOMBIE_MAIN;
+    else if (ti->flags & PF_IO_WORKER) s->kind = K_IO_WORKER;
+    else if (ti->flags & PF_EXITING || ti->state == 'Z') return skip(run, s, CB_REASON_EXITING), true;
+    else return s->kind = K_THREAD, false;
+    skip(run, s, s->kind == K_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN : CB_REASON_IO_WORKER);
+    return true;
+}
+
+// Signals every slot that has not been signalled in this generation.
+static void send_pass(struct run *run) {
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        enum phase ph = phase_of(atomic_load(&s->state), run->gen);
+        if (ph != P_NONE && ph != P_UNSENT) continue;
+        if (ph == P_UNSENT) run->unsent--;
+        if (s->tid == run->self) { mark(s, run->gen, P_SELF, 0); continue; }
+        if (s->kind == K_ZOMBIE_MAIN) { skip(run, s, CB_REASON_ZOMBIE_MAIN); continue; }
+        if (s->kind == K_IO_WORKER) {  // a tid may be reused: look again, it is rare and cheap
+            cb_task_info ti;
+            long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+            if (classify(run, s, &ti, r)) continue;
+        }
+        mark(s, run->gen, P_SIGNALLED, 0);
+        run->si.si_value.sival_ptr = (void *)(uintptr_t)(token_of(run->gen) << IDX_BITS | i);
+        long r = cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
+        if (r == 0) run->signalled++;
+        else if (r == -ESRCH) mark(s, run->gen, P_GONE, 0);
+        else if (r == -EAGAIN) { mark(s, run->gen, P_UNSENT, CB_REASON_QUEUE_FULL); run->unsent++; }
+        else { s->ret = r; mark(s, run->gen, P_ABANDONED, CB_REASON_SEND_FAILED); run->refused++; }
+    }
+}
+
+// Looks at the signalled threads that have not arrived: the gone, the exiting,
+// the zombie main thread and io_uring workers will never answer.
+static void triage(struct run *run) {
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (atomic_load(&s->state) != mkstate(run->gen, P_SIGNALLED)) continue;
+        cb_task_info ti;
+        long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+        bool gone = r == -ENOENT || (r == 0 && ti.state == 'X');
+        bool zombie_main = r == 0 && s->tid == run->pid && ti.state == 'Z';
+        bool io = r == 0 && (ti.flags & PF_IO_WORKER);
+        bool exiting = r == 0 && ((ti.flags & PF_EXITING) || ti.state == 'Z');
+        if (gone) {
+            if (resolve(s, run->gen, P_GONE, 0)) run->resolved++;
+        } else if (zombie_main || io || exiting) {
+            int32_t reason = zombie_main ? CB_REASON_ZOMBIE_MAIN : io ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
+            if (!resolve(s, run->gen, P_SKIPPED, reason)) continue;
+            s->kind = zombie_main ? K_ZOMBIE_MAIN : io ? K_IO_WORKER : K_THREAD;
+            run->resolved++;
+            run->skipped_present++;
+            if (!zombie_main) run->vanishing++;
+        }
+    }
+}
+
+// Waits until every signalled thread arrived or was resolved by triage.
+// Triage runs only when a whole slice passed without a single arrival.
+static long wait_arrivals(struct run *run) {
+    int64_t slice = 2000000;
+    uint32_t last = UINT32_MAX;
+    for (;;) {
+        uint32_t target = run->signalled - run->resolved;
+        atomic_store(&g.arrive_target, target);
+        uint32_t a = atomic_load(&g.arrived);
+        if (a >= target) return 0;
+        int64_t now = cb_now_ns();
+        if (now >= run->deadline) return -ETIMEDOUT;
+        if (a == last) {
+            triage(run);
+            slice = min64(slice * 2, 100000000);
+            last = UINT32_MAX;
+            continue;
+        }
+        last = a;
+        cb_futex_wait(&g.arrived, a, min64(run->deadline, now + slice));
+    }
+}
+
+static void note_seen(int32_t tid, void *ctx) {
+    struct run *run = ctx;
+    long idx = hash_find(tid);
+    if (idx < 0) idx = slot_append(tid);
+    if (idx < 0) run->error = run->error ? run->error : idx;
+    else g.slots[idx].seen = g.scan_no;
+}
+
+// Lists /proc/self/task again: new tids get slots, vanished ones are marked gone.
+static long rescan(struct run *run) {
+    g.scan_no++;
+    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
+    if (r < 0) return r;
+    if (run->error) return run->error;
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (s->seen == g.scan_no) continue;
+        enum phase ph = phase_of(atomic_load(&s->state), run->gen);
+        if (ph == P_UNSENT) run->unsent--;
+        if (ph == P_SKIPPED) {
+            run->skipped_present--;
+            if (s->reason != CB_REASON_ZOMBIE_MAIN) run->vanishing--;
+        }
+        if (ph == P_NONE || ph == P_UNSENT || ph == P_SKIPPED) mark(s, run->gen, P_GONE, 0);
+    }
+    return 0;
+}
+
+// True when `Threads:` proves that every task is known: each held thread and
+// the caller are certainly present, and each skipped task that could vanish is
+// checked to exist after the count was read (a vanished one could hide an
+// unseen thread in the count).
+static long proven_complete(struct run *run) {
+    long t = cb_proc_thread_count(g.status_fd);
+    if (t < 0) return t;
+    if (run->vanishing) {
+        uint32_t count = atomic_load(&g.count);
+        for (uint32_t i = 0; i < count; i++) {
+            struct slot *s = &g.slots[i];
+            if (phase_of(atomic_load(&s->state), run->gen) == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN &&
+                cb_sys3(SYS_tgkill, run->pid, s->tid, 0) == -ESRCH)
+                return 0;
+        }
+    }
+    uint32_t held = run->signalled - run->resolved;
+    return t == (long)(1 + held + run->skipped_present);
+}
+
+enum { STOPPED = 0, UNREACHABLE = 1 };
+
+// Steps 1 and 2: returns STOPPED, UNREACHABLE, or -errno for a setup failure.
+static long stop_world(struct run *run) {
+    for (;;) {
+        run->rounds++;
+        send_pass(run);
+        if (run->refused) return UNREACHABLE;
+        long r = wait_arrivals(run);
+        if (r == -ETIMEDOUT) return UNREACHABLE;
+        if (run->unsent) {  // the queue was full: arrivals free entries; back off a little
+            if (cb_now_ns() >= run->deadline) return UNREACHABLE;
+            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + 1000000));
+            continue;
+        }
+        r = proven_complete(run);
+        if (r < 0) return r;
+        if (r == 1) return STOPPED;
+        if (cb_now_ns() >= run->deadline) return UNREACHABLE;
+        r = rescan(run);
+        if (r < 0) return r;
+    }
+}
+
+// Gives up on every thread that has not arrived; after this no arrival can happen.
+static void abandon(struct run *run) {
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (resolve(s, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;
+        else if (phase_of(atomic_load(&s->state), run->gen) == P_UNSENT) mark(s, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL);
+    }
+}
+
+// Step 3: publishes RUN or ABORT to the held threads and waits until each has
+// run the call or left. Returns false when the deadline passed first.
+static bool release(struct run *run, uint32_t op, int64_t deadline) {
+    uint32_t held = atomic_load(&g.arrived);
+    atomic_store(&g.finish_target, held);
+    atomic_store(&g.cmd, mkcmd(run->gen, op));
+    if (held) cb_futex_wake(&g.cmd, INT32_MAX);
+    uint32_t f;
+    while ((f = atomic_load(&g.finished)) < held) {
+        if (cb_now_ns() >= deadline) return false;
+        cb_futex_wait(&g.finished, f, deadline);
+    }
+    return true;
+}
+
+// Threads of an earlier generation still running the call (it outlived its
+// deadline) keep the registry busy: wait for them before touching it.
+static bool drain(int64_t deadline) {
+    uint32_t f;
+    while ((f = atomic_load(&g.finished)) < atomic_load(&g.finish_target)) {
+        if (cb_now_ns() >= deadline) return false;
+        cb_futex_wait(&g.finished, f, deadline);
+    }
+    return true;
+}
+
+// ---- the report ------------------------------------------------------------------------
+
+static bool is_problem(const struct slot *s, uint64_t gen, long result, int32_t *kind) {
+    switch (phase_of(atomic_load(&s->state), gen)) {
+    case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
+    case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
+    case P_SKIPPED: *kind = CB_PROBLEM_SKIPPED; return true;
+    case P_DONE: *kind = CB_PROBLEM_MISMATCH; return s->ret != result;
+    default: return false;
+    }
+}
+
+static int32_t reason_from_proc(const cb_task_info *ti, int sig) {
+    if (ti->has_sigblk && (ti->sigblk >> (sig - 1) & 1)) return CB_REASON_SIGNAL_BLOCKED;
+    if (ti->state == 't' || ti->state == 'T') return CB_REASON_STOPPED;
+    if (ti->state == 'D') return CB_REASON_UNINTERRUPTIBLE;
+    return CB_REASON_NO_RESPONSE;
+}
+
+// Fills the report from the slots. Runs once no thread is held, so it may
+// allocate and read /proc at leisure.
+static void build_report(struct run *run, int sig, cb_report *out) {
+    uint32_t count = atomic_load(&g.count), n = 0;
+    int32_t kind;
+    for (uint32_t i = 0; i < count; i++) {
+        if (is_problem(&g.slots[i], run->gen, out->result, &kind)) n++;
+        if (phase_of(atomic_load(&g.slots[i].state), run->gen) == P_DONE) out->threads++;
+    }
+    if (out->status == CB_OK || out->status == CB_MISMATCH || out->status == CB_INCOMPLETE) out->threads++;  // the caller
+    if (!n) return;
+    out->problems = calloc(n, sizeof *out->problems);
+    if (!out->problems) return;
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (!is_problem(s, run->gen, out->result, &kind)) continue;
+        cb_problem *p = &out->problems[out->problem_count++];
+        *p = (cb_problem){.tid = s->tid, .kind = kind, .reason = s->reason, .result = s->ret};
+        cb_task_info ti;
+        bool unreachable = kind == CB_PROBLEM_UNREACHABLE;
+        if (cb_proc_task_info(g.task_fd, s->tid, unreachable, &ti) == 0) {
+            memcpy(p->name, ti.name, sizeof p->name);
+            p->state = ti.state;
+            if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);
+        }
+        if (kind == CB_PROBLEM_SKIPPED) out->skipped++;
+        if (kind == CB_PROBLEM_MISMATCH) continue;
+        if (kind != CB_PROBLEM_UNREACHABLE || p->reason != CB_REASON_SEND_FAILED) p->result = 0;
+    }
+}
+
+static void write_str(const char *s) { cb_sys3(SYS_write, 2, s, strlen(s)); }
+
+static void write_num(long v) {
+    char buf[24];
+    int n = 0;
+    bool neg = v < 0;
+    unsigned long u = neg ? -(unsigned long)v : (unsigned long)v;
+    do buf[sizeof buf - 1 - n++] = (char)('0' + u % 10); while ((u /= 10) > 0);
+    if (neg) buf[sizeof buf - 1 - n++] = '-';
+    cb_sys3(SYS_write, 2, buf + sizeof buf - n, n);
+}
+
+// Glibc and Go abort when threads disagree; callers that ask for that get it.
+static _Noreturn void abort_on_mismatch(const cb_report *r) {
+    write_str("allthreads: threads disagree on the call's result; caller got ");
+    write_num(r->result);
+    for (uint32_t i = 0; i < r->problem_count; i++) {
+        if (r->problems[i].kind != CB_PROBLEM_MISMATCH) continue;
+        write_str("; tid ");
+        write_num(r->problems[i].tid);
+        write_str(" (");
+        write_str(r->problems[i].name);
+        write_str(") got ");
+        write_num(r->problems[i].result);
+    }
+    write_str("\n");
+    abort();
+}
+
+// ---- entry point -----------------------------------------------------------------------
+
+static int32_t run_protocol(struct run *run, long nr, const long args[6], cb_report *out) {
+    g.nr = nr;
+    memcpy(g.args, args, sizeof g.args);
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
+    atomic_store(&g.arrived, 0);
+    atomic_store(&g.arrive_target, 0);
+    atomic_store(&g.finished, 0);
+    atomic_store(&g.finish_target, 0);
+    atomic_store(&g.live_gen, run->gen);
+    atomic_fetch_add_explicit(&stat_broadcasts, 1, memory_order_relaxed);
+
+    long r = stop_world(run);
+    if (r != STOPPED) {
+        abandon(run);
+        release(run, CMD_ABORT, run->deadline + 1000000000);  // leaving takes microseconds
+        atomic_store(&g.live_gen, 0);
+        out->setup_errno = r < 0 ? (int32_t)-r : 0;
+        return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
+    }
+    out->result = cb_sys6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    bool failed = out->result < 0 && out->result > -4096;
+    bool complete = release(run, failed ? CMD_ABORT : CMD_RUN, failed ? run->deadline + 1000000000 : run->deadline);
+    atomic_store(&g.live_gen, 0);
+    if (failed) return CB_CALL_FAILED;
+    return complete ? CB_OK : CB_INCOMPLETE;
+}
+
+void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out) {
+    int64_t t0 = cb_now_ns();
+    *out = (cb_report){0};
+    if (opts->timeout_ns <= 0 || opts->signal < 33 || opts->signal > 64) {
+        out->status = CB_INVALID;
+        return;
+    }
+    struct run run = {.deadline = t0 + opts->timeout_ns};
+    if (!lock_acquire(run.deadline)) {
+        out->status = CB_BUSY;
+        out->elapsed_ns = cb_now_ns() - t0;
+        return;
+    }
+    long r = setup();
+    if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;
+    if (r == 0) r = ensure_handler(opts->signal);
+    if (r == 0) r = compact();
+    if (r < 0) {
+        out->status = r == -EBUSY ? CB_BUSY : CB_SETUP_FAILED;
+        out->setup_errno = (int32_t)-r;
+    } else {
+        run.gen = ++g.gen;
+        run.pid = g.pid;
+        run.self = (int32_t)cb_sys0(SYS_gettid);
+        run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
+        run.si.si_pid = run.pid;
+        out->status = run_protocol(&run, nr, args, out);
+        out->rounds = run.rounds;
+        if (out->status == CB_INCOMPLETE || out->status == CB_OK) {
+            for (uint32_t i = 0; i < atomic_load(&g.count); i++)
+                if (phase_of(atomic_load(&g.slots[i].state), run.gen) == P_DONE && g.slots[i].ret != out->result)
+                    out->status = out->status == CB_OK ? CB_MISMATCH : out->status;
+        }
+        build_report(&run, opts->signal, out);
+    }
+    lock_release();
+    out->elapsed_ns = cb_now_ns() - t0;
+    if (out->status == CB_MISMATCH && opts->abort_on_mismatch) abort_on_mismatch(out);
+}
+
+void cb_report_free(cb_report *report) {
+    free(report->problems);
+    report->problems = NULL;
+    report->problem_count = 0;
+}
+
+void cb_get_stats(cb_stats *out) {
+    out->broadcasts = atomic_load(&stat_broadcasts);
+    out->handler_runs = atomic_load(&stat_handler_runs);
+    out->not_ours = atomic_load(&stat_not_ours);
+}

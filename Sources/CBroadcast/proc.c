@@ -1,0 +1,178 @@
+// Raw /proc readers for the engine. They run while other threads are stopped,
+// so they use only open/read/close/getdents64 system calls on caller-provided
+// buffers: no opendir (it allocates), no stdio (it locks), no errno.
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+// Parses a decimal number; returns -1 unless `s` is all digits up to `end`
+// (or NUL) and fits in an int32.
+static int64_t parse_decimal(const char *s, const char *end) {
+    int64_t v = 0;
+    const char *p = s;
+    for (; p != end && *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (*p - '0');
+        if (v > INT32_MAX) return -1;
+    }
+    bool complete = end ? p == end : *p == 0;
+    return (p == s || !complete) ? -1 : v;
+}
+
+long cb_proc_scan(int dirfd, char *buf, size_t bufsize, void (*visit)(int32_t, void *), void *ctx) {
+    long r = cb_sys3(SYS_lseek, dirfd, 0, SEEK_SET);
+    if (r < 0) return r;
+    for (;;) {
+        long n = cb_sys3(SYS_getdents64, dirfd, buf, bufsize);
+        if (n <= 0) return n;
+        for (long off = 0; off < n;) {
+            const struct linux_dirent64 *d = (const struct linux_dirent64 *)(buf + off);
+            int64_t tid = parse_decimal(d->d_name, NULL);
+            if (tid > 0) visit((int32_t)tid, ctx);
+            off += d->d_reclen;
+        }
+    }
+}
+
+// Reads a whole small /proc file at `fd` from offset 0 into buf (NUL-terminated).
+static long read_at_zero(int fd, char *buf, size_t bufsize) {
+    long n = cb_sys4(SYS_pread64, fd, buf, bufsize - 1, 0);
+    if (n < 0) return n;
+    buf[n] = 0;
+    return n;
+}
+
+static const char *skip_blanks(const char *p) {
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+// Streams the file at `fd` from offset 0 and copies into `value` the start of
+// the line that begins with `key` (without the key and leading blanks).
+// Status files can be long (a `Groups:` line holds up to 65536 ids), so lines
+// are matched on their first bytes only and never held whole.
+static long find_line(int fd, const char *key, char *value, size_t valsize) {
+    char chunk[1024], line[96];
+    size_t len = 0;
+    long r = cb_sys3(SYS_lseek, fd, 0, SEEK_SET);
+    if (r < 0) return r;
+    for (;;) {
+        long n = cb_sys3(SYS_read, fd, chunk, sizeof chunk);
+        if (n < 0) return n;
+        if (n == 0) return -61;  // ENODATA: no such line
+        for (long i = 0; i < n; i++) {
+            if (chunk[i] != '\n') {
+                if (len < sizeof line - 1) line[len++] = chunk[i];
+                continue;
+            }
+            line[len] = 0;
+            size_t k = 0;
+            while (key[k] && line[k] == key[k]) k++;
+            if (!key[k]) {
+                const char *p = skip_blanks(line + k);
+                size_t m = 0;
+                while (p[m] && m < valsize - 1) value[m] = p[m], m++;
+                value[m] = 0;
+                return 0;
+            }
+            len = 0;
+        }
+    }
+}
+
+long cb_proc_thread_count(int fd) {
+    // Reading again from offset 0 makes the kernel generate the file anew, so
+    // one fd opened at setup serves every broadcast.
+    char value[32];
+    long r = find_line(fd, "Threads:", value, sizeof value);
+    if (r < 0) return r;
+    const char *e = value;
+    while (*e >= '0' && *e <= '9') e++;
+    int64_t v = parse_decimal(value, e);
+    return v < 0 ? -22 : v;  // EINVAL: not a count
+}
+
+// Writes "<tid>/<leaf>" into out.
+static void task_path(char *out, int32_t tid, const char *leaf) {
+    char digits[12];
+    int n = 0;
+    do digits[n++] = (char)('0' + tid % 10); while ((tid /= 10) > 0);
+    while (n > 0) *out++ = digits[--n];
+    *out++ = '/';
+    while (*leaf) *out++ = *leaf++;
+    *out = 0;
+}
+
+static long open_task_file(int dirfd, int32_t tid, const char *leaf) {
+    char path[32];
+    task_path(path, tid, leaf);
+    return cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+}
+
+// stat is "tid (comm) S ppid ... flags ..."; comm may contain spaces and
+// parentheses, so fields are counted from the last ')'.
+static void parse_stat(const char *buf, cb_task_info *out) {
+    const char *open = buf, *close = NULL;
+    while (*open && *open != '(') open++;
+    for (const char *p = open; *p; p++)
+        if (*p == ')') close = p;
+    if (!*open || !close) return;
+    size_t len = 0;
+    for (const char *p = open + 1; p < close && len < sizeof out->name - 1; p++) out->name[len++] = *p;
+    out->name[len] = 0;
+    const char *p = close + 1;
+    // Fields after comm: 3 state, 4 ppid, 5 pgrp, 6 session, 7 tty, 8 tpgid, 9 flags.
+    for (int field = 3; field <= 9 && *p; field++) {
+        p = skip_blanks(p);
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        if (field == 3) out->state = *p;
+        if (field == 9) {
+            uint64_t v = 0;
+            for (const char *q = p; q < e && *q >= '0' && *q <= '9'; q++) v = v * 10 + (uint64_t)(*q - '0');
+            out->flags = (uint32_t)v;
+        }
+        p = e;
+    }
+}
+
+static bool parse_hex(const char *p, uint64_t *out) {
+    uint64_t v = 0;
+    int digits = 0;
+    for (;; p++, digits++) {
+        int d;
+        if (*p >= '0' && *p <= '9') d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
+        else break;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *out = v;
+    return digits > 0 && digits <= 16;
+}
+
+long cb_proc_task_info(int dirfd, int32_t tid, bool with_status, cb_task_info *out) {
+    char buf[1024];
+    *out = (cb_task_info){0};
+    long fd = open_task_file(dirfd, tid, "stat");
+    if (fd < 0) return fd;
+    long n = read_at_zero((int)fd, buf, sizeof buf);
+    cb_sys1(SYS_close, fd);
+    if (n < 0) return n;
+    parse_stat(buf, out);
+    if (!with_status) return 0;
+    fd = open_task_file(dirfd, tid, "status");
+    if (fd < 0) return fd;
+    char value[32];
+    if (find_line((int)fd, "SigBlk:", value, sizeof value) == 0) out->has_sigblk = parse_hex(value, &out->sigblk);
+    cb_sys1(SYS_close, fd);
+    return 0;
+}

@@ -1,0 +1,2 @@
+// placeholder, replaced by the workload implementation
+#include "CWorkload.h"
