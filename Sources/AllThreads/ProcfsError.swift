@@ -1,0 +1,71 @@
+import SystemPackage
+
+/// A `/proc` file that could not be read, or whose text was not what the kernel writes.
+public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong with the file.
+    public enum Kind: Sendable, Hashable {
+        /// Opening or reading the file failed with this error.
+        /// `noSuchFileOrDirectory` and `noSuchProcess` mean the task is gone.
+        case unreadable(Errno)
+        /// The text lacks `field`, or its value is not one the kernel writes.
+        case malformed(field: String)
+    }
+
+    /// The file, or for text parsed without reading a file, the file it stands for.
+    public var path: String
+    /// What went wrong.
+    public var kind: Kind
+
+    /// Creates an error about the file at `path`.
+    public init(path: String, kind: Kind) {
+        self.path = path
+        self.kind = kind
+    }
+
+    /// True when the error says the task no longer exists (`ENOENT` or `ESRCH`).
+    var taskIsGone: Bool {
+        guard case .unreadable(let errno) = kind else { return false }
+        return errno == .noSuchFileOrDirectory || errno == .noSuchProcess
+    }
+
+    /// The path and the problem, for messages.
+    public var description: String {
+        switch kind {
+        case .unreadable(let errno): "\(path): unreadable (\(errno))"
+        case .malformed(let field): "\(path): malformed field \(field)"
+        }
+    }
+}
+
+/// Reading whole `/proc` files.
+enum Procfs {
+    /// No `/proc` file this module reads comes near this size (65,536 groups take about 720 KiB).
+    static let maximumFileSize = 16 << 20
+
+    /// Reads the whole file at `path` with `read(2)` until end of file.
+    static func read(_ path: String) throws(ProcfsError) -> [UInt8] {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+        } catch {
+            throw ProcfsError(path: path, kind: .unreadable(error as? Errno ?? .ioError))
+        }
+        defer { try? fd.close() }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+        defer { chunk.deallocate() }
+        var bytes: [UInt8] = []
+        while true {
+            let count: Int
+            do {
+                count = try fd.read(into: chunk)
+            } catch {
+                throw ProcfsError(path: path, kind: .unreadable(error as? Errno ?? .ioError))
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+            if bytes.count > maximumFileSize {
+                throw ProcfsError(path: path, kind: .unreadable(.fileTooLarge))
+            }
+        }
+    }
+}

@@ -1,0 +1,436 @@
+/// User or group ids of a thread: real, effective, saved, filesystem (the `Uid:`/`Gid:` line).
+public struct IDs: Sendable, Hashable, CustomStringConvertible {
+    /// The real id.
+    public var real: UInt32
+    /// The effective id, used for most permission checks.
+    public var effective: UInt32
+    /// The saved set-id.
+    public var saved: UInt32
+    /// The filesystem id, used for file access checks.
+    public var filesystem: UInt32
+
+    /// Creates ids from the four values.
+    public init(real: UInt32, effective: UInt32, saved: UInt32, filesystem: UInt32) {
+        self.real = real
+        self.effective = effective
+        self.saved = saved
+        self.filesystem = filesystem
+    }
+
+    /// The four ids in `/proc` order: real, effective, saved, filesystem.
+    public var all: [UInt32] { [real, effective, saved, filesystem] }
+
+    /// True when all four equal `id`.
+    public func all(equal id: UInt32) -> Bool {
+        real == id && effective == id && saved == id && filesystem == id
+    }
+
+    /// The ids as `real/effective/saved/filesystem`.
+    public var description: String { "\(real)/\(effective)/\(saved)/\(filesystem)" }
+}
+
+/// The five capability sets (CapInh, CapPrm, CapEff, CapBnd, CapAmb) as 64-bit masks.
+///
+/// Bit `n` stands for capability number `n` (`CAP_CHOWN` is bit 0).
+public struct CapabilitySets: Sendable, Hashable {
+    /// `CapInh`: capabilities kept across `execve` for programs with matching file capabilities.
+    public var inheritable: UInt64
+    /// `CapPrm`: the limit on the effective set.
+    public var permitted: UInt64
+    /// `CapEff`: the capabilities the kernel checks.
+    public var effective: UInt64
+    /// `CapBnd`: the bounding set.
+    public var bounding: UInt64
+    /// `CapAmb`: capabilities kept across `execve` of unprivileged programs.
+    public var ambient: UInt64
+
+    /// Creates capability sets from the five masks.
+    public init(inheritable: UInt64, permitted: UInt64, effective: UInt64, bounding: UInt64, ambient: UInt64) {
+        self.inheritable = inheritable
+        self.permitted = permitted
+        self.effective = effective
+        self.bounding = bounding
+        self.ambient = ambient
+    }
+}
+
+/// Seccomp mode from `Seccomp:`: 0 disabled, 1 strict, 2 filter.
+public enum SeccompMode: Int, Sendable, Hashable {
+    /// No seccomp.
+    case disabled = 0
+    /// `SECCOMP_MODE_STRICT`: only `read`, `write`, `_exit` and `sigreturn`.
+    case strict = 1
+    /// `SECCOMP_MODE_FILTER`: one or more BPF filters.
+    case filter = 2
+}
+
+/// The security-relevant state that must be the same on every thread after a broadcast.
+public struct ThreadCredentials: Sendable, Hashable {
+    /// User ids.
+    public var uids: IDs
+    /// Group ids.
+    public var gids: IDs
+    /// Supplementary groups, in the kernel's order (sorted).
+    public var groups: [UInt32]
+    /// Capability sets.
+    public var capabilities: CapabilitySets
+    /// `PR_SET_NO_NEW_PRIVS`.
+    public var noNewPrivs: Bool
+    /// Seccomp mode.
+    public var seccomp: SeccompMode
+
+    /// Creates credentials from their parts.
+    public init(
+        uids: IDs, gids: IDs, groups: [UInt32], capabilities: CapabilitySets,
+        noNewPrivs: Bool, seccomp: SeccompMode
+    ) {
+        self.uids = uids
+        self.gids = gids
+        self.groups = groups
+        self.capabilities = capabilities
+        self.noNewPrivs = noNewPrivs
+        self.seccomp = seccomp
+    }
+}
+
+/// One thread's state as /proc shows it.
+public struct ThreadState: Sendable, Hashable {
+    /// The kernel thread id.
+    public var tid: Int32
+    /// The thread's name (`Name:`, unescaped: the kernel writes `\n` and `\\` for newline and backslash).
+    public var name: String
+    /// The first letter of `State:` (R, S, D, Z, t, T, ...).
+    public var state: Character
+    /// Ids, groups, capabilities, no_new_privs and seccomp mode.
+    public var credentials: ThreadCredentials
+    /// `SigBlk:`, the blocked signals: bit n-1 stands for signal n.
+    public var signalsBlocked: UInt64
+    /// `Cpus_allowed_list:`, such as `0-3,8`; empty when the text had none.
+    public var cpusAllowedList: String
+    /// `voluntary_ctxt_switches:`; 0 when the text had none.
+    public var voluntaryContextSwitches: UInt64
+    /// `nonvoluntary_ctxt_switches:`; 0 when the text had none.
+    public var involuntaryContextSwitches: UInt64
+    /// The nice value from the task's `stat` (field 19); `nil` when `stat` was not read.
+    public var nice: Int32?
+    /// True for io_uring workers: `stat` flags (field 9) contain `PF_IO_WORKER` (0x10).
+    public var isIOWorker: Bool
+    /// `/proc/<tid>/timerslack_ns`; `nil` when it was not read or could not be read
+    /// (reading another thread's needs `CAP_SYS_NICE`).
+    public var timerSlackNanoseconds: UInt64?
+
+    /// Creates a thread state from its parts, for tests and tools.
+    public init(
+        tid: Int32, name: String, state: Character, credentials: ThreadCredentials,
+        signalsBlocked: UInt64 = 0, cpusAllowedList: String = "",
+        voluntaryContextSwitches: UInt64 = 0, involuntaryContextSwitches: UInt64 = 0,
+        nice: Int32? = nil, isIOWorker: Bool = false, timerSlackNanoseconds: UInt64? = nil
+    ) {
+        self.tid = tid
+        self.name = name
+        self.state = state
+        self.credentials = credentials
+        self.signalsBlocked = signalsBlocked
+        self.cpusAllowedList = cpusAllowedList
+        self.voluntaryContextSwitches = voluntaryContextSwitches
+        self.involuntaryContextSwitches = involuntaryContextSwitches
+        self.nice = nice
+        self.isIOWorker = isIOWorker
+        self.timerSlackNanoseconds = timerSlackNanoseconds
+    }
+
+    /// Parses the text of /proc/<pid>/task/<tid>/status.
+    ///
+    /// Required fields: Name, State, Uid, Gid, Groups (may be empty), CapInh, CapPrm,
+    /// CapEff, CapBnd, CapAmb, NoNewPrivs, Seccomp, SigBlk; optional: Cpus_allowed_list,
+    /// voluntary_ctxt_switches, nonvoluntary_ctxt_switches. Other fields are ignored.
+    ///
+    /// - Throws: ``ProcfsError`` `.malformed` naming the field when one is missing or
+    ///   repeated, or holds what the kernel never writes: non-numeric or out-of-range
+    ///   values, NUL bytes, a last line without its newline (truncated text).
+    public init(tid: Int32, status: String) throws(ProcfsError) {
+        try self.init(tid: tid, status: Array(status.utf8), path: "task/\(tid)/status")
+    }
+
+    /// Applies the text of the task's `stat` file: nice (field 19) and flags (field 9).
+    ///
+    /// The command name in field 2 may contain spaces and `)`: fields are counted after the last `)`.
+    /// Field 1 must be this thread's ``tid``. On error nothing changes.
+    public mutating func apply(stat: String) throws(ProcfsError) {
+        try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
+    }
+
+    /// Reads one thread of a process from /proc (status + stat + timer slack).
+    ///
+    /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
+    ///   `.unreadable(.noSuchProcess)` when the thread is gone.
+    public static func read(pid: Int32, tid: Int32) throws(ProcfsError) -> ThreadState {
+        let directory = "/proc/\(pid)/task/\(tid)"
+        let statusPath = directory + "/status"
+        var thread = try ThreadState(tid: tid, status: Procfs.read(statusPath), path: statusPath)
+        let statPath = directory + "/stat"
+        try thread.apply(stat: Procfs.read(statPath), path: statPath)
+        // Only /proc/<tid> has it; it is readable for any tid, thread group leader or not.
+        let slackPath = "/proc/\(tid)/timerslack_ns"
+        if let slack = try? Procfs.read(slackPath) {
+            thread.timerSlackNanoseconds = try ProcText.timerSlack(slack, path: slackPath)
+        }
+        return thread
+    }
+
+    /// True for tasks that run no application code: state Z or X (the zombie main thread
+    /// after `pthread_exit`, a dead task) or io_uring workers.
+    public var runsNoCode: Bool { state == "Z" || state == "X" || isIOWorker }
+}
+
+// MARK: - Parsing
+
+extension ThreadState {
+    /// `PF_IO_WORKER` in the task's flags.
+    static let ioWorkerFlag: UInt32 = 0x10
+
+    /// The kernel's `NGROUPS_MAX`.
+    static let maximumGroups = 65536
+
+    /// Parses status text; errors name `path`.
+    init(tid: Int32, status bytes: [UInt8], path: String) throws(ProcfsError) {
+        let text = try ProcText(status: bytes, path: path)
+        func ids(_ key: String) throws(ProcfsError) -> IDs {
+            let values = try text.tokens(key)
+            guard values.count == 4,
+                let real = ProcText.decimal(values[0], max: UInt64(UInt32.max)),
+                let effective = ProcText.decimal(values[1], max: UInt64(UInt32.max)),
+                let saved = ProcText.decimal(values[2], max: UInt64(UInt32.max)),
+                let filesystem = ProcText.decimal(values[3], max: UInt64(UInt32.max))
+            else { throw text.malformed(key) }
+            return IDs(
+                real: UInt32(real), effective: UInt32(effective), saved: UInt32(saved), filesystem: UInt32(filesystem))
+        }
+        func mask(_ key: String) throws(ProcfsError) -> UInt64 {
+            let values = try text.tokens(key)
+            guard values.count == 1, let value = ProcText.hex64(values[0]) else { throw text.malformed(key) }
+            return value
+        }
+        func counter(_ key: String) throws(ProcfsError) -> UInt64 {
+            guard text.has(key) else { return 0 }
+            let values = try text.tokens(key)
+            guard values.count == 1, let value = ProcText.decimal(values[0], max: .max) else {
+                throw text.malformed(key)
+            }
+            return value
+        }
+
+        let name = try text.name()
+        let stateValues = try text.tokens("State")
+        guard let letter = stateValues.first?.first, ProcText.isLetter(letter) else { throw text.malformed("State") }
+
+        let uids = try ids("Uid")
+        let gids = try ids("Gid")
+        let groupTokens = try text.tokens("Groups")
+        guard groupTokens.count <= Self.maximumGroups else { throw text.malformed("Groups") }
+        var groups: [UInt32] = []
+        groups.reserveCapacity(groupTokens.count)
+        for token in groupTokens {
+            guard let group = ProcText.decimal(token, max: UInt64(UInt32.max)) else { throw text.malformed("Groups") }
+            groups.append(UInt32(group))
+        }
+        let capabilities = CapabilitySets(
+            inheritable: try mask("CapInh"), permitted: try mask("CapPrm"), effective: try mask("CapEff"),
+            bounding: try mask("CapBnd"), ambient: try mask("CapAmb"))
+        let noNewPrivs: Bool
+        switch try text.tokens("NoNewPrivs").map(Array.init) {
+        case [[UInt8(ascii: "0")]]: noNewPrivs = false
+        case [[UInt8(ascii: "1")]]: noNewPrivs = true
+        default: throw text.malformed("NoNewPrivs")
+        }
+        let seccompValues = try text.tokens("Seccomp")
+        guard seccompValues.count == 1, let mode = ProcText.decimal(seccompValues[0], max: 2),
+            let seccomp = SeccompMode(rawValue: Int(mode))
+        else { throw text.malformed("Seccomp") }
+        let signalsBlocked = try mask("SigBlk")
+
+        var cpus = ""
+        if text.has("Cpus_allowed_list") {
+            let values = try text.tokens("Cpus_allowed_list")
+            let isListByte = { (byte: UInt8) in
+                ProcText.isDigit(byte) || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "-")
+            }
+            guard values.count == 1, values[0].allSatisfy(isListByte) else { throw text.malformed("Cpus_allowed_list") }
+            cpus = String(decoding: values[0], as: UTF8.self)
+        }
+
+        self.init(
+            tid: tid, name: name, state: Character(Unicode.Scalar(letter)),
+            credentials: ThreadCredentials(
+                uids: uids, gids: gids, groups: groups, capabilities: capabilities,
+                noNewPrivs: noNewPrivs, seccomp: seccomp),
+            signalsBlocked: signalsBlocked, cpusAllowedList: cpus,
+            voluntaryContextSwitches: try counter("voluntary_ctxt_switches"),
+            involuntaryContextSwitches: try counter("nonvoluntary_ctxt_switches"))
+    }
+
+    /// Applies stat text; errors name `path`. On error nothing changes.
+    mutating func apply(stat bytes: [UInt8], path: String) throws(ProcfsError) {
+        func malformed(_ field: String) -> ProcfsError { ProcfsError(path: path, kind: .malformed(field: field)) }
+        // "pid (comm) state ppid ... flags ... priority nice ...\n": one line.
+        guard let newline = bytes.firstIndex(of: 10), newline == bytes.count - 1 else { throw malformed("end of line") }
+        let line = bytes[..<newline]
+        guard let commStart = line.firstIndex(of: UInt8(ascii: "(")), commStart >= 2,
+            line[commStart - 1] == UInt8(ascii: " "),
+            let pid = ProcText.decimal(line[..<(commStart - 1)], max: UInt64(Int32.max)), pid == tid
+        else { throw malformed("pid") }
+        // The name may hold anything but NUL, ")" included: it ends at the last ")".
+        guard let commEnd = line.lastIndex(of: UInt8(ascii: ")")), commEnd > commStart,
+            !line[commStart..<commEnd].contains(0)
+        else { throw malformed("comm") }
+        // Fields 3... follow ") ", each after one space.
+        let rest = line[(commEnd + 1)...]
+        guard rest.first == UInt8(ascii: " ") else { throw malformed("state") }
+        let fields = rest.dropFirst().split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        for (index, field) in fields.enumerated() where field.isEmpty || field.contains(0) {
+            throw malformed("field \(index + 3)")
+        }
+        guard let state = fields.first, state.count == 1, ProcText.isLetter(state[state.startIndex]) else {
+            throw malformed("state")
+        }
+        guard fields.count > 6, let flags = ProcText.decimal(fields[6], max: UInt64(UInt32.max)) else {
+            throw malformed("flags")
+        }
+        guard fields.count > 16, let nice = ProcText.signedDecimal(fields[16]), (-20...19).contains(nice) else {
+            throw malformed("nice")
+        }
+        self.nice = Int32(nice)
+        self.isIOWorker = UInt32(flags) & Self.ioWorkerFlag != 0
+    }
+}
+
+/// The `Key:\tvalue` lines of a `/proc` status file, checked as the kernel writes them.
+struct ProcText {
+    /// The fields ``ThreadState`` reads; others are checked for form and skipped.
+    static let wanted: Set<String> = [
+        "Name", "State", "Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+        "NoNewPrivs", "Seccomp", "SigBlk", "Cpus_allowed_list", "voluntary_ctxt_switches",
+        "nonvoluntary_ctxt_switches",
+    ]
+
+    /// The file the text came from, for errors.
+    let path: String
+    /// The value of each wanted field: the bytes after `Key:` up to the newline.
+    private var values: [String: ArraySlice<UInt8>] = [:]
+
+    /// Splits `bytes` into lines and keeps the wanted fields.
+    ///
+    /// Every line must be `Key:value\n` with a key of letters, digits and `_`, no NUL byte,
+    /// and a wanted key at most once.
+    init(status bytes: [UInt8], path: String) throws(ProcfsError) {
+        self.path = path
+        var start = 0
+        var lineNumber = 0
+        while start < bytes.count {
+            lineNumber += 1
+            let end = bytes[start...].firstIndex(of: 10)
+            let line = bytes[start..<(end ?? bytes.count)]
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                line[..<colon].allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "_") })
+            else { throw malformed("line \(lineNumber)") }
+            let key = String(decoding: line[..<colon], as: UTF8.self)
+            // A last line without its newline was cut short.
+            guard let end, !line.contains(0) else { throw malformed(key) }
+            if Self.wanted.contains(key) {
+                guard values.updateValue(line[(colon + 1)...], forKey: key) == nil else { throw malformed(key) }
+            }
+            start = end + 1
+        }
+    }
+
+    /// An error naming `field` (clipped: a hostile key can be long).
+    func malformed(_ field: String) -> ProcfsError {
+        ProcfsError(path: path, kind: .malformed(field: String(field.prefix(64))))
+    }
+
+    /// True when the text has the field.
+    func has(_ key: String) -> Bool { values[key] != nil }
+
+    /// The field's value split at spaces and tabs; throws when the field is missing.
+    func tokens(_ key: String) throws(ProcfsError) -> [ArraySlice<UInt8>] {
+        guard let value = values[key] else { throw malformed(key) }
+        return value.split { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    }
+
+    /// `Name:\t` and the escaped name: the kernel writes newline as `\n` and backslash as `\\`.
+    func name() throws(ProcfsError) -> String {
+        guard let value = values["Name"], value.first == UInt8(ascii: "\t") else { throw malformed("Name") }
+        var name: [UInt8] = []
+        name.reserveCapacity(value.count)
+        var escaped = false
+        for byte in value.dropFirst() {
+            if escaped {
+                switch byte {
+                case UInt8(ascii: "n"): name.append(10)
+                case UInt8(ascii: "\\"): name.append(byte)
+                default: name += [UInt8(ascii: "\\"), byte]
+                }
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else {
+                name.append(byte)
+            }
+        }
+        if escaped { name.append(UInt8(ascii: "\\")) }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    /// The text of `/proc/<tid>/timerslack_ns`: one decimal number and a newline.
+    static func timerSlack(_ bytes: [UInt8], path: String) throws(ProcfsError) -> UInt64 {
+        guard bytes.last == 10, let value = decimal(bytes.dropLast(), max: .max) else {
+            throw ProcfsError(path: path, kind: .malformed(field: "timerslack_ns"))
+        }
+        return value
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+    }
+
+    /// One or more decimal digits, at most `max`; `nil` otherwise, never trapping.
+    static func decimal(_ digits: ArraySlice<UInt8>, max: UInt64) -> UInt64? {
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard isDigit(byte) else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2, sum <= max else { return nil }
+            value = sum
+        }
+        return value
+    }
+
+    /// An optional `-` and decimal digits, within `Int32`.
+    static func signedDecimal(_ text: ArraySlice<UInt8>) -> Int64? {
+        if text.first == UInt8(ascii: "-") {
+            return decimal(text.dropFirst(), max: UInt64(Int32.max) + 1).map { -Int64($0) }
+        }
+        return decimal(text, max: UInt64(Int32.max)).map(Int64.init)
+    }
+
+    /// One to sixteen hexadecimal digits.
+    static func hex64(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard (1...16).contains(digits.count) else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+}
