@@ -1,1 +1,68 @@
-#pragma once
+// CWorkload: real threads of several kinds, for tests and benchmarks of a
+// library that broadcasts a syscall to every thread of a process.
+//
+// Every function here is bounded in time and works without root.
+#ifndef CWORKLOAD_H
+#define CWORKLOAD_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// What a thread started by cw_start_idle_thread does forever.
+typedef enum cw_idle {
+    /// Loops on pause().
+    CW_IDLE_PAUSE = 0,
+    /// Blocked in read() on a pipe nobody writes to (one pipe shared by all such threads).
+    CW_IDLE_READ = 1,
+    /// Loops on FUTEX_WAIT (private) on a word nobody changes.
+    CW_IDLE_FUTEX = 2,
+    /// Loops on nanosleep of one hour, restarting on EINTR.
+    CW_IDLE_NANOSLEEP = 3,
+    /// Busy loop: malloc/free of varying sizes (1..4096 bytes), never sleeps.
+    CW_IDLE_MALLOC = 4,
+    /// Busy loop: snprintf into a buffer and fprintf to a FILE* opened on /dev/null.
+    CW_IDLE_STDIO = 5,
+} cw_idle;
+
+/// Starts a detached thread that stays in state `kind` forever.
+/// Returns its kernel tid (> 0) once it runs, or -errno (-ETIMEDOUT after 10 s, -EINVAL for an unknown kind).
+int cw_start_idle_thread(cw_idle kind);
+
+/// Starts a detached thread that blocks kernel signal `kernel_signal` (1..64) in its own mask
+/// with the raw rt_sigprocmask syscall, then pause()s forever.
+/// Returns its tid once the mask is set, or -errno.
+int cw_start_signal_blocker(int kernel_signal);
+
+/// Starts a detached thread that loads a seccomp filter on itself only (allow everything,
+/// except `syscall_nr`, which fails with errno `err`, 0..4095), then pause()s forever.
+/// Returns its tid once the filter is loaded, or -errno.
+int cw_start_seccomp_errno_thread(long syscall_nr, int err);
+
+/// Starts `creators` threads that each create and join short-lived children until cw_churn_stop().
+/// Resets the cw_churn_created() count. Returns 0, -EINVAL, -EBUSY if churn already runs, or -errno.
+int cw_churn_start(int creators);
+
+/// Stops the churn and joins its creators (waits at most about 5 s). Does nothing if none runs.
+void cw_churn_stop(void);
+
+/// Children created since the last cw_churn_start().
+unsigned long cw_churn_created(void);
+
+/// The calling thread's kernel tid (raw gettid syscall).
+int cw_gettid(void);
+
+/// glibc's own setresuid(), which glibc broadcasts to every thread with SIGSETXID.
+/// Returns 0 or -errno.
+int cw_glibc_setresuid(int ruid, int euid, int suid);
+
+/// Sends `kernel_signal` to thread `tid` of process `pid` the way a forger in another
+/// process can: rt_tgsigqueueinfo with si_code SI_QUEUE, si_pid set to `claimed_pid`
+/// and si_value set to `value`. Returns 0 or -errno.
+int cw_forge_signal(int pid, int tid, int kernel_signal, int claimed_pid, unsigned long long value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // CWORKLOAD_H

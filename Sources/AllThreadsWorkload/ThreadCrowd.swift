@@ -1,0 +1,205 @@
+import CWorkload
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Threads started on demand; they live until the process exits.
+///
+/// ``start(count:kinds:)`` starts units round-robin over the kinds. A unit is one
+/// pthread, `Thread`, Dispatch work item, `concurrentPerform` iteration or child
+/// task. The C pthread, `Thread` and `dispatchQueue` units get a thread each;
+/// `concurrentPerform` and `taskGroup` units share the small pools Dispatch and
+/// Swift concurrency keep (about one thread per CPU), so the process gains fewer
+/// threads than units when those kinds are included.
+public enum ThreadCrowd {
+    /// How long ``start(count:kinds:)`` waits in total for its units.
+    private static let startTimeout: Duration = .seconds(30)
+
+    /// Starts `count` units round-robin over `kinds` and returns once every unit reports
+    /// that it is running; throws if one cannot start or they have not all reported within 30 s.
+    ///
+    /// With only pthread kinds it starts no Dispatch or Swift-concurrency threads and
+    /// waits synchronously for each, so it also works in a child just forked from a
+    /// threaded process. At most 1000 `dispatchQueue` units fit in one process.
+    public static func start(count: Int, kinds: [ThreadKind] = ThreadKind.allCases) throws(WorkloadError) {
+        guard count > 0 else { return }
+        guard !kinds.isEmpty else { throw .startFailed("no thread kinds given") }
+        let clock = ContinuousClock()
+        let deadline = clock.now + startTimeout
+        let ready = DispatchSemaphore(value: 0)
+        var pending = 0
+        var performUnits = 0
+        var taskUnits = 0
+        for index in 0..<count {
+            let kind = kinds[index % kinds.count]
+            switch kind {
+            case .pthreadPause, .pthreadRead, .pthreadFutex, .pthreadNanosleep:
+                guard clock.now < deadline else {
+                    throw .startFailed("only \(index) of \(count) units started within \(startTimeout)")
+                }
+                _ = try checkedTid(cw_start_idle_thread(cIdle(kind)), "\(kind.rawValue) unit \(index)")
+            case .foundationThread:
+                startFoundationThread(ready)
+                pending += 1
+            case .dispatchQueue:
+                try startDispatchQueueItem(ready)
+                pending += 1
+            case .concurrentPerform:
+                performUnits += 1
+            case .taskGroup:
+                taskUnits += 1
+            }
+        }
+        if performUnits > 0 {
+            startConcurrentPerform(iterations: performUnits, ready)
+            pending += performUnits
+        }
+        if taskUnits > 0 {
+            startTaskGroup(children: taskUnits, ready)
+            pending += taskUnits
+        }
+        for reported in 0..<pending {
+            let left = clock.now.duration(to: deadline)
+            let nanoseconds = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+            if ready.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds))) == .timedOut {
+                throw .startFailed(
+                    "\(pending - reported) of \(pending) Foundation/Dispatch/task units did not report running within \(startTimeout)")
+            }
+        }
+    }
+
+    /// Adds at least `count` threads to the process, of every kind: starts `count`
+    /// units over all kinds, then tops up with kinds that get a thread each, because
+    /// `concurrentPerform` and `taskGroup` units share pools.
+    public static func grow(by count: Int) throws(WorkloadError) {
+        let before = liveThreadCount()
+        try start(count: count)
+        let missing = before + count - liveThreadCount()
+        if missing > 0 { try start(count: missing, kinds: [.pthreadRead, .pthreadNanosleep, .foundationThread, .dispatchQueue]) }
+    }
+
+    /// Threads of this process right now (entries in /proc/self/task), or 0 if that cannot be read.
+    public static func liveThreadCount() -> Int {
+        guard let dir = opendir("/proc/self/task") else { return 0 }
+        defer { closedir(dir) }
+        let dot = CChar(bitPattern: UInt8(ascii: "."))
+        var count = 0
+        while let entry = readdir(dir) {
+            if entry.pointee.d_name.0 != dot { count += 1 }
+        }
+        return count
+    }
+
+    private static func cIdle(_ kind: ThreadKind) -> cw_idle {
+        switch kind {
+        case .pthreadRead: CW_IDLE_READ
+        case .pthreadFutex: CW_IDLE_FUTEX
+        case .pthreadNanosleep: CW_IDLE_NANOSLEEP
+        default: CW_IDLE_PAUSE
+        }
+    }
+
+    private static func startFoundationThread(_ ready: DispatchSemaphore) {
+        let thread = Thread {
+            nameCurrentThread("wl-thread")
+            ready.signal()
+            parkForever()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+    }
+
+    /// `dispatchQueue` units started so far, over all calls; picks the QoS of the next one.
+    private static let dispatchUnits = Atomic<Int>(0)
+
+    /// `dispatchQueue` units per QoS class before the next class is used.
+    ///
+    /// Each serial queue's item runs on the overcommit pool of its QoS, which
+    /// Dispatch on Linux caps at 255 threads; 250 leaves the process a little room.
+    private static let dispatchUnitsPerClass = 250
+
+    /// QoS classes for `dispatchQueue` units, in the order they are used. Each has
+    /// a pool of its own (`.userInteractive` shares `.userInitiated`'s on Linux).
+    private static let dispatchClasses: [DispatchQoS] = [.default, .utility, .userInitiated, .background]
+
+    private static func startDispatchQueueItem(_ ready: DispatchSemaphore) throws(WorkloadError) {
+        let capacity = dispatchUnitsPerClass * dispatchClasses.count
+        let number = dispatchUnits.add(1, ordering: .relaxed).oldValue
+        guard number < capacity else {
+            dispatchUnits.subtract(1, ordering: .relaxed)
+            throw .startFailed("dispatchQueue units are limited to \(capacity) per process (Dispatch's overcommit pools are full)")
+        }
+        let qos = dispatchClasses[number / dispatchUnitsPerClass]
+        let queue = DispatchQueue(label: "workload.queue.\(number)", qos: qos)
+        queue.async {
+            ready.signal()
+            parkForever()
+        }
+    }
+
+    private static func startConcurrentPerform(iterations: Int, _ ready: DispatchSemaphore) {
+        let batch = PerformBatch(total: iterations)
+        let thread = Thread {
+            nameCurrentThread("wl-perform")
+            DispatchQueue.concurrentPerform(iterations: iterations) { index in
+                batch.iteration(index, ready)
+            }
+        }
+        thread.start()
+    }
+
+    private static func startTaskGroup(children: Int, _ ready: DispatchSemaphore) {
+        Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<children {
+                    group.addTask {
+                        ready.signal()
+                        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                            parkedContinuations.withLock { $0.append(continuation) }
+                        }
+                    }
+                }
+                await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Continuations of `taskGroup` units: kept, never resumed, so those tasks stay
+/// suspended without occupying a thread (and are not reported as leaked).
+private let parkedContinuations = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+/// One `concurrentPerform` call's units.
+///
+/// An iteration that blocked forever at once would keep its worker, and Dispatch
+/// lends only about one worker per CPU, so later iterations would never start.
+/// Instead each iteration reports and, unless it is among the last ones, returns
+/// at once. The last ones linger briefly: once every iteration has started, the
+/// lingering ones (one per worker) park forever; an iteration that lingers in
+/// vain returns, freeing its worker for the next ones.
+private final class PerformBatch: Sendable {
+    private let total: Int
+    private let started = Atomic<Int>(0)
+    private let allStarted = DispatchSemaphore(value: 0)
+    /// How long an iteration waits for the others before it gives its worker back.
+    private static let linger: DispatchTimeInterval = .milliseconds(5)
+    /// Iterations (by index, which Dispatch hands out in order) that linger: far more than workers.
+    private static let lingeringTail = 64
+
+    init(total: Int) { self.total = total }
+
+    func iteration(_ index: Int, _ ready: DispatchSemaphore) {
+        let number = started.add(1, ordering: .acquiringAndReleasing).newValue
+        ready.signal()
+        if number == total {
+            // The last to start: release the lingering ones (at most one per worker).
+            for _ in 0..<min(total, Self.lingeringTail) { allStarted.signal() }
+            parkForever()
+        }
+        guard index >= total - Self.lingeringTail else { return }
+        if allStarted.wait(timeout: .now() + Self.linger) == .success
+            || started.load(ordering: .acquiring) == total {
+            parkForever()
+        }
+    }
+}
