@@ -10,35 +10,35 @@ import SystemPackage
 /// forever: a thread that cannot be reached makes the broadcast fail before any
 /// thread has changed.
 public enum Broadcast {
-    /// Runs the raw system call `number` with up to six arguments on every thread.
+    /// Runs the raw system call `call` with up to six arguments on every thread.
     ///
     /// ```swift
     /// // Drop to nobody on every thread, groups first.
-    /// try Broadcast.syscall(Int(SYS_setresgid), 65534, 65534, 65534)
-    /// try Broadcast.syscall(Int(SYS_setresuid), 65534, 65534, 65534)
+    /// try Broadcast.syscall(.setresgid, 65534, 65534, 65534)
+    /// try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
     /// ```
     ///
     /// - Parameters:
-    ///   - number: the system call number (`SYS_*`).
+    ///   - call: the system call.
     ///   - arguments: at most six arguments, as the kernel takes them.
     ///   - options: deadline, signal and mismatch policy.
     /// - Returns: what happened, when every thread ran the call with the caller's result.
     /// - Throws: ``AllThreadsError``; `.callFailed` and `.unreachable` mean no thread changed.
     @discardableResult
     public static func syscall(
-        _ number: Int, _ arguments: Int..., options: BroadcastOptions = BroadcastOptions()
+        _ call: SystemCall, _ arguments: Int..., options: BroadcastOptions = BroadcastOptions()
     ) throws(AllThreadsError) -> BroadcastReport {
-        try syscall(number, arguments: arguments, options: options)
+        try syscall(call, arguments: arguments, options: options)
     }
 
-    /// Runs the raw system call `number` with the given arguments (at most six) on every thread.
+    /// Runs the raw system call `call` with the given arguments (at most six) on every thread.
     ///
     /// The array form of ``syscall(_:_:options:)``, for callers that build the argument list.
     @discardableResult
     public static func syscall(
-        _ number: Int, arguments: [Int], options: BroadcastOptions = BroadcastOptions()
+        _ call: SystemCall, arguments: [Int], options: BroadcastOptions = BroadcastOptions()
     ) throws(AllThreadsError) -> BroadcastReport {
-        guard number >= 0 else { throw .invalidArgument("system call number \(number) is negative") }
+        guard call.rawValue >= 0 else { throw .invalidArgument("system call number \(call.rawValue) is negative") }
         guard arguments.count <= 6 else {
             throw .invalidArgument("a system call takes at most 6 arguments, not \(arguments.count)")
         }
@@ -57,7 +57,7 @@ public enum Broadcast {
         cOptions.abort_on_mismatch = options.onMismatch == .abort ? 1 : 0
         var report = cb_report()
         withUnsafePointer(to: &raw) { args in
-            args.withMemoryRebound(to: CLong.self, capacity: 6) { cb_broadcast(number, $0, &cOptions, &report) }
+            args.withMemoryRebound(to: CLong.self, capacity: 6) { cb_broadcast(call.rawValue, $0, &cOptions, &report) }
         }
         defer { cb_report_free(&report) }
         return try BroadcastReport(report)

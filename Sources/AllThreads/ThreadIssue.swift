@@ -33,6 +33,14 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
     /// Why it is named.
     public var reason: Reason
 
+    /// Creates an issue entry.
+    public init(tid: Int32, name: String, state: Character?, reason: Reason) {
+        self.tid = tid
+        self.name = name
+        self.state = state
+        self.reason = reason
+    }
+
     public var description: String {
         let label = name.isEmpty ? "" : " (\(name))"
         return "tid \(tid)\(label): \(reason)"
@@ -77,6 +85,13 @@ public struct ThreadResult: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     /// What the call returned on that thread; `nil` when it had not finished.
     public var result: SyscallResult?
+
+    /// Creates a result entry.
+    public init(tid: Int32, name: String, result: SyscallResult?) {
+        self.tid = tid
+        self.name = name
+        self.result = result
+    }
 
     public var description: String {
         let label = name.isEmpty ? "" : " (\(name))"

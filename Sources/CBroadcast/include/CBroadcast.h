@@ -4,6 +4,7 @@
 #define CBROADCAST_H
 
 #include <stdint.h>
+#include "cb_linux_abi.h"
 
 #ifdef __cplusplus
 extern "C" {
