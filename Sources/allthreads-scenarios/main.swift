@@ -1,1 +1,31 @@
-import AllThreads
+// allthreads-scenarios: process-wide and irreversible scenarios, one per run.
+// Usage: allthreads-scenarios NAME [--option value ...]
+// Prints "PASS NAME: summary" and exits 0, or "FAIL NAME: reason" and exits 1.
+import Foundation
+
+let scenarios: [String: (ScenarioArguments) throws -> String] = [
+    "mixed-drop": EngineScenarios.mixedDrop,
+    "blocked-signal": EngineScenarios.blockedSignal,
+    "seccomp-mismatch": EngineScenarios.seccompMismatch,
+    "churn": EngineScenarios.churn,
+    "malloc-storm": EngineScenarios.mallocStorm,
+    "glibc-interleave": EngineScenarios.glibcInterleave,
+    "concurrent": EngineScenarios.concurrent,
+    "forged-signal": EngineScenarios.forgedSignal,
+    "forge": EngineScenarios.forge,
+    "fork-child": EngineScenarios.forkChild,
+]
+
+let arguments = CommandLine.arguments.dropFirst()
+guard let name = arguments.first, let scenario = scenarios[name] else {
+    FileHandle.standardError.write(Data("usage: allthreads-scenarios {\(scenarios.keys.sorted().joined(separator: "|"))} [--option value ...]\n".utf8))
+    exit(2)
+}
+do {
+    let summary = try scenario(try ScenarioArguments(arguments.dropFirst()))
+    print("PASS \(name): \(summary)")
+    exit(0)
+} catch {
+    print("FAIL \(name): \(error)")
+    exit(1)
+}

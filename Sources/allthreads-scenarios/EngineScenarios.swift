@@ -1,0 +1,273 @@
+import AllThreads
+import AllThreadsWorkload
+import CBroadcast
+import CWorkload
+import Foundation
+import SystemPackage
+
+/// Scenarios for the broadcast engine. Each runs in a process of its own,
+/// changes state that cannot be changed back, checks every thread through
+/// /proc, and returns a one-line summary of what it proved.
+enum EngineScenarios {
+    static let nobody = 65534
+
+    /// 200 threads of every kind; setresgid then setresuid to 65534 on all of them.
+    static func mixedDrop(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 200)
+        try ThreadCrowd.grow(by: count)
+        let live = ThreadCrowd.liveThreadCount()
+        try require(try verifyEveryThread("root", { $0.credentials.uids.all(equal: 0) }) >= live - 1, "threads missing before the drop")
+        let gid = try Broadcast.syscall(.setresgid, nobody, nobody, nobody)
+        let uid = try Broadcast.syscall(.setresuid, nobody, nobody, nobody)
+        let checked = try verifyEveryThread("at uid and gid 65534") {
+            $0.credentials.uids.all(equal: UInt32(nobody)) && $0.credentials.gids.all(equal: UInt32(nobody))
+        }
+        try require(uid.threads >= live - 1 && gid.threads >= live - 1, "the report counts \(uid.threads) threads, fewer than the \(live) live ones")
+        return "\(checked) threads at uid/gid 65534 per /proc (setresgid reached \(gid.threads) in \(gid.rounds) rounds, setresuid \(uid.threads) in \(uid.rounds))"
+    }
+
+    /// A thread that blocks the signal with raw rt_sigprocmask: the broadcast
+    /// fails as unreachable within the deadline, naming it, and nothing changes.
+    static func blockedSignal(_ args: ScenarioArguments) throws -> String {
+        let timeout = try args.int("timeout-ms", default: 300)
+        try ThreadCrowd.start(count: try args.int("threads", default: 30))
+        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
+        let start = ContinuousClock.now
+        do {
+            try Broadcast.syscall(.setresuid, nobody, nobody, nobody, options: BroadcastOptions(timeout: .milliseconds(timeout)))
+            throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
+        } catch let error as AllThreadsError {
+            let elapsed = ContinuousClock.now - start
+            guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+            try require(threads.map(\.tid) == [blocker], "unreachable names \(threads), expected only tid \(blocker)")
+            try require(threads[0].reason == .signalBlocked, "reason is \(threads[0].reason), expected signalBlocked")
+            try require(elapsed < .milliseconds(timeout) + .seconds(2), "took \(elapsed) for a \(timeout) ms deadline")
+            let checked = try verifyEveryThread("unchanged (uid 0)") { $0.credentials.uids.all(equal: 0) }
+            return "unreachable after \(elapsed) (deadline \(timeout) ms): \(error); \(checked) threads still uid 0 per /proc"
+        }
+    }
+
+    /// A thread whose seccomp filter makes the call fail with EPERM: mismatch naming it.
+    static func seccompMismatch(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.start(count: try args.int("threads", default: 30))
+        let odd = try SpecialThreads.seccompErrno(syscall: SystemCall.setresgid.rawValue, errno: Errno.notPermitted.rawValue)
+        do {
+            try Broadcast.syscall(.setresgid, 0, 0, 0)
+            throw ScenarioFailure(description: "the broadcast succeeded although tid \(odd) fails the call")
+        } catch let error as AllThreadsError {
+            guard case .mismatch(let caller, let threads) = error else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
+            try require(caller.rawValue == 0, "the caller's result is \(caller)")
+            try require(threads.map(\.tid) == [odd], "mismatch names \(threads.map(\.tid)), expected only \(odd)")
+            try require(threads[0].result?.errno == .notPermitted, "tid \(odd) result \(String(describing: threads[0].result)), expected EPERM")
+            let state = try ThreadState.read(pid: getpid(), tid: odd)
+            try require(state.credentials.seccomp == .filter, "tid \(odd) shows Seccomp \(state.credentials.seccomp)")
+            return "mismatch: \(error)"
+        }
+    }
+
+    /// Threads created and exiting all the time; after each broadcast every live thread has the new value.
+    static func churn(_ args: ScenarioArguments) throws -> String {
+        let rounds = try args.int("rounds", default: 200)
+        try ThreadCrowd.start(count: try args.int("threads", default: 20))
+        try ThreadChurn.start(creators: try args.int("creators", default: 2))
+        defer { ThreadChurn.stop() }
+        var checks = 0, maxRounds = 0
+        for round in 1...rounds {
+            let slack = 50_000 + round
+            let report = try broadcastTimerSlack(slack)
+            maxRounds = max(maxRounds, report.rounds)
+            checks += try verifyEveryThread("at timer slack \(slack) after round \(round)") { thread in
+                thread.timerSlackNanoseconds.map { $0 == UInt64(slack) } ?? true
+            }
+        }
+        return "\(rounds) broadcasts, \(ThreadChurn.created) threads created meanwhile, \(checks) thread checks, 0 misses, up to \(maxRounds) signalling rounds"
+    }
+
+    /// Threads calling malloc/free and stdio in tight loops while broadcasts run: no deadlock.
+    static func mallocStorm(_ args: ScenarioArguments) throws -> String {
+        let rounds = try args.int("rounds", default: 200)
+        for _ in 0..<4 { _ = try SpecialThreads.busy(.malloc) }
+        for _ in 0..<2 { _ = try SpecialThreads.busy(.stdio) }
+        try ThreadCrowd.start(count: 10)
+        for round in 1...rounds { try broadcastTimerSlack(60_000 + round) }
+        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(60_000 + rounds) }
+        return "\(rounds) broadcasts with 6 threads in malloc/stdio loops; \(checked) threads verified"
+    }
+
+    /// glibc's own setresuid broadcast running in a loop on another thread while we broadcast.
+    static func glibcInterleave(_ args: ScenarioArguments) throws -> String {
+        let rounds = try args.int("rounds", default: 200)
+        try ThreadCrowd.start(count: 20)
+        let glibcCalls = Counter()
+        let stop = Flag()
+        let done = DispatchSemaphore(value: 0)
+        let caller = Thread {
+            while !stop.isSet {
+                if cw_glibc_setresuid(0, 0, 0) != 0 { break }
+                glibcCalls.increment()
+            }
+            done.signal()
+        }
+        caller.start()
+        for round in 1...rounds { try broadcastTimerSlack(70_000 + round) }
+        stop.set()
+        try require(done.wait(timeout: .now() + 10) == .success, "glibc's setresuid loop did not stop: it is stuck")
+        try require(glibcCalls.value > 0, "glibc's setresuid never completed")
+        try require(cw_glibc_setresuid(0, 0, 0) == 0, "glibc's setresuid fails after the run")
+        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(70_000 + rounds) }
+        return "\(rounds) broadcasts alongside \(glibcCalls.value) glibc setresuid calls; \(checked) threads verified"
+    }
+
+    /// Eight threads broadcasting at once: every broadcast succeeds.
+    static func concurrent(_ args: ScenarioArguments) throws -> String {
+        let broadcasters = try args.int("broadcasters", default: 8)
+        let rounds = try args.int("rounds", default: 25)
+        try ThreadCrowd.start(count: 20)
+        let failures = Failures()
+        let finished = DispatchSemaphore(value: 0)
+        for b in 0..<broadcasters {
+            Thread {
+                for round in 0..<rounds {
+                    do { try broadcastTimerSlack(80_000 + b * 1000 + round) } catch { failures.add("broadcaster \(b) round \(round): \(error)") }
+                }
+                finished.signal()
+            }.start()
+        }
+        for _ in 0..<broadcasters {
+            try require(finished.wait(timeout: .now() + 120) == .success, "a broadcaster did not finish")
+        }
+        try require(failures.all.isEmpty, failures.all.prefix(5).joined(separator: "; "))
+        let values = Set(try ProcessSnapshot.current().threads.compactMap(\.timerSlackNanoseconds))
+        try require(values.count == 1, "threads disagree after the last broadcast: \(values.sorted())")
+        return "\(broadcasters) threads x \(rounds) broadcasts at once, all succeeded; every thread agrees on \(values.first!)"
+    }
+
+    /// Another process sends our signal (forged SI_QUEUE with our pid, and plain
+    /// sigqueue) while we are idle and while we broadcast: no call runs for it.
+    static func forgedSignal(_ args: ScenarioArguments) throws -> String {
+        let rounds = try args.int("rounds", default: 100)
+        try ThreadCrowd.start(count: 20)
+        try broadcastTimerSlack(90_000)  // installs the handler
+        let before = EngineStatistics.current
+        let forger = try spawnForger(count: try args.int("signals", default: 4000))
+        defer { forger.terminate() }
+        // Idle: wait (bounded) until the forger has sent everything.
+        forger.waitUntilExit()
+        try require(forger.terminationStatus == 0, "the forger failed with status \(forger.terminationStatus)")
+        let idle = EngineStatistics.current
+        try require(idle.handlerRuns == before.handlerRuns, "\(idle.handlerRuns - before.handlerRuns) calls ran from forged signals while idle")
+        try require(idle.notOurs > before.notOurs, "no forged signal arrived; the test proves nothing")
+        try verifyEveryThread("at slack 90000 (idle forgeries changed nothing)") { $0.timerSlackNanoseconds == 90_000 }
+
+        // Running: broadcasts while the forger keeps sending, until it has
+        // landed at least 500 deliveries during them (bounded).
+        let busyForger = try spawnForger(count: 10_000_000)
+        defer { busyForger.terminate() }
+        for _ in 0..<1000 where EngineStatistics.current.notOurs == idle.notOurs { usleep(1000) }
+        var expectedRuns: UInt64 = 0
+        var round = 0
+        while round < rounds || (EngineStatistics.current.notOurs - idle.notOurs < 500 && round < 20 * rounds) {
+            round += 1
+            let report = try broadcastTimerSlack(90_000 + round)
+            expectedRuns += UInt64(report.threads - 1)
+        }
+        let after = EngineStatistics.current
+        busyForger.terminate()
+        let ran = after.handlerRuns - idle.handlerRuns
+        try require(ran == expectedRuns, "handlers ran the call \(ran) times; the broadcasts sent it \(expectedRuns) times")
+        try require(after.notOurs - idle.notOurs >= 500, "only \(after.notOurs - idle.notOurs) forged signals arrived during the broadcasts")
+        try verifyEveryThread("at the last slack") { $0.timerSlackNanoseconds == UInt64(90_000 + round) }
+        return "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored"
+    }
+
+    /// Starts this executable as `forge`, aimed at this process.
+    private static func spawnForger(count: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["forge", "--pid", "\(getpid())", "--count", "\(count)"]
+        try process.run()
+        return process
+    }
+
+    /// The forger: sends signal 33 to every thread of `--pid`, as SI_QUEUE with
+    /// a forged si_pid and random or plausible si_value, and with sigqueue.
+    static func forge(_ args: ScenarioArguments) throws -> String {
+        let pid = Int32(try args.int("pid", default: 0))
+        let count = try args.int("count", default: 1000)
+        try require(pid > 0 && pid != getpid(), "--pid must name another process")
+        var rng = SystemRandomNumberGenerator()
+        var sent = 0
+        while sent < count {
+            let tids = try ProcessSnapshot.read(pid: pid).threads.map(\.tid)
+            try require(!tids.isEmpty, "process \(pid) is gone")
+            for (i, tid) in tids.enumerated() where sent < count {
+                // Half random values, half a random token over a valid-looking slot index.
+                let guess: UInt64 = i % 2 == 0 ? rng.next() : (rng.next() << 22) | UInt64(i)
+                _ = cw_forge_signal(pid, tid, 33, pid, guess)
+                sent += 1
+            }
+            sigqueue(pid, 33, sigval(sival_int: 7))
+            sent += 1
+        }
+        return "sent \(sent) forged signals to \(pid)"
+    }
+
+    /// A child forked after a broadcast broadcasts in its own right.
+    static func forkChild(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .pthreadFutex])
+        try broadcastTimerSlack(100_000)
+        let child = fork()
+        if child == 0 {
+            // Only this thread exists here; it starts plain pthreads and broadcasts.
+            let code: Int32
+            do {
+                try ThreadCrowd.start(count: 5, kinds: [.pthreadPause])
+                let report = try broadcastTimerSlack(100_001)
+                let snapshot = try ProcessSnapshot.current()
+                let ok = report.threads == 6 && snapshot.threads.count == 6 && snapshot.threads.allSatisfy { $0.timerSlackNanoseconds == 100_001 }
+                code = ok ? 0 : 3
+            } catch {
+                code = 4
+            }
+            _exit(code)
+        }
+        try require(child > 0, "fork failed")
+        var status: Int32 = 0
+        var waited: pid_t = 0
+        for _ in 0..<2000 where waited == 0 {  // at most ~20 s
+            waited = waitpid(child, &status, WNOHANG)
+            if waited == 0 { usleep(10_000) }
+        }
+        if waited == 0 { kill(child, SIGKILL); waitpid(child, &status, 0) }
+        try require(waited == child, "the forked child did not finish: it hangs")
+        let exitCode = (status >> 8) & 0xff
+        try require(status & 0x7f == 0 && exitCode == 0, "the forked child failed (status \(status), exit \(exitCode))")
+        let checked = try verifyEveryThread("at slack 100000 in the parent") { $0.timerSlackNanoseconds == 100_000 }
+        try broadcastTimerSlack(100_002)
+        return "forked child broadcast to its 6 threads and verified them; parent's \(checked) threads untouched and it broadcasts again"
+    }
+}
+
+/// A counter shared between threads.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// A flag set once, read from other threads.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func set() { lock.withLock { raised = true } }
+    var isSet: Bool { lock.withLock { raised } }
+}
+
+/// Failure messages collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
+}

@@ -1,0 +1,55 @@
+import AllThreads
+import CBroadcast
+import Foundation
+
+/// A scenario failed: the message says which property broke.
+struct ScenarioFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Throws a ScenarioFailure unless `condition` holds.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(ScenarioFailure) {
+    if !condition { throw ScenarioFailure(description: message()) }
+}
+
+/// The options a scenario was started with: `--name value` pairs.
+struct ScenarioArguments {
+    var values: [String: String] = [:]
+
+    init(_ arguments: ArraySlice<String>) throws(ScenarioFailure) {
+        var rest = arguments[...]
+        while let key = rest.popFirst() {
+            guard key.hasPrefix("--"), let value = rest.popFirst() else {
+                throw ScenarioFailure(description: "expected --name value pairs, got \(key)")
+            }
+            values[String(key.dropFirst(2))] = value
+        }
+    }
+
+    func int(_ name: String, default value: Int) throws(ScenarioFailure) -> Int {
+        guard let text = values[name] else { return value }
+        guard let number = Int(text) else { throw ScenarioFailure(description: "--\(name) takes a number, not \(text)") }
+        return number
+    }
+}
+
+/// Reads every thread of this process from /proc and checks `property` on each
+/// thread that runs code. Returns how many threads were checked.
+@discardableResult
+func verifyEveryThread(_ what: String, _ property: (ThreadState) -> Bool) throws -> Int {
+    let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
+    let bad = threads.filter { !property($0) }
+    try require(
+        bad.isEmpty,
+        "\(bad.count) of \(threads.count) threads are not \(what): "
+            + bad.prefix(10).map { "tid \($0.tid) (\($0.name)) uid \($0.credentials.uids) gid \($0.credentials.gids) slack \($0.timerSlackNanoseconds.map(String.init) ?? "?")" }
+            .joined(separator: "; "))
+    return threads.count
+}
+
+/// Sets this process's timer slack on every thread: a per-thread value the
+/// kernel shows in /proc/<tid>/timerslack_ns, cheap to change every round.
+@discardableResult
+func broadcastTimerSlack(_ nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws -> BroadcastReport {
+    try Broadcast.syscall(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds, options: options)
+}

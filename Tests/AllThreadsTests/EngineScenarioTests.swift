@@ -1,0 +1,31 @@
+import XCTest
+
+/// The engine's promises, each proven in a process of its own through /proc.
+final class EngineScenarioTests: XCTestCase {
+    /// Done 1: 200 threads of mixed kinds all reach uid/gid 65534.
+    func testMixedThreadKindsAllDropToNobody() throws { try scenario("mixed-drop", ["--threads", "200"]) }
+
+    /// Done 2: a thread blocking the signal makes the broadcast unreachable, naming it; nothing changes.
+    func testBlockedSignalIsUnreachableAndNothingChanges() throws { try scenario("blocked-signal") }
+
+    /// Done 3: a per-thread seccomp filter returning EPERM is a mismatch naming that thread.
+    func testSeccompThreadIsAMismatchNamingIt() throws { try scenario("seccomp-mismatch") }
+
+    /// Done 4: thread churn during 200 broadcasts; every live thread has each new value.
+    func testThreadChurnMissesNoThread() throws { try scenario("churn", ["--rounds", "200"]) }
+
+    /// Done 5: malloc/free and stdio loops in other threads never deadlock a broadcast.
+    func testMallocStormDoesNotDeadlock() throws { try scenario("malloc-storm", ["--rounds", "200"]) }
+
+    /// Done 6: glibc's setresuid in a loop alongside our broadcasts: both keep working.
+    func testGlibcSetxidAndOursInterleave() throws { try scenario("glibc-interleave", ["--rounds", "200"]) }
+
+    /// Done 7: eight threads broadcasting at once all succeed.
+    func testEightConcurrentBroadcasters() throws { try scenario("concurrent", ["--broadcasters", "8", "--rounds", "25"]) }
+
+    /// Done 8: forged signals from another process never run the call.
+    func testForgedSignalsRunNothing() throws { try scenario("forged-signal") }
+
+    /// Done 9: a child forked after a broadcast can broadcast.
+    func testForkedChildCanBroadcast() throws { try scenario("fork-child") }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+/// The output of a finished subprocess.
+struct Finished {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Where `swift build` put the package's executables (next to the test bundle).
+func productsDirectory() -> URL {
+    var url = Bundle.main.bundleURL
+    while url.path != "/" {
+        if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("allthreads-scenarios").path) { return url }
+        url.deleteLastPathComponent()
+    }
+    let fromArgv = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return fromArgv.pathExtension == "xctest" ? fromArgv.deletingLastPathComponent() : fromArgv
+}
+
+/// Runs one of the package's executables and waits for it, killing it (and
+/// failing) if it outlives `timeout`: a hang is a failure, never a stuck test run.
+func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 180,
+         file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+    let process = Process()
+    process.executableURL = productsDirectory().appendingPathComponent(executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
+    try process.run()
+    // Read both pipes while the process runs so a full pipe cannot block it.
+    let group = DispatchGroup()
+    let collected = Collected()
+    for (pipe, isOut) in [(out, true), (err, false)] {
+        DispatchQueue.global().async(group: group) {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            collected.set(String(decoding: data, as: UTF8.self), isOut: isOut)
+        }
+    }
+    if exited.wait(timeout: .now() + timeout) == .timedOut {
+        kill(process.processIdentifier, SIGKILL)
+        _ = exited.wait(timeout: .now() + 10)
+        XCTFail("\(executable) \(arguments.joined(separator: " ")) still running after \(Int(timeout)) s: killed", file: file, line: line)
+    }
+    _ = group.wait(timeout: .now() + 10)
+    return Finished(status: process.terminationStatus, stdout: collected.stdout, stderr: collected.stderr)
+}
+
+/// Output gathered from two reader threads.
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = "", err = ""
+    func set(_ text: String, isOut: Bool) { lock.withLock { if isOut { out = text } else { err = text } } }
+    var stdout: String { lock.withLock { out } }
+    var stderr: String { lock.withLock { err } }
+}
+
+/// Runs a scenario and asserts that it passed; returns its summary line.
+@discardableResult
+func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let result = try run("allthreads-scenarios", [name] + options, file: file, line: line)
+    XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
+    XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
+    print(result.stdout, terminator: "")
+    return result.stdout
+}
