@@ -7,6 +7,8 @@ let scenarios: [String: (ScenarioArguments) throws -> String] = [
     "mixed-drop": EngineScenarios.mixedDrop,
     "blocked-signal": EngineScenarios.blockedSignal,
     "seccomp-mismatch": EngineScenarios.seccompMismatch,
+    "mismatch-abort": EngineScenarios.mismatchAbort,
+    "zombie-main": EngineScenarios.zombieMain,
     "churn": EngineScenarios.churn,
     "malloc-storm": EngineScenarios.mallocStorm,
     "glibc-interleave": EngineScenarios.glibcInterleave,

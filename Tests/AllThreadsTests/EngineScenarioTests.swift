@@ -11,6 +11,18 @@ final class EngineScenarioTests: XCTestCase {
     /// Done 3: a per-thread seccomp filter returning EPERM is a mismatch naming that thread.
     func testSeccompThreadIsAMismatchNamingIt() throws { try scenario("seccomp-mismatch") }
 
+    /// The abort policy kills the process with SIGABRT and names the thread on stderr.
+    func testAbortPolicyAbortsAndNamesTheThread() throws {
+        let result = try runProduct("allthreads-scenarios", ["mismatch-abort"], environment: ["SWIFT_BACKTRACE": "enable=no"])
+        XCTAssertEqual(result.status, SIGABRT, result.stdout + result.stderr)
+        let tid = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("odd tid ") }?.dropFirst(8))
+        XCTAssertTrue(result.stderr.contains("threads disagree"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("tid \(tid) (wl-seccomp) got -1"), result.stderr)
+    }
+
+    /// The zombie main thread (pthread_exit) is skipped and reported, never waited for.
+    func testZombieMainThreadIsSkipped() throws { try scenario("zombie-main") }
+
     /// Done 4: thread churn during 200 broadcasts; every live thread has each new value.
     func testThreadChurnMissesNoThread() throws { try scenario("churn", ["--rounds", "200"]) }
 

@@ -21,11 +21,12 @@ func productsDirectory() -> URL {
 
 /// Runs one of the package's executables and waits for it, killing it (and
 /// failing) if it outlives `timeout`: a hang is a failure, never a stuck test run.
-func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 180,
-         file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+func runProduct(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+                file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
     let process = Process()
     process.executableURL = productsDirectory().appendingPathComponent(executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -62,7 +63,7 @@ private final class Collected: @unchecked Sendable {
 /// Runs a scenario and asserts that it passed; returns its summary line.
 @discardableResult
 func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let result = try run("allthreads-scenarios", [name] + options, file: file, line: line)
+    let result = try runProduct("allthreads-scenarios", [name] + options, file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     print(result.stdout, terminator: "")
