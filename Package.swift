@@ -25,6 +25,7 @@ let package = Package(
             name: "AllThreads",
             dependencies: [
                 "CBroadcast",
+                "CSeccomp",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

@@ -9,6 +9,21 @@ import SystemPackage
 /// changes state that cannot be changed back, checks every thread through
 /// /proc, and returns a one-line summary of what it proved.
 enum EngineScenarios {
+    static let all: [String: Scenario] = [
+        "mixed-drop": mixedDrop,
+        "blocked-signal": blockedSignal,
+        "seccomp-mismatch": seccompMismatch,
+        "mismatch-abort": mismatchAbort,
+        "zombie-main": zombieMain,
+        "churn": churn,
+        "malloc-storm": mallocStorm,
+        "glibc-interleave": glibcInterleave,
+        "concurrent": concurrent,
+        "forged-signal": forgedSignal,
+        "forge": forge,
+        "fork-child": forkChild,
+    ]
+
     static let nobody = 65534
 
     /// 200 threads of every kind; setresgid then setresuid to 65534 on all of them.

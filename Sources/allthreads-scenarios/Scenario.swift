@@ -2,6 +2,9 @@ import AllThreads
 import CBroadcast
 import Foundation
 
+/// A scenario: runs, proves its property or throws, and returns a one-line summary.
+typealias Scenario = @Sendable (ScenarioArguments) throws -> String
+
 /// A scenario failed: the message says which property broke.
 struct ScenarioFailure: Error, CustomStringConvertible {
     var description: String
@@ -13,7 +16,7 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(Sce
 }
 
 /// The options a scenario was started with: `--name value` pairs.
-struct ScenarioArguments {
+struct ScenarioArguments: Sendable {
     var values: [String: String] = [:]
 
     init(_ arguments: ArraySlice<String>) throws(ScenarioFailure) {

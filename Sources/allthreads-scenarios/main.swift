@@ -3,20 +3,8 @@
 // Prints "PASS NAME: summary" and exits 0, or "FAIL NAME: reason" and exits 1.
 import Foundation
 
-let scenarios: [String: (ScenarioArguments) throws -> String] = [
-    "mixed-drop": EngineScenarios.mixedDrop,
-    "blocked-signal": EngineScenarios.blockedSignal,
-    "seccomp-mismatch": EngineScenarios.seccompMismatch,
-    "mismatch-abort": EngineScenarios.mismatchAbort,
-    "zombie-main": EngineScenarios.zombieMain,
-    "churn": EngineScenarios.churn,
-    "malloc-storm": EngineScenarios.mallocStorm,
-    "glibc-interleave": EngineScenarios.glibcInterleave,
-    "concurrent": EngineScenarios.concurrent,
-    "forged-signal": EngineScenarios.forgedSignal,
-    "forge": EngineScenarios.forge,
-    "fork-child": EngineScenarios.forkChild,
-]
+/// Every scenario by name; each scenario file contributes its own table.
+let scenarios: [String: Scenario] = EngineScenarios.all
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let name = arguments.first, let scenario = scenarios[name] else {
