@@ -18,6 +18,11 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case setupFailed(Errno)
     /// An argument was rejected before anything was done.
     case invalidArgument(String)
+    /// The kernel refused to synchronize a seccomp filter to this thread (it has a
+    /// filter of its own that the new one does not descend from): no thread changed.
+    case seccompSyncFailed(ThreadIdentity)
+    /// A privilege drop could not be proven on every thread: the check that failed, per thread.
+    case proofFailed([String])
 
     public var description: String {
         switch self {
@@ -37,6 +42,10 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "could not set up the broadcast (\(errno)); nothing was done"
         case .invalidArgument(let message):
             return "invalid argument: \(message)"
+        case .seccompSyncFailed(let thread):
+            return "the kernel could not synchronize the seccomp filter to \(thread) (it has an unrelated filter); no thread changed"
+        case .proofFailed(let failures):
+            return "the result could not be proven: \(failures.joined(separator: "; "))"
         }
     }
 }

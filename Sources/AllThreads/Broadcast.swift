@@ -38,6 +38,27 @@ public enum Broadcast {
     public static func syscall(
         _ call: SystemCall, arguments: [Int], options: BroadcastOptions = BroadcastOptions()
     ) throws(AllThreadsError) -> BroadcastReport {
+        try run(call, arguments: arguments, options: options, probe: false)
+    }
+
+    /// Runs `call` on every thread *whatever its result on the caller*, and returns
+    /// the result every thread got.
+    ///
+    /// For proofs: a probe of `setuid(0)` after dropping root must fail with `EPERM`
+    /// on every thread. Only use it with calls that change nothing when they fail
+    /// the way you expect; a probe that succeeds changes every thread.
+    ///
+    /// - Throws: ``AllThreadsError/mismatch(caller:threads:)`` naming each thread whose
+    ///   result differs from the caller's; the other errors as ``syscall(_:arguments:options:)``.
+    public static func probe(
+        _ call: SystemCall, _ arguments: Int..., options: BroadcastOptions = BroadcastOptions()
+    ) throws(AllThreadsError) -> SyscallResult {
+        SyscallResult(rawValue: try run(call, arguments: arguments, options: options, probe: true).result)
+    }
+
+    private static func run(
+        _ call: SystemCall, arguments: [Int], options: BroadcastOptions, probe: Bool
+    ) throws(AllThreadsError) -> BroadcastReport {
         guard call.rawValue >= 0 else { throw .invalidArgument("system call number \(call.rawValue) is negative") }
         guard arguments.count <= 6 else {
             throw .invalidArgument("a system call takes at most 6 arguments, not \(arguments.count)")
@@ -55,6 +76,7 @@ public enum Broadcast {
         cOptions.timeout_ns = options.timeout.nanoseconds
         cOptions.signal = options.signal.rawValue
         cOptions.abort_on_mismatch = options.onMismatch == .abort ? 1 : 0
+        cOptions.probe = probe ? 1 : 0
         var report = cb_report()
         withUnsafePointer(to: &raw) { args in
             args.withMemoryRebound(to: CLong.self, capacity: 6) { cb_broadcast(call.rawValue, $0, &cOptions, &report) }

@@ -12,7 +12,8 @@
 //     1 + arrived + skipped-present: no unseen thread exists. Otherwise the
 //     caller rescans /proc/self/task, signals the new tids, and repeats.
 //  3. Decide. The caller runs the call itself. On failure it publishes ABORT:
-//     the held threads leave without running anything. On success it
+//     the held threads leave without running anything (unless the broadcast
+//     is a probe, which runs everywhere whatever the caller got). On success it
 //     publishes RUN with one futex wake: each held thread runs the call,
 //     records its result and returns to what it was doing.
 //  4. Compare. The caller waits until every held thread has finished, then
@@ -705,7 +706,7 @@ static _Noreturn void abort_on_mismatch(const cb_report *r) {
 
 // ---- entry point -----------------------------------------------------------------------
 
-static int32_t run_protocol(struct run *run, long nr, const long args[6], cb_report *out) {
+static int32_t run_protocol(struct run *run, long nr, const long args[6], bool probe, cb_report *out) {
     g.nr = nr;
     memcpy(g.args, args, sizeof g.args);
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
@@ -725,7 +726,7 @@ static int32_t run_protocol(struct run *run, long nr, const long args[6], cb_rep
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
     out->result = cb_sys6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
-    bool failed = out->result < 0 && out->result > -4096;
+    bool failed = out->result < 0 && out->result > -4096 && !probe;
     bool complete = release(run, failed ? CMD_ABORT : CMD_RUN, failed ? run->deadline + 1000000000 : run->deadline);
     atomic_store(&g.live_gen, 0);
     if (failed) return CB_CALL_FAILED;
@@ -758,7 +759,7 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
         run.self = (int32_t)cb_sys0(SYS_gettid);
         run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
         run.si.si_pid = run.pid;
-        out->status = run_protocol(&run, nr, args, out);
+        out->status = run_protocol(&run, nr, args, opts->probe != 0, out);
         out->rounds = run.rounds;
         if (out->status == CB_INCOMPLETE || out->status == CB_OK) {
             for (uint32_t i = 0; i < atomic_load(&g.count); i++)

@@ -4,7 +4,8 @@
 import Foundation
 
 /// Every scenario by name; each scenario file contributes its own table.
-let scenarios: [String: Scenario] = EngineScenarios.all
+let scenarios: [String: Scenario] = [EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all]
+    .reduce(into: [:]) { table, part in table.merge(part) { first, _ in first } }
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let name = arguments.first, let scenario = scenarios[name] else {

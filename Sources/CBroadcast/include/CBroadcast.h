@@ -62,6 +62,8 @@ typedef struct cb_options {
     int64_t timeout_ns;        ///< deadline, relative to the call (must be > 0)
     int32_t signal;            ///< kernel signal number, 33...64
     int32_t abort_on_mismatch; ///< nonzero: print the mismatch and abort(), like glibc and Go
+    int32_t probe;             ///< nonzero: run on every thread even when the caller's call fails,
+                               ///< and compare every result (for calls expected to fail everywhere)
 } cb_options;
 
 typedef struct cb_report {
