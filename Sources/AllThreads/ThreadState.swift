@@ -29,23 +29,26 @@ public struct IDs: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(real)/\(effective)/\(saved)/\(filesystem)" }
 }
 
-/// The five capability sets (CapInh, CapPrm, CapEff, CapBnd, CapAmb) as 64-bit masks.
+/// The five capability sets (CapInh, CapPrm, CapEff, CapBnd, CapAmb).
 ///
-/// Bit `n` stands for capability number `n` (`CAP_CHOWN` is bit 0).
+/// Each is the kernel's 64-bit mask: bit `n` stands for capability number `n` (`CAP_CHOWN` is bit 0).
 public struct CapabilitySets: Sendable, Hashable {
     /// `CapInh`: capabilities kept across `execve` for programs with matching file capabilities.
-    public var inheritable: UInt64
+    public var inheritable: CapabilitySet
     /// `CapPrm`: the limit on the effective set.
-    public var permitted: UInt64
+    public var permitted: CapabilitySet
     /// `CapEff`: the capabilities the kernel checks.
-    public var effective: UInt64
+    public var effective: CapabilitySet
     /// `CapBnd`: the bounding set.
-    public var bounding: UInt64
+    public var bounding: CapabilitySet
     /// `CapAmb`: capabilities kept across `execve` of unprivileged programs.
-    public var ambient: UInt64
+    public var ambient: CapabilitySet
 
-    /// Creates capability sets from the five masks.
-    public init(inheritable: UInt64, permitted: UInt64, effective: UInt64, bounding: UInt64, ambient: UInt64) {
+    /// Creates capability sets from the five sets.
+    public init(
+        inheritable: CapabilitySet, permitted: CapabilitySet, effective: CapabilitySet, bounding: CapabilitySet,
+        ambient: CapabilitySet
+    ) {
         self.inheritable = inheritable
         self.permitted = permitted
         self.effective = effective
@@ -234,9 +237,13 @@ extension ThreadState {
             guard let group = ProcText.decimal(token, max: UInt64(UInt32.max)) else { throw text.malformed("Groups") }
             groups.append(UInt32(group))
         }
+        func capabilitySet(_ key: String) throws(ProcfsError) -> CapabilitySet {
+            CapabilitySet(rawValue: try mask(key))
+        }
         let capabilities = CapabilitySets(
-            inheritable: try mask("CapInh"), permitted: try mask("CapPrm"), effective: try mask("CapEff"),
-            bounding: try mask("CapBnd"), ambient: try mask("CapAmb"))
+            inheritable: try capabilitySet("CapInh"), permitted: try capabilitySet("CapPrm"),
+            effective: try capabilitySet("CapEff"), bounding: try capabilitySet("CapBnd"),
+            ambient: try capabilitySet("CapAmb"))
         let noNewPrivs: Bool
         switch try text.tokens("NoNewPrivs").map(Array.init) {
         case [[UInt8(ascii: "0")]]: noNewPrivs = false

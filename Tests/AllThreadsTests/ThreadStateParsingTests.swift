@@ -153,7 +153,9 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertEqual(
             state.credentials.capabilities,
             CapabilitySets(
-                inheritable: 0x420, permitted: 0x400, effective: 0x400, bounding: 0x1ff_feff_ffff, ambient: 0x400))
+                inheritable: CapabilitySet(rawValue: 0x420), permitted: CapabilitySet(rawValue: 0x400),
+                effective: CapabilitySet(rawValue: 0x400), bounding: CapabilitySet(rawValue: 0x1ff_feff_ffff),
+                ambient: CapabilitySet(rawValue: 0x400)))
         XCTAssertTrue(state.credentials.noNewPrivs)
         XCTAssertEqual(state.credentials.seccomp, .disabled)
         // Signals 1, 10, 34 and 64: bit n-1 for signal n.
@@ -173,8 +175,8 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertTrue(state.credentials.uids.all(equal: 0))
         XCTAssertTrue(state.credentials.gids.all(equal: 0))
         XCTAssertEqual(state.credentials.groups, [])
-        XCTAssertEqual(state.credentials.capabilities.inheritable, 0)
-        XCTAssertEqual(state.credentials.capabilities.effective, 0x1ff_feff_ffff)
+        XCTAssertEqual(state.credentials.capabilities.inheritable.rawValue, 0)
+        XCTAssertEqual(state.credentials.capabilities.effective.rawValue, 0x1ff_feff_ffff)
         XCTAssertFalse(state.credentials.noNewPrivs)
         XCTAssertEqual(state.signalsBlocked, 0)
     }
@@ -266,7 +268,7 @@ final class ThreadStateParsingTests: XCTestCase {
             try parse(replacing("Uid", with: "Uid:\t4294967295\t0\t0\t0")).get().credentials.uids.real, .max)
         XCTAssertEqual(
             try parse(replacing("CapEff", with: "CapEff:\tFFFFFFFFFFFFFFFF")).get().credentials.capabilities.effective,
-            .max)
+            CapabilitySet(rawValue: .max))
     }
 
     func testNegativeAndNonNumericValuesThrow() {
@@ -496,7 +498,8 @@ final class ThreadStateParsingTests: XCTestCase {
             tid: tid, name: "t\(tid)", state: state,
             credentials: ThreadCredentials(
                 uids: ids(uid, uid, uid, uid), gids: ids(100, 100, 100, 100), groups: [4, 27],
-                capabilities: CapabilitySets(inheritable: 0, permitted: 0, effective: 0, bounding: ~0, ambient: 0),
+                capabilities: CapabilitySets(
+                    inheritable: [], permitted: [], effective: [], bounding: CapabilitySet(rawValue: ~0), ambient: []),
                 noNewPrivs: false, seccomp: .disabled),
             isIOWorker: ioWorker)
     }
@@ -509,7 +512,7 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertFalse(snapshot.agree)
 
         var differentCapability = synthetic(14)
-        differentCapability.credentials.capabilities.ambient = 1 << 10
+        differentCapability.credentials.capabilities.ambient = CapabilitySet(rawValue: 1 << 10)
         var differentSeccomp = synthetic(15)
         differentSeccomp.credentials.seccomp = .filter
         var differentGroups = synthetic(16)
@@ -590,7 +593,9 @@ extension ThreadState {
             credentials: ThreadCredentials(
                 uids: ids(), gids: ids(), groups: groups,
                 capabilities: CapabilitySets(
-                    inheritable: mask(), permitted: mask(), effective: mask(), bounding: mask(), ambient: mask()),
+                    inheritable: CapabilitySet(rawValue: mask()), permitted: CapabilitySet(rawValue: mask()),
+                    effective: CapabilitySet(rawValue: mask()), bounding: CapabilitySet(rawValue: mask()),
+                    ambient: CapabilitySet(rawValue: mask())),
                 noNewPrivs: Bool.random(using: &random),
                 seccomp: [.disabled, .strict, .filter].randomElement(using: &random)!),
             signalsBlocked: mask(),
@@ -613,9 +618,11 @@ extension ThreadState {
             "Pid:\t\(tid)", "Uid:\t\(ids(c.uids))", "Gid:\t\(ids(c.gids))", "FDSize:\t64",
             "Groups:\t" + c.groups.map { "\($0) " }.joined(), "VmPeak:\t    3060 kB", "SigQ:\t0/96365",
             "SigPnd:\t0000000000000000", "SigBlk:\t\(hex(signalsBlocked))", "SigIgn:\t0000000000000000",
-            "CapInh:\t\(hex(c.capabilities.inheritable))", "CapPrm:\t\(hex(c.capabilities.permitted))",
-            "CapEff:\t\(hex(c.capabilities.effective))", "CapBnd:\t\(hex(c.capabilities.bounding))",
-            "CapAmb:\t\(hex(c.capabilities.ambient))", "NoNewPrivs:\t\(c.noNewPrivs ? 1 : 0)",
+            "CapInh:\t\(hex(c.capabilities.inheritable.rawValue))",
+            "CapPrm:\t\(hex(c.capabilities.permitted.rawValue))",
+            "CapEff:\t\(hex(c.capabilities.effective.rawValue))",
+            "CapBnd:\t\(hex(c.capabilities.bounding.rawValue))",
+            "CapAmb:\t\(hex(c.capabilities.ambient.rawValue))", "NoNewPrivs:\t\(c.noNewPrivs ? 1 : 0)",
             "Seccomp:\t\(c.seccomp.rawValue)", "Seccomp_filters:\t0", "Speculation_Store_Bypass:\tvulnerable",
         ]
         if !cpusAllowedList.isEmpty { lines.append("Cpus_allowed_list:\t\(cpusAllowedList)") }
