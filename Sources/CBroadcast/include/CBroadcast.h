@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "cb_linux_abi.h"
+#include "cb_seccomp.h"
 
 #ifdef __cplusplus
 extern "C" {
