@@ -23,6 +23,8 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case seccompSyncFailed(ThreadIdentity)
     /// A privilege drop could not be proven on every thread: the check that failed, per thread.
     case proofFailed([String])
+    /// A `/proc` file needed to validate or prove a change could not be read.
+    case procfs(ProcfsError)
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "the kernel could not synchronize the seccomp filter to \(thread) (it has an unrelated filter); no thread changed"
         case .proofFailed(let failures):
             return "the result could not be proven: \(failures.joined(separator: "; "))"
+        case .procfs(let error):
+            return "could not read /proc: \(error)"
         }
     }
 }

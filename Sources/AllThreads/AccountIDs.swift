@@ -1,0 +1,145 @@
+import Glibc
+import SystemPackage
+
+extension UserID {
+    /// Validates a numeric user id: not negative, not `-1` (which the kernel reads as
+    /// "unchanged"), and mapped in this process's user namespace (`/proc/self/uid_map`).
+    public init(validating value: Int) throws(AllThreadsError) {
+        self.init(rawValue: try AccountKind.user.validate(value))
+    }
+
+    /// Parses a user name (`nobody`) or a numeric id (`65534`), validated.
+    public init(parsing text: String) throws(AllThreadsError) {
+        if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
+    }
+
+    /// Looks a user up by name (`getpwnam_r`).
+    public static func named(_ name: String) throws(AllThreadsError) -> UserID {
+        try Account.user(named: name).uid
+    }
+
+    /// The superuser.
+    public static var root: UserID { UserID(rawValue: 0) }
+}
+
+extension GroupID {
+    /// Validates a numeric group id: not negative, not `-1` (which the kernel reads as
+    /// "unchanged"), and mapped in this process's user namespace (`/proc/self/gid_map`).
+    public init(validating value: Int) throws(AllThreadsError) {
+        self.init(rawValue: try AccountKind.group.validate(value))
+    }
+
+    /// Parses a group name (`nogroup`) or a numeric id (`65534`), validated.
+    public init(parsing text: String) throws(AllThreadsError) {
+        if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
+    }
+
+    /// Looks a group up by name (`getgrnam_r`).
+    public static func named(_ name: String) throws(AllThreadsError) -> GroupID {
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { throw .invalidArgument("unknown group '\(name)'") }
+        return try GroupID(validating: Int(entry.gr_gid))
+    }
+
+    /// The superuser's group.
+    public static var root: GroupID { GroupID(rawValue: 0) }
+}
+
+/// A user account from the password database, as a privilege drop needs it.
+public struct Account: Sendable, Hashable {
+    /// The login name.
+    public var name: String
+    /// The user id.
+    public var uid: UserID
+    /// The primary group.
+    public var gid: GroupID
+    /// Every group the account belongs to (`getgrouplist`), the primary group included.
+    public var groups: [GroupID]
+
+    /// Looks an account up by name or numeric id. An id without an entry in the
+    /// password database is rejected: a drop to it could not name its groups.
+    public static func lookUp(_ text: String) throws(AllThreadsError) -> Account {
+        if let number = Int(text) {
+            return try user(id: try UserID(validating: number))
+        }
+        return try user(named: text)
+    }
+
+    static func user(named name: String) throws(AllThreadsError) -> Account {
+        try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
+    }
+
+    static func user(id: UserID) throws(AllThreadsError) -> Account {
+        try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
+    }
+
+    private typealias Lookup = (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> Int32
+
+    private static func withPasswd(_ lookup: Lookup?, missing: String) throws(AllThreadsError) -> Account {
+        guard let lookup else { throw .invalidArgument("an empty user name") }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let status = lookup(&entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { throw .invalidArgument(missing) }
+        let name = String(cString: entry.pw_name)
+        let uid = try UserID(validating: Int(entry.pw_uid))
+        let gid = try GroupID(validating: Int(entry.pw_gid))
+        return Account(name: name, uid: uid, gid: gid, groups: try groupList(name: name, primary: gid))
+    }
+
+    private static func groupList(name: String, primary: GroupID) throws(AllThreadsError) -> [GroupID] {
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        while getgrouplist(name, primary.rawValue, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+        }
+        var ids: [GroupID] = []
+        for gid in groups.prefix(Int(count)) where !ids.contains(where: { $0.rawValue == gid }) {
+            ids.append(try GroupID(validating: Int(gid)))
+        }
+        return ids
+    }
+}
+
+/// Which id map an id is checked against.
+enum AccountKind {
+    case user, group
+
+    var noun: String { self == .user ? "user id" : "group id" }
+    var mapPath: String { self == .user ? "/proc/self/uid_map" : "/proc/self/gid_map" }
+
+    /// Checks an id given as a typed value (which may hold `-1`).
+    func validate(_ id: UInt32) throws(AllThreadsError) -> UInt32 { try validate(Int(id)) }
+
+    /// Checks `value` against the kernel's rules and this user namespace's map.
+    func validate(_ value: Int) throws(AllThreadsError) -> UInt32 {
+        if value == -1 || value == Int(UInt32.max) {
+            throw .invalidArgument("\(noun) \(value) means 'leave unchanged' to the kernel and cannot be set")
+        }
+        guard value >= 0 else { throw .invalidArgument("\(noun) \(value) is negative") }
+        guard value < Int(UInt32.max) else {
+            throw .invalidArgument("\(noun) \(value) is above the kernel's largest id, \(UInt32.max - 1)")
+        }
+        let ranges = IDMap.read(mapPath)
+        guard ranges.isEmpty || ranges.contains(where: { $0.contains(UInt64(value)) }) else {
+            throw .invalidArgument("\(noun) \(value) is not mapped in this user namespace (\(mapPath))")
+        }
+        return UInt32(value)
+    }
+}
+
+/// The ranges of `/proc/self/uid_map` or `gid_map` (ids inside this namespace).
+enum IDMap {
+    static func read(_ path: String) -> [Range<UInt64>] {
+        guard let bytes = try? Procfs.read(path) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 3, let first = UInt64(fields[0]), let count = UInt64(fields[2]) else { return nil }
+            return first..<(first + count)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import CBroadcast
+import Glibc
+import SystemPackage
+
+/// Network namespaces: on Linux each thread has its own, so joining one must happen on every thread.
+public enum NetworkNamespace {
+    /// Moves every thread into the network namespace open at `fd` (`setns(fd, CLONE_NEWNET)`).
+    ///
+    /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
+    /// `/run/netns/NAME` do); anything else is refused before any thread changes.
+    @discardableResult
+    public static func join(_ fd: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        _ = try identity(of: fd)
+        return try Broadcast.syscall(.setns, Int(fd.rawValue), Int(CLONE_NEWNET), options: options)
+    }
+
+    /// Opens `path` (`/run/netns/NAME`, `/proc/<pid>/ns/net`) and moves every thread into that namespace.
+    @discardableResult
+    public static func join(path: String, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+        } catch {
+            throw .invalidArgument("cannot open network namespace '\(path)': \(error)")
+        }
+        defer { try? fd.close() }
+        return try join(fd, options: options)
+    }
+
+    /// The namespace's identity as the kernel names it (`net:[4026531840]`), from
+    /// the descriptor's link in `/proc/self/fd`. Throws unless it is a network namespace.
+    public static func identity(of fd: FileDescriptor) throws(AllThreadsError) -> String {
+        guard let target = DescriptorTarget.of(fd) else {
+            throw .invalidArgument("file descriptor \(fd.rawValue) is not open")
+        }
+        guard target.hasPrefix("net:[") else {
+            throw .invalidArgument("file descriptor \(fd.rawValue) is not a network namespace (it is \(target))")
+        }
+        return target
+    }
+
+    /// The network namespace of one thread (`/proc/<pid>/task/<tid>/ns/net`), e.g. `net:[4026531840]`.
+    public static func identity(pid: Int32, tid: Int32) -> String? {
+        DescriptorTarget.link("/proc/\(pid)/task/\(tid)/ns/net")
+    }
+}

@@ -1,0 +1,142 @@
+import SystemPackage
+
+/// Drops root on every thread to a user, optionally keeping named capabilities,
+/// setting no_new_privs and loading a seccomp filter, then proves the result on
+/// every thread.
+///
+/// ```swift
+/// let drop = try PrivilegeDrop(user: "nobody", noNewPrivileges: true)
+/// let proof = try drop.apply()
+/// print("dropped and proven on \(proof.threads.count) threads")
+/// ```
+///
+/// Everything is resolved and validated when the value is created; ``apply(options:)``
+/// changes every thread in the order that never leaves a privileged path open:
+/// supplementary groups, gid, the bounding set (while `CAP_SETPCAP` is still
+/// held), uid, the kept capabilities (through keep-caps, then permitted, effective,
+/// inheritable and ambient), no_new_privs, and last the seccomp filter. Then it
+/// reads every thread back from /proc and checks on every thread that
+/// `setuid(0)` and `setgid(0)` fail. Any doubt is an error, never a warning.
+public struct PrivilegeDrop: Sendable, Hashable {
+    /// The user to become.
+    public var user: Account
+    /// The gid to become (by default the user's primary group).
+    public var group: GroupID
+    /// The supplementary groups to hold afterwards (by default the user's groups); may be empty.
+    public var groups: [GroupID]
+    /// Capabilities to keep in the permitted, effective, inheritable and ambient sets.
+    public var keepCapabilities: CapabilitySet
+    /// Whether to reduce the bounding set to ``keepCapabilities``.
+    public var dropBoundingSet: Bool
+    /// Whether to set no_new_privs.
+    public var noNewPrivileges: Bool
+    /// A seccomp filter to load on every thread last.
+    public var seccomp: SeccompFilter?
+
+    /// Resolves and validates a drop; nothing changes.
+    ///
+    /// - Parameters:
+    ///   - user: a user name or numeric uid with an entry in the password database; not root.
+    ///   - group: a group name or gid; default: the user's primary group.
+    ///   - groups: supplementary groups (names or ids); `nil`: the user's groups (`getgrouplist`); `[]`: none.
+    ///   - keepCapabilities: capabilities to keep; `cap_setuid` and `cap_setgid` are refused, as they
+    ///     would let any thread regain root.
+    ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
+    ///   - noNewPrivileges: set no_new_privs.
+    ///   - seccomp: a filter to load last (validated now).
+    public init(
+        user: String, group: String? = nil, groups: [String]? = nil, keepCapabilities: CapabilitySet = [],
+        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil
+    ) throws(AllThreadsError) {
+        let account = try Account.lookUp(user)
+        guard account.uid != .root else { throw .invalidArgument("user '\(user)' is root: that drops nothing") }
+        self.user = account
+        self.group = try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) } ?? account.gid
+        if let groups {
+            var ids: [GroupID] = []
+            for name in groups { ids.append(try GroupID(parsing: name)) }
+            self.groups = ids
+        } else {
+            self.groups = account.groups
+        }
+        guard self.groups.count <= Credentials.maxGroups else {
+            throw .invalidArgument("\(self.groups.count) groups is more than the kernel's NGROUPS_MAX (\(Credentials.maxGroups))")
+        }
+        try Capabilities.requireSupported(keepCapabilities)
+        let regainers = keepCapabilities.intersection([.setuid, .setgid])
+        guard regainers.isEmpty else {
+            throw .invalidArgument("keeping \(regainers) would let any thread regain root, so the drop could not be proven")
+        }
+        try seccomp?.validate()
+        self.keepCapabilities = keepCapabilities
+        self.dropBoundingSet = dropBoundingSet
+        self.noNewPrivileges = noNewPrivileges
+        self.seccomp = seccomp
+    }
+
+    /// Applies the drop to every thread and proves it.
+    /// - Returns: every thread's state after the drop, as /proc showed it.
+    /// - Throws: the first step's error (the steps before it stay applied), or
+    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed.
+    @discardableResult
+    public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ProcessSnapshot {
+        if groups.isEmpty { try Credentials.clearGroups(options: options) } else { try Credentials.setGroups(groups, options: options) }
+        try Credentials.setresgid(real: group, effective: group, saved: group, options: options)
+        if dropBoundingSet {
+            try Capabilities.dropFromBoundingSet(CapabilitySet.allSupported.subtracting(keepCapabilities), options: options)
+        }
+        let keeping = !keepCapabilities.isEmpty
+        if keeping { try Capabilities.setKeepCapabilities(true, options: options) }
+        try Credentials.setresuid(real: user.uid, effective: user.uid, saved: user.uid, options: options)
+        if keeping {
+            try Capabilities.set(effective: keepCapabilities, permitted: keepCapabilities, inheritable: keepCapabilities, options: options)
+            try Capabilities.raiseAmbient(keepCapabilities, options: options)
+            try Capabilities.setKeepCapabilities(false, options: options)
+        }
+        if noNewPrivileges { try ThreadAttributes.setNoNewPrivileges(options: options) }
+        try proveRootCannotBeRegained(options: options)
+        try seccomp?.loadOnAllThreads()
+        return try proveState()
+    }
+
+    /// On every thread, `setuid(0)` and `setgid(0)` must fail with `EPERM`.
+    private func proveRootCannotBeRegained(options: BroadcastOptions) throws(AllThreadsError) {
+        for (call, name) in [(SystemCall.setuid, "setuid(0)"), (.setgid, "setgid(0)")] {
+            do throws(AllThreadsError) {
+                let result = try Broadcast.probe(call, 0, options: options)
+                guard result.errno == .notPermitted else {
+                    throw .proofFailed(["\(name) returned \(result) on the calling thread, not EPERM"])
+                }
+            } catch {
+                guard case .mismatch(caller: _, threads: let threads) = error else { throw error }
+                throw .proofFailed(threads.map { "\($0): \(name) did not fail like the caller's" })
+            }
+        }
+    }
+
+    /// Reads every thread from /proc and checks each property of the drop.
+    private func proveState() throws(AllThreadsError) -> ProcessSnapshot {
+        let snapshot: ProcessSnapshot
+        do throws(ProcfsError) { snapshot = try ProcessSnapshot.current() } catch { throw .procfs(error) }
+        let uid = user.uid.rawValue, gid = group.rawValue
+        let expectedGroups = Set(groups.map(\.rawValue))
+        let bounding = dropBoundingSet ? keepCapabilities : nil
+        var failures: [String] = []
+        for thread in snapshot.threads where !thread.runsNoCode {
+            let c = thread.credentials, who = "tid \(thread.tid) (\(thread.name))"
+            if !c.uids.all(equal: uid) { failures.append("\(who): uid \(c.uids), expected \(uid)") }
+            if !c.gids.all(equal: gid) { failures.append("\(who): gid \(c.gids), expected \(gid)") }
+            if Set(c.groups) != expectedGroups { failures.append("\(who): groups \(c.groups), expected \(expectedGroups.sorted())") }
+            let sets = c.capabilities
+            for (name, set) in [("permitted", sets.permitted), ("effective", sets.effective), ("inheritable", sets.inheritable), ("ambient", sets.ambient)]
+            where set != keepCapabilities {
+                failures.append("\(who): \(name) capabilities \(set), expected \(keepCapabilities)")
+            }
+            if let bounding, sets.bounding != bounding { failures.append("\(who): bounding set \(sets.bounding), expected \(bounding)") }
+            if noNewPrivileges && !c.noNewPrivs { failures.append("\(who): no_new_privs is not set") }
+            if seccomp != nil && c.seccomp != .filter { failures.append("\(who): seccomp mode \(c.seccomp), expected filter") }
+        }
+        guard failures.isEmpty else { throw .proofFailed(failures) }
+        return snapshot
+    }
+}

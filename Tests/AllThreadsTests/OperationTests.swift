@@ -1,0 +1,70 @@
+import AllThreads
+import SystemPackage
+import XCTest
+
+/// The typed operations: each scenario runs in a process of its own with 64+
+/// threads of mixed kinds and checks every thread through /proc.
+final class OperationScenarioTests: XCTestCase {
+    func testCredentialCallsChangeEveryThread() throws { try scenario("op-credentials") }
+    func testCapabilityCallsChangeEveryThread() throws { try scenario("op-capabilities") }
+    func testAttributesChangeEveryThread() throws { try scenario("op-attributes") }
+    func testEveryThreadJoinsTheNetworkNamespace() throws { try scenario("op-netns") }
+    func testEveryThreadEnforcesTheLandlockRuleset() throws { try scenario("op-landlock") }
+    func testPrivilegeDropWithNoNewPrivsAndSeccompIsProven() throws { try scenario("op-drop") }
+    func testPrivilegeDropKeepingACapability() throws { try scenario("op-drop-keep") }
+    func testBadInputsAreRefusedAndNothingChanges() throws {
+        let output = try scenario("op-bad-input")
+        XCTAssertTrue(output.contains("18 bad inputs refused"), output)
+    }
+}
+
+/// Validation that needs no subprocess: it changes nothing.
+final class ValidationTests: XCTestCase {
+    private func message(_ body: () throws -> Void) -> String? {
+        do { try body() } catch let error as AllThreadsError {
+            if case .invalidArgument(let text) = error { return text }
+            return "\(error)"
+        } catch { return "\(error)" }
+        return nil
+    }
+
+    func testIDsAreValidatedAgainstTheKernelsRange() throws {
+        XCTAssertEqual(try UserID(validating: 65534).rawValue, 65534)
+        XCTAssertEqual(message { _ = try UserID(validating: -2) }, "user id -2 is negative")
+        XCTAssertEqual(message { _ = try GroupID(validating: -1) }, "group id -1 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(message { _ = try UserID(validating: 4_294_967_295) }, "user id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(message { _ = try UserID(validating: 1 << 40) }, "user id 1099511627776 is above the kernel's largest id, 4294967294")
+    }
+
+    func testNamesResolveBeforeAnythingRuns() throws {
+        XCTAssertEqual(try UserID(parsing: "nobody").rawValue, 65534)
+        XCTAssertEqual(try UserID(parsing: "0"), .root)
+        XCTAssertEqual(try GroupID(parsing: "nogroup").rawValue, 65534)
+        XCTAssertEqual(message { _ = try UserID(parsing: "no-such-user") }, "unknown user 'no-such-user'")
+        XCTAssertEqual(message { _ = try GroupID(parsing: "") }, "unknown group ''")
+        let nobody = try Account.lookUp("nobody")
+        XCTAssertEqual(nobody.gid.rawValue, 65534)
+        XCTAssertEqual(nobody.groups.map(\.rawValue), [65534])
+    }
+
+    func testPrivilegeDropResolvesAndRefusesUpFront() throws {
+        let drop = try PrivilegeDrop(user: "nobody", groups: [], keepCapabilities: [.netBindService])
+        XCTAssertEqual(drop.user.uid.rawValue, 65534)
+        XCTAssertEqual(drop.group.rawValue, 65534)
+        XCTAssertEqual(drop.groups, [])
+        XCTAssertEqual(message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setgid]) },
+                       "keeping cap_setgid would let any thread regain root, so the drop could not be proven")
+        XCTAssertEqual(message { _ = try PrivilegeDrop(user: "0") }, "user '0' is root: that drops nothing")
+        XCTAssertEqual(message { _ = try PrivilegeDrop(user: "nobody", groups: ["no-such-group"]) }, "unknown group 'no-such-group'")
+    }
+
+    func testOperationsRefuseBadValuesWithoutBroadcasting() throws {
+        let before = EngineStatistics.current.broadcasts
+        XCTAssertNotNil(message { try ThreadAttributes.setNice(-21) })
+        XCTAssertNotNil(message { try ThreadAttributes.setAffinity(cpus: []) })
+        XCTAssertNotNil(message { try Credentials.setGroups([]) })
+        XCTAssertNotNil(message { try Credentials.setresuid(real: UserID(rawValue: .max), effective: nil, saved: nil) })
+        XCTAssertNotNil(message { try Capabilities.set(effective: [.sysAdmin], permitted: [], inheritable: []) })
+        XCTAssertEqual(EngineStatistics.current.broadcasts, before, "a refused call started a broadcast")
+    }
+}
