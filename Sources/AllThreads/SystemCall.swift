@@ -1,4 +1,6 @@
 import CBroadcast
+import CSeccomp
+import Glibc
 
 /// A Linux system call number for the running architecture.
 public struct SystemCall: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -8,17 +10,21 @@ public struct SystemCall: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// Wraps a system call number.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
-    /// The call named `name` (`"setresuid"`, `"SYS_setresuid"`), among the per-thread
-    /// calls this library knows; `nil` for any other name.
+    /// The call named `name` (`"setresuid"`, `"SYS_setresuid"`) for this architecture,
+    /// as libseccomp knows it; `nil` for a name that is no system call here.
     public init?(name: String) {
         let bare = name.hasPrefix("SYS_") ? String(name.dropFirst(4)) : name
-        guard let call = Self.known.first(where: { $0.name == bare }) else { return nil }
-        self = call.call
+        guard !bare.isEmpty, bare.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) }) else { return nil }
+        let number = seccomp_syscall_resolve_name(bare)
+        guard number >= 0 else { return nil }
+        self.init(rawValue: Int(number))
     }
 
-    /// The call's name when it is one of the known per-thread calls, else its number.
+    /// The call's name for this architecture (libseccomp), else `syscall N`.
     public var description: String {
-        Self.known.first(where: { $0.call == self })?.name ?? "syscall \(rawValue)"
+        guard let name = seccomp_syscall_resolve_num_arch(UInt32(SCMP_ARCH_NATIVE), Int32(clamping: rawValue)) else { return "syscall \(rawValue)" }
+        defer { free(name) }
+        return String(cString: name)
     }
 
     public static let setuid = SystemCall(rawValue: Int(SYS_setuid))
@@ -38,12 +44,4 @@ public struct SystemCall: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let unshare = SystemCall(rawValue: Int(SYS_unshare))
     public static let close = SystemCall(rawValue: Int(SYS_close))
     public static let getpid = SystemCall(rawValue: Int(SYS_getpid))
-
-    private static let known: [(name: String, call: SystemCall)] = [
-        ("setuid", .setuid), ("setgid", .setgid), ("setreuid", .setreuid), ("setregid", .setregid),
-        ("setresuid", .setresuid), ("setresgid", .setresgid), ("setfsuid", .setfsuid), ("setfsgid", .setfsgid),
-        ("setgroups", .setgroups), ("capset", .capset), ("prctl", .prctl), ("setns", .setns),
-        ("setpriority", .setpriority), ("sched_setaffinity", .sched_setaffinity), ("unshare", .unshare),
-        ("close", .close), ("getpid", .getpid),
-    ]
 }

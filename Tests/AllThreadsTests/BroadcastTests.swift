@@ -62,6 +62,9 @@ final class BroadcastTests: XCTestCase {
         XCTAssertEqual(SystemCall(name: "setresuid"), .setresuid)
         XCTAssertEqual(SystemCall(name: "SYS_prctl"), .prctl)
         XCTAssertNil(SystemCall(name: "no_such_call"))
+        XCTAssertEqual(SystemCall(name: "landlock_restrict_self")?.description, "landlock_restrict_self")
+        XCTAssertNil(SystemCall(name: "setuid\u{0}x"))
+        XCTAssertEqual(SystemCall(rawValue: 99999).description, "syscall 99999")
         XCTAssertEqual(SystemCall.setgroups.description, "setgroups")
     }
 
