@@ -7,6 +7,9 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// These threads did not answer before the deadline: no thread changed.
     /// An empty list means the thread list kept changing until the deadline.
     case unreachable([ThreadIssue])
+    /// Relaxed mode only: these threads did not answer before the deadline, after the
+    /// caller and the threads that did answer had run the call.
+    case unreachableAfterChange([ThreadIssue])
     /// Every thread ran the call, and these got a result other than the caller's.
     case mismatch(caller: SyscallResult, threads: [ThreadResult])
     /// The deadline passed while these threads were still running the call
@@ -34,6 +37,8 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "the thread list did not settle before the deadline; no thread changed"
         case .unreachable(let threads):
             return "unreachable: \(threads.map(\.description).joined(separator: "; ")); no thread changed"
+        case .unreachableAfterChange(let threads):
+            return "unreachable: \(threads.map(\.description).joined(separator: "; ")); the caller and every other thread ran the call (relaxed mode)"
         case .mismatch(let caller, let threads):
             return "threads disagree with the caller's result (\(caller)): \(threads.map(\.description).joined(separator: "; "))"
         case .incomplete(let threads):

@@ -77,6 +77,7 @@ public enum Broadcast {
         cOptions.signal = options.signal.rawValue
         cOptions.abort_on_mismatch = options.onMismatch == .abort ? 1 : 0
         cOptions.probe = probe ? 1 : 0
+        cOptions.relaxed = options.mode == .relaxed ? 1 : 0
         var report = cb_report()
         withUnsafePointer(to: &raw) { args in
             args.withMemoryRebound(to: CLong.self, capacity: 6) { cb_broadcast(call.rawValue, $0, &cOptions, &report) }
@@ -106,7 +107,8 @@ extension BroadcastReport {
         case CB_CALL_FAILED:
             throw .callFailed(caller.errno ?? .invalidArgument)
         case CB_UNREACHABLE:
-            throw .unreachable(problems.compactMap { $0.kind == CB_PROBLEM_UNREACHABLE ? $0.issue : nil })
+            let unreachable = problems.compactMap { $0.kind == CB_PROBLEM_UNREACHABLE ? $0.issue : nil }
+            throw report.changed != 0 ? .unreachableAfterChange(unreachable) : .unreachable(unreachable)
         case CB_MISMATCH:
             throw .mismatch(caller: caller, threads: problems.compactMap { $0.kind == CB_PROBLEM_MISMATCH ? $0.threadResult : nil })
         case CB_INCOMPLETE:

@@ -33,6 +33,20 @@ public enum MismatchPolicy: Sendable, Hashable {
     case abort
 }
 
+/// How strongly a broadcast holds the other threads.
+public enum BroadcastMode: Sendable, Hashable {
+    /// Every thread is stopped, and none is missing, before any thread runs the call;
+    /// an unreachable thread means no thread changed, and no thread runs application
+    /// code with the old state once any runs with the new one. Two wake-ups per thread.
+    case strict
+    /// glibc's semantics: the caller runs the call, then each thread runs it as soon as
+    /// it handles the signal and goes on at once (one wake-up per thread). An
+    /// unreachable thread is found after the others changed
+    /// (``AllThreadsError/unreachableAfterChange(_:)``), and a thread created during the
+    /// broadcast may run the call twice: use it for idempotent calls only.
+    case relaxed
+}
+
 /// How a broadcast runs.
 public struct BroadcastOptions: Sendable, Hashable {
     /// How long the whole broadcast may take, waiting for the lock included.
@@ -42,11 +56,17 @@ public struct BroadcastOptions: Sendable, Hashable {
     public var signal: KernelSignal
     /// What happens when a thread's result differs from the caller's.
     public var onMismatch: MismatchPolicy
+    /// Strict (the default) or relaxed.
+    public var mode: BroadcastMode
 
     /// Creates options; the defaults suit every credential change.
-    public init(timeout: Duration = .seconds(5), signal: KernelSignal = .setxid, onMismatch: MismatchPolicy = .throwError) {
+    public init(
+        timeout: Duration = .seconds(5), signal: KernelSignal = .setxid, onMismatch: MismatchPolicy = .throwError,
+        mode: BroadcastMode = .strict
+    ) {
         self.timeout = timeout
         self.signal = signal
         self.onMismatch = onMismatch
+        self.mode = mode
     }
 }

@@ -8,7 +8,8 @@
 //     `arrived` and sleeps on `cmd` until the caller decides.
 //  2. Prove nobody is missing. When every signalled thread has arrived (or
 //     /proc shows it gone, exiting, the zombie main thread or an io_uring
-//     worker), the caller reads `Threads:` from /proc/self/status. Equal to
+//     worker), the caller reads the thread count (the link count of
+//     /proc/self/task: 2 + the counter `Threads:` shows). Equal to
 //     1 + arrived + skipped-present: no unseen thread exists. Otherwise the
 //     caller rescans /proc/self/task, signals the new tids, and repeats.
 //  3. Decide. The caller runs the call itself. On failure it publishes ABORT:
@@ -20,6 +21,13 @@
 //     compares each result with its own.
 //  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
 //  to ABANDONED, ABORT is published, and the unreachable threads are named.
+//
+// RELAXED MODE (an option; glibc's semantics): the caller runs the call first
+// and publishes RUN before signalling, so each thread runs the call as soon as
+// its handler runs and goes on at once: one wake-up per thread instead of two.
+// I2 and I3 do not hold: an unreachable thread is reported after the others
+// changed, and a thread created during the broadcast may run an idempotent
+// call twice. Meant for calls like glibc's setxid family.
 //
 // INVARIANTS, and why they hold
 //  I1 Never hang. The caller's every wait is a futex wait with the absolute
@@ -33,7 +41,7 @@
 //     thread runs application code with the new state, none runs with the old.
 //  I4 No unseen thread, no double run. A held thread cannot clone. A thread
 //     signalled inside clone() finishes it before it handles the signal, so
-//     its child exists (and is counted in `Threads:`) before the parent
+//     its child exists (and is counted in the thread count) before the parent
 //     arrives; step 2 finds it. Threads created after RUN were cloned by a
 //     thread that already ran the call: they inherit the new state and are
 //     never signalled in this generation.
@@ -54,8 +62,8 @@
 //     /proc fds are reopened whenever getpid() changed.
 //
 // Cost: one signal and one futex wake per thread (two wake-ups), a few
-// syscalls for the caller; /proc is read once (`Threads:`) unless threads
-// appeared or vanished since the previous broadcast.
+// syscalls for the caller; /proc costs one fstat unless threads appeared or
+// vanished since the previous broadcast.
 #define _GNU_SOURCE
 #include "CBroadcast.h"
 #include "internal.h"
@@ -116,7 +124,7 @@ static inline uint32_t mkcmd(uint64_t gen, uint32_t op) { return (uint32_t)(gen 
 static struct {
     _Atomic uint32_t lock;       // 0 free, 1 held, 2 held with waiters
     pid_t pid;                   // the process the fds and registry belong to
-    int task_fd, status_fd;      // /proc/self/task and /proc/self/status
+    int task_fd;                 // /proc/self/task
     uint64_t secret;
     uint64_t gen;                // last generation used
     _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
@@ -134,7 +142,7 @@ static struct {
     uint32_t scan_no;
 
     char dents[32768];           // getdents64 buffer
-} g = {.task_fd = -1, .status_fd = -1};
+} g = {.task_fd = -1};
 
 // The handlers we replaced, per signal, so that foreign deliveries reach them.
 static _Atomic(void *) chained_handler[65];
@@ -188,28 +196,38 @@ static void pass_on(int sig, siginfo_t *si, void *uc) {
     else ((void (*)(int))h)(sig);
 }
 
-// Held until the caller decides; then runs the call (RUN) or leaves (ABORT).
+// Counts this thread into `counter`, waking the caller when it is the last.
+static void count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target) {
+    uint32_t n = atomic_fetch_add(counter, 1) + 1;
+    if (n == atomic_load(target)) cb_futex_wake(counter, 1);
+}
+
+static void run_call(struct slot *s, uint64_t gen) {
+    s->ret = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
+    atomic_store(&s->state, mkstate(gen, P_DONE));
+    atomic_fetch_add_explicit(&stat_handler_runs, 1, memory_order_relaxed);
+}
+
+// Strict: held until the caller decides, then runs the call (RUN) or leaves
+// (ABORT). Relaxed: RUN was published before the signal, so it runs at once.
+// The count the caller waits for is each path's last touch of shared state;
+// a wake that lands after the caller moved on is harmless, as every futex
+// waiter re-checks its condition.
 static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
     if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;
 
-    uint32_t n = atomic_fetch_add(&g.arrived, 1) + 1;
-    if (n == atomic_load(&g.arrive_target)) cb_futex_wake(&g.arrived, 1);
-
-    uint32_t wait = mkcmd(gen, CMD_WAIT), c;
-    while ((c = atomic_load(&g.cmd)) == wait) cb_futex_wait(&g.cmd, wait, 0);
-
-    if (c == mkcmd(gen, CMD_RUN)) {
-        s->ret = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
-        atomic_store(&s->state, mkstate(gen, P_DONE));
-        atomic_fetch_add_explicit(&stat_handler_runs, 1, memory_order_relaxed);
-    } else {
-        atomic_store(&s->state, mkstate(gen, P_LEFT));
+    uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
+    if (atomic_load(&g.cmd) == run) {
+        run_call(s, gen);
+        count_in(&g.arrived, &g.arrive_target);
+        return;
     }
-    // Last touch of shared state. A wake that lands after the caller moved on
-    // is harmless: every futex waiter re-checks its condition.
-    n = atomic_fetch_add(&g.finished, 1) + 1;
-    if (n == atomic_load(&g.finish_target)) cb_futex_wake(&g.finished, 1);
+    count_in(&g.arrived, &g.arrive_target);
+    while ((c = atomic_load(&g.cmd)) == wait) cb_futex_wait(&g.cmd, wait, 0);
+    if (c == run) run_call(s, gen);
+    else atomic_store(&s->state, mkstate(gen, P_LEFT));
+    count_in(&g.finished, &g.finish_target);
 }
 
 static void on_signal(int sig, siginfo_t *si, void *uc) {
@@ -354,14 +372,8 @@ static void reset_after_fork(void) {
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
 
-static long close_fds(void) {
-    if (g.task_fd >= 0) cb_sys1(SYS_close, g.task_fd);
-    if (g.status_fd >= 0) cb_sys1(SYS_close, g.status_fd);
-    g.task_fd = g.status_fd = -1;
-    return 0;
-}
 
-// Opens /proc for this process and forgets another process's threads. Runs
+// Opens /proc/self/task for this process and forgets another process's threads. Runs
 // under the lock, before any thread is signalled, so it may allocate.
 static long setup(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -376,7 +388,8 @@ static long setup(void) {
     // A new secret per process: a forked child does not share its parent's tokens.
     long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
     if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
-    close_fds();
+    if (g.task_fd >= 0) cb_sys1(SYS_close, g.task_fd);
+    g.task_fd = -1;
     atomic_store(&g.count, 0);
     long r = hash_rebuild(0);
     if (r < 0) return r;
@@ -385,9 +398,6 @@ static long setup(void) {
     long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return fd;
     g.task_fd = (int)fd;
-    fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return close_fds(), fd;
-    g.status_fd = (int)fd;
     g.pid = pid;
     return 0;
 }
@@ -402,7 +412,7 @@ struct run {
     siginfo_t si;              // template for every send of this generation
     uint32_t signalled;        // successful sends
     uint32_t resolved;         // signalled slots that /proc showed gone or skipped
-    uint32_t skipped_present;  // skipped tasks still counted in `Threads:`
+    uint32_t skipped_present;  // skipped tasks still in the thread count
     uint32_t vanishing;        // of those, the ones that may exit at any moment
     uint32_t unsent;           // sends refused with EAGAIN, to retry
     uint32_t refused;          // sends refused for good
@@ -545,12 +555,12 @@ static long rescan(struct run *run) {
     return 0;
 }
 
-// True when `Threads:` proves that every task is known: each held thread and
+// True when the thread count proves that every task is known: each held thread and
 // the caller are certainly present, and each skipped task that could vanish is
 // checked to exist after the count was read (a vanished one could hide an
 // unseen thread in the count).
 static long proven_complete(struct run *run) {
-    long t = cb_proc_thread_count(g.status_fd);
+    long t = cb_proc_thread_count(g.task_fd);
     if (t < 0) return t;
     if (run->vanishing) {
         uint32_t count = atomic_load(&g.count);
@@ -653,7 +663,7 @@ static void build_report(struct run *run, int sig, cb_report *out) {
         if (is_problem(&g.slots[i], run->gen, out->result, &kind)) n++;
         if (phase_of(atomic_load(&g.slots[i].state), run->gen) == P_DONE) out->threads++;
     }
-    if (out->status == CB_OK || out->status == CB_MISMATCH || out->status == CB_INCOMPLETE) out->threads++;  // the caller
+    if (out->changed || out->status == CB_OK) out->threads++;  // the caller
     if (!n) return;
     out->problems = calloc(n, sizeof *out->problems);
     if (!out->problems) return;
@@ -706,17 +716,25 @@ static _Noreturn void abort_on_mismatch(const cb_report *r) {
 
 // ---- entry point -----------------------------------------------------------------------
 
-static int32_t run_protocol(struct run *run, long nr, const long args[6], bool probe, cb_report *out) {
-    g.nr = nr;
-    memcpy(g.args, args, sizeof g.args);
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
-    atomic_store(&g.arrived, 0);
-    atomic_store(&g.arrive_target, 0);
-    atomic_store(&g.finished, 0);
-    atomic_store(&g.finish_target, 0);
+// Relaxed (glibc's semantics): the caller runs first, RUN is published before
+// any signal, and each thread runs the call as soon as its handler runs.
+static int32_t run_relaxed(struct run *run, cb_report *out) {
+    out->result = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
+    if (out->result < 0 && out->result > -4096) return CB_CALL_FAILED;
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));
     atomic_store(&g.live_gen, run->gen);
-    atomic_fetch_add_explicit(&stat_broadcasts, 1, memory_order_relaxed);
+    long r = stop_world(run);
+    if (r != STOPPED) abandon(run);
+    atomic_store(&g.live_gen, 0);
+    if (r == STOPPED) return CB_OK;
+    out->changed = 1;
+    out->setup_errno = r < 0 ? (int32_t)-r : 0;
+    return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
+}
 
+// Strict: stop every thread, prove none is missing, then decide.
+static int32_t run_strict(struct run *run, bool probe, cb_report *out) {
+    atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) {
         abandon(run);
@@ -725,12 +743,25 @@ static int32_t run_protocol(struct run *run, long nr, const long args[6], bool p
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
-    out->result = cb_sys6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    out->result = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
     bool failed = out->result < 0 && out->result > -4096 && !probe;
     bool complete = release(run, failed ? CMD_ABORT : CMD_RUN, failed ? run->deadline + 1000000000 : run->deadline);
     atomic_store(&g.live_gen, 0);
     if (failed) return CB_CALL_FAILED;
+    out->changed = 1;
     return complete ? CB_OK : CB_INCOMPLETE;
+}
+
+static int32_t run_protocol(struct run *run, long nr, const long args[6], const cb_options *opts, cb_report *out) {
+    g.nr = nr;
+    memcpy(g.args, args, sizeof g.args);
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
+    atomic_store(&g.arrived, 0);
+    atomic_store(&g.arrive_target, 0);
+    atomic_store(&g.finished, 0);
+    atomic_store(&g.finish_target, 0);
+    atomic_fetch_add_explicit(&stat_broadcasts, 1, memory_order_relaxed);
+    return opts->relaxed ? run_relaxed(run, out) : run_strict(run, opts->probe != 0, out);
 }
 
 void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out) {
@@ -759,7 +790,7 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
         run.self = (int32_t)cb_sys0(SYS_gettid);
         run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
         run.si.si_pid = run.pid;
-        out->status = run_protocol(&run, nr, args, opts->probe != 0, out);
+        out->status = run_protocol(&run, nr, args, opts, out);
         out->rounds = run.rounds;
         if (out->status == CB_INCOMPLETE || out->status == CB_OK) {
             for (uint32_t i = 0; i < atomic_load(&g.count); i++)

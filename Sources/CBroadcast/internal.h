@@ -88,9 +88,9 @@ static inline void cb_futex_wake(const _Atomic uint32_t *word, int count) {
 // Returns 0 or -errno.
 long cb_proc_scan(int dirfd, char *buf, size_t bufsize, void (*visit)(int32_t tid, void *ctx), void *ctx);
 
-// The `Threads:` line of the status file open at `fd` (O(1) in the kernel).
-// Returns the count or -errno.
-long cb_proc_thread_count(int fd);
+// The number of threads of the process whose task directory is open at
+// `task_dirfd` (O(1) in the kernel). Returns the count or -errno.
+long cb_proc_thread_count(int task_dirfd);
 
 // What /proc says about one task, for triage and diagnostics.
 typedef struct cb_task_info {

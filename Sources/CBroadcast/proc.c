@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct linux_dirent64 {
@@ -89,16 +90,14 @@ static long find_line(int fd, const char *key, char *value, size_t valsize) {
     }
 }
 
-long cb_proc_thread_count(int fd) {
-    // Reading again from offset 0 makes the kernel generate the file anew, so
-    // one fd opened at setup serves every broadcast.
-    char value[32];
-    long r = find_line(fd, "Threads:", value, sizeof value);
+long cb_proc_thread_count(int task_dirfd) {
+    // The kernel gives /proc/<pid>/task a link count of 2 + nr_threads, the
+    // counter `Threads:` in /proc/self/status shows: one fstat (~0.3 us)
+    // instead of generating the whole status file (~4 us).
+    struct stat st;
+    long r = cb_sys2(SYS_fstat, task_dirfd, &st);
     if (r < 0) return r;
-    const char *e = value;
-    while (*e >= '0' && *e <= '9') e++;
-    int64_t v = parse_decimal(value, e);
-    return v < 0 ? -22 : v;  // EINVAL: not a count
+    return st.st_nlink >= 3 ? (long)st.st_nlink - 2 : -71;  // EPROTO: not the kernel we know
 }
 
 // Writes "<tid>/<leaf>" into out.

@@ -19,7 +19,7 @@ extern "C" {
 typedef enum cb_status {
     CB_OK = 0,           ///< every reached thread ran the call with the caller's result
     CB_CALL_FAILED = 1,  ///< the caller's own call failed (`result` = -errno); no thread changed
-    CB_UNREACHABLE = 2,  ///< a thread did not answer before the deadline; no thread changed
+    CB_UNREACHABLE = 2,  ///< a thread did not answer before the deadline; no thread changed unless `changed` (relaxed)
     CB_MISMATCH = 3,     ///< every thread ran the call; some results differ from the caller's
     CB_INCOMPLETE = 4,   ///< the deadline passed while threads were still running the call
     CB_BUSY = 5,         ///< the deadline passed waiting for another broadcast of this process
@@ -65,11 +65,13 @@ typedef struct cb_options {
     int32_t abort_on_mismatch; ///< nonzero: print the mismatch and abort(), like glibc and Go
     int32_t probe;             ///< nonzero: run on every thread even when the caller's call fails,
                                ///< and compare every result (for calls expected to fail everywhere)
+    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see broadcast.c)
 } cb_options;
 
 typedef struct cb_report {
     int32_t status;         ///< cb_status
     int32_t setup_errno;    ///< errno behind CB_SETUP_FAILED
+    int32_t changed;        ///< nonzero when the caller (and maybe others) ran the call
     long result;            ///< the caller's raw result (-errno on failure)
     uint32_t threads;       ///< threads that ran the call, the caller included
     uint32_t rounds;        ///< signalling rounds (more than one when threads appeared)
