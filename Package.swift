@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "AllThreads", targets: ["AllThreads"]),
         .executable(name: "allthreads", targets: ["allthreads-cli"]),
+        .executable(name: "allthreads-bench", targets: ["allthreads-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
@@ -39,6 +40,12 @@ let package = Package(
                 "AllThreadsWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The benchmark: ours against glibc's setresuid broadcast, allocations counted.
+        .target(name: "CMallocCounter"),
+        .executableTarget(
+            name: "allthreads-bench",
+            dependencies: ["AllThreads", "CWorkload", "CMallocCounter"]
         ),
         // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
         .executableTarget(

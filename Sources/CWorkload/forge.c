@@ -4,10 +4,13 @@
 #include "CWorkload.h"
 
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+const char *cw_glibc_version(void) { return gnu_get_libc_version(); }
 
 int cw_glibc_setresuid(int ruid, int euid, int suid) {
     return setresuid((uid_t)ruid, (uid_t)euid, (uid_t)suid) == 0 ? 0 : -errno;

@@ -52,6 +52,9 @@ unsigned long cw_churn_created(void);
 /// The calling thread's kernel tid (raw gettid syscall).
 int cw_gettid(void);
 
+/// The running glibc's version ("2.36").
+const char *cw_glibc_version(void);
+
 /// glibc's own setresuid(), which glibc broadcasts to every thread with SIGSETXID.
 /// Returns 0 or -errno.
 int cw_glibc_setresuid(int ruid, int euid, int suid);

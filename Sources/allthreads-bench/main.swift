@@ -1,0 +1,43 @@
+// allthreads-bench: our broadcast (strict and relaxed) against glibc's own
+// setresuid broadcast, in the same process with the same idle threads.
+//
+//   allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big 10000] [--quick] [--json FILE]
+//   allthreads-bench one --threads N --idle pause|futex --reps R     (one configuration, JSON on stdout)
+//   allthreads-bench idle-cost                                        (JSON [before, after] on stdout)
+import Foundation
+
+func value(_ name: String, in arguments: [String]) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    switch arguments.first {
+    case "one":
+        guard let n = value("--threads", in: arguments).flatMap(Int.init), let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
+              let reps = value("--reps", in: arguments).flatMap(Int.init) else { throw BenchError("one needs --threads N --idle KIND --reps R") }
+        FileHandle.standardOutput.write(try encoder.encode(try SingleRun.run(threads: n, idle: idle, repetitions: reps)))
+    case "idle-cost":
+        let cost = try SingleRun.idleCost(threads: 16)
+        FileHandle.standardOutput.write(try encoder.encode([cost.before, cost.after]))
+    default:
+        let sizes = try (value("--sizes", in: arguments) ?? "0,1,16,128,1024,4096").split(separator: ",").map { text in
+            guard let n = Int(text), n >= 0 else { throw BenchError("--sizes takes numbers, not \(text)") }
+            return n
+        }
+        let idles = try (value("--idle", in: arguments) ?? "pause,futex").split(separator: ",").map { text in
+            guard let kind = IdleKind(rawValue: String(text)) else { throw BenchError("--idle takes pause and futex, not \(text)") }
+            return kind
+        }
+        let big = value("--big", in: arguments).map { Int($0) ?? 10000 }
+        let suite = try Suite.run(sizes: sizes, idles: idles, big: big, quick: arguments.contains("--quick"))
+        print(Table.render(suite))
+        if let path = value("--json", in: arguments) { try encoder.encode(suite).write(to: URL(fileURLWithPath: path)) }
+    }
+} catch {
+    FileHandle.standardError.write(Data("allthreads-bench: \(error)\n".utf8))
+    exit(1)
+}
