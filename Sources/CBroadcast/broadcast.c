@@ -187,13 +187,22 @@ static inline uint64_t token_of(uint64_t gen) {
 // Hands a delivery that is not ours to the handler we displaced. SIG_DFL is
 // dropped rather than run: its default action for a real-time signal would kill
 // the process, and nobody asked for that when they installed nothing.
+//
+// A handler that displaced ours and chains back to it would bounce a foreign
+// delivery between the two forever; `passing` (initial-exec TLS: no allocation,
+// safe in a handler) stops the second pass. Our handler blocks every signal
+// while it runs, so a nested pass can only be such a loop.
+static __thread __attribute__((tls_model("initial-exec"))) int passing;
+
 static void pass_on(int sig, siginfo_t *si, void *uc) {
     atomic_fetch_add_explicit(&stat_not_ours, 1, memory_order_relaxed);
     void *h = atomic_load_explicit(&chained_handler[sig], memory_order_acquire);
     unsigned long flags = atomic_load_explicit(&chained_flags[sig], memory_order_relaxed);
-    if (h == (void *)SIG_DFL || h == (void *)SIG_IGN) return;
+    if (h == (void *)SIG_DFL || h == (void *)SIG_IGN || passing) return;
+    passing = 1;
     if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
     else ((void (*)(int))h)(sig);
+    passing = 0;
 }
 
 // Counts this thread into `counter`, waking the caller when it is the last.
@@ -243,9 +252,19 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
     pass_on(sig, si, uc);
 }
 
+static void chain_to(int sig, const struct ksigaction *previous) {
+    bool real = previous->handler != (void *)SIG_DFL && previous->handler != (void *)SIG_IGN;
+    void *known = atomic_load(&chained_handler[sig]);
+    bool have_real = known != NULL && known != (void *)SIG_IGN;  // SIG_DFL is NULL
+    if (!real && have_real) return;
+    atomic_store(&chained_flags[sig], previous->flags);
+    atomic_store(&chained_handler[sig], previous->handler);
+}
+
 // Installs on_signal on `sig` unless it is there already; one syscall when it is.
 // glibc installs its SIGSETXID handler at the first pthread_create, displacing
-// ours, so this runs at every broadcast.
+// ours, so this runs at every broadcast, and again whenever arrivals stall.
+// Returns 0 when ours was in place, 1 when it had to be installed, or -errno.
 static long ensure_handler(int sig) {
     struct ksigaction cur, ours = {
         .handler = (void *)on_signal,
@@ -254,18 +273,17 @@ static long ensure_handler(int sig) {
         .mask = ~0ull,  // nothing interrupts a held thread; SIGKILL/SIGSTOP cannot be blocked anyway
     };
     long r = cb_sys4(SYS_rt_sigaction, sig, NULL, &cur, 8);
-    if (r < 0 || cur.handler == ours.handler) return r;
+    if (r < 0) return r;
+    if (cur.handler == ours.handler) return 0;
     // Publish the chain before installing, so a delivery racing the install
-    // already finds where to go.
-    atomic_store(&chained_flags[sig], cur.flags);
-    atomic_store(&chained_handler[sig], cur.handler);
+    // already finds where to go. SIG_DFL or SIG_IGN put there by someone who
+    // displaced us does not replace a real handler we chain to already: glibc's
+    // setxid handler must keep getting glibc's signals, or its setuid() hangs.
+    chain_to(sig, &cur);
     struct ksigaction old;
     r = cb_sys4(SYS_rt_sigaction, sig, &ours, &old, 8);
-    if (r == 0 && old.handler != cur.handler) {
-        atomic_store(&chained_flags[sig], old.flags);
-        atomic_store(&chained_handler[sig], old.handler);
-    }
-    return r;
+    if (r == 0 && old.handler != cur.handler) chain_to(sig, &old);
+    return r < 0 ? r : 1;
 }
 
 // ---- the lock -------------------------------------------------------------------
@@ -417,6 +435,7 @@ struct run {
     uint32_t unsent;           // sends refused with EAGAIN, to retry
     uint32_t refused;          // sends refused for good
     uint32_t rounds;
+    bool resend;               // the handler was displaced: signal the stragglers again
     long error;                // first registry error during a scan
 };
 
@@ -452,6 +471,12 @@ static bool classify(struct run *run, struct slot *s, const cb_task_info *ti, lo
     return true;
 }
 
+// Queues the broadcast signal for slot `i`, carrying the generation's token.
+static long send(struct run *run, const struct slot *s, uint32_t i) {
+    run->si.si_value.sival_ptr = (void *)(uintptr_t)(token_of(run->gen) << IDX_BITS | i);
+    return cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
+}
+
 // Signals every slot that has not been signalled in this generation.
 static void send_pass(struct run *run) {
     uint32_t count = atomic_load(&g.count);
@@ -468,8 +493,7 @@ static void send_pass(struct run *run) {
             if (classify(run, s, &ti, r)) continue;
         }
         mark(s, run->gen, P_SIGNALLED, 0);
-        run->si.si_value.sival_ptr = (void *)(uintptr_t)(token_of(run->gen) << IDX_BITS | i);
-        long r = cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
+        long r = send(run, s, i);
         if (r == 0) run->signalled++;
         else if (r == -ESRCH) mark(s, run->gen, P_GONE, 0);
         else if (r == -EAGAIN) { mark(s, run->gen, P_UNSENT, CB_REASON_QUEUE_FULL); run->unsent++; }
@@ -480,10 +504,22 @@ static void send_pass(struct run *run) {
 // Looks at the signalled threads that have not arrived: the gone, the exiting,
 // the zombie main thread and io_uring workers will never answer.
 static void triage(struct run *run) {
+    // Someone may have replaced our handler mid-run (a raw rt_sigaction): the
+    // deliveries it swallowed are lost, so reinstall and signal the stragglers
+    // again. A second delivery is harmless: only one can win the slot's CAS.
+    if (ensure_handler(run->si.si_signo) == 1) run->resend = true;
+    bool resend = run->resend;
+    run->resend = false;
     uint32_t count = atomic_load(&g.count);
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (atomic_load(&s->state) != mkstate(run->gen, P_SIGNALLED)) continue;
+        if (resend) {
+            long sent = send(run, s, i);
+            if (sent == -EAGAIN) run->resend = true;
+            if (sent == -ESRCH && resolve(s, run->gen, P_GONE, 0)) run->resolved++;
+            if (sent == -ESRCH) continue;
+        }
         cb_task_info ti;
         long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
         bool gone = r == -ENOENT || (r == 0 && ti.state == 'X');

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -221,6 +223,8 @@ static void *idle_main(void *arg) {
     return NULL;
 }
 
+static _Atomic int blockers_released;
+
 static void *signal_blocker_main(void *arg) {
     struct cw_handshake *h = arg;
     // The kernel's sigset_t: 64 bits, bit n-1 for signal n. glibc's
@@ -230,8 +234,17 @@ static void *signal_blocker_main(void *arg) {
     int result = cw_gettid();
     if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, NULL, sizeof mask) != 0) result = -errno;
     handshake_publish(h, result);
-    if (result > 0) pause_forever();
+    if (result <= 0) return NULL;
+    // Blocked until cw_release_signal_blockers(); then unblocked for good.
+    while (atomic_load(&blockers_released) == 0) cw_futex((int *)&blockers_released, FUTEX_WAIT_PRIVATE, 0, NULL);
+    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &mask, NULL, sizeof mask);
+    pause_forever();
     return NULL;
+}
+
+void cw_release_signal_blockers(void) {
+    atomic_store(&blockers_released, 1);
+    cw_futex((int *)&blockers_released, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
 /// Loads the filter on the calling thread only; 0 or -errno.

@@ -106,7 +106,8 @@ enum EngineScenarios {
                 let checked = try verifyEveryThread("at slack 110000") { $0.timerSlackNanoseconds == 110_000 }
                 let again = try broadcastTimerSlack(110_001)
                 try require(again.rounds == 1, "the second broadcast needed \(again.rounds) rounds: the zombie was not remembered")
-                let line = "PASS zombie-main: \(report.threads) threads reached, main thread \(pid) skipped as \(report.skipped[0].reason); \(checked) threads verified\n"
+                let line = "PASS zombie-main: \(report.threads) threads reached, main thread \(pid) skipped as \(report.skipped[0].reason); \(checked) threads verified "
+                    + TortureScenarios.tally(runs: 2, threads: checked) + "\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             } catch {
                 FileHandle.standardOutput.write(Data("FAIL zombie-main: \(error)\n".utf8))
@@ -143,7 +144,8 @@ enum EngineScenarios {
         try ThreadCrowd.start(count: 10)
         for round in 1...rounds { try broadcastTimerSlack(60_000 + round) }
         let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(60_000 + rounds) }
-        return "\(rounds) broadcasts with 6 threads in malloc/stdio loops; \(checked) threads verified"
+        return "\(rounds) broadcasts with 6 threads in malloc/stdio loops; \(checked) threads verified "
+            + TortureScenarios.tally(runs: rounds, threads: checked)
     }
 
     /// glibc's own setresuid broadcast running in a loop on another thread while we broadcast.
@@ -167,7 +169,8 @@ enum EngineScenarios {
         try require(glibcCalls.value > 0, "glibc's setresuid never completed")
         try require(cw_glibc_setresuid(0, 0, 0) == 0, "glibc's setresuid fails after the run")
         let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(70_000 + rounds) }
-        return "\(rounds) broadcasts alongside \(glibcCalls.value) glibc setresuid calls; \(checked) threads verified"
+        return "\(rounds) broadcasts alongside \(glibcCalls.value) glibc setresuid calls; \(checked) threads verified "
+            + TortureScenarios.tally(runs: rounds, threads: checked)
     }
 
     /// Eight threads broadcasting at once: every broadcast succeeds.
@@ -229,7 +232,8 @@ enum EngineScenarios {
         try require(ran == expectedRuns, "handlers ran the call \(ran) times; the broadcasts sent it \(expectedRuns) times")
         try require(after.notOurs - idle.notOurs >= 200, "only \(after.notOurs - idle.notOurs) forged signals arrived during the broadcasts")
         try verifyEveryThread("at the last slack") { $0.timerSlackNanoseconds == UInt64(90_000 + round) }
-        return "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored"
+        return "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored "
+            + TortureScenarios.tally(runs: round, threads: Int(expectedRuns) / max(round, 1) + 1, wrong: Int(ran) - Int(expectedRuns))
     }
 
     /// Starts this executable as `forge`, aimed at this process.
@@ -256,7 +260,8 @@ enum EngineScenarios {
                 // Half random values, half a random token over a valid-looking slot index.
                 let guess: UInt64 = i % 2 == 0 ? rng.next() : (rng.next() << 22) | UInt64(i)
                 _ = cw_forge_signal(pid, tid, 33, pid, guess)
-                sent += 1
+                _ = cb_syscall(Int(SYS_tgkill), Int(pid), Int(tid), 33, 0, 0, 0)  // and tgkill: si_code SI_TKILL with the forger's own pid
+                sent += 2
             }
             sigqueue(pid, 33, sigval(sival_int: 7))
             sent += 1

@@ -30,9 +30,50 @@ typedef enum cw_idle {
 int cw_start_idle_thread(cw_idle kind);
 
 /// Starts a detached thread that blocks kernel signal `kernel_signal` (1..64) in its own mask
-/// with the raw rt_sigprocmask syscall, then pause()s forever.
-/// Returns its tid once the mask is set, or -errno.
+/// with the raw rt_sigprocmask syscall and keeps it blocked until cw_release_signal_blockers(),
+/// then unblocks it and pause()s forever. Returns its tid once the mask is set, or -errno.
 int cw_start_signal_blocker(int kernel_signal);
+
+/// Lets every signal blocker unblock its signal (the fault clears).
+void cw_release_signal_blockers(void);
+
+// ---- faults and odd tasks for the torture suite (faults.c) ----
+
+/// Starts a thread that vforks a child which sleeps `milliseconds` and exits: meanwhile the
+/// thread waits in the kernel, uninterruptible by our signal (state D). Returns its tid, or -errno.
+int cw_start_vfork_sleeper(int milliseconds);
+
+/// Stops thread `tid` of another process with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT) and
+/// waits until it is in ptrace-stop (state t). Returns 0 or -errno.
+int cw_ptrace_stop(int tid);
+
+/// Detaches from a thread stopped by cw_ptrace_stop; it runs on. Returns 0 or -errno.
+int cw_ptrace_detach(int tid);
+
+/// Creates an io_uring and submits a read from a pipe nobody writes with IOSQE_ASYNC, so an
+/// io_uring worker thread (iou-wrk-*) blocks in it. Returns the ring's fd, or -errno.
+int cw_start_io_uring_worker(void);
+
+/// Starts an idle thread with the smallest stack glibc allows (PTHREAD_STACK_MIN). Returns its tid.
+int cw_start_tiny_stack_thread(void);
+
+/// Starts an idle thread whose signal handlers run on an alternate signal stack of
+/// `sysconf(_SC_MINSIGSTKSZ) + extra_bytes`. Returns its tid, or -errno.
+int cw_start_altstack_thread(int extra_bytes);
+
+/// Sets this process's soft RLIMIT_SIGPENDING; returns the previous soft limit, or -errno.
+long cw_set_sigpending_limit(long limit);
+
+/// Sets kernel signal `kernel_signal` to SIG_IGN with the raw rt_sigaction (which also
+/// discards its pending deliveries), as a foreign library might. Returns 0 or -errno.
+int cw_ignore_signal_raw(int kernel_signal);
+
+/// Starts `forkers` threads looping fork()+_exit+waitpid and `spawners` threads looping
+/// posix_spawn(/bin/true)+waitpid, until cw_stop_process_makers(). Returns 0 or -errno.
+int cw_start_process_makers(int forkers, int spawners);
+
+/// Stops and joins the process makers; returns how many children they made.
+unsigned long cw_stop_process_makers(void);
 
 /// Starts a detached thread that loads a seccomp filter on itself only (allow everything,
 /// except `syscall_nr`, which fails with errno `err`, 0..4095), then pause()s forever.
