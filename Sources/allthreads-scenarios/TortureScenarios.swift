@@ -237,6 +237,7 @@ enum TortureScenarios {
     static func handlerReplaced(_ args: ScenarioArguments) throws -> String {
         let rounds = try args.int("rounds", default: 200)
         try ThreadCrowd.start(count: 30)
+        try broadcastTimerSlack(800_000)  // ours is in place, chaining to glibc's, before the other library arrives
         let stop = Flag()
         let replacements = Counter()
         let done = DispatchSemaphore(value: 0)
@@ -260,8 +261,10 @@ enum TortureScenarios {
         }
         stop.set()
         _ = done.wait(timeout: .now() + 10)
-        // glibc's own setxid signals must still reach glibc's handler: the SIG_IGN
-        // put in place of ours must not have replaced it in our chain.
+        // The next broadcast puts our handler back; glibc's own setxid signals must
+        // still reach glibc's handler: the SIG_IGN put in place of ours must not
+        // have replaced it in our chain.
+        try broadcastTimerSlack(899_998)
         let glibc = DispatchSemaphore(value: 0)
         Thread { if cw_glibc_setresuid(0, 0, 0) == 0 { glibc.signal() } }.start()
         try require(glibc.wait(timeout: .now() + 10) == .success, "glibc's setresuid hangs or fails after the handler was replaced")
