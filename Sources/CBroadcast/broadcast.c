@@ -179,7 +179,7 @@ __asm__(".text\n"
 #define RESTORER_FLAG 0UL
 #endif
 
-static inline uint64_t token_of(uint64_t gen) {
+HANDLER_CODE static inline uint64_t token_of(uint64_t gen) {
     uint64_t t = (g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
     return t ? t : 1;
 }
@@ -194,7 +194,7 @@ static inline uint64_t token_of(uint64_t gen) {
 // while it runs, so a nested pass can only be such a loop.
 static __thread __attribute__((tls_model("initial-exec"))) int passing;
 
-static void pass_on(int sig, siginfo_t *si, void *uc) {
+HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
     atomic_fetch_add_explicit(&stat_not_ours, 1, memory_order_relaxed);
     void *h = atomic_load_explicit(&chained_handler[sig], memory_order_acquire);
     unsigned long flags = atomic_load_explicit(&chained_flags[sig], memory_order_relaxed);
@@ -206,12 +206,12 @@ static void pass_on(int sig, siginfo_t *si, void *uc) {
 }
 
 // Counts this thread into `counter`, waking the caller when it is the last.
-static void count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target) {
+HANDLER_CODE static void count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target) {
     uint32_t n = atomic_fetch_add(counter, 1) + 1;
     if (n == atomic_load(target)) cb_futex_wake(counter, 1);
 }
 
-static void run_call(struct slot *s, uint64_t gen) {
+HANDLER_CODE static void run_call(struct slot *s, uint64_t gen) {
     s->ret = cb_sys6(g.nr, g.args[0], g.args[1], g.args[2], g.args[3], g.args[4], g.args[5]);
     atomic_store(&s->state, mkstate(gen, P_DONE));
     atomic_fetch_add_explicit(&stat_handler_runs, 1, memory_order_relaxed);
@@ -222,7 +222,7 @@ static void run_call(struct slot *s, uint64_t gen) {
 // The count the caller waits for is each path's last touch of shared state;
 // a wake that lands after the caller moved on is harmless, as every futex
 // waiter re-checks its condition.
-static void participate(struct slot *s, uint64_t gen) {
+HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
     if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;
 
@@ -239,7 +239,7 @@ static void participate(struct slot *s, uint64_t gen) {
     count_in(&g.finished, &g.finish_target);
 }
 
-static void on_signal(int sig, siginfo_t *si, void *uc) {
+HANDLER_CODE static void on_signal(int sig, siginfo_t *si, void *uc) {
     uint64_t gen = atomic_load(&g.live_gen);
     if (gen && si->si_code == SI_QUEUE && si->si_pid == g.pid) {
         uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;

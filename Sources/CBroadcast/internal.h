@@ -18,10 +18,19 @@
 #include <linux/futex.h>
 #include <time.h>
 
+// Code that runs in the signal handler. Sanitizer runtimes (TSan, ASan) are not
+// async-signal-safe and do not know about a handler installed with the raw
+// syscall, so the handler path carries no instrumentation.
+#if defined(__has_attribute) && __has_attribute(disable_sanitizer_instrumentation)
+#define HANDLER_CODE __attribute__((disable_sanitizer_instrumentation))
+#else
+#define HANDLER_CODE
+#endif
+
 // A system call that returns the kernel's raw result (-errno on failure) and
 // never writes errno, so the signal handler cannot disturb the thread it
 // interrupted.
-static inline long cb_sys6(long n, long a, long b, long c, long d, long e, long f) {
+HANDLER_CODE static inline long cb_sys6(long n, long a, long b, long c, long d, long e, long f) {
 #if defined(__x86_64__)
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
@@ -64,7 +73,7 @@ static inline int64_t cb_now_ns(void) {
 
 // Sleeps while *word == expected, until woken or until the absolute monotonic
 // deadline (0: no deadline). Spurious returns are fine: every caller loops.
-static inline long cb_futex_wait(const _Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns) {
+HANDLER_CODE static inline long cb_futex_wait(const _Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns) {
     struct timespec ts, *tp = NULL;
     if (deadline_ns > 0) {
         ts.tv_sec = deadline_ns / 1000000000;
@@ -77,7 +86,7 @@ static inline long cb_futex_wait(const _Atomic uint32_t *word, uint32_t expected
                    FUTEX_BITSET_MATCH_ANY);
 }
 
-static inline void cb_futex_wake(const _Atomic uint32_t *word, int count) {
+HANDLER_CODE static inline void cb_futex_wake(const _Atomic uint32_t *word, int count) {
     cb_sys3(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count);
 }
 
