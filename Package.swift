@@ -54,7 +54,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AllThreadsTests",
-            dependencies: ["AllThreads", "allthreads-scenarios", "allthreads-cli"]
+            dependencies: ["AllThreads", "AllThreadsWorkload", "allthreads-scenarios", "allthreads-cli"]
         ),
     ]
 )

@@ -155,7 +155,7 @@ public enum ThreadCrowd {
                     group.addTask {
                         ready.signal()
                         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                            parkedContinuations.withLock { $0.append(continuation) }
+                            parkedLock.withLock { parkedContinuations.append(continuation) }
                         }
                     }
                 }
@@ -167,7 +167,10 @@ public enum ThreadCrowd {
 
 /// Continuations of `taskGroup` units: kept, never resumed, so those tasks stay
 /// suspended without occupying a thread (and are not reported as leaked).
-private let parkedContinuations = Mutex<[CheckedContinuation<Void, Never>]>([])
+/// Guarded by `parkedLock`, an NSLock (a pthread mutex ThreadSanitizer understands;
+/// it cannot see the futex inside Synchronization's Mutex).
+nonisolated(unsafe) private var parkedContinuations: [CheckedContinuation<Void, Never>] = []
+private let parkedLock = NSLock()
 
 /// One `concurrentPerform` call's units.
 ///

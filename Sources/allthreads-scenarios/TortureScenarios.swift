@@ -331,7 +331,7 @@ enum TortureScenarios {
 
     /// A seccomp filter on a random subset of threads: the mismatch lists exactly that subset.
     static func mismatchSubset(_ args: ScenarioArguments) throws -> String {
-        var rng = SplitMix(seed: UInt64(try args.int("seed", default: 7)))
+        var rng = SplitMix64(seed: UInt64(try args.int("seed", default: 7)))
         try ThreadCrowd.start(count: 30)
         let count = 3 + Int(rng.next() % 8)
         var odd: Set<Int32> = []
@@ -346,18 +346,5 @@ enum TortureScenarios {
             try require(threads.allSatisfy { $0.result?.errno == .notPermitted }, "not every named thread failed with EPERM")
             return "mismatch named exactly the \(count) filtered threads " + tally(runs: 1, threads: threads.count)
         }
-    }
-}
-
-/// A small deterministic random generator (SplitMix64), for seeded subsets.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

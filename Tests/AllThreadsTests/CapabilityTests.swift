@@ -1,5 +1,6 @@
 @testable import AllThreads
 import Foundation
+import AllThreadsWorkload
 import XCTest
 
 /// Capability numbering and names, parsing of names and lists, and ``CapabilitySet`` as a set.

@@ -1,6 +1,7 @@
 @testable import AllThreads
 import Foundation
 import SystemPackage
+import AllThreadsWorkload
 import XCTest
 
 /// Parsing of /proc status and stat text, and snapshots of the test process itself.
@@ -560,19 +561,6 @@ final class ThreadStateParsingTests: XCTestCase {
 
     func taskDirectory() throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap { Int32($0) }.sorted()
-    }
-}
-
-/// A deterministic generator (SplitMix64), so every run mutates the same way.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
