@@ -1,11 +1,70 @@
 import ArgumentParser
+import Foundation
 
 /// `allthreads`: apply a per-thread change to every thread of a process, and prove it.
 @main
 struct AllThreadsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allthreads",
-        abstract: "Run one system call on every thread of this process, and prove it through /proc.",
-        subcommands: [SyscallCommand.self, InspectCommand.self]
+        abstract: "Change every thread of this process with one system call, prove it through /proc, then run a command.",
+        discussion: """
+            On Linux, credentials, capabilities, no_new_privs, the bounding set and the timer slack \
+            belong to each thread. allthreads changes all of its threads at once, like setpriv and \
+            gosu for multi-threaded processes, and 'inspect' finds threads that differ in any process.
+
+            Every change command takes --threads N (start N extra threads of mixed kinds first), \
+            --verify (read every thread back from /proc; fail unless all agree), --json (one line \
+            of JSON), --timeout SECONDS, and -- COMMAND [ARG...] (run a command after the change).
+
+            Exit status: 0 success; 1 the change or the verification failed, or 'inspect' found \
+            threads that differ; 2 usage error (nothing changed); 126/127 the command after '--' \
+            could not be run after the change; otherwise the command's own status.
+
+            Examples:
+              allthreads drop --user nobody --no-new-privs -- id -u
+              allthreads setresuid 65534 65534 65534 --threads 200 --verify
+              allthreads inspect --pid 1234
+              allthreads --generate-completion-script bash > allthreads.bash
+            """,
+        subcommands: [
+            SetuidCommand.self, SetgidCommand.self, SetresuidCommand.self, SetresgidCommand.self, SetgroupsCommand.self,
+            PrctlCommand.self, CapsCommand.self, SeccompCommand.self, DropCommand.self, SyscallCommand.self,
+            InspectCommand.self,
+        ]
     )
+
+    /// Splits off the command after `--`, parses the rest, runs, and exits with the status of
+    /// ``CommandFailure`` (usage errors exit 2, not the parser's 64).
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var trailing: [String]?
+        if let terminator = arguments.firstIndex(of: "--") {
+            trailing = Array(arguments[(terminator + 1)...])
+            arguments.removeSubrange(terminator...)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if let trailing {
+                guard var change = command as? any ChangeCommand else {
+                    throw CommandFailure.usage("only the change commands run a command after '--'")
+                }
+                change.options.command = trailing
+                command = change
+            }
+            try command.run()
+            Foundation.exit(0)
+        } catch let failure as CommandFailure {
+            failure.report()
+            Foundation.exit(failure.status)
+        } catch {
+            // Help, completion scripts and version requests exit 0 with their text on stdout.
+            guard exitCode(for: error) != .success else {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let failure = CommandFailure.usage(message(for: error))
+            failure.report()
+            Foundation.exit(failure.status)
+        }
+    }
 }

@@ -1,24 +1,106 @@
 import AllThreads
 import ArgumentParser
-import Foundation
+import SystemPackage
 
-/// `allthreads inspect`: one row per thread, the odd ones marked.
+/// `allthreads inspect`: one row per thread of any process, the odd ones marked.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show every thread's credentials; exit 1 when threads differ."
-    )
+        abstract: "Show every thread's credentials in any process; exit 1 when threads differ.",
+        discussion: """
+            One row per thread: tid, name, uids and gids (real/effective/saved/filesystem), \
+            supplementary groups, the five capability sets (as /proc masks), no_new_privs and the \
+            seccomp mode. Threads whose credentials differ from those most threads have are marked \
+            with '*' and listed with every field that differs. Works on any program, Swift or not.
 
-    @Option(help: "The process to inspect (default: this one).")
+            Exit status: 0 when every thread agrees, 1 when some differ, 2 for a bad argument \
+            (such as a process that does not exist).
+
+            Examples:
+              allthreads inspect --pid $(pidof nginx)
+              allthreads inspect --pid 1234 --json | jq '.differing'
+            """)
+
+    @Option(help: "The process to inspect (default: allthreads itself).")
     var pid: Int32?
 
+    @Flag(help: "Print one line of JSON: every thread, with the differing ones marked.")
+    var json = false
+
+    @Flag(help: "Run even when installed set-user-ID or set-group-ID (real and effective ids differ).")
+    var allowSetuidInstall = false
+
+    func validate() throws {
+        if let pid, pid <= 0 { throw ValidationError("--pid \(pid): a process id is a positive number") }
+    }
+
     func run() throws {
-        let snapshot = try pid.map { p throws(ProcfsError) in try ProcessSnapshot.read(pid: p) } ?? ProcessSnapshot.current()
-        let outliers = Set(snapshot.outliers.map(\.tid))
-        for t in snapshot.threads {
-            let mark = outliers.contains(t.tid) ? "*" : " "
-            print("\(mark) \(t.tid)\t\(t.name)\tuid \(t.credentials.uids)\tgid \(t.credentials.gids)\tgroups \(t.credentials.groups)\tnnp \(t.credentials.noNewPrivs ? 1 : 0)\tseccomp \(t.credentials.seccomp.rawValue)")
+        try CommandFailure.refuseSetIDInstall(allowed: allowSetuidInstall)
+        let snapshot: ProcessSnapshot
+        do throws(ProcfsError) {
+            if let pid { snapshot = try ProcessSnapshot.read(pid: pid) } else { snapshot = try ProcessSnapshot.current() }
+        } catch {
+            if let pid, case .unreadable(let errno) = error.kind, errno == .noSuchFileOrDirectory || errno == .noSuchProcess {
+                throw CommandFailure.usage("no process with pid \(pid)")
+            }
+            throw CommandFailure.failed("cannot inspect: \(error)")
         }
-        if !snapshot.agree { throw ExitCode.failure }
+        let comparison = ThreadComparison(majorityOf: snapshot)
+        if json {
+            JSONLine.print(comparison)
+        } else {
+            ThreadTable.print(comparison)
+        }
+        if !comparison.agree {
+            throw CommandFailure.failed(
+                "\(comparison.differences.count) of \(comparison.checkedThreads) threads of pid \(snapshot.pid) differ from the rest: "
+                    + Summary.list(comparison.differences.map(\.description)))
+        }
+    }
+}
+
+/// The text table `inspect` prints.
+enum ThreadTable {
+    /// The columns: header and width (the last column is not padded).
+    private static let columns: [(String, Int)] = [
+        ("", 2), ("TID", 8), ("NAME", 16), ("S", 2), ("UID", 24), ("GID", 24), ("GROUPS", 12), ("CAPINH", 17),
+        ("CAPPRM", 17), ("CAPEFF", 17), ("CAPBND", 17), ("CAPAMB", 17), ("NNP", 4), ("SECCOMP", 0),
+    ]
+
+    /// Prints the header, one row per thread, and the differing threads' fields.
+    static func print(_ comparison: ThreadComparison) {
+        let differing = Set(comparison.differences.map(\.thread.tid))
+        Swift.print(row(columns.map(\.0)))
+        for thread in comparison.snapshot.threads {
+            let c = thread.credentials, sets = c.capabilities
+            Swift.print(row([
+                differing.contains(thread.tid) ? "*" : " ", "\(thread.tid)", thread.name, String(thread.state),
+                c.uids.description, c.gids.description, c.groupList, sets.inheritable.procMask, sets.permitted.procMask,
+                sets.effective.procMask, sets.bounding.procMask, sets.ambient.procMask, c.noNewPrivs ? "1" : "0",
+                c.seccomp.description,
+            ]))
+        }
+        let count = comparison.snapshot.threads.count
+        if comparison.agree {
+            Swift.print("pid \(comparison.snapshot.pid): \(count) threads, all agree")
+        } else {
+            let reference = comparison.reference.map { " (like tid \($0.tid))" } ?? ""
+            Swift.print("pid \(comparison.snapshot.pid): \(count) threads, \(differing.count) differ from the rest\(reference), marked *:")
+            for difference in comparison.differences { Swift.print("  \(difference)") }
+        }
+    }
+
+    /// The cells padded to their column widths.
+    private static func row(_ cells: [String]) -> String {
+        zip(cells, columns).map { cell, column in
+            cell.count >= column.1 ? cell + " " : cell + String(repeating: " ", count: column.1 - cell.count)
+        }.joined().trimmingSuffixSpaces()
+    }
+}
+
+extension String {
+    /// The text without trailing spaces.
+    fileprivate func trimmingSuffixSpaces() -> String {
+        String(reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -1,62 +1,32 @@
 import AllThreads
-import AllThreadsWorkload
 import ArgumentParser
-import Foundation
 
 /// `allthreads syscall NAME|NR [ARG...]`: a raw broadcast.
-struct SyscallCommand: ParsableCommand {
+struct SyscallCommand: ChangeCommand {
     static let configuration = CommandConfiguration(
         commandName: "syscall",
-        abstract: "Run a raw system call on every thread.",
+        abstract: "Run any system call on every thread, with up to six integer arguments.",
         discussion: """
-            Examples:
-              allthreads syscall setresuid 65534 65534 65534 --threads 200 --verify
-              allthreads syscall prctl 29 100000 --threads 50
-            """
-    )
+            The call is a name (setresuid, SYS_setresuid) or a number; arguments are decimal or \
+            0x-hexadecimal integers. Every thread must get the caller's result. --verify compares \
+            every thread's credentials with the caller's (and the timer slack, nice value or \
+            CPU affinity for prctl(PR_SET_TIMERSLACK), setpriority and sched_setaffinity).
 
-    @Argument(help: "The system call: a name (setresuid, prctl, ...) or a number.")
+            Examples:
+              allthreads syscall setresuid 65534 65534 65534 --threads 64 --verify
+              allthreads syscall prctl 29 100000 --threads 64 --verify --json
+            """ + ChangeOptions.commandHelp)
+
+    @Argument(help: "The system call: a name or a number.")
     var call: String
 
-    @Argument(parsing: .allUnrecognized, help: "Up to six integer arguments.")
+    // Unrecognized words are arguments too, so that negative numbers (-1) are not taken for options.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Up to six integer arguments.", valueName: "arg"))
     var arguments: [String] = []
 
-    @Option(help: "Start this many extra threads of mixed kinds first.")
-    var threads: Int = 0
+    @OptionGroup var options: ChangeOptions
 
-    @Flag(help: "Read every thread back from /proc and fail unless all agree.")
-    var verify = false
-
-    @Option(name: .customLong("timeout-ms"), help: "Deadline of the broadcast in milliseconds.")
-    var timeoutMilliseconds: Int = 5000
-
-    func run() throws {
-        guard let number = SystemCall(name: call) ?? Int(call).map(SystemCall.init(rawValue:)) else {
-            throw ValidationError("unknown system call '\(call)'")
-        }
-        let values = try arguments.map { text in
-            guard let value = Int(text) else { throw ValidationError("'\(text)' is not an integer argument") }
-            return value
-        }
-        guard threads >= 0 else { throw ValidationError("--threads must not be negative") }
-        try ThreadCrowd.grow(by: threads)
-        let report = try Broadcast.syscall(
-            number, arguments: values, options: BroadcastOptions(timeout: .milliseconds(timeoutMilliseconds)))
-        print("\(number)(\(values.map(String.init).joined(separator: ", "))) = \(report.result) on \(report.threads) threads, \(report.rounds) round(s), \(report.elapsed)")
-        for issue in report.skipped { print("skipped \(issue)") }
-        if verify { try Verification.requireAgreement() }
-    }
-}
-
-/// Proves a broadcast from /proc: every thread that runs code has the same credentials.
-enum Verification {
-    static func requireAgreement() throws {
-        let snapshot = try ProcessSnapshot.current()
-        let running = snapshot.threads.filter { !$0.runsNoCode }
-        guard snapshot.agree, let majority = snapshot.majority else {
-            for thread in snapshot.outliers { print("differs: tid \(thread.tid) (\(thread.name)) uid \(thread.credentials.uids) gid \(thread.credentials.gids)") }
-            throw ExitCode.failure
-        }
-        print("verified from /proc: all \(running.count) threads have uid \(majority.uids) gid \(majority.gids) groups \(majority.groups)")
+    func change() throws(AllThreadsError) -> ThreadChange {
+        .syscall(try SystemCall(parsing: call), arguments: try SystemCall.arguments(parsing: arguments))
     }
 }

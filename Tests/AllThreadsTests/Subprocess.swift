@@ -69,3 +69,54 @@ func scenario(_ name: String, _ options: [String] = [], file: StaticString = #fi
     print(result.stdout, terminator: "")
     return result.stdout
 }
+
+/// One of the package's executables running in the background, for tests that look at a live
+/// process: its first line of standard output is read while it keeps running.
+final class RunningProduct: @unchecked Sendable {
+    /// The process.
+    let process = Process()
+    private let output = Pipe()
+    private let lineRead = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var line: String?
+
+    /// Starts `executable` with `arguments`; standard error is discarded.
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = productsDirectory().appendingPathComponent(executable)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = output.fileHandleForReading
+        DispatchQueue.global().async { [self] in
+            var bytes: [UInt8] = []
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                bytes += chunk
+                if bytes.contains(10) { break }
+            }
+            let text = String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self)
+            lock.withLock { line = bytes.contains(10) ? text : nil }
+            lineRead.signal()
+        }
+    }
+
+    /// The first line of standard output (without its newline); `nil` when the process ended or
+    /// `timeout` passed before a whole line was written.
+    func firstLine(timeout: TimeInterval = 30) -> String? {
+        guard lineRead.wait(timeout: .now() + timeout) == .success else { return nil }
+        lineRead.signal()
+        return lock.withLock { line }
+    }
+
+    /// Kills the process (SIGKILL) and waits for it.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}

@@ -1,0 +1,15 @@
+extension Capabilities {
+    /// Removes these capabilities from the effective, permitted and inheritable sets of every
+    /// thread (`capset`); the kernel then lowers them from the ambient sets too.
+    ///
+    /// Every thread gets the calling thread's sets without `capabilities`, read from /proc first.
+    @discardableResult
+    public static func drop(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        try requireSupported(capabilities)
+        guard !capabilities.isEmpty else { throw .invalidArgument("no capability to drop") }
+        let current = try callerCapabilities()
+        return try set(
+            effective: current.effective.subtracting(capabilities), permitted: current.permitted.subtracting(capabilities),
+            inheritable: current.inheritable.subtracting(capabilities), options: options)
+    }
+}

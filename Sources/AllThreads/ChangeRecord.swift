@@ -1,0 +1,32 @@
+/// What applying a ``ThreadChange`` did: its broadcasts, how long it took, and its error.
+public struct ChangeRecord: Sendable {
+    /// The change.
+    public var change: ThreadChange
+    /// The reports of the broadcasts that succeeded, in order. A seccomp load (one kernel call,
+    /// no broadcast) and a privilege drop (which reports its proof instead) add none.
+    public var reports: [BroadcastReport]
+    /// Broadcasts the engine started for the change (``EngineStatistics/broadcasts``), failed ones included.
+    public var broadcasts: Int
+    /// Wall time of the whole change.
+    public var elapsed: Duration
+    /// Why the change failed; `nil` when it succeeded on every thread.
+    public var error: AllThreadsError?
+
+    /// Creates a record.
+    public init(change: ThreadChange, reports: [BroadcastReport], broadcasts: Int, elapsed: Duration, error: AllThreadsError?) {
+        self.change = change
+        self.reports = reports
+        self.broadcasts = broadcasts
+        self.elapsed = elapsed
+        self.error = error
+    }
+
+    /// Signalling rounds over all reported broadcasts.
+    public var rounds: Int { reports.reduce(0) { $0 + $1.rounds } }
+
+    /// True when the change was refused as invalid before any broadcast started: no thread changed.
+    public var rejectedUpFront: Bool {
+        guard case .invalidArgument = error else { return false }
+        return broadcasts == 0
+    }
+}

@@ -1,0 +1,24 @@
+extension SeccompFilter {
+    /// Reads a filter in the text format of ``init(parsing:)`` from the file at `path`, then
+    /// validates and compiles it (``validate()``) without loading it. Changes nothing.
+    ///
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
+    ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
+    public init(contentsOf path: String) throws(AllThreadsError) {
+        let bytes: [UInt8]
+        do throws(ProcfsError) { bytes = try Procfs.read(path) } catch {
+            guard case .unreadable(let errno) = error.kind else { throw .procfs(error) }
+            throw .invalidArgument("cannot read the seccomp filter '\(path)': \(errno)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .invalidArgument("\(path): the seccomp filter is not UTF-8 text")
+        }
+        do throws(AllThreadsError) {
+            try self.init(parsing: text)
+            try validate()
+        } catch {
+            guard case .invalidArgument(let message) = error else { throw error }
+            throw .invalidArgument("\(path): \(message)")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import CBroadcast
+import Glibc
+import SystemPackage
+
+/// One change to every thread of the calling process, as a value: resolved and validated
+/// first, then applied with ``apply(options:)`` and proven with ``verify(options:)``.
+///
+/// ```swift
+/// let change = ThreadChange.setresuid(real: 65534, effective: 65534, saved: 65534)
+/// let record = change.apply()
+/// if let error = record.error { throw error }
+/// let comparison = try change.verify()
+/// precondition(comparison.agree)
+/// ```
+public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
+    /// `setuid(uid)` (``Credentials/setuid(_:options:)``).
+    case setuid(UserID)
+    /// `setgid(gid)` (``Credentials/setgid(_:options:)``).
+    case setgid(GroupID)
+    /// `setresuid(real, effective, saved)`.
+    case setresuid(real: UserID, effective: UserID, saved: UserID)
+    /// `setresgid(real, effective, saved)`.
+    case setresgid(real: GroupID, effective: GroupID, saved: GroupID)
+    /// `setgroups` with these supplementary groups; an empty list drops them all.
+    case setGroups([GroupID])
+    /// `PR_SET_NO_NEW_PRIVS`.
+    case noNewPrivileges
+    /// `PR_SET_KEEPCAPS` on or off.
+    case keepCapabilities(Bool)
+    /// `PR_CAPBSET_DROP` of each capability.
+    case dropFromBoundingSet(CapabilitySet)
+    /// `PR_SET_TIMERSLACK`, in nanoseconds.
+    case timerSlack(nanoseconds: Int)
+    /// `capset` with these effective, permitted and inheritable sets.
+    case setCapabilities(effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet)
+    /// `capset` without these capabilities (``Capabilities/drop(_:options:)``).
+    case dropCapabilities(CapabilitySet)
+    /// A seccomp filter loaded on every thread at once (``SeccompFilter/loadOnAllThreads()``).
+    case seccomp(SeccompFilter)
+    /// A privilege drop, proven on every thread (``PrivilegeDrop/apply(options:)``).
+    case privilegeDrop(PrivilegeDrop)
+    /// A raw system call with up to six arguments.
+    case syscall(SystemCall, arguments: [Int])
+
+    /// The change as a call, such as `setresuid(65534, 65534, 65534)`.
+    public var description: String {
+        switch self {
+        case .setuid(let uid): "setuid(\(uid.rawValue))"
+        case .setgid(let gid): "setgid(\(gid.rawValue))"
+        case .setresuid(let r, let e, let s): "setresuid(\(r.rawValue), \(e.rawValue), \(s.rawValue))"
+        case .setresgid(let r, let e, let s): "setresgid(\(r.rawValue), \(e.rawValue), \(s.rawValue))"
+        case .setGroups(let groups): "setgroups(\(Self.list(groups)))"
+        case .noNewPrivileges: "prctl(PR_SET_NO_NEW_PRIVS, 1)"
+        case .keepCapabilities(let keep): "prctl(PR_SET_KEEPCAPS, \(keep ? 1 : 0))"
+        case .dropFromBoundingSet(let set): "prctl(PR_CAPBSET_DROP, \(set))"
+        case .timerSlack(let nanoseconds): "prctl(PR_SET_TIMERSLACK, \(nanoseconds))"
+        case .setCapabilities(let e, let p, let i): "capset(effective \(e), permitted \(p), inheritable \(i))"
+        case .dropCapabilities(let set): "capset(without \(set))"
+        case .seccomp(let filter): "seccomp(default \(filter.defaultAction), \(filter.rules.count) rule(s))"
+        case .privilegeDrop(let drop):
+            "drop to \(drop.user.name) (uid \(drop.user.uid.rawValue), gid \(drop.group.rawValue), groups \(Self.list(drop.groups)), "
+                + "keeping \(drop.keepCapabilities)\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp"))"
+        case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
+        }
+    }
+
+    /// Group ids separated by commas, `none` for an empty list.
+    private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups.map(\.rawValue)) }
+
+    /// What the change makes equal on every thread, and so what ``verify(options:)`` compares.
+    public var aspects: ThreadAspects {
+        switch self {
+        case .timerSlack: return [.credentials, .timerSlack]
+        case .syscall(let call, let arguments):
+            if call == .prctl, arguments.first == Int(PR_SET_TIMERSLACK) { return [.credentials, .timerSlack] }
+            if call == .setpriority { return [.credentials, .nice] }
+            if call == .sched_setaffinity { return [.credentials, .cpuAffinity] }
+            return .credentials
+        default: return .credentials
+        }
+    }
+
+    /// Checks what the single operations cannot check before they start: a privilege drop that
+    /// loads a seccomp filter needs no_new_privs or a kept `cap_sys_admin`, else the load would
+    /// fail after the drop. Changes nothing.
+    public func validate() throws(AllThreadsError) {
+        if case .privilegeDrop(let drop) = self, drop.seccomp != nil, !drop.noNewPrivileges,
+            !drop.keepCapabilities.contains(.sysAdmin)
+        {
+            throw .invalidArgument(
+                "a seccomp filter loaded after dropping root needs no_new_privs (or keeping cap_sys_admin); "
+                    + "without it the load would fail once the user has changed")
+        }
+    }
+
+    /// Applies the change to every thread. Never throws: the record holds the error, if any.
+    public func apply(options: BroadcastOptions = BroadcastOptions()) -> ChangeRecord {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let before = EngineStatistics.current.broadcasts
+        var reports: [BroadcastReport] = []
+        var failure: AllThreadsError?
+        do throws(AllThreadsError) {
+            try validate()
+            try perform(options: options, into: &reports)
+        } catch {
+            failure = error
+        }
+        return ChangeRecord(
+            change: self, reports: reports, broadcasts: Int(EngineStatistics.current.broadcasts &- before),
+            elapsed: start.duration(to: clock.now), error: failure)
+    }
+
+    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) {
+        switch self {
+        case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
+        case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
+        case .setresuid(let r, let e, let s):
+            reports.append(try Credentials.setresuid(real: r, effective: e, saved: s, options: options))
+        case .setresgid(let r, let e, let s):
+            reports.append(try Credentials.setresgid(real: r, effective: e, saved: s, options: options))
+        case .setGroups(let groups):
+            reports.append(
+                try groups.isEmpty
+                    ? Credentials.clearGroups(options: options) : Credentials.setGroups(groups, options: options))
+        case .noNewPrivileges: reports.append(try ThreadAttributes.setNoNewPrivileges(options: options))
+        case .keepCapabilities(let keep): reports.append(try Capabilities.setKeepCapabilities(keep, options: options))
+        case .dropFromBoundingSet(let set): reports += try Capabilities.dropFromBoundingSet(set, options: options)
+        case .timerSlack(let nanoseconds):
+            reports.append(try ThreadAttributes.setTimerSlack(nanoseconds: nanoseconds, options: options))
+        case .setCapabilities(let e, let p, let i):
+            reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
+        case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
+        case .seccomp(let filter): try filter.loadOnAllThreads()
+        case .privilegeDrop(let drop): _ = try drop.apply(options: options)
+        case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
+        }
+    }
+}

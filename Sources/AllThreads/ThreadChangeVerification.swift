@@ -1,0 +1,97 @@
+import CBroadcast
+import Glibc
+
+extension ThreadChange {
+    /// Reads every thread back from /proc and compares each with the calling thread on
+    /// ``aspects``, and with what the change sets (``unmetExpectations(by:)``). For
+    /// ``keepCapabilities(_:)``, which /proc does not show, every thread is also probed
+    /// with `PR_GET_KEEPCAPS`.
+    ///
+    /// - Returns: the comparison; ``ThreadComparison/agree`` is false when any thread differs.
+    /// - Throws: ``AllThreadsError/procfs(_:)`` when /proc cannot be read; a probe's errors
+    ///   other than a mismatch, which is reported as a difference.
+    public func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
+        let snapshot: ProcessSnapshot
+        do throws(ProcfsError) { snapshot = try ProcessSnapshot.current() } catch { throw .procfs(error) }
+        var comparison = try ThreadComparison(snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:))
+        if case .keepCapabilities(let keep) = self, let reference = comparison.reference {
+            let expected = keep ? "1" : "0"
+            func unmet(_ result: SyscallResult?) -> FieldDifference? {
+                let text = result.map(\.description) ?? "no result"
+                return text == expected ? nil : FieldDifference(field: "keepcaps", value: text, expected: expected)
+            }
+            do throws(AllThreadsError) {
+                let result = try Broadcast.probe(.prctl, Int(PR_GET_KEEPCAPS), options: options)
+                if let field = unmet(result) { comparison.add(field, to: reference.identity) }
+            } catch {
+                guard case .mismatch(let caller, let threads) = error else { throw error }
+                if let field = unmet(caller) { comparison.add(field, to: reference.identity) }
+                for thread in threads {
+                    if let field = unmet(thread.result) { comparison.add(field, to: ThreadIdentity(tid: thread.tid, name: thread.name)) }
+                }
+            }
+        }
+        return comparison
+    }
+
+    /// The fields of `thread` that are not what the change sets. Empty for changes whose
+    /// result /proc does not show (keep-caps, raw system calls) and for a privilege drop,
+    /// which proves its own result.
+    public func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
+        let c = thread.credentials
+        switch self {
+        case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid.rawValue)
+        case .setgid(let gid): return Self.unmet("gid", c.gids, effective: gid.rawValue)
+        case .setresuid(let r, let e, let s):
+            return Self.unmet("uid", c.uids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+        case .setresgid(let r, let e, let s):
+            return Self.unmet("gid", c.gids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+        case .setGroups(let groups):
+            let expected = groups.map(\.rawValue).sorted()
+            return Set(c.groups) == Set(expected)
+                ? [] : [FieldDifference(field: "groups", value: c.groupList, expected: ThreadCredentials.groupList(expected))]
+        case .noNewPrivileges:
+            return c.noNewPrivs ? [] : [FieldDifference(field: "no_new_privs", value: "0", expected: "1")]
+        case .dropFromBoundingSet(let set):
+            return Self.unmet(lacking: set, in: [("CapBnd", c.capabilities.bounding)])
+        case .timerSlack(let nanoseconds):
+            let slack = thread.timerSlackNanoseconds
+            return slack == UInt64(nanoseconds)
+                ? [] : [FieldDifference(field: "timer_slack_ns", value: slack.map(String.init) ?? "unreadable", expected: "\(nanoseconds)")]
+        case .setCapabilities(let e, let p, let i):
+            return [
+                FieldDifference.capabilities("CapInh", c.capabilities.inheritable, expected: i),
+                FieldDifference.capabilities("CapPrm", c.capabilities.permitted, expected: p),
+                FieldDifference.capabilities("CapEff", c.capabilities.effective, expected: e),
+            ].compactMap { $0 }
+        case .dropCapabilities(let set):
+            let sets = c.capabilities
+            return Self.unmet(
+                lacking: set,
+                in: [("CapInh", sets.inheritable), ("CapPrm", sets.permitted), ("CapEff", sets.effective), ("CapAmb", sets.ambient)])
+        case .seccomp:
+            return c.seccomp == .filter ? [] : [FieldDifference(field: "seccomp", value: c.seccomp.description, expected: "filter")]
+        case .keepCapabilities, .privilegeDrop, .syscall:
+            return []
+        }
+    }
+
+    /// `ids` unless they equal `expected`.
+    private static func unmet(_ field: String, _ ids: IDs, _ expected: IDs) -> [FieldDifference] {
+        ids == expected ? [] : [FieldDifference(field: field, value: ids.description, expected: expected.description)]
+    }
+
+    /// `ids` unless the effective and filesystem ids are `id` (what `setuid` and `setgid` always set).
+    private static func unmet(_ field: String, _ ids: IDs, effective id: UInt32) -> [FieldDifference] {
+        ids.effective == id && ids.filesystem == id
+            ? [] : [FieldDifference(field: field, value: ids.description, expected: "effective and filesystem \(id)")]
+    }
+
+    /// Each set that still holds one of `set`.
+    private static func unmet(lacking set: CapabilitySet, in sets: [(String, CapabilitySet)]) -> [FieldDifference] {
+        sets.compactMap { name, held in
+            let left = held.intersection(set)
+            return left.isEmpty ? nil : FieldDifference(field: name, value: held.procMask, expected: "without \(set)", note: "still has \(FieldDifference.brief(left))")
+        }
+    }
+}

@@ -1,0 +1,28 @@
+extension CapabilitySet {
+    /// The mask as `/proc/<pid>/status` writes it: 16 lowercase hexadecimal digits, such as `000001ffffffffff`.
+    public var procMask: String {
+        let digits = String(rawValue, radix: 16)
+        return String(repeating: "0", count: Swift.max(0, 16 - digits.count)) + digits
+    }
+}
+
+extension ThreadCredentials {
+    /// The supplementary groups separated by commas, such as `1000,2000`; `none` when there are none.
+    public var groupList: String { Self.groupList(groups) }
+
+    /// Group ids separated by commas, `none` for an empty list.
+    static func groupList(_ groups: [UInt32]) -> String {
+        groups.isEmpty ? "none" : groups.map(String.init).joined(separator: ",")
+    }
+}
+
+extension SeccompMode: CustomStringConvertible {
+    /// `disabled`, `strict` or `filter`.
+    public var description: String {
+        switch self {
+        case .disabled: "disabled"
+        case .strict: "strict"
+        case .filter: "filter"
+        }
+    }
+}

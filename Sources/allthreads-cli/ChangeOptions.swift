@@ -1,0 +1,49 @@
+import AllThreads
+import ArgumentParser
+
+/// The options every change command takes.
+struct ChangeOptions: ParsableArguments {
+    /// The most threads `--threads` starts.
+    static let maximumThreads = 10_000
+
+    // `.unconditional`: `--threads -3` reads -3 (and is refused), not a missing value.
+    @Option(parsing: .unconditional, help: "Start this many extra threads of mixed kinds (pthreads, Foundation threads, Dispatch, async tasks) first.")
+    var threads: Int = 0
+
+    @Flag(help: "Read every thread back from /proc; exit 1 unless each agrees with the change.")
+    var verify = false
+
+    @Flag(help: "Print the result as one line of JSON: the change, its broadcasts and every thread from /proc.")
+    var json = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each broadcast.", valueName: "seconds"))
+    var timeout: Double = 5
+
+    @Flag(help: "Run even when installed set-user-ID or set-group-ID (real and effective ids differ).")
+    var allowSetuidInstall = false
+
+    /// The words after `--`: a command to run in place of allthreads once every thread has
+    /// changed; `nil` without `--`. ``AllThreadsCommand/main()`` splits them off before parsing,
+    /// because the parser takes no positional argument after a list such as `syscall`'s.
+    var command: [String]?
+
+    /// How the help describes `-- COMMAND`, added to each change command's discussion.
+    static let commandHelp = """
+
+
+        After the options, '-- COMMAND [ARG...]' runs COMMAND in place of allthreads once every \
+        thread has changed (execv; it is looked up in PATH before anything changes), as setpriv \
+        and gosu do; then allthreads prints nothing but --json output, and the exit status is \
+        COMMAND's.
+        """
+
+    private enum CodingKeys: String, CodingKey {
+        case threads, verify, json, timeout, allowSetuidInstall
+    }
+
+    func validate() throws {
+        guard (0...Self.maximumThreads).contains(threads) else {
+            throw ValidationError("--threads \(threads): give a number of threads from 0 to \(Self.maximumThreads)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import AllThreads
+import Foundation
+import SystemPackage
+
+/// Why a command did not succeed, and so its exit status.
+enum CommandFailure: Error {
+    /// A bad argument: nothing changed. Exit status 2.
+    case usage(String)
+    /// The change, its verification, or `inspect`'s comparison failed. Exit status 1.
+    case failed(String)
+    /// The command after `--` could not be executed after the change: 127 when it is gone, else 126.
+    case exec(command: String, Errno)
+
+    /// A usage failure for an error thrown while resolving arguments.
+    static func usage(_ error: AllThreadsError) -> CommandFailure {
+        if case .invalidArgument(let message) = error { return .usage(message) }
+        return .usage(error.description)
+    }
+
+    /// Refuses a set-user-ID or set-group-ID install (``SetIDInvocation``) unless `allowed`.
+    static func refuseSetIDInstall(allowed: Bool) throws(CommandFailure) {
+        guard !allowed else { return }
+        do throws(AllThreadsError) { try SetIDInvocation.requireNone() } catch {
+            guard case .invalidArgument(let message) = error else { throw .usage(error) }
+            throw .usage(message + "; --allow-setuid-install runs it anyway")
+        }
+    }
+
+    /// The process's exit status.
+    var status: Int32 {
+        switch self {
+        case .usage: 2
+        case .failed: 1
+        case .exec(_, let errno): errno == .noSuchFileOrDirectory || errno == .notDirectory ? 127 : 126
+        }
+    }
+
+    /// Writes the failure to standard error as one line.
+    func report() {
+        let message: String
+        switch self {
+        case .usage(let text): message = text
+        case .failed(let text): message = text
+        case .exec(let command, let errno): message = "cannot run '\(command)' after the change: \(errno)"
+        }
+        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        FileHandle.standardError.write(Data("allthreads: \(line)\n".utf8))
+    }
+}

@@ -1,0 +1,464 @@
+import Foundation
+import XCTest
+
+/// The `allthreads` command, run as a subprocess the way people and scripts run it.
+///
+/// Each change command runs with 64 extra threads of mixed kinds, `--verify --json`; the JSON's
+/// per-thread table is what /proc showed at verification time, so every thread in it must hold
+/// the new value. Where it helps, `-- cat /proc/self/status` shows the exec'd process's state.
+final class CLITests: XCTestCase {
+    // MARK: The JSON result
+
+    /// `ids` in the JSON: real, effective, saved, filesystem.
+    struct IDRow: Decodable, Equatable {
+        var real, effective, saved, filesystem: UInt32
+    }
+
+    /// The five capability sets, as names.
+    struct CapabilityRows: Decodable {
+        var inheritable, permitted, effective, bounding, ambient: [String]
+    }
+
+    /// One thread of the per-thread table.
+    struct ThreadRow: Decodable {
+        var tid: Int32
+        var name: String
+        var runsCode: Bool
+        var differs: Bool
+        var uids: IDRow
+        var gids: IDRow
+        var groups: [UInt32]
+        var capabilities: CapabilityRows
+        var noNewPrivs: Bool
+        var seccomp: String
+        var timerSlackNs: UInt64?
+    }
+
+    /// A differing thread.
+    struct Difference: Decodable {
+        var tid: Int32
+        var name: String
+        var fields: [Field]
+
+        struct Field: Decodable {
+            var field, value, expected: String
+        }
+    }
+
+    /// `verification`, and the whole output of `inspect --json`.
+    struct Comparison: Decodable {
+        var pid: Int32
+        var agree: Bool
+        var referenceTid: Int32?
+        var threadCount: Int
+        var checkedThreads: Int
+        var differing: [Difference]
+        var threads: [ThreadRow]
+    }
+
+    /// One broadcast's report.
+    struct Report: Decodable {
+        var result: Int
+        var threads: Int
+        var rounds: Int
+        var elapsedNs: Int64
+    }
+
+    /// `change`.
+    struct Change: Decodable {
+        var change: String
+        var ok: Bool
+        var error: String?
+        var broadcasts: [Report]
+        var engineBroadcasts: Int
+        var rounds: Int
+        var elapsedNs: Int64
+    }
+
+    /// The JSON line of a change command.
+    struct Output: Decodable {
+        var command: String
+        var ok: Bool
+        var threadsStarted: Int
+        var change: Change
+        var verify: Bool
+        var verification: Comparison?
+    }
+
+    static let threads = 64
+
+    /// Runs `allthreads` with `arguments`.
+    private func allthreads(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+        try runProduct("allthreads", arguments, timeout: 60, file: file, line: line)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ text: Substring) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    /// Runs a change command with 64 threads, `--verify --json` and `exec` after `--`; checks
+    /// that it succeeded, that the table has at least 65 distinct threads that all agree, and
+    /// that `check` holds for every thread that runs code. Returns the output after the JSON line.
+    @discardableResult
+    private func change(
+        _ arguments: [String], exec: [String] = [], file: StaticString = #filePath, line: UInt = #line,
+        check: (ThreadRow) -> Bool
+    ) throws -> String {
+        let all = arguments + ["--threads", "\(Self.threads)", "--verify", "--json"] + (exec.isEmpty ? [] : ["--"] + exec)
+        let result = try allthreads(all, file: file, line: line)
+        let context = "allthreads \(all.joined(separator: " ")): \(result.stderr)"
+        XCTAssertEqual(result.status, 0, context, file: file, line: line)
+        XCTAssertEqual(result.stderr, "", context, file: file, line: line)
+        let lines = result.stdout.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        let output = try decode(Output.self, try XCTUnwrap(lines.first, context, file: file, line: line))
+        XCTAssertTrue(output.ok, context, file: file, line: line)
+        XCTAssertTrue(output.verify, context, file: file, line: line)
+        XCTAssertEqual(output.threadsStarted, Self.threads, context, file: file, line: line)
+        XCTAssertNil(output.change.error, context, file: file, line: line)
+        XCTAssertGreaterThan(output.change.elapsedNs, 0, context, file: file, line: line)
+        for report in output.change.broadcasts {
+            XCTAssertGreaterThanOrEqual(report.threads, Self.threads + 1, context, file: file, line: line)
+            XCTAssertGreaterThanOrEqual(report.rounds, 1, context, file: file, line: line)
+        }
+        let verification = try XCTUnwrap(output.verification, context, file: file, line: line)
+        XCTAssertTrue(verification.agree, "\(context) \(verification.differing)", file: file, line: line)
+        XCTAssertTrue(verification.differing.isEmpty, context, file: file, line: line)
+        XCTAssertEqual(verification.referenceTid, verification.pid, "the main thread ran the change", file: file, line: line)
+        let running = verification.threads.filter(\.runsCode)
+        XCTAssertGreaterThanOrEqual(verification.threadCount, Self.threads + 1, context, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(running.count, Self.threads + 1, context, file: file, line: line)
+        XCTAssertEqual(verification.checkedThreads, running.count, context, file: file, line: line)
+        XCTAssertEqual(Set(verification.threads.map(\.tid)).count, verification.threads.count, "tids repeat", file: file, line: line)
+        XCTAssertTrue(verification.threads.contains { $0.tid == verification.pid }, "no main thread", file: file, line: line)
+        let wrong = running.filter { !check($0) || $0.differs }
+        XCTAssertTrue(wrong.isEmpty, "\(context): \(wrong.count) threads lack the change, e.g. \(wrong.prefix(3))", file: file, line: line)
+        return lines.count > 1 ? String(lines[1]) : ""
+    }
+
+    /// The value of `key:` in /proc status text, tabs turned into spaces and trimmed.
+    private func field(_ key: String, in status: String) -> String? {
+        status.split(separator: "\n").first { $0.hasPrefix(key + ":") }
+            .map { $0.dropFirst(key.count + 1).replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces) }
+    }
+
+    private func all(_ ids: IDRow, _ value: UInt32) -> Bool {
+        ids == IDRow(real: value, effective: value, saved: value, filesystem: value)
+    }
+
+    // MARK: Credentials
+
+    func testSetuidChangesEveryThreadAndTheExecdCommand() throws {
+        let status = try change(["setuid", "1000"], exec: ["cat", "/proc/self/status"]) { self.all($0.uids, 1000) }
+        XCTAssertEqual(field("Uid", in: status), "1000 1000 1000 1000", status)
+    }
+
+    func testSetgidTakesAGroupName() throws {
+        let status = try change(["setgid", "nogroup"], exec: ["cat", "/proc/self/status"]) { self.all($0.gids, 65534) && self.all($0.uids, 0) }
+        XCTAssertEqual(field("Gid", in: status), "65534 65534 65534 65534", status)
+    }
+
+    func testSetresuidSetsEachID() throws {
+        try change(["setresuid", "1001", "1002", "1003"]) {
+            $0.uids == IDRow(real: 1001, effective: 1002, saved: 1003, filesystem: 1002)
+        }
+    }
+
+    func testSetresgidSetsEachID() throws {
+        try change(["setresgid", "1001", "nogroup", "1003"]) {
+            $0.gids == IDRow(real: 1001, effective: 65534, saved: 1003, filesystem: 65534)
+        }
+    }
+
+    func testSetgroupsSetsAndClearsSupplementaryGroups() throws {
+        let status = try change(["setgroups", "2000,nogroup,1000"], exec: ["cat", "/proc/self/status"]) { $0.groups == [1000, 2000, 65534] }
+        XCTAssertEqual(field("Groups", in: status), "1000 2000 65534", status)
+        try change(["setgroups", ""]) { $0.groups.isEmpty }
+    }
+
+    // MARK: prctl
+
+    func testNoNewPrivsReachesEveryThreadAndTheExecdCommand() throws {
+        let status = try change(["prctl", "no-new-privs"], exec: ["cat", "/proc/self/status"]) { $0.noNewPrivs }
+        XCTAssertEqual(field("NoNewPrivs", in: status), "1", status)
+    }
+
+    func testKeepcapsIsProbedOnEveryThread() throws {
+        try change(["prctl", "keepcaps", "on"]) { _ in true }
+        try change(["prctl", "keepcaps", "off"]) { _ in true }
+    }
+
+    func testCapbsetDropRemovesFromEveryBoundingSet() throws {
+        let status = try change(["prctl", "capbset-drop", "cap_sys_module", "SYS_BOOT"], exec: ["cat", "/proc/self/status"]) {
+            let bounding = $0.capabilities.bounding
+            return !bounding.contains("cap_sys_module") && !bounding.contains("cap_sys_boot") && bounding.contains("cap_chown")
+        }
+        let mask = try XCTUnwrap(UInt64(try XCTUnwrap(field("CapBnd", in: status)), radix: 16))
+        XCTAssertEqual(mask & (1 << 16 | 1 << 22), 0, status)
+    }
+
+    func testTimerslackReachesEveryThread() throws {
+        try change(["prctl", "timerslack", "123456"]) { $0.timerSlackNs == 123456 }
+    }
+
+    // MARK: Capabilities and seccomp
+
+    func testCapsSetSetsTheThreeSets() throws {
+        try change(["caps", "set", "--permitted", "cap_chown,net_raw,7", "--effective", "chown"]) {
+            $0.capabilities.permitted == ["cap_chown", "cap_setuid", "cap_net_raw"] && $0.capabilities.effective == ["cap_chown"]
+                && $0.capabilities.inheritable.isEmpty
+        }
+    }
+
+    func testCapsDropRemovesFromEverySet() throws {
+        try change(["caps", "drop", "net_raw", "cap_sys_admin"]) {
+            let sets = $0.capabilities
+            return [sets.permitted, sets.effective, sets.inheritable, sets.ambient].allSatisfy {
+                !$0.contains("cap_net_raw") && !$0.contains("cap_sys_admin")
+            } && sets.permitted.contains("cap_chown") && sets.bounding.contains("cap_net_raw")
+        }
+    }
+
+    func testSeccompFileLoadsOnEveryThread() throws {
+        let file = try temporaryFile("# deny getppid\ndefault allow\ngetppid errno EPERM\nptrace errno EPERM\n")
+        let status = try change(["seccomp", file.path], exec: ["cat", "/proc/self/status"]) { $0.seccomp == "filter" }
+        XCTAssertEqual(field("Seccomp", in: status), "2", status)
+    }
+
+    // MARK: drop
+
+    /// The issue's example, literally: nobody, no supplementary groups, no_new_privs.
+    func testDropToNobodyRunsTheCommandWithoutGroupsAndWithNoNewPrivs() throws {
+        let id = try allthreads(["drop", "--user", "nobody", "--no-new-privs", "--", "id", "-u"])
+        XCTAssertEqual(id.status, 0, id.stderr)
+        XCTAssertEqual(id.stdout, "65534\n")
+        XCTAssertEqual(id.stderr, "")
+        let shell = try allthreads([
+            "drop", "--user", "nobody", "--no-new-privs", "--", "sh", "-c", #"id -u; grep -E "^(Groups|NoNewPrivs)" /proc/self/status"#,
+        ])
+        XCTAssertEqual(shell.status, 0, shell.stderr)
+        let lines = shell.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(lines, ["65534", "Groups:", "NoNewPrivs: 1"], shell.stdout)
+    }
+
+    func testDropOnEveryThreadWithGroupsCapabilitiesAndSeccomp() throws {
+        let filter = try temporaryFile("default allow\nptrace errno EPERM\n")
+        let status = try change(
+            ["drop", "--user", "nobody", "--init-groups", "--keep-caps", "net_bind_service", "--no-new-privs", "--seccomp", filter.path],
+            exec: ["cat", "/proc/self/status"]
+        ) {
+            self.all($0.uids, 65534) && self.all($0.gids, 65534) && $0.groups == [65534] && $0.noNewPrivs && $0.seccomp == "filter"
+                && $0.capabilities.effective == ["cap_net_bind_service"] && $0.capabilities.bounding == ["cap_net_bind_service"]
+        }
+        XCTAssertEqual(field("Uid", in: status), "65534 65534 65534 65534", status)
+        XCTAssertEqual(field("Groups", in: status), "65534", status)
+        XCTAssertEqual(field("CapAmb", in: status), "0000000000000400", status)
+        XCTAssertEqual(field("Seccomp", in: status), "2", status)
+    }
+
+    // MARK: syscall and exec
+
+    func testRawSyscallWithNamesNumbersAndNegativeArguments() throws {
+        try change(["syscall", "setresuid", "-1", "4242", "-1"]) { $0.uids == IDRow(real: 0, effective: 4242, saved: 0, filesystem: 4242) }
+        try change(["syscall", "SYS_prctl", "29", "0x309"]) { $0.timerSlackNs == 777 }
+    }
+
+    func testTheExecdCommandKeepsItsExitStatus() throws {
+        let seven = try allthreads(["setgroups", "1000", "--", "sh", "-c", "exit 7"])
+        XCTAssertEqual(seven.status, 7, seven.stderr)
+        XCTAssertEqual(seven.stdout, "")
+        // Found and executable for root before the change, not for nobody after it: 126.
+        let script = try temporaryFile("#!/bin/sh\necho ran\n", mode: 0o700)
+        let denied = try allthreads(["drop", "--user", "nobody", "--", script.path])
+        XCTAssertEqual(denied.status, 126, denied.stderr)
+        XCTAssertEqual(denied.stdout, "")
+        XCTAssertEqual(denied.stderr.split(separator: "\n").count, 1, denied.stderr)
+        XCTAssertTrue(denied.stderr.contains("cannot run '\(script.path)' after the change"), denied.stderr)
+    }
+
+    /// A change the kernel refuses: exit 1, the reason on stderr in one line, `ok: false` in the JSON.
+    func testAFailedChangeExitsOneWithTheReason() throws {
+        // As uid 1000 without capabilities, the exec'd allthreads cannot setuid(0).
+        let inner = productsDirectory().appendingPathComponent("allthreads").path
+        let result = try allthreads(["setresuid", "1000", "1000", "1000", "--", inner, "setuid", "0", "--threads", "64", "--json"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.stderr, "allthreads: setuid(0) failed: the call failed on the calling thread (Operation not permitted); no thread changed\n")
+        let output = try decode(Output.self, result.stdout.split(separator: "\n").first ?? "")
+        XCTAssertFalse(output.ok)
+        XCTAssertFalse(output.change.ok)
+        XCTAssertEqual(output.change.error, "the call failed on the calling thread (Operation not permitted); no thread changed")
+        XCTAssertNil(output.verification)
+    }
+
+    // MARK: inspect
+
+    func testInspectMarksTheDivergentThreadAndExitsOne() throws {
+        let helper = try RunningProduct("allthreads-scenarios", ["divergent-thread", "--threads", "10"])
+        defer { helper.stop() }
+        let ready = try XCTUnwrap(helper.firstLine(), "the helper did not start").split(separator: " ")
+        XCTAssertEqual(ready.first, "ready")
+        let pid = String(ready[1]), tid = try XCTUnwrap(Int32(ready[2]))
+
+        let text = try allthreads(["inspect", "--pid", pid])
+        XCTAssertEqual(text.status, 1, text.stderr)
+        let marked = text.stdout.split(separator: "\n").filter { $0.hasPrefix("*") }
+        XCTAssertEqual(marked.count, 1, text.stdout)
+        XCTAssertTrue(marked.first?.contains(" \(tid) ") == true && marked.first?.contains("1000/1000/1000/1000") == true, text.stdout)
+        XCTAssertTrue(text.stderr.hasPrefix("allthreads: 1 of "), text.stderr)
+        XCTAssertTrue(text.stderr.contains("tid \(tid) (divergent): uid 1000/1000/1000/1000, expected 0/0/0/0"), text.stderr)
+        XCTAssertEqual(text.stderr.split(separator: "\n").count, 1, text.stderr)
+
+        let json = try allthreads(["inspect", "--pid", pid, "--json"])
+        XCTAssertEqual(json.status, 1, json.stderr)
+        let comparison = try decode(Comparison.self, json.stdout.split(separator: "\n").first ?? "")
+        XCTAssertFalse(comparison.agree)
+        XCTAssertEqual(comparison.pid, Int32(pid))
+        XCTAssertGreaterThanOrEqual(comparison.threadCount, 12)
+        XCTAssertEqual(comparison.differing.map(\.tid), [tid])
+        XCTAssertEqual(comparison.differing.first?.name, "divergent")
+        XCTAssertTrue(comparison.differing.first?.fields.contains { $0.field == "uid" && $0.value == "1000/1000/1000/1000" } == true)
+        XCTAssertEqual(comparison.threads.filter(\.differs).map(\.tid), [tid])
+        let odd = try XCTUnwrap(comparison.threads.first { $0.tid == tid })
+        XCTAssertTrue(all(odd.uids, 1000))
+        XCTAssertTrue(comparison.threads.filter { $0.tid != tid }.allSatisfy { all($0.uids, 0) })
+    }
+
+    func testInspectOfAUniformProcessExitsZero() throws {
+        let helper = try RunningProduct("allthreads-scenarios", ["divergent-thread", "--threads", "10", "--diverge", "0"])
+        defer { helper.stop() }
+        let ready = try XCTUnwrap(helper.firstLine(), "the helper did not start").split(separator: " ")
+        let pid = String(ready[1])
+        let text = try allthreads(["inspect", "--pid", pid])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertFalse(text.stdout.split(separator: "\n").contains { $0.hasPrefix("*") }, text.stdout)
+        XCTAssertTrue(text.stdout.contains("pid \(pid): "), text.stdout)
+        let json = try allthreads(["inspect", "--pid", pid, "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let comparison = try decode(Comparison.self, json.stdout.split(separator: "\n").first ?? "")
+        XCTAssertTrue(comparison.agree)
+        XCTAssertGreaterThanOrEqual(comparison.threadCount, 11)
+        XCTAssertTrue(comparison.differing.isEmpty)
+        XCTAssertEqual(try allthreads(["inspect"]).status, 0)
+    }
+
+    // MARK: Bad arguments
+
+    /// Every kind of bad argument: exit 2, one line on stderr, nothing on stdout — neither the
+    /// JSON nor the output of `cat`, which would run after a change.
+    func testBadArgumentsExitTwoAndChangeNothing() throws {
+        let notExecutable = try temporaryFile("not a program\n", mode: 0o644)
+        let badFilter = try temporaryFile("default allow\nptrace deny\n")
+        let goodFilter = try temporaryFile("default allow\nptrace errno EPERM\n")
+        let cases: [([String], String)] = [
+            (["setuid", "no-such-user"], "unknown user 'no-such-user'"),
+            (["setuid", "4294967295"], "means 'leave unchanged'"),
+            (["setuid"], "Missing expected argument '<uid>'"),
+            (["setgid", "no-such-group"], "unknown group 'no-such-group'"),
+            (["setresuid", "1", "2"], "Missing expected argument '<saved>'"),
+            (["setresgid", "1", "2", "no-such-group"], "unknown group 'no-such-group'"),
+            (["setgroups", "1000,,2000"], "empty item in the group list"),
+            (["prctl", "keepcaps", "maybe"], "'maybe' is invalid"),
+            (["prctl", "capbset-drop", "cap_nonsense"], "unknown capability 'cap_nonsense'"),
+            (["prctl", "timerslack", "0"], "timer slack 0 ns"),
+            (["caps", "set", "--permitted", "chown", "--effective", "setuid"], "not in the permitted set"),
+            (["caps", "drop", "all,chown"], "must stand alone"),
+            (["seccomp", "/no/such/filter"], "cannot read the seccomp filter '/no/such/filter'"),
+            (["seccomp", badFilter.path], "line 2: unknown action 'deny'"),
+            (["drop", "--user", "root"], "is root: that drops nothing"),
+            (["drop", "--user", "nobody", "--keep-caps", "setuid"], "would let any thread regain root"),
+            (["drop", "--user", "nobody", "--groups", "1", "--init-groups"], "only one of --groups"),
+            (["drop", "--user", "nobody", "--seccomp", badFilter.path, "--no-new-privs"], "unknown action 'deny'"),
+            (["drop", "--user", "nobody", "--seccomp", goodFilter.path], "needs no_new_privs"),
+            (["syscall", "no_such_call"], "unknown system call 'no_such_call'"),
+            (["syscall", "setresuid", "1", "2", "x"], "'x' is not an integer"),
+            (["syscall", "getpid", "1", "2", "3", "4", "5", "6", "7"], "at most 6 arguments"),
+            (["setuid", "1000", "--threads", "-1"], "--threads -1"),
+            (["setuid", "1000", "--timeout", "0"], "timeout 0.0 s"),
+            (["setuid", "1000", "--verfy"], "Did you mean '--verify'"),
+        ]
+        let exec = ["--", "cat", "/proc/self/status"]
+        for (arguments, message) in cases {
+            try expectUsageError(arguments + ["--verify", "--json"] + exec, message)
+        }
+        try expectUsageError(["setuid", "1000", "--json", "--", "no-such-command-anywhere"], "'no-such-command-anywhere' not found in PATH")
+        try expectUsageError(["setuid", "1000", "--json", "--", notExecutable.path], "is not executable")
+        try expectUsageError(["setuid", "1000", "--json", "--"], "no command given after '--'")
+        try expectUsageError(["prctl", "bogus", "--", "cat", "/proc/self/status"], "Unexpected argument 'bogus'")
+        try expectUsageError(["nonsense", "--", "cat", "/proc/self/status"], "Unexpected argument 'nonsense'")
+        try expectUsageError(["inspect", "--pid", "0"], "a process id is a positive number")
+        try expectUsageError(["inspect", "--pid", "2147483647"], "no process with pid 2147483647")
+        try expectUsageError(["inspect", "--", "cat"], "only the change commands run a command")
+    }
+
+    private func expectUsageError(_ arguments: [String], _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try allthreads(arguments, file: file, line: line)
+        let context = "allthreads \(arguments.joined(separator: " ")): \(result.stderr)"
+        XCTAssertEqual(result.status, 2, context, file: file, line: line)
+        XCTAssertEqual(result.stdout, "", context, file: file, line: line)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, context, file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("allthreads: "), context, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(message), "expected '\(message)' in: \(context)", file: file, line: line)
+    }
+
+    // MARK: Help, completions, set-user-ID installs
+
+    func testEveryCommandHasHelpWithExamples() throws {
+        let commands = [
+            [], ["setuid"], ["setgid"], ["setresuid"], ["setresgid"], ["setgroups"], ["prctl"], ["prctl", "no-new-privs"],
+            ["prctl", "keepcaps"], ["prctl", "capbset-drop"], ["prctl", "timerslack"], ["caps"], ["caps", "set"],
+            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"],
+        ]
+        for command in commands {
+            let result = try allthreads(command + ["--help"])
+            XCTAssertEqual(result.status, 0, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("Examples:"), "\(command) --help has no examples")
+            XCTAssertTrue(result.stdout.contains("USAGE: allthreads"), "\(command) --help has no usage")
+        }
+        let completion = try allthreads(["--generate-completion-script", "bash"])
+        XCTAssertEqual(completion.status, 0, completion.stderr)
+        XCTAssertTrue(completion.stdout.contains("-F _allthreads allthreads"), "not a bash completion script")
+        XCTAssertTrue(completion.stdout.contains("capbset-drop"), "the script does not know the subcommands")
+    }
+
+    /// Installed set-user-ID root and run by uid 1000, it refuses (exit 2) unless allowed.
+    func testASetUserIDInstallIsRefusedUnlessAllowed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-suid-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let copy = directory.appendingPathComponent("allthreads")
+        try FileManager.default.copyItem(at: productsDirectory().appendingPathComponent("allthreads"), to: copy)
+        XCTAssertEqual(chmod(directory.path, 0o755), 0)
+        XCTAssertEqual(chmod(copy.path, 0o4755), 0)
+
+        let refused = try allthreads(["setresuid", "1000", "1000", "1000", "--", copy.path, "setuid", "2000", "--", "id", "-u"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertEqual(refused.stdout, "")
+        XCTAssertTrue(refused.stderr.contains("refusing to run set-user-ID (real uid 1000, effective uid 0)"), refused.stderr)
+
+        let allowed = try allthreads([
+            "setresuid", "1000", "1000", "1000", "--", copy.path, "setuid", "2000", "--allow-setuid-install", "--", "id", "-u",
+        ])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertEqual(allowed.stdout, "2000\n")
+    }
+
+    // MARK: Files
+
+    private var files: [URL] = []
+
+    /// A file with `text`, removed after the test.
+    private func temporaryFile(_ text: String, mode: mode_t = 0o644) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-cli-\(getpid())-\(files.count)")
+        try Data(text.utf8).write(to: url)
+        XCTAssertEqual(chmod(url.path, mode), 0)
+        files.append(url)
+        return url
+    }
+
+    override func tearDown() {
+        for file in files { try? FileManager.default.removeItem(at: file) }
+        files = []
+        super.tearDown()
+    }
+}
