@@ -68,15 +68,15 @@ enum Suite {
 
 /// The human-readable table.
 enum Table {
-    static let header = "    N  idle   | glibc med   p90 | strict med   p90  ratio | relaxed med   p90  ratio | wake-ups g/s/r  | allocs"
+    static let header = "    N  idle   |  glibc med      p90 |  strict med      p90  ratio |  relaxed med      p90  ratio | wake-ups g/s/r  | allocs"
 
     static func row(_ r: ConfigResult) -> String {
-        func f(_ v: Double, _ w: Int = 7) -> String { String(format: "%\(w).1f", v) }
+        func f(_ v: Double, _ w: Int = 9) -> String { String(format: " %\(w - 1).1f", v) }
         func w(_ t: Timing) -> String { t.wakeupsPerThread.map { String(format: "%.2f", $0) } ?? "-" }
         return String(format: "%5d", r.threads) + "  " + r.idle.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
-            + " | " + f(r.glibc.medianMicroseconds, 9) + f(r.glibc.p90Microseconds)
-            + " | " + f(r.strict.medianMicroseconds, 10) + f(r.strict.p90Microseconds) + String(format: "  %5.2f", r.strictRatio)
-            + " | " + f(r.relaxed.medianMicroseconds, 11) + f(r.relaxed.p90Microseconds) + String(format: "  %5.2f", r.relaxedRatio)
+            + " |" + f(r.glibc.medianMicroseconds, 10) + f(r.glibc.p90Microseconds)
+            + " |" + f(r.strict.medianMicroseconds, 11) + f(r.strict.p90Microseconds) + String(format: "  %5.2f", r.strictRatio)
+            + " |" + f(r.relaxed.medianMicroseconds, 12) + f(r.relaxed.p90Microseconds) + String(format: "  %5.2f", r.relaxedRatio)
             + " | " + "\(w(r.glibc))/\(w(r.strict))/\(w(r.relaxed))".padding(toLength: 15, withPad: " ", startingAt: 0)
             + " | " + String(format: "%.1f", r.allocationsPerBroadcast)
     }

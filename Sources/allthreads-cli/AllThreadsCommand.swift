@@ -29,7 +29,7 @@ struct AllThreadsCommand: ParsableCommand {
         subcommands: [
             SetuidCommand.self, SetgidCommand.self, SetresuidCommand.self, SetresgidCommand.self, SetgroupsCommand.self,
             PrctlCommand.self, CapsCommand.self, SeccompCommand.self, DropCommand.self, SyscallCommand.self,
-            InspectCommand.self,
+            InspectCommand.self, BenchCommand.self,
         ]
     )
 

@@ -407,7 +407,7 @@ final class CLITests: XCTestCase {
         let commands = [
             [], ["setuid"], ["setgid"], ["setresuid"], ["setresgid"], ["setgroups"], ["prctl"], ["prctl", "no-new-privs"],
             ["prctl", "keepcaps"], ["prctl", "capbset-drop"], ["prctl", "timerslack"], ["caps"], ["caps", "set"],
-            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"],
+            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"], ["bench"],
         ]
         for command in commands {
             let result = try allthreads(command + ["--help"])
