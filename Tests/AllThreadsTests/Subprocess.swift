@@ -120,3 +120,9 @@ final class RunningProduct: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+/// Skips a test when the suite runs under `sanitizer` (scripts/test.sh sets
+/// ALLTHREADS_SANITIZER for its sanitizer passes), for what that runtime cannot do.
+func skipUnderSanitizer(_ sanitizer: String, because reason: String) throws {
+    try XCTSkipIf(ProcessInfo.processInfo.environment["ALLTHREADS_SANITIZER"] == sanitizer, reason)
+}
