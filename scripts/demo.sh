@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job: one process with 200 extra threads of every kind (pthreads, Foundation
-# Threads, Dispatch queues, concurrentPerform, a TaskGroup) drops to uid 65534 on every
-# thread with one broadcast, and /proc proves that each thread changed.
+# The main job: one process starts 200 extra threads of every kind (pthreads, Foundation
+# Threads, Dispatch queues, concurrentPerform, a TaskGroup), drops root on every one of them
+# (groups, gid, bounding set, uid, no_new_privs), proves on every thread through /proc that
+# the drop holds and that setuid(0) fails, then runs a command as the dropped user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 swift build -c release --product allthreads
-.build/release/allthreads syscall setresuid 65534 65534 65534 --threads 200 --verify
+.build/release/allthreads drop --user nobody --no-new-privs --threads 200 --verify \
+    -- sh -c 'echo "exec as uid $(id -u):"; grep -E "^(Uid|Gid|Groups|CapEff|NoNewPrivs):" /proc/self/status'
