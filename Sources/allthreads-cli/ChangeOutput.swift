@@ -55,16 +55,19 @@ struct ChangeOutput: Encodable {
         }
     }
 
-    /// Prints the JSON line, or the summary for people unless `quiet` (a command follows and
-    /// its output is the output, as with setpriv and gosu).
+    /// Prints the JSON line, or the summary for people. When `quiet` (a command follows and
+    /// its output is the output, as with setpriv and gosu) the summary goes to standard error,
+    /// and only when `--verify` asked for the proof.
     func print(json: Bool, quiet: Bool = false) {
         if json {
             JSONLine.print(self)
-        } else if !quiet, record.error == nil {
-            Swift.print(Summary.change(record))
+        } else if record.error == nil, !quiet || verifyRequested {
+            var lines = [Summary.change(record)]
             if let verification, verificationFailure == nil, verifyRequested {
-                Swift.print(Summary.verified(verification))
+                lines.append(Summary.verified(verification))
             }
+            let text = lines.joined(separator: "\n") + "\n"
+            if quiet { FileHandle.standardError.write(Data(text.utf8)) } else { Swift.print(text, terminator: "") }
         }
     }
 }
