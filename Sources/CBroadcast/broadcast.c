@@ -31,8 +31,10 @@
 //
 // INVARIANTS, and why they hold
 //  I1 Never hang. The caller's every wait is a futex wait with the absolute
-//     deadline. A handler waits only for `cmd`, which the caller always
-//     publishes before it returns, at the latest at the deadline.
+//     deadline. A handler waits only for `cmd`, which the caller publishes by
+//     its deadline; should the caller be frozen past it (a tracer, a call that
+//     blocks on the caller), the handler gives up 2 s later without running
+//     the call, and the caller reports it as having no result.
 //  I2 No thread changes unless all can. Nobody runs the call before step 3,
 //     and step 3 starts only once every thread is held (step 2).
 //  I3 Atomic for application code. After step 2 no thread runs application
@@ -87,6 +89,7 @@ enum phase {
     P_ARRIVED,    // held in the handler
     P_DONE,       // ran the call; `ret` is valid
     P_LEFT,       // released by ABORT without running the call
+    P_GAVE_UP,    // waited past the hold deadline for a decision and left without running the call
     P_ABANDONED,  // unreachable: the caller gave up on it
     P_GONE,       // no longer exists
     P_SKIPPED,    // runs no application code (`reason`)
@@ -133,6 +136,7 @@ static struct {
     _Atomic uint32_t cmd;
     _Atomic uint32_t arrived, arrive_target;
     _Atomic uint32_t finished, finish_target;
+    _Atomic int64_t hold_until;  // a held thread waits for the decision until then (monotonic ns)
 
     struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
     _Atomic uint32_t count;
@@ -233,9 +237,14 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
         return;
     }
     count_in(&g.arrived, &g.arrive_target);
-    while ((c = atomic_load(&g.cmd)) == wait) cb_futex_wait(&g.cmd, wait, 0);
+    // The caller decides before its deadline; a caller frozen past it (stopped by a
+    // tracer, stuck in its own call) must not hold this thread forever.
+    int64_t limit = atomic_load(&g.hold_until);
+    while ((c = atomic_load(&g.cmd)) == wait) {
+        if (cb_futex_wait(&g.cmd, wait, limit) == -ETIMEDOUT && atomic_load(&g.cmd) == wait) break;
+    }
     if (c == run) run_call(s, gen);
-    else atomic_store(&s->state, mkstate(gen, P_LEFT));
+    else atomic_store(&s->state, mkstate(gen, c == wait ? P_GAVE_UP : P_LEFT));
     count_in(&g.finished, &g.finish_target);
 }
 
@@ -677,6 +686,7 @@ static bool is_problem(const struct slot *s, uint64_t gen, long result, int32_t 
     switch (phase_of(atomic_load(&s->state), gen)) {
     case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
     case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
+    case P_GAVE_UP: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_SKIPPED: *kind = CB_PROBLEM_SKIPPED; return true;
     case P_DONE: *kind = CB_PROBLEM_MISMATCH; return s->ret != result;
     default: return false;
@@ -770,6 +780,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, bool probe, cb_report *out) {
+    atomic_store(&g.hold_until, run->deadline + 2000000000);
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) {
@@ -829,9 +840,11 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
         out->status = run_protocol(&run, nr, args, opts, out);
         out->rounds = run.rounds;
         if (out->status == CB_INCOMPLETE || out->status == CB_OK) {
-            for (uint32_t i = 0; i < atomic_load(&g.count); i++)
-                if (phase_of(atomic_load(&g.slots[i].state), run.gen) == P_DONE && g.slots[i].ret != out->result)
-                    out->status = out->status == CB_OK ? CB_MISMATCH : out->status;
+            for (uint32_t i = 0; i < atomic_load(&g.count); i++) {
+                enum phase ph = phase_of(atomic_load(&g.slots[i].state), run.gen);
+                if (ph == P_GAVE_UP) out->status = CB_INCOMPLETE;
+                if (ph == P_DONE && g.slots[i].ret != out->result && out->status == CB_OK) out->status = CB_MISMATCH;
+            }
         }
         build_report(&run, opts->signal, out);
     }

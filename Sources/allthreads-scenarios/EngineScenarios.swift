@@ -15,6 +15,7 @@ enum EngineScenarios {
         "seccomp-mismatch": seccompMismatch,
         "mismatch-abort": mismatchAbort,
         "zombie-main": zombieMain,
+        "held-deadline": heldDeadline,
         "churn": churn,
         "malloc-storm": mallocStorm,
         "glibc-interleave": glibcInterleave,
@@ -116,6 +117,32 @@ enum EngineScenarios {
             exit(code)
         }.start()
         pthread_exit(nil)
+    }
+
+    /// A caller frozen past its deadline (here: its own call sleeps 3 s) cannot hold
+    /// the other threads forever: they give up 2 s after the deadline without running
+    /// the call, and the broadcast reports each of them as having no result.
+    static func heldDeadline(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .pthreadFutex, .foundationThread])
+        try broadcastTimerSlack(120_000)
+        var sleep = timespec(tv_sec: 3, tv_nsec: 0)
+        let others = try ProcessSnapshot.current().threads.count - 1
+        let start = ContinuousClock.now
+        do {
+            _ = try withUnsafePointer(to: &sleep) { ts in
+                try Broadcast.syscall(SystemCall(rawValue: Int(SYS_nanosleep)), Int(bitPattern: ts), 0, options: BroadcastOptions(timeout: .milliseconds(300)))
+            }
+            throw ScenarioFailure(description: "the broadcast succeeded although every held thread gave up")
+        } catch let error as AllThreadsError {
+            guard case .incomplete(let threads) = error else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
+            try require(threads.count == others && threads.allSatisfy { $0.result == nil },
+                        "expected all \(others) other threads without a result, got \(threads.prefix(3))")
+        }
+        let elapsed = ContinuousClock.now - start
+        try require(elapsed < .seconds(6), "took \(elapsed)")
+        try broadcastTimerSlack(120_001)
+        let checked = try verifyEveryThread("at slack 120001") { $0.timerSlackNanoseconds == 120_001 }
+        return "the caller's own call took 3 s: all \(others) held threads gave up at deadline + 2 s and were reported without a result (\(elapsed)); the next broadcast reached \(checked) threads"
     }
 
     /// Threads created and exiting all the time; after each broadcast every live thread has the new value.

@@ -23,6 +23,9 @@ final class EngineScenarioTests: XCTestCase {
     /// The zombie main thread (pthread_exit) is skipped and reported, never waited for.
     func testZombieMainThreadIsSkipped() throws { try scenario("zombie-main") }
 
+    /// A frozen caller cannot hold the other threads forever (every wait has a deadline).
+    func testHeldThreadsGiveUpWhenTheCallerIsFrozen() throws { try scenario("held-deadline") }
+
     /// Done 4: thread churn during 200 broadcasts; every live thread has each new value.
     func testThreadChurnMissesNoThread() throws { try scenario("churn", ["--rounds", "200"]) }
 
