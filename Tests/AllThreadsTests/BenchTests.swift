@@ -1,0 +1,31 @@
+import Foundation
+import XCTest
+
+/// The benchmark program runs end to end, and the engine's wake-up economy holds:
+/// glibc and relaxed wake each idle thread once per call, strict twice. Counts,
+/// not timings (timings belong to scripts/bench.sh, in a release build).
+///
+/// The test target does not depend on allthreads-bench: that executable interposes
+/// malloc, which must not leak into the test runner (nor clash with ASan's). It is
+/// built with every product by `swift build --build-tests` (scripts/test.sh).
+final class BenchTests: XCTestCase {
+    private struct Timing: Decodable { var wakeupsPerThread: Double?; var samples: Int }
+    private struct Config: Decodable { var threads: Int; var glibc: Timing; var strict: Timing; var relaxed: Timing; var allocationsPerBroadcast: Double }
+
+    func testWakeUpsPerThreadAreOneForRelaxedAndTwoForStrict() throws {
+        for sanitizer in ["thread", "address"] {
+            try skipUnderSanitizer(sanitizer, because: "the benchmark interposes malloc, as the sanitizer runtimes do")
+        }
+        let result = try runProduct("allthreads-bench", ["one", "--threads", "16", "--idle", "futex", "--reps", "20"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let config = try JSONDecoder().decode(Config.self, from: Data(result.stdout.utf8))
+        XCTAssertEqual(config.threads, 16)
+        XCTAssertEqual(config.strict.samples, 20)
+        let glibc = try XCTUnwrap(config.glibc.wakeupsPerThread), strict = try XCTUnwrap(config.strict.wakeupsPerThread)
+        let relaxed = try XCTUnwrap(config.relaxed.wakeupsPerThread)
+        XCTAssertEqual(glibc, 1, accuracy: 0.25, "glibc wakes each thread once")
+        XCTAssertEqual(relaxed, 1, accuracy: 0.25, "relaxed must wake each thread once")
+        XCTAssertEqual(strict, 2, accuracy: 0.25, "strict wakes each thread twice: to stop it, then to run the call")
+        print("wake-ups per thread per call: glibc \(glibc), strict \(strict), relaxed \(relaxed); allocations per broadcast (debug build) \(config.allocationsPerBroadcast)")
+    }
+}
