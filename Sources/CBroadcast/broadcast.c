@@ -462,21 +462,40 @@ static void mark(struct slot *s, uint64_t gen, enum phase to, int32_t reason) {
     atomic_store(&s->state, mkstate(gen, to));
 }
 
-static void skip(struct run *run, struct slot *s, int32_t reason) {
-    mark(s, run->gen, P_SKIPPED, reason);
-    run->skipped_present++;
-    if (reason != CB_REASON_ZOMBIE_MAIN) run->vanishing++;
+// What /proc says of a task that has not answered, or is remembered as one
+// that never will.
+enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
+
+static enum verdict look_at(const struct run *run, const struct slot *s) {
+    cb_task_info ti;
+    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
+    if (r < 0) return V_UNKNOWN;
+    if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
+    if (ti.flags & PF_IO_WORKER) return V_IO_WORKER;
+    if ((ti.flags & PF_EXITING) || ti.state == 'Z') return V_EXITING;
+    return V_THREAD;
 }
 
-// Classifies a task that takes no signal. Returns true when it is skipped or gone.
-static bool classify(struct run *run, struct slot *s, const cb_task_info *ti, long r) {
-    if (r == -ENOENT || (r == 0 && ti->state == 'X')) return mark(s, run->gen, P_GONE, 0), true;
-    if (r < 0) return false;
-    if (s->tid == run->pid && ti->state == 'Z') s->kind = K_ZOMBIE_MAIN;
-    else if (ti->flags & PF_IO_WORKER) s->kind = K_IO_WORKER;
-    else if (ti->flags & PF_EXITING || ti->state == 'Z') return skip(run, s, CB_REASON_EXITING), true;
-    else return s->kind = K_THREAD, false;
-    skip(run, s, s->kind == K_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN : CB_REASON_IO_WORKER);
+// Settles a slot that will never answer: gone, or skipped (runs no application
+// code). A signalled slot is settled by CAS, since its thread may arrive after
+// all; the others are simply marked. Returns false when the slot must be
+// signalled or waited for.
+static bool settle(struct run *run, struct slot *s, enum verdict v) {
+    if (v == V_THREAD) s->kind = K_THREAD;
+    if (v == V_UNKNOWN || v == V_THREAD) return false;
+    enum phase to = v == V_GONE ? P_GONE : P_SKIPPED;
+    int32_t reason = v == V_GONE ? 0
+                   : v == V_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN
+                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
+    if (phase_of(atomic_load(&s->state), run->gen) != P_SIGNALLED) mark(s, run->gen, to, reason);
+    else if (resolve(s, run->gen, to, reason)) run->resolved++;
+    else return false;
+    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER ? K_IO_WORKER : K_THREAD;
+    if (to == P_SKIPPED) {
+        run->skipped_present++;
+        if (v != V_ZOMBIE_MAIN) run->vanishing++;  // it may exit at any moment
+    }
     return true;
 }
 
@@ -495,12 +514,9 @@ static void send_pass(struct run *run) {
         if (ph != P_NONE && ph != P_UNSENT) continue;
         if (ph == P_UNSENT) run->unsent--;
         if (s->tid == run->self) { mark(s, run->gen, P_SELF, 0); continue; }
-        if (s->kind == K_ZOMBIE_MAIN) { skip(run, s, CB_REASON_ZOMBIE_MAIN); continue; }
-        if (s->kind == K_IO_WORKER) {  // a tid may be reused: look again, it is rare and cheap
-            cb_task_info ti;
-            long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
-            if (classify(run, s, &ti, r)) continue;
-        }
+        if (s->kind == K_ZOMBIE_MAIN && settle(run, s, V_ZOMBIE_MAIN)) continue;
+        // A tid may be reused: look at a remembered io worker again (rare and cheap).
+        if (s->kind == K_IO_WORKER && settle(run, s, look_at(run, s))) continue;
         mark(s, run->gen, P_SIGNALLED, 0);
         long r = send(run, s, i);
         if (r == 0) run->signalled++;
@@ -526,25 +542,9 @@ static void triage(struct run *run) {
         if (resend) {
             long sent = send(run, s, i);
             if (sent == -EAGAIN) run->resend = true;
-            if (sent == -ESRCH && resolve(s, run->gen, P_GONE, 0)) run->resolved++;
-            if (sent == -ESRCH) continue;
+            if (sent == -ESRCH) { settle(run, s, V_GONE); continue; }
         }
-        cb_task_info ti;
-        long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
-        bool gone = r == -ENOENT || (r == 0 && ti.state == 'X');
-        bool zombie_main = r == 0 && s->tid == run->pid && ti.state == 'Z';
-        bool io = r == 0 && (ti.flags & PF_IO_WORKER);
-        bool exiting = r == 0 && ((ti.flags & PF_EXITING) || ti.state == 'Z');
-        if (gone) {
-            if (resolve(s, run->gen, P_GONE, 0)) run->resolved++;
-        } else if (zombie_main || io || exiting) {
-            int32_t reason = zombie_main ? CB_REASON_ZOMBIE_MAIN : io ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
-            if (!resolve(s, run->gen, P_SKIPPED, reason)) continue;
-            s->kind = zombie_main ? K_ZOMBIE_MAIN : io ? K_IO_WORKER : K_THREAD;
-            run->resolved++;
-            run->skipped_present++;
-            if (!zombie_main) run->vanishing++;
-        }
+        settle(run, s, look_at(run, s));
     }
 }
 
@@ -654,6 +654,16 @@ static void abandon(struct run *run) {
     }
 }
 
+// Waits until `target` held threads have finished (run the call or left).
+static bool wait_finished(uint32_t target, int64_t deadline) {
+    uint32_t f;
+    while ((f = atomic_load(&g.finished)) < target) {
+        if (cb_now_ns() >= deadline) return false;
+        cb_futex_wait(&g.finished, f, deadline);
+    }
+    return true;
+}
+
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
 // run the call or left. Returns false when the deadline passed first.
 static bool release(struct run *run, uint32_t op, int64_t deadline) {
@@ -661,24 +671,12 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
     atomic_store(&g.finish_target, held);
     atomic_store(&g.cmd, mkcmd(run->gen, op));
     if (held) cb_futex_wake(&g.cmd, INT32_MAX);
-    uint32_t f;
-    while ((f = atomic_load(&g.finished)) < held) {
-        if (cb_now_ns() >= deadline) return false;
-        cb_futex_wait(&g.finished, f, deadline);
-    }
-    return true;
+    return wait_finished(held, deadline);
 }
 
 // Threads of an earlier generation still running the call (it outlived its
 // deadline) keep the registry busy: wait for them before touching it.
-static bool drain(int64_t deadline) {
-    uint32_t f;
-    while ((f = atomic_load(&g.finished)) < atomic_load(&g.finish_target)) {
-        if (cb_now_ns() >= deadline) return false;
-        cb_futex_wait(&g.finished, f, deadline);
-    }
-    return true;
-}
+static bool drain(int64_t deadline) { return wait_finished(atomic_load(&g.finish_target), deadline); }
 
 // ---- the report ------------------------------------------------------------------------
 
