@@ -56,3 +56,16 @@ func verifyEveryThread(_ what: String, _ property: (ThreadState) -> Bool) throws
 func broadcastTimerSlack(_ nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws -> BroadcastReport {
     try Broadcast.syscall(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds, options: options)
 }
+
+/// Runs `broadcast` expecting `.unreachable` that names exactly `tid`, for `reason`.
+func expectUnreachable(_ tid: Int32, _ reason: ThreadIssue.Reason, _ broadcast: () throws -> Void) throws -> ThreadIssue {
+    do {
+        try broadcast()
+    } catch let error as AllThreadsError {
+        guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+        try require(threads.map(\.tid) == [tid], "unreachable names \(threads), expected only tid \(tid)")
+        try require(threads[0].reason == reason, "tid \(tid) is \(threads[0].reason), expected \(reason)")
+        return threads[0]
+    }
+    throw ScenarioFailure(description: "the broadcast succeeded although tid \(tid) cannot answer")
+}

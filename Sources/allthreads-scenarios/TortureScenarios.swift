@@ -43,19 +43,6 @@ enum TortureScenarios {
         try require(changed.isEmpty, "a failed broadcast changed threads \(changed.keys.sorted())")
     }
 
-    /// Runs `body` expecting `.unreachable` that names exactly `tid` for `reason`.
-    static func expectUnreachable(_ tid: Int32, _ reason: ThreadIssue.Reason, timeout: Duration, _ value: Int) throws -> ThreadIssue {
-        do {
-            try broadcastTimerSlack(value, options: BroadcastOptions(timeout: timeout))
-        } catch let error as AllThreadsError {
-            guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
-            try require(threads.map(\.tid) == [tid], "unreachable names \(threads), expected only tid \(tid)")
-            try require(threads[0].reason == reason, "tid \(tid) is \(threads[0].reason), expected \(reason)")
-            return threads[0]
-        }
-        throw ScenarioFailure(description: "the broadcast succeeded although tid \(tid) cannot answer")
-    }
-
     /// The write-syscall counter of one thread (`syscw` in /proc/self/task/<tid>/io).
     static func writeCount(_ tid: Int32) -> UInt64? {
         guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/io", encoding: .utf8) else { return nil }
@@ -136,7 +123,7 @@ enum TortureScenarios {
         try ThreadCrowd.start(count: 30)
         try broadcastTimerSlack(400_000)
         let tid = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
-        let issue = try expectUnreachable(tid, .signalBlocked, timeout: .milliseconds(300), 400_001)
+        let issue = try expectUnreachable(tid, .signalBlocked) { try broadcastTimerSlack(400_001, options: BroadcastOptions(timeout: .milliseconds(300))) }
         try requireUnchanged(400_000)
         cw_release_signal_blockers()
         let report = try broadcastTimerSlack(400_002)
@@ -160,7 +147,7 @@ enum TortureScenarios {
         defer { tracer.terminate() }
         let line = String(decoding: fromTracer.fileHandleForReading.availableData, as: UTF8.self)
         try require(line.hasPrefix("stopped"), "the tracer could not stop tid \(tid): \(line)")
-        let issue = try expectUnreachable(tid, .stopped, timeout: .milliseconds(300), 500_001)
+        let issue = try expectUnreachable(tid, .stopped) { try broadcastTimerSlack(500_001, options: BroadcastOptions(timeout: .milliseconds(300))) }
         try requireUnchanged(500_000)
         toTracer.fileHandleForWriting.write(Data("detach\n".utf8))
         tracer.waitUntilExit()
@@ -193,7 +180,7 @@ enum TortureScenarios {
         func state() -> Character? { try? ThreadState.read(pid: pid, tid: tid).state }
         for _ in 0..<500 where state() != "D" { usleep(2000) }
         try require(state() == "D", "the vfork parent is in state \(String(describing: state())), not D")
-        let issue = try expectUnreachable(tid, .uninterruptible, timeout: .milliseconds(300), 600_001)
+        let issue = try expectUnreachable(tid, .uninterruptible) { try broadcastTimerSlack(600_001, options: BroadcastOptions(timeout: .milliseconds(300))) }
         try requireUnchanged(600_000)
         for _ in 0..<1500 where state() == "D" { usleep(2000) }
         try require(state() != "D", "the vfork parent never woke")
