@@ -247,6 +247,9 @@ enum EngineScenarios {
             round += 1
             let report = try broadcastTimerSlack(90_000 + round)
             expectedRuns += UInt64(report.threads - 1)
+            // A forged index accepted by one thread would take another thread's slot,
+            // and that thread would miss this round: check every thread's own value.
+            try verifyEveryThread("at slack \(90_000 + round) despite the forgeries") { $0.timerSlackNanoseconds == UInt64(90_000 + round) }
         }
         let after = EngineStatistics.current
         busyForger.terminate()
@@ -279,8 +282,9 @@ enum EngineScenarios {
             let tids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []).compactMap { Int32($0) }
             try require(!tids.isEmpty, "process \(pid) is gone")
             for (i, tid) in tids.enumerated() where sent < count {
-                // Half random values, half a random token over a valid-looking slot index.
-                let guess: UInt64 = i % 2 == 0 ? rng.next() : (rng.next() << 22) | UInt64(i)
+                // Half random values, half a random token over a valid slot index chosen at
+                // random: accepted, it would make this thread take another thread's slot.
+                let guess: UInt64 = i % 2 == 0 ? rng.next() : (rng.next() << 22) | (rng.next() % UInt64(tids.count))
                 _ = cw_forge_signal(pid, tid, 33, pid, guess)
                 _ = cb_syscall(Int(SYS_tgkill), Int(pid), Int(tid), 33, 0, 0, 0)  // and tgkill: si_code SI_TKILL with the forger's own pid
                 sent += 2
