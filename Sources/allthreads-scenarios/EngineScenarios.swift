@@ -135,7 +135,11 @@ enum EngineScenarios {
         }
         let elapsed = ContinuousClock.now - start
         try require(elapsed < .seconds(6), "took \(elapsed)")
-        try broadcastTimerSlack(120_001)
+        // Threads that gave up never run the call. Had they been held until the caller
+        // published RUN, they would now sleep 3 s in the handler, and the next broadcast
+        // would have to wait for them first.
+        let next = try broadcastTimerSlack(120_001)
+        try require(next.elapsed < .milliseconds(1500), "the next broadcast waited \(next.elapsed): held threads ran the call after giving up")
         let checked = try verifyEveryThread("at slack 120001") { $0.timerSlackNanoseconds == 120_001 }
         return "the caller's own call took 3 s: all \(others) held threads gave up at deadline + 2 s and were reported without a result (\(elapsed)); the next broadcast reached \(checked) threads"
     }
