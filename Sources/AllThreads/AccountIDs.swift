@@ -97,11 +97,9 @@ public struct Account: Sendable, Hashable {
         while getgrouplist(name, primary.rawValue, &groups, &count) < 0 {
             groups = [gid_t](repeating: 0, count: Int(count))
         }
-        var ids: [GroupID] = []
-        for gid in groups.prefix(Int(count)) where !ids.contains(where: { $0.rawValue == gid }) {
-            ids.append(try GroupID(validating: Int(gid)))
-        }
-        return ids
+        var unique: [gid_t] = []
+        for gid in groups.prefix(Int(count)) where !unique.contains(gid) { unique.append(gid) }
+        return try AccountKind.group.validate(unique).map(GroupID.init(rawValue:))
     }
 }
 
@@ -115,8 +113,18 @@ enum AccountKind {
     /// Checks an id given as a typed value (which may hold `-1`).
     func validate(_ id: UInt32) throws(AllThreadsError) -> UInt32 { try validate(Int(id)) }
 
-    /// Checks `value` against the kernel's rules and this user namespace's map.
-    func validate(_ value: Int) throws(AllThreadsError) -> UInt32 {
+    /// Checks a list of ids, reading the id map once (a group list may hold 65536).
+    func validate(_ ids: [UInt32]) throws(AllThreadsError) -> [UInt32] {
+        let ranges = IDMap.read(mapPath)
+        var valid: [UInt32] = []
+        valid.reserveCapacity(ids.count)
+        for id in ids { valid.append(try validate(Int(id), mapped: ranges)) }
+        return valid
+    }
+
+    /// Checks `value` against the kernel's rules and this user namespace's map
+    /// (`mapped`, read from /proc when not given).
+    func validate(_ value: Int, mapped: [Range<UInt64>]? = nil) throws(AllThreadsError) -> UInt32 {
         if value == -1 || value == Int(UInt32.max) {
             throw .invalidArgument("\(noun) \(value) means 'leave unchanged' to the kernel and cannot be set")
         }
@@ -124,7 +132,7 @@ enum AccountKind {
         guard value < Int(UInt32.max) else {
             throw .invalidArgument("\(noun) \(value) is above the kernel's largest id, \(UInt32.max - 1)")
         }
-        let ranges = IDMap.read(mapPath)
+        let ranges = mapped ?? IDMap.read(mapPath)
         guard ranges.isEmpty || ranges.contains(where: { $0.contains(UInt64(value)) }) else {
             throw .invalidArgument("\(noun) \(value) is not mapped in this user namespace (\(mapPath))")
         }

@@ -57,8 +57,7 @@ public enum Credentials {
         guard groups.count <= limit else {
             throw .invalidArgument("\(groups.count) groups is more than the kernel's NGROUPS_MAX (\(limit))")
         }
-        var ids: [UInt32] = []
-        for group in groups { ids.append(try AccountKind.group.validate(group.rawValue)) }
+        let ids = try AccountKind.group.validate(groups.map(\.rawValue))
         return try ids.withUnsafeBufferPointer { buffer throws(AllThreadsError) in
             try Broadcast.syscall(.setgroups, buffer.count, Int(bitPattern: buffer.baseAddress), options: options)
         }

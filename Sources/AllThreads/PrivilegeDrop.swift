@@ -59,8 +59,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
         } else {
             self.groups = account.groups
         }
-        guard self.groups.count <= Credentials.maxGroups else {
-            throw .invalidArgument("\(self.groups.count) groups is more than the kernel's NGROUPS_MAX (\(Credentials.maxGroups))")
+        let maxGroups = Credentials.maxGroups
+        guard self.groups.count <= maxGroups else {
+            throw .invalidArgument("\(self.groups.count) groups is more than the kernel's NGROUPS_MAX (\(maxGroups))")
         }
         try Capabilities.requireSupported(keepCapabilities)
         let regainers = keepCapabilities.intersection([.setuid, .setgid])
