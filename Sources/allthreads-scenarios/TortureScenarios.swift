@@ -333,7 +333,10 @@ enum TortureScenarios {
             let named = Set(threads.map(\.tid))
             try require(named == odd, "mismatch names \(named.sorted()), expected exactly \(odd.sorted())")
             try require(threads.allSatisfy { $0.result?.errno == .notPermitted }, "not every named thread failed with EPERM")
-            return "mismatch named exactly the \(count) filtered threads " + tally(runs: 1, threads: threads.count)
+            // And /proc agrees: exactly the named threads carry a seccomp filter.
+            let filtered = Set(try ProcessSnapshot.current().threads.filter { $0.credentials.seccomp == .filter }.map(\.tid))
+            try require(filtered == named, "/proc shows filters on \(filtered.sorted()), the mismatch named \(named.sorted())")
+            return "mismatch named exactly the \(count) filtered threads, as /proc shows them " + tally(runs: 1, threads: threads.count)
         }
     }
 }
