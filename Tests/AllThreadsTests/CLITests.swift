@@ -280,7 +280,7 @@ final class CLITests: XCTestCase {
     /// A change the kernel refuses: exit 1, the reason on stderr in one line, `ok: false` in the JSON.
     func testAFailedChangeExitsOneWithTheReason() throws {
         // As uid 1000 without capabilities, the exec'd allthreads cannot setuid(0).
-        let inner = productsDirectory().appendingPathComponent("allthreads").path
+        let inner = try copyOfAllthreads(mode: 0o755).path
         let result = try allthreads(["setresuid", "1000", "1000", "1000", "--", inner, "setuid", "0", "--threads", "64", "--json"])
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertEqual(result.stderr, "allthreads: setuid(0) failed: the call failed on the calling thread (Operation not permitted); no thread changed\n")
@@ -423,13 +423,7 @@ final class CLITests: XCTestCase {
 
     /// Installed set-user-ID root and run by uid 1000, it refuses (exit 2) unless allowed.
     func testASetUserIDInstallIsRefusedUnlessAllowed() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-suid-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let copy = directory.appendingPathComponent("allthreads")
-        try FileManager.default.copyItem(at: productsDirectory().appendingPathComponent("allthreads"), to: copy)
-        XCTAssertEqual(chmod(directory.path, 0o755), 0)
-        XCTAssertEqual(chmod(copy.path, 0o4755), 0)
+        let copy = try copyOfAllthreads(mode: 0o4755)
 
         let refused = try allthreads(["setresuid", "1000", "1000", "1000", "--", copy.path, "setuid", "2000", "--", "id", "-u"])
         XCTAssertEqual(refused.status, 2, refused.stderr)
@@ -448,6 +442,20 @@ final class CLITests: XCTestCase {
     private var files: [URL] = []
 
     /// A file with `text`, removed after the test.
+    /// A copy of the built `allthreads` in a directory every user can enter, with `mode`.
+    /// Tests that run it after dropping root need it: the build folder may lie in a
+    /// clone that only root can enter (`mktemp -d` makes mode 0700 directories).
+    private func copyOfAllthreads(mode: mode_t) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-copy-\(getpid())-\(files.count)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        files.append(directory)
+        XCTAssertEqual(chmod(directory.path, 0o755), 0)
+        let copy = directory.appendingPathComponent("allthreads")
+        try FileManager.default.copyItem(at: productsDirectory().appendingPathComponent("allthreads"), to: copy)
+        XCTAssertEqual(chmod(copy.path, mode), 0)
+        return copy
+    }
+
     private func temporaryFile(_ text: String, mode: mode_t = 0o644) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-cli-\(getpid())-\(files.count)")
         try Data(text.utf8).write(to: url)
