@@ -26,6 +26,11 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case seccompSyncFailed(ThreadIdentity)
     /// A privilege drop could not be proven on every thread: the check that failed, per thread.
     case proofFailed([String])
+    /// A privilege drop found ways the process could still act with credentials other than the
+    /// target's that the threads' own credentials do not show: io_uring rings, io_uring tasks,
+    /// traced processes. `threadsChanged` false: found before the drop started, nothing changed;
+    /// true: found by the proof after every thread had dropped, so the process must not be trusted.
+    case privilegeRetained([RetainedPrivilege], threadsChanged: Bool)
     /// A `/proc` file needed to validate or prove a change could not be read.
     case procfs(ProcfsError)
 
@@ -53,6 +58,13 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "the kernel could not synchronize the seccomp filter to \(thread) (it has an unrelated filter); no thread changed"
         case .proofFailed(let failures):
             return "the result could not be proven: \(failures.joined(separator: "; "))"
+        case .privilegeRetained(let found, let threadsChanged):
+            var remedies: [String] = []
+            for remedy in found.map(\.remedy) where !remedies.contains(remedy) { remedies.append(remedy) }
+            let outcome = threadsChanged
+                ? "every thread was dropped, but the process can still act with other credentials"
+                : "nothing changed"
+            return "the drop cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
         case .procfs(let error):
             return "could not read /proc: \(error)"
         }

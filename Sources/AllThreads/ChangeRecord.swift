@@ -11,14 +11,23 @@ public struct ChangeRecord: Sendable {
     public var elapsed: Duration
     /// Why the change failed; `nil` when it succeeded on every thread.
     public var error: AllThreadsError?
+    /// The io_uring rings a privilege drop accepted (``IoUringPolicy/accept``); empty otherwise.
+    public var acceptedIoUringRings: [IoUringRing]
+    /// The registered io_uring rings a privilege drop accepted; empty otherwise.
+    public var acceptedIoUringRegistrations: [IoUringRegistration]
 
     /// Creates a record.
-    public init(change: ThreadChange, reports: [BroadcastReport], broadcasts: Int, elapsed: Duration, error: AllThreadsError?) {
+    public init(
+        change: ThreadChange, reports: [BroadcastReport], broadcasts: Int, elapsed: Duration, error: AllThreadsError?,
+        acceptedIoUringRings: [IoUringRing] = [], acceptedIoUringRegistrations: [IoUringRegistration] = []
+    ) {
         self.change = change
         self.reports = reports
         self.broadcasts = broadcasts
         self.elapsed = elapsed
         self.error = error
+        self.acceptedIoUringRings = acceptedIoUringRings
+        self.acceptedIoUringRegistrations = acceptedIoUringRegistrations
     }
 
     /// Signalling rounds over all reported broadcasts.

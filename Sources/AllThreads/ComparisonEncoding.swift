@@ -28,12 +28,13 @@ extension ThreadDifference: Encodable {
 extension ThreadComparison: Encodable {
     private enum CodingKeys: String, CodingKey {
         case pid, agree, aspects, referenceTID = "reference_tid", threadCount = "thread_count"
-        case checkedThreads = "checked_threads", differing, threads
+        case checkedThreads = "checked_threads", differing, threads, ioUringRings = "io_uring_rings"
     }
 
     /// Keys: `pid`, `agree`, `aspects` (names), `reference_tid` (`null` when no thread runs code),
-    /// `thread_count`, `checked_threads` (those that run code), `differing` (each differing thread
-    /// and its fields) and `threads`: every thread as ``ThreadState`` encodes it, with `differs`.
+    /// `thread_count`, `checked_threads` (those that run code and the io_uring tasks), `differing`
+    /// (each differing thread and its fields), `threads`: every thread as ``ThreadState`` encodes
+    /// it, with `differs`, and `io_uring_rings` (`null` when not read).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(snapshot.pid, forKey: .pid)
@@ -45,6 +46,7 @@ extension ThreadComparison: Encodable {
         try container.encode(differences, forKey: .differing)
         let differing = Set(differences.map(\.thread.tid))
         try container.encode(snapshot.threads.map { MarkedThread(thread: $0, differs: differing.contains($0.tid)) }, forKey: .threads)
+        try container.encode(snapshot.ioUringRings, forKey: .ioUringRings)
     }
 
     /// A thread with its `differs` mark.
@@ -92,11 +94,14 @@ extension BroadcastReport: Encodable {
 extension ChangeRecord: Encodable {
     private enum CodingKeys: String, CodingKey {
         case change, ok, error, broadcasts, engineBroadcasts = "engine_broadcasts", rounds
-        case elapsedNanoseconds = "elapsed_ns"
+        case elapsedNanoseconds = "elapsed_ns", acceptedIoUringRings = "accepted_io_uring_rings"
+        case acceptedIoUringRegistrations = "accepted_io_uring_registrations"
     }
 
     /// `change` (the call in words), `ok`, `error` (in words, `null` on success), `broadcasts`
-    /// (each successful broadcast's report), `engine_broadcasts` (all started), `rounds` and `elapsed_ns`.
+    /// (each successful broadcast's report), `engine_broadcasts` (all started), `rounds`, `elapsed_ns`,
+    /// and the io_uring rings and registered rings a privilege drop accepted
+    /// (`accepted_io_uring_rings`, `accepted_io_uring_registrations`; empty otherwise).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(change.description, forKey: .change)
@@ -106,5 +111,7 @@ extension ChangeRecord: Encodable {
         try container.encode(broadcasts, forKey: .engineBroadcasts)
         try container.encode(rounds, forKey: .rounds)
         try container.encode(elapsed.nanoseconds, forKey: .elapsedNanoseconds)
+        try container.encode(acceptedIoUringRings, forKey: .acceptedIoUringRings)
+        try container.encode(acceptedIoUringRegistrations, forKey: .acceptedIoUringRegistrations)
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// Drops root on every thread to a user, optionally keeping named capabilities,
@@ -11,12 +12,15 @@ import SystemPackage
 /// ```
 ///
 /// Everything is resolved and validated when the value is created; ``apply(options:)``
-/// changes every thread in the order that never leaves a privileged path open:
-/// supplementary groups, gid, the bounding set (while `CAP_SETPCAP` is still
+/// first looks for what would keep acting with the old credentials whatever the threads
+/// hold (``RetainedPrivilege``: io_uring rings and tasks, traced processes) and refuses before
+/// anything changes. Then it changes every thread in the order that never leaves a privileged
+/// path open: supplementary groups, gid, the bounding set (while `CAP_SETPCAP` is still
 /// held), uid, the kept capabilities (through keep-caps, then permitted, effective,
 /// inheritable and ambient), no_new_privs, and last the seccomp filter. Then it
-/// reads every thread back from /proc and checks on every thread that
-/// `setuid(0)` and `setgid(0)` fail. Any doubt is an error, never a warning.
+/// reads every thread and every io_uring task back from /proc, checks on every thread that
+/// `setuid(0)` and `setgid(0)` fail, and looks for retained privileges again (one could have
+/// been created meanwhile). Any doubt is an error, never a warning.
 public struct PrivilegeDrop: Sendable, Hashable {
     /// The user to become.
     public var user: Account
@@ -32,6 +36,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     public var noNewPrivileges: Bool
     /// A seccomp filter to load on every thread last.
     public var seccomp: SeccompFilter?
+    /// What to do about io_uring rings that exist when the drop runs (default: refuse them).
+    public var ioUringPolicy: IoUringPolicy
 
     /// Resolves and validates a drop; nothing changes.
     ///
@@ -44,9 +50,11 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last (validated now).
+    ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
     public init(
         user: String, group: String? = nil, groups: [String]? = nil, keepCapabilities: CapabilitySet = [],
-        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil
+        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
         let account = try Account.lookUp(user)
         guard account.uid != .root else { throw .invalidArgument("user '\(user)' is root: that drops nothing") }
@@ -73,14 +81,20 @@ public struct PrivilegeDrop: Sendable, Hashable {
         self.dropBoundingSet = dropBoundingSet
         self.noNewPrivileges = noNewPrivileges
         self.seccomp = seccomp
+        self.ioUringPolicy = ioUringPolicy
     }
 
     /// Applies the drop to every thread and proves it.
-    /// - Returns: every thread's state after the drop, as /proc showed it.
-    /// - Throws: the first step's error (the steps before it stay applied), or
-    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed.
+    /// - Returns: every thread's state after the drop, as /proc showed it, with the io_uring rings
+    ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
+    /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
+    ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
+    ///   just before are waited for, up to the options' timeout); the first step's error (the steps
+    ///   before it stay applied); or after the drop ``AllThreadsError/proofFailed(_:)`` listing each
+    ///   thread and check that failed, or `.privilegeRetained(_:threadsChanged: true)`.
     @discardableResult
     public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ProcessSnapshot {
+        try refuseRetainedPrivileges(options: options)
         if groups.isEmpty { try Credentials.clearGroups(options: options) } else { try Credentials.setGroups(groups, options: options) }
         try Credentials.setresgid(real: group, effective: group, saved: group, options: options)
         if dropBoundingSet {
@@ -96,8 +110,88 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
         if noNewPrivileges { try ThreadAttributes.setNoNewPrivileges(options: options) }
         try proveRootCannotBeRegained(options: options)
+        // Probed before the filter loads: the filter could forbid io_uring_enter.
+        let registrations = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
         try seccomp?.loadOnAllThreads()
-        return try proveState()
+        return try proveState(registrations: registrations)
+    }
+
+    /// Before anything changes: throws `.privilegeRetained(_, threadsChanged: false)` for what would
+    /// keep the old credentials. io_uring tasks of rings already closed exit on their own: they are
+    /// waited for until the options' timeout.
+    private func refuseRetainedPrivileges(options: BroadcastOptions) throws(AllThreadsError) {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: options.timeout)
+        var snapshot = try Self.snapshot()
+        let registrations = ioUringPolicy == .refuse ? try IoUringRegistration.probe(threads: snapshot.threads, options: options) : []
+        let traced = try tracedProcesses(in: snapshot)
+        while true {
+            let found = retained(in: snapshot, registrations: registrations ?? []) + traced
+            guard !found.isEmpty else { return }
+            guard found.allSatisfy(\.mayExitOnItsOwn), clock.now < deadline else {
+                throw .privilegeRetained(found, threadsChanged: false)
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: Self.exitPollNanoseconds)
+            nanosleep(&pause, nil)
+            snapshot = try Self.snapshot()
+        }
+    }
+
+    /// How often the check before the drop looks again for io_uring tasks that are exiting.
+    private static let exitPollNanoseconds = 1_000_000
+
+    /// Every thread, io_uring task and ring of the calling process.
+    private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
+        do throws(ProcfsError) {
+            var snapshot = try ProcessSnapshot.current()
+            snapshot.ioUringRings = try IoUringRing.find(pid: snapshot.pid)
+            return snapshot
+        } catch {
+            throw .procfs(error)
+        }
+    }
+
+    /// The credentials every task must act with after the drop; the bounding set, no_new_privs and
+    /// seccomp mode are not part of what ``ThreadCredentials/actingDifferences(from:)`` compares.
+    private var target: ThreadCredentials {
+        let uid = user.uid.rawValue, gid = group.rawValue
+        return ThreadCredentials(
+            uids: IDs(real: uid, effective: uid, saved: uid, filesystem: uid),
+            gids: IDs(real: gid, effective: gid, saved: gid, filesystem: gid),
+            groups: groups.map(\.rawValue).sorted(),
+            capabilities: CapabilitySets(
+                inheritable: keepCapabilities, permitted: keepCapabilities, effective: keepCapabilities,
+                bounding: keepCapabilities, ambient: keepCapabilities),
+            noNewPrivs: noNewPrivileges, seccomp: seccomp == nil ? .disabled : .filter)
+    }
+
+    /// The io_uring tasks that act with other credentials than the target's, and the rings and
+    /// registrations unless the policy accepts them.
+    private func retained(in snapshot: ProcessSnapshot, registrations: [IoUringRegistration]) -> [RetainedPrivilege] {
+        let rings = snapshot.ioUringRings ?? []
+        var found: [RetainedPrivilege] = []
+        if ioUringPolicy == .refuse {
+            found += rings.map { .ioUringRing($0) } + registrations.map { .registeredIoUringRing($0) }
+        }
+        for thread in snapshot.threads where thread.actsForProcess && thread.runsNoCode {
+            let differences = thread.credentials.actingDifferences(from: target)
+            guard !differences.isEmpty else { continue }
+            let served = rings.filter { $0.submissionPollingThread == thread.tid }
+            found.append(.ioUringTask(IoUringTask(
+                thread: thread.identity, role: served.isEmpty ? thread.ioUringRole ?? .worker : .submissionPolling,
+                rings: served, differences: differences)))
+        }
+        return found
+    }
+
+    /// The tasks of other processes that our threads trace and that hold other credentials than the target's.
+    private func tracedProcesses(in snapshot: ProcessSnapshot) throws(AllThreadsError) -> [RetainedPrivilege] {
+        let found: [(tracee: ThreadState, tracer: Int32)]
+        do throws(ProcfsError) { found = try TracedProcess.find(tracers: Set(snapshot.threads.map(\.tid))) } catch { throw .procfs(error) }
+        return found.compactMap { tracee, tracer in
+            let differences = tracee.credentials.actingDifferences(from: target)
+            return differences.isEmpty ? nil : .tracedProcess(TracedProcess(tracee: tracee.identity, tracer: tracer, differences: differences))
+        }
     }
 
     /// On every thread, `setuid(0)` and `setgid(0)` must fail with `EPERM`.
@@ -115,10 +209,11 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
     }
 
-    /// Reads every thread from /proc and checks each property of the drop.
-    private func proveState() throws(AllThreadsError) -> ProcessSnapshot {
-        let snapshot: ProcessSnapshot
-        do throws(ProcfsError) { snapshot = try ProcessSnapshot.current() } catch { throw .procfs(error) }
+    /// Reads every thread from /proc and checks each property of the drop, then looks for
+    /// retained privileges again (`registrations`: probed before the seccomp filter loaded; `nil`
+    /// when a filter made the probe unsafe).
+    private func proveState(registrations: [IoUringRegistration]?) throws(AllThreadsError) -> ProcessSnapshot {
+        var snapshot = try Self.snapshot()
         let uid = user.uid.rawValue, gid = group.rawValue
         let expectedGroups = Set(groups.map(\.rawValue))
         let bounding = dropBoundingSet ? keepCapabilities : nil
@@ -138,6 +233,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
             if seccomp != nil && c.seccomp != .filter { failures.append("\(who): seccomp mode \(c.seccomp), expected filter") }
         }
         guard failures.isEmpty else { throw .proofFailed(failures) }
+        let found = retained(in: snapshot, registrations: registrations ?? []) + (try tracedProcesses(in: snapshot))
+        guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
+        snapshot.ioUringRegistrations = registrations
         return snapshot
     }
 }

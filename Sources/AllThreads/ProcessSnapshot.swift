@@ -16,20 +16,39 @@ public struct ProcessSnapshot: Sendable {
     /// The threads, sorted by tid. Threads that exited while the snapshot was taken
     /// (`ENOENT`/`ESRCH`) are left out: they no longer exist.
     public var threads: [ThreadState]
+    /// The io_uring rings the process holds through a descriptor or a mapping (``IoUringRing/find(pid:)``);
+    /// `nil` when they were not read, or could not be (another user's process needs ptrace access).
+    public var ioUringRings: [IoUringRing]?
+    /// The rings in the threads' registered-ring tables; `nil` unless probed: only a broadcast in
+    /// the process itself finds them, and ``PrivilegeDrop`` probes them for its proof.
+    public var ioUringRegistrations: [IoUringRegistration]?
 
     /// Creates a snapshot from threads read earlier or made up, for tests and tools.
-    public init(pid: Int32, threads: [ThreadState]) {
+    public init(
+        pid: Int32, threads: [ThreadState], ioUringRings: [IoUringRing]? = nil, ioUringRegistrations: [IoUringRegistration]? = nil
+    ) {
         self.pid = pid
         self.threads = threads
+        self.ioUringRings = ioUringRings
+        self.ioUringRegistrations = ioUringRegistrations
     }
 
-    /// Reads every thread of process `pid`.
+    /// Reads every thread of process `pid`, and with `includingIoUringRings` its io_uring rings
+    /// (left `nil` when `/proc` denies access to its descriptors).
     ///
     /// - Throws: ``ProcfsError``: `.unreadable` when the task directory cannot be listed
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
-    public static func read(pid: Int32) throws(ProcfsError) -> ProcessSnapshot {
-        try read(pid: pid, tids: taskIDs(pid: pid))
+    public static func read(pid: Int32, includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
+        var snapshot = try read(pid: pid, tids: taskIDs(pid: pid))
+        if includingIoUringRings {
+            do throws(ProcfsError) {
+                snapshot.ioUringRings = try IoUringRing.find(pid: pid)
+            } catch {
+                guard case .unreadable(let errno) = error.kind, errno == .permissionDenied || errno == .notPermitted else { throw error }
+            }
+        }
+        return snapshot
     }
 
     /// Reads the threads `tids` of process `pid`, leaving out those that are gone.
@@ -45,9 +64,9 @@ public struct ProcessSnapshot: Sendable {
         return ProcessSnapshot(pid: pid, threads: threads)
     }
 
-    /// Reads every thread of the calling process.
-    public static func current() throws(ProcfsError) -> ProcessSnapshot {
-        try read(pid: getpid())
+    /// Reads every thread of the calling process, and with `includingIoUringRings` its io_uring rings.
+    public static func current(includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
+        try read(pid: getpid(), includingIoUringRings: includingIoUringRings)
     }
 
     /// The credentials most threads have (ties: the lowest tid's), over threads that run code;
@@ -63,34 +82,21 @@ public struct ProcessSnapshot: Sendable {
         }?.key
     }
 
-    /// Threads that run code whose credentials differ from ``majority``, in ``threads`` order.
+    /// Threads that run code whose credentials differ from ``majority``, and io_uring tasks whose
+    /// acting credentials (``ThreadCredentials/actingDifferences(from:)``) differ from it, in ``threads`` order.
     public var outliers: [ThreadState] {
         guard let majority else { return [] }
-        return threads.filter { !$0.runsNoCode && $0.credentials != majority }
+        return threads.filter { thread in
+            guard thread.actsForProcess else { return false }
+            return thread.runsNoCode ? !thread.credentials.actingDifferences(from: majority).isEmpty : thread.credentials != majority
+        }
     }
 
-    /// True when every thread that runs code has the same credentials.
+    /// True when every thread that runs code has the same credentials, and every io_uring task acts with them.
     public var agree: Bool { outliers.isEmpty }
 
     /// The thread ids listed in /proc/<pid>/task, sorted.
     static func taskIDs(pid: Int32) throws(ProcfsError) -> [Int32] {
-        let path = "/proc/\(pid)/task"
-        guard let directory = opendir(path) else {
-            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
-        }
-        defer { closedir(directory) }
-        var tids: [Int32] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(directory) else {
-                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if let tid = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
-                tids.append(Int32(tid))
-            }
-        }
-        return tids.sorted()
+        try Procfs.numericEntries("/proc/\(pid)/task")
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// A `/proc` file that could not be read, or whose text was not what the kernel writes.
@@ -67,5 +68,57 @@ enum Procfs {
                 throw ProcfsError(path: path, kind: .unreadable(.fileTooLarge))
             }
         }
+    }
+}
+
+extension Procfs {
+    /// The value of the first line `key:` of a `/proc` text, without the tabs and spaces around
+    /// it; `nil` when no line has that key. For files read for one or two fields only (fdinfo,
+    /// another process's status), whose other lines may take any form.
+    static func value(of key: String, in bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        let prefix = Array(key.utf8) + [UInt8(ascii: ":")]
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+            let line = bytes[start..<end]
+            if line.starts(with: prefix) {
+                let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+                let value = line.dropFirst(prefix.count).drop(while: blank)
+                return value[..<(value.lastIndex { !blank($0) }.map { $0 + 1 } ?? value.startIndex)]
+            }
+            start = end + 1
+        }
+        return nil
+    }
+}
+
+extension Procfs {
+    /// The entries of directory `path` whose names are numbers (tids, pids, fds), sorted.
+    static func numericEntries(_ path: String) throws(ProcfsError) -> [Int32] {
+        guard let directory = opendir(path) else {
+            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
+        }
+        defer { closedir(directory) }
+        var numbers: [Int32] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if let number = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
+                numbers.append(Int32(number))
+            }
+        }
+        return numbers.sorted()
+    }
+
+    /// The target of the symbolic link at `path` (such as `/proc/<pid>/fd/<fd>`).
+    static func link(_ path: String) throws(ProcfsError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -59,7 +59,8 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .seccomp(let filter): "seccomp(default \(filter.defaultAction), \(filter.rules.count) rule(s))"
         case .privilegeDrop(let drop):
             "drop to \(drop.user.name) (uid \(drop.user.uid.rawValue), gid \(drop.group.rawValue), groups \(Self.list(drop.groups)), "
-                + "keeping \(drop.keepCapabilities)\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp"))"
+                + "keeping \(drop.keepCapabilities)\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
+                + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
         }
     }
@@ -99,19 +100,22 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         let start = clock.now
         let before = EngineStatistics.current.broadcasts
         var reports: [BroadcastReport] = []
+        var proof: ProcessSnapshot?
         var failure: AllThreadsError?
         do throws(AllThreadsError) {
             try validate()
-            try perform(options: options, into: &reports)
+            proof = try perform(options: options, into: &reports)
         } catch {
             failure = error
         }
         return ChangeRecord(
             change: self, reports: reports, broadcasts: Int(EngineStatistics.current.broadcasts &- before),
-            elapsed: start.duration(to: clock.now), error: failure)
+            elapsed: start.duration(to: clock.now), error: failure,
+            acceptedIoUringRings: proof?.ioUringRings ?? [], acceptedIoUringRegistrations: proof?.ioUringRegistrations ?? [])
     }
 
-    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) {
+    /// Runs the change; returns a privilege drop's proof, `nil` for the other changes.
+    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) -> ProcessSnapshot? {
         switch self {
         case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
         case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
@@ -132,8 +136,9 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
             reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
-        case .privilegeDrop(let drop): _ = try drop.apply(options: options)
+        case .privilegeDrop(let drop): return try drop.apply(options: options)
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
         }
+        return nil
     }
 }

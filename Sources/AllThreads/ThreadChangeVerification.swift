@@ -3,7 +3,8 @@ import Glibc
 
 extension ThreadChange {
     /// Reads every thread back from /proc and compares each with the calling thread on
-    /// ``aspects``, and with what the change sets (``unmetExpectations(by:)``). For
+    /// ``aspects``, and with what the change sets (``unmetExpectations(by:)``); io_uring tasks
+    /// are compared on the credentials they act with, and the rings are read too. For
     /// ``keepCapabilities(_:)``, which /proc does not show, every thread is also probed
     /// with `PR_GET_KEEPCAPS`.
     ///
@@ -12,7 +13,7 @@ extension ThreadChange {
     ///   other than a mismatch, which is reported as a difference.
     public func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
         let snapshot: ProcessSnapshot
-        do throws(ProcfsError) { snapshot = try ProcessSnapshot.current() } catch { throw .procfs(error) }
+        do throws(ProcfsError) { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) } catch { throw .procfs(error) }
         var comparison = try ThreadComparison(snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:))
         if case .keepCapabilities(let keep) = self, let reference = comparison.reference {
             let expected = keep ? "1" : "0"

@@ -5,7 +5,9 @@
 /// for thread in comparison.differences { print(thread) }
 /// ```
 ///
-/// Threads that run no code (``ThreadState/runsNoCode``) are never compared.
+/// io_uring tasks (``ThreadState/ioUringRole``) are compared on the credentials they act with
+/// (``ThreadCredentials/actingDifferences(from:)``) only, and never against an expectation;
+/// the zombie main thread and dead tasks are never compared.
 public struct ThreadComparison: Sendable {
     /// The threads compared.
     public var snapshot: ProcessSnapshot
@@ -19,8 +21,8 @@ public struct ThreadComparison: Sendable {
     /// True when no thread differs.
     public var agree: Bool { differences.isEmpty }
 
-    /// The threads that run code, all of which were compared.
-    public var checkedThreads: Int { snapshot.threads.filter { !$0.runsNoCode }.count }
+    /// The tasks compared: the threads that run code and the io_uring tasks (``ThreadState/actsForProcess``).
+    public var checkedThreads: Int { snapshot.threads.filter(\.actsForProcess).count }
 
     /// Compares every thread with thread `tid` on `aspects`, and checks each thread (the
     /// reference included) against `expectation`, which lists the fields that are not what they should be.
@@ -55,10 +57,15 @@ public struct ThreadComparison: Sendable {
         self.aspects = aspects
         differences = []
         guard let reference else { return }
-        for thread in snapshot.threads where !thread.runsNoCode {
-            var fields = thread.tid == reference.tid ? [] : Self.fields(of: thread, differingFrom: reference, on: aspects)
-            for unmet in expectation(thread) where !fields.contains(where: { $0.field == unmet.field }) {
-                fields.append(unmet)
+        for thread in snapshot.threads where thread.actsForProcess {
+            var fields: [FieldDifference]
+            if thread.runsNoCode {
+                fields = thread.credentials.actingDifferences(from: reference.credentials)
+            } else {
+                fields = thread.tid == reference.tid ? [] : Self.fields(of: thread, differingFrom: reference, on: aspects)
+                for unmet in expectation(thread) where !fields.contains(where: { $0.field == unmet.field }) {
+                    fields.append(unmet)
+                }
             }
             if !fields.isEmpty { differences.append(ThreadDifference(thread: thread.identity, fields: fields)) }
         }
@@ -78,15 +85,7 @@ public struct ThreadComparison: Sendable {
     static func fields(of thread: ThreadState, differingFrom reference: ThreadState, on aspects: ThreadAspects) -> [FieldDifference] {
         var fields: [FieldDifference?] = []
         if aspects.contains(.credentials) {
-            let a = thread.credentials, b = reference.credentials
-            fields.append(.compare("uid", a.uids, b.uids, \.description))
-            fields.append(.compare("gid", a.gids, b.gids, \.description))
-            fields.append(a.groups == b.groups ? nil : FieldDifference(field: "groups", value: a.groupList, expected: b.groupList))
-            for (name, set) in CapabilitySets.fields {
-                fields.append(.capabilities(name, a.capabilities[keyPath: set], expected: b.capabilities[keyPath: set]))
-            }
-            fields.append(.compare("no_new_privs", a.noNewPrivs, b.noNewPrivs) { $0 ? "1" : "0" })
-            fields.append(.compare("seccomp", a.seccomp, b.seccomp, \.description))
+            fields += thread.credentials.differences(from: reference.credentials)
         }
         if aspects.contains(.timerSlack) {
             // Unreadable (nil) never counts as agreeing: the thread could not be checked.
@@ -111,6 +110,40 @@ public struct ThreadComparison: Sendable {
 extension ThreadState {
     /// The thread's id and name.
     public var identity: ThreadIdentity { ThreadIdentity(tid: tid, name: name) }
+}
+
+extension ThreadCredentials {
+    /// The fields in which these credentials differ from `expected`, named and ordered as `/proc`
+    /// names them: `uid`, `gid`, `groups`, `CapInh`, `CapPrm`, `CapEff`, `CapBnd`, `CapAmb`,
+    /// `no_new_privs`, `seccomp`.
+    public func differences(from expected: ThreadCredentials) -> [FieldDifference] {
+        differences(from: expected, actingOnly: false)
+    }
+
+    /// The fields that decide what a task that runs no application code can do (an io_uring
+    /// task, or a process traced by ours) in which these credentials differ from `expected`: the
+    /// ids, the groups, and the inheritable, permitted, effective and ambient capabilities. Such a
+    /// task makes no system call of its own, so its bounding set, no_new_privs and seccomp mode
+    /// change nothing.
+    public func actingDifferences(from expected: ThreadCredentials) -> [FieldDifference] {
+        differences(from: expected, actingOnly: true)
+    }
+
+    private func differences(from b: ThreadCredentials, actingOnly: Bool) -> [FieldDifference] {
+        var fields: [FieldDifference?] = [
+            .compare("uid", uids, b.uids, \.description),
+            .compare("gid", gids, b.gids, \.description),
+            groups == b.groups ? nil : FieldDifference(field: "groups", value: groupList, expected: b.groupList),
+        ]
+        for (name, set) in CapabilitySets.fields where !actingOnly || set != \.bounding {
+            fields.append(.capabilities(name, capabilities[keyPath: set], expected: b.capabilities[keyPath: set]))
+        }
+        if !actingOnly {
+            fields.append(.compare("no_new_privs", noNewPrivs, b.noNewPrivs) { $0 ? "1" : "0" })
+            fields.append(.compare("seccomp", seccomp, b.seccomp, \.description))
+        }
+        return fields.compactMap { $0 }
+    }
 }
 
 extension CapabilitySets {

@@ -63,11 +63,13 @@ extension ThreadCredentials: Encodable {
 extension ThreadState: Encodable {
     private enum CodingKeys: String, CodingKey {
         case tid, name, state, runsCode = "runs_code", timerSlack = "timer_slack_ns", nice, cpusAllowed = "cpus_allowed"
+        case ioUring = "io_uring"
     }
 
     /// The credentials' keys (see ``ThreadCredentials``) at the top level, with `tid`, `name`,
     /// `state` (the /proc letter), `runs_code`, `timer_slack_ns` and `nice` (`null` when
-    /// unreadable) and `cpus_allowed`.
+    /// unreadable), `cpus_allowed` and `io_uring` (`"sqpoll"`, `"worker"`, or `null` for a task
+    /// that is no io_uring task).
     public func encode(to encoder: any Encoder) throws {
         try credentials.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -78,16 +80,52 @@ extension ThreadState: Encodable {
         try container.encode(timerSlackNanoseconds, forKey: .timerSlack)
         try container.encode(nice, forKey: .nice)
         try container.encode(cpusAllowedList, forKey: .cpusAllowed)
+        try container.encode(ioUringRole.map { $0 == .submissionPolling ? "sqpoll" : "worker" }, forKey: .ioUring)
     }
 }
 
 extension ProcessSnapshot: Encodable {
-    private enum CodingKeys: String, CodingKey { case pid, threads }
+    private enum CodingKeys: String, CodingKey {
+        case pid, threads, ioUringRings = "io_uring_rings", ioUringRegistrations = "io_uring_registrations"
+    }
 
-    /// `{"pid": 1234, "threads": [...]}`, each thread as ``ThreadState`` encodes it.
+    /// `{"pid": 1234, "threads": [...], "io_uring_rings": [...], "io_uring_registrations": [...]}`,
+    /// each thread as ``ThreadState`` encodes it; the io_uring keys are `null` when not read.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(pid, forKey: .pid)
         try container.encode(threads, forKey: .threads)
+        try container.encode(ioUringRings, forKey: .ioUringRings)
+        try container.encode(ioUringRegistrations, forKey: .ioUringRegistrations)
+    }
+}
+
+extension IoUringRing: Encodable {
+    private enum CodingKeys: String, CodingKey { case inode, fds, mapped, sqThread = "sq_thread" }
+
+    /// `{"inode": 1845091, "fds": [3], "mapped": true, "sq_thread": 812}` (`sq_thread` `null` without SQPOLL).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(inode, forKey: .inode)
+        try container.encode(descriptors, forKey: .fds)
+        try container.encode(isMapped, forKey: .mapped)
+        try container.encode(submissionPollingThread, forKey: .sqThread)
+    }
+}
+
+extension IoUringRegistration: Encodable {
+    private enum CodingKeys: String, CodingKey { case slot, threads }
+    private enum ThreadKeys: String, CodingKey { case tid, name }
+
+    /// `{"slot": 0, "threads": [{"tid": 811, "name": "main"}]}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(slot, forKey: .slot)
+        var list = container.nestedUnkeyedContainer(forKey: .threads)
+        for thread in threads {
+            var entry = list.nestedContainer(keyedBy: ThreadKeys.self)
+            try entry.encode(thread.tid, forKey: .tid)
+            try entry.encode(thread.name, forKey: .name)
+        }
     }
 }

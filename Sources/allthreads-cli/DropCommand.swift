@@ -14,6 +14,12 @@ struct DropCommand: ChangeCommand {
             primary group. The bounding set is reduced to the kept capabilities. Afterwards every \
             thread is read back from /proc and setuid(0) and setgid(0) must fail on every thread.
 
+            io_uring: a ring created before the drop may carry personalities registered as root, \
+            which /proc does not show, so the drop refuses while the process holds any ring (exit \
+            1, nothing changed). --accept-io-uring accepts the rings and names them in the output. \
+            An SQPOLL thread or io-wq worker still holding other credentials, and a process traced \
+            since before the drop, always fail it.
+
             Examples:
               allthreads drop --user nobody --no-new-privs -- id -u
               allthreads drop --user www-data --init-groups \\
@@ -46,6 +52,9 @@ struct DropCommand: ChangeCommand {
     @Option(help: ArgumentHelp("A seccomp filter file to load last (format: see 'allthreads seccomp --help').", valueName: "file"))
     var seccomp: String?
 
+    @Flag(help: "Accept io_uring rings that exist before the drop (they may carry personalities registered as root); they are named in the output.")
+    var acceptIoUring = false
+
     @OptionGroup var options: ChangeOptions
 
     func validate() throws {
@@ -65,6 +74,7 @@ struct DropCommand: ChangeCommand {
                 user: user, group: group, groups: supplementary,
                 keepCapabilities: try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? [],
                 noNewPrivileges: noNewPrivs,
-                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) }))
+                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
+                ioUringPolicy: acceptIoUring ? .accept : .refuse))
     }
 }

@@ -38,7 +38,7 @@ struct InspectCommand: ParsableCommand {
         try CommandFailure.refuseSetIDInstall(allowed: allowSetuidInstall)
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) {
-            if let pid { snapshot = try ProcessSnapshot.read(pid: pid) } else { snapshot = try ProcessSnapshot.current() }
+            if let pid { snapshot = try ProcessSnapshot.read(pid: pid, includingIoUringRings: true) } else { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) }
         } catch {
             if let pid, case .unreadable(let errno) = error.kind, errno == .noSuchFileOrDirectory || errno == .noSuchProcess {
                 throw CommandFailure.usage("no process with pid \(pid)")
@@ -88,6 +88,7 @@ enum ThreadTable {
             Swift.print("pid \(comparison.snapshot.pid): \(count) threads, \(differing.count) differ from the rest\(reference), marked *:")
             for difference in comparison.differences { Swift.print("  \(difference)") }
         }
+        for ring in comparison.snapshot.ioUringRings ?? [] { Swift.print("  \(ring)") }
     }
 
     /// The cells padded to their column widths.

@@ -28,6 +28,8 @@ enum Summary {
         parts.append(milliseconds(record.elapsed))
         let skipped = Set(record.reports.flatMap(\.skipped).map(\.description)).sorted()
         if !skipped.isEmpty { parts.append("skipped " + list(skipped)) }
+        let accepted = record.acceptedIoUringRings.map(\.description) + record.acceptedIoUringRegistrations.map(\.description)
+        if !accepted.isEmpty { parts.append("accepted " + list(accepted)) }
         return "\(record.change): " + parts.joined(separator: ", ")
     }
 

@@ -526,17 +526,17 @@ final class ThreadStateParsingTests: XCTestCase {
         }
     }
 
-    func testZombiesAndIOWorkersAreIgnored() {
+    func testZombiesAreIgnoredAndIOWorkersAreCompared() {
         let snapshot = ProcessSnapshot(
             pid: 10,
             threads: [
                 synthetic(10, uid: 0, state: "Z"), synthetic(11), synthetic(12),
-                synthetic(13, uid: 0, ioWorker: true), synthetic(14, uid: 0, ioWorker: true),
+                synthetic(13, uid: 0, ioWorker: true), synthetic(14, ioWorker: true),
                 synthetic(15, uid: 0, ioWorker: true),
             ])
-        XCTAssertEqual(snapshot.majority, synthetic(11).credentials)
-        XCTAssertEqual(snapshot.outliers, [])
-        XCTAssertTrue(snapshot.agree)
+        XCTAssertEqual(snapshot.majority, synthetic(11).credentials, "io workers never make the majority")
+        XCTAssertEqual(snapshot.outliers.map(\.tid), [13, 15])
+        XCTAssertFalse(snapshot.agree)
 
         let nobodyRuns = ProcessSnapshot(pid: 10, threads: [synthetic(10, state: "Z"), synthetic(11, ioWorker: true)])
         XCTAssertNil(nobodyRuns.majority)

@@ -54,6 +54,53 @@ int cw_ptrace_detach(int tid);
 /// io_uring worker thread (iou-wrk-*) blocks in it. Returns the ring's fd, or -errno.
 int cw_start_io_uring_worker(void);
 
+// ---- io_uring rings for the privilege-drop scenarios (io_uring_ring.c) ----
+
+/// Options of cw_ring_create.
+enum {
+    /// IORING_SETUP_SQPOLL: a kernel thread (iou-sqp-*) submits, with the creator's credentials.
+    CW_RING_SQPOLL = 1,
+    /// IORING_SETUP_NO_MMAP (kernel 6.5+): the rings live in memory of ours, so the ring has no
+    /// mapping in /proc/self/maps.
+    CW_RING_USER_MEMORY = 2,
+};
+
+/// Creates a ring of 4 entries with `options` (CW_RING_*) and maps it. Returns a handle
+/// (0..7, not an fd) for the other cw_ring_* calls, or -errno.
+int cw_ring_create(int options);
+
+/// The ring's file descriptor; -1 once closed; -EBADF for a bad handle.
+int cw_ring_fd(int handle);
+
+/// IORING_REGISTER_PERSONALITY: registers the calling thread's credentials with the ring.
+/// Returns the personality id (> 0), or -errno.
+int cw_ring_register_personality(int handle);
+
+/// IORING_REGISTER_RING_FDS: registers the ring in the calling thread's registered-ring table,
+/// so that thread can enter it without the fd. Returns the slot, or -errno.
+int cw_ring_register_fd(int handle);
+
+/// Closes the ring's fd only: a mapping or a registration keeps the ring alive. 0 or -errno.
+int cw_ring_close_fd(int handle);
+
+/// Closes the ring's fd and unmaps it (user memory stays mapped); frees the handle. 0 or -errno.
+int cw_ring_release(int handle);
+
+/// Submits IORING_OP_OPENAT of `path` (read-only) through the ring, acting as `personality`
+/// (0: the submitter; with SQPOLL, the ring's creator), through its fd or, once closed, its
+/// registered slot, and waits at most 5 s. Returns 0 when the file opened (it is closed again),
+/// the open's -errno, or -ETIMEDOUT.
+int cw_ring_openat(int handle, const char *path, int personality);
+
+/// Starts the process's one ring maker: a thread that blocks `kernel_signal` (raw rt_sigprocmask)
+/// and, once that signal is pending for it (a broadcast has started and waits for it), creates a
+/// ring with `options`, with the credentials it holds at that moment, then unblocks the signal so
+/// the broadcast goes on. Returns its tid once the signal is blocked, or -errno (-EBUSY: one ran).
+int cw_start_ring_maker(int kernel_signal, int options);
+
+/// The ring maker's ring handle (waits at most 10 s), or -errno (-ETIMEDOUT: no broadcast came).
+int cw_ring_maker_result(void);
+
 /// Starts an idle thread with the smallest stack glibc allows (PTHREAD_STACK_MIN). Returns its tid.
 int cw_start_tiny_stack_thread(void);
 

@@ -1,0 +1,18 @@
+/// What a ``PrivilegeDrop`` does about io_uring rings that exist when it runs.
+///
+/// A ring keeps every personality registered with it (`IORING_REGISTER_PERSONALITY`): a
+/// submission that names one acts with the credentials of the thread that registered it, root's
+/// if that was before the drop. `/proc` does not show personalities, so the drop cannot tell a
+/// harmless ring from one that hands root back. Close the rings made before the drop, or make
+/// them after it; accept them only when you know that no personality was registered while the
+/// process held other credentials.
+public enum IoUringPolicy: Sendable, Hashable {
+    /// Refuse the drop while any ring exists (the default): before anything changes, and again
+    /// in the proof afterwards, for a ring made meanwhile.
+    case refuse
+    /// Accept the rings (and registered rings) that exist, and name them in the result
+    /// (``ProcessSnapshot/ioUringRings``, ``ProcessSnapshot/ioUringRegistrations``). An SQPOLL
+    /// thread or io-wq worker that holds other credentials than the target's still fails the
+    /// drop: it visibly acts with them.
+    case accept
+}

@@ -1,0 +1,28 @@
+/// An io_uring task of the process (an SQPOLL thread or an io-wq worker) that holds credentials
+/// other than a privilege drop's target: no broadcast reaches it, and it keeps them.
+public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
+    /// The task.
+    public var thread: ThreadIdentity
+    /// What it does, from its name (``ThreadState/ioUringRole``).
+    public var role: IoUringTaskRole
+    /// The rings whose `SqThread:` is this task; empty for an io-wq worker, and for an SQPOLL
+    /// thread whose ring has no descriptor left (closed and being torn down, or kept alive by a
+    /// mapping or a registration).
+    public var rings: [IoUringRing]
+    /// Its credentials against the target's (``ThreadCredentials/actingDifferences(from:)``).
+    public var differences: [FieldDifference]
+
+    /// Describes a task.
+    public init(thread: ThreadIdentity, role: IoUringTaskRole, rings: [IoUringRing], differences: [FieldDifference]) {
+        self.thread = thread
+        self.role = role
+        self.rings = rings
+        self.differences = differences
+    }
+
+    /// Such as `tid 812 (iou-sqp-811), SQPOLL thread of io_uring ring fd 3: uid 0/0/0/0, expected 65534/65534/65534/65534`.
+    public var description: String {
+        let owner = rings.isEmpty ? "" : " of " + rings.map(\.description).joined(separator: ", ")
+        return "\(thread), \(role)\(owner): " + differences.map(\.description).joined(separator: ", ")
+    }
+}

@@ -1,0 +1,64 @@
+/// A way the process could still act with credentials other than a privilege drop's target
+/// that its threads' own credentials do not show. ``PrivilegeDrop`` looks for each before it
+/// changes anything and again in its proof, and fails with
+/// ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` naming them.
+public enum RetainedPrivilege: Sendable, Hashable, CustomStringConvertible {
+    /// An io_uring ring: it may carry personalities registered before the drop, which `/proc`
+    /// does not show (accepted with ``IoUringPolicy/accept``).
+    case ioUringRing(IoUringRing)
+    /// A ring in threads' registered-ring tables, usable without a descriptor: it may carry
+    /// personalities too (accepted with ``IoUringPolicy/accept``).
+    case registeredIoUringRing(IoUringRegistration)
+    /// An SQPOLL thread or io-wq worker that holds other credentials: the kernel acts for the
+    /// process with them. Never accepted.
+    case ioUringTask(IoUringTask)
+    /// A task of another process that one of our threads traces, with other credentials: ptrace
+    /// keeps the rights the tracer had when it attached. Never accepted.
+    case tracedProcess(TracedProcess)
+
+    /// True for what ``IoUringPolicy/accept`` accepts: rings, whose personalities cannot be seen.
+    /// A task that visibly holds other credentials is never accepted.
+    public var isIoUringRing: Bool {
+        switch self {
+        case .ioUringRing, .registeredIoUringRing: true
+        case .ioUringTask, .tracedProcess: false
+        }
+    }
+
+    /// The finding, with the reason it is one.
+    public var description: String {
+        switch self {
+        case .ioUringRing(let ring):
+            "\(ring): may carry personalities registered with the old credentials (IORING_REGISTER_PERSONALITY), which /proc does not show"
+        case .registeredIoUringRing(let registration):
+            "\(registration): usable without a descriptor, and may carry personalities registered with the old credentials"
+        case .ioUringTask(let task):
+            "\(task) (the kernel does io_uring work for the process with these credentials)"
+        case .tracedProcess(let traced):
+            "\(traced) (ptrace keeps the rights the tracer had when it attached)"
+        }
+    }
+
+    /// What to do about it.
+    public var remedy: String {
+        switch self {
+        case .ioUringRing, .registeredIoUringRing:
+            "close the io_uring rings created before the drop (and unregister registered ring fds), or create them after it; "
+                + "or accept them if no personality was registered before the drop (IoUringPolicy.accept, --accept-io-uring)"
+        case .ioUringTask(let task) where task.role == .worker || task.rings.isEmpty:
+            "close the rings created before the drop and wait for their io_uring threads to exit, or create the rings after it"
+        case .ioUringTask:
+            "close the SQPOLL ring created before the drop, or create it after it"
+        case .tracedProcess:
+            "detach (PTRACE_DETACH) from processes traced before the drop"
+        }
+    }
+
+    /// True for an io_uring task not tied to a ring that still has a descriptor: one the kernel
+    /// removes on its own once the ring it served is torn down, which it does some time after
+    /// the last close (about 40 ms for an SQPOLL thread on Linux 6.18).
+    var mayExitOnItsOwn: Bool {
+        guard case .ioUringTask(let task) = self else { return false }
+        return task.rings.isEmpty
+    }
+}

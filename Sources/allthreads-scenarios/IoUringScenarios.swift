@@ -1,0 +1,380 @@
+import AllThreads
+import AllThreadsWorkload
+import CBroadcast
+import CWorkload
+import Foundation
+import Glibc
+import SystemPackage
+
+/// A privilege drop with io_uring rings (and a traced process) made while the process was root.
+/// Each scenario shows the hole through the ring itself (an `IORING_OP_OPENAT` of /etc/shadow
+/// that still succeeds after the drop), and checks every task through /proc with its own reader,
+/// not the library's.
+enum IoUringScenarios {
+    static let all: [String: Scenario] = [
+        "uring-sqpoll": sqpoll,
+        "uring-during-drop": madeDuringTheDrop,
+        "uring-closed": closedBeforeTheDrop,
+        "uring-accepted": accepted,
+        "uring-personality": personality,
+        "uring-registered": registered,
+        "ptrace-tracee": tracee,
+        "uring-exec-cli": execCLI,
+        "uring-inspect-target": inspectTarget,
+    ]
+
+    static let nobody: [UInt32] = [65534, 65534, 65534, 65534]
+    static let root: [UInt32] = [0, 0, 0, 0]
+    static let secret = "/etc/shadow"
+
+    /// (a) An SQPOLL ring made as root: refused before anything changes, naming the ring and its
+    /// SQPOLL thread; with rings accepted, still refused for the SQPOLL thread, which holds root.
+    /// Then the threads are dropped without `PrivilegeDrop`, to show the hole: through the ring,
+    /// /etc/shadow still opens.
+    static func sqpoll(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = try makeRing(CW_RING_SQPOLL)
+        let fd = cw_ring_fd(ring)
+        try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
+        let pollers = try RawTask.all().filter { $0.isIOWorker && $0.name.hasPrefix("iou-sqp-") }
+        try require(pollers.count == 1, "expected one SQPOLL thread, /proc shows \(pollers)")
+        let poller = pollers[0].tid
+
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        try require(
+            refused.count == 2 && refused.contains { isRing($0, fd: fd, poller: poller) } && refused.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) },
+            "the refusal names \(refused), expected ring fd \(fd) and its SQPOLL thread \(poller)")
+        try requireNothingChanged()
+        let accepted = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply() }
+        try require(accepted.count == 1 && isSQPOLLTask(accepted[0], tid: poller, ringFD: fd), "with rings accepted the refusal names \(accepted), expected only SQPOLL thread \(poller)")
+        try requireNothingChanged()
+
+        let nobodyID = UserID(rawValue: 65534), nogroup = GroupID(rawValue: 65534)
+        try Credentials.clearGroups()
+        try Credentials.setresgid(real: nogroup, effective: nogroup, saved: nogroup)
+        try Credentials.setresuid(real: nobodyID, effective: nobodyID, saved: nobodyID)
+        let tasks = try RawTask.all()
+        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
+        try require(tasks.first { $0.tid == poller }?.uids == root, "SQPOLL thread \(poller) does not hold root in /proc: \(tasks)")
+        try requireDirectOpenDenied()
+        try require(cw_ring_openat(ring, secret, 0) == 0, "after the drop the SQPOLL ring no longer opens \(secret)")
+        return "refused before anything changed (ring fd \(fd), SQPOLL tid \(poller)), also with rings accepted; after a plain drop of "
+            + "\(tasks.count - 1) threads to 65534, SQPOLL tid \(poller) still has uid 0 in /proc and \(secret) still opens through the ring"
+    }
+
+    /// An SQPOLL ring made by a thread while the drop's first broadcast waits for it (so after the
+    /// check before the drop looked at /proc, and with root's credentials): the proof after the
+    /// drop must name it. `--policy accept` (default): the SQPOLL thread, which holds root;
+    /// `--policy refuse`: the ring and its SQPOLL thread.
+    static func madeDuringTheDrop(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let accept = (args.values["policy"] ?? "accept") == "accept"
+        let maker = cw_start_ring_maker(KernelSignal.setxid.rawValue, Int32(CW_RING_SQPOLL))
+        try require(maker > 0, "the ring maker did not start: \(Errno(rawValue: -maker))")
+        let found = try expectRetained(threadsChanged: true) {
+            try PrivilegeDrop(user: "nobody", ioUringPolicy: accept ? .accept : .refuse).apply()
+        }
+        let ring = cw_ring_maker_result()
+        try require(ring >= 0, "the ring maker made no ring: \(Errno(rawValue: -ring))")
+        let fd = cw_ring_fd(ring)
+        let tasks = try RawTask.all()
+        let pollers = tasks.filter { $0.isIOWorker && $0.name == "iou-sqp-\(maker)" }
+        try require(pollers.count == 1 && pollers[0].uids == root, "expected one SQPOLL thread of tid \(maker) with root in /proc: \(tasks)")
+        let poller = pollers[0].tid
+        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
+        try require(found.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) }, "the proof does not name SQPOLL thread \(poller): \(found)")
+        try require(found.count == (accept ? 1 : 2), "the proof names \(found)")
+        try require(accept || found.contains { isRing($0, fd: fd, poller: poller) }, "the proof does not name ring fd \(fd): \(found)")
+        try requireDirectOpenDenied()
+        try require(cw_ring_openat(ring, secret, 0) == 0, "the ring made during the drop does not open \(secret)")
+        return "ring fd \(fd) made by tid \(maker) during the first broadcast; the proof after the drop failed naming \(found.count) finding(s) "
+            + "(SQPOLL tid \(poller) at uid 0 in /proc); \(secret) opens through the ring"
+    }
+
+    /// (b) The same ring closed before the drop: its SQPOLL thread is torn down a little later,
+    /// the drop waits for it and passes.
+    static func closedBeforeTheDrop(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = try makeRing(CW_RING_SQPOLL)
+        try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
+        try require(cw_ring_release(ring) == 0, "closing the ring failed")
+        let lingering = try RawTask.all().filter(\.isIOWorker).count
+        let snapshot = try PrivilegeDrop(user: "nobody").apply()
+        try require(snapshot.ioUringRings == [], "the proof still reports rings: \(snapshot.ioUringRings ?? [])")
+        let tasks = try RawTask.all()
+        try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534 (an SQPOLL thread left with root?): \(tasks.filter { $0.uids != nobody })")
+        return "ring closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
+    }
+
+    /// (c) A ring without SQPOLL or personality, accepted: the drop passes and names it; the ring
+    /// acts as its submitter (no root left in it).
+    static func accepted(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = try makeRing(0)
+        let fd = cw_ring_fd(ring)
+        let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
+        let rings = snapshot.ioUringRings ?? []
+        try require(rings.map(\.descriptors) == [[fd]] && rings[0].submissionPollingThread == nil, "the result names \(rings), expected ring fd \(fd)")
+        try require(RawTask.ringDescriptors() == [fd], "/proc shows io_uring fds \(RawTask.ringDescriptors()), expected [\(fd)]")
+        let tasks = try RawTask.all()
+        try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534: \(tasks.filter { $0.uids != nobody })")
+        try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without a personality the ring should act as the submitter")
+        return "accepted and reported \(rings[0]); \(tasks.count) tasks at 65534; the ring opens \(secret) only as the submitter (EACCES)"
+    }
+
+    /// (d) A ring without SQPOLL but with a personality registered as root: refused unless
+    /// accepted; accepted, the personality still opens /etc/shadow after the drop.
+    static func personality(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = try makeRing(0)
+        let fd = cw_ring_fd(ring)
+        let id = cw_ring_register_personality(ring)
+        try require(id > 0, "registering a personality failed: \(Errno(rawValue: -id))")
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        try require(
+            refused.count == 1 && refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [fd] } else { false } },
+            "the refusal names \(refused), expected only ring fd \(fd)")
+        try requireNothingChanged()
+        let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
+        try require(snapshot.ioUringRings?.map(\.descriptors) == [[fd]], "the result does not name ring fd \(fd)")
+        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireDirectOpenDenied()
+        try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without the personality the ring should act as the submitter")
+        try require(cw_ring_openat(ring, secret, id) == 0, "the personality registered as root no longer opens \(secret)")
+        return "refused before the drop (ring fd \(fd), nothing changed); accepted, it passed, and personality \(id) still opens \(secret)"
+    }
+
+    /// A ring in user memory, registered by two threads, its fd closed: nothing in /proc shows it,
+    /// the probe finds it and the drop is refused; accepted, its personality opens /etc/shadow.
+    static func registered(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = cw_ring_create(Int32(CW_RING_USER_MEMORY))
+        if ring == -EINVAL { return "SKIPPED: this kernel has no IORING_SETUP_NO_MMAP (Linux 6.5+)" }
+        try require(ring >= 0, "io_uring_setup with user memory: \(Errno(rawValue: -ring))")
+        let id = cw_ring_register_personality(ring)
+        try require(id > 0, "registering a personality failed: \(Errno(rawValue: -id))")
+        let helper = try registerOnAnotherThread(ring)
+        let slot = cw_ring_register_fd(ring)
+        try require(slot >= 0, "IORING_REGISTER_RING_FDS failed: \(Errno(rawValue: -slot))")
+        try require(cw_ring_close_fd(ring) == 0, "closing the ring's fd failed")
+        try require(RawTask.ringDescriptors().isEmpty && RawTask.mappedRings() == 0, "/proc still shows the ring")
+        let me = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
+
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        let holders = refused.compactMap { if case .registeredIoUringRing(let r) = $0, r.slot == Int(slot) { Set(r.threads.map(\.tid)) } else { nil } }
+        try require(refused.count == 1 && holders == [[me, helper]], "the refusal names \(refused), expected slot \(slot) of tids \(me) and \(helper)")
+        try requireNothingChanged()
+        let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
+        try require(snapshot.ioUringRegistrations?.map(\.slot) == [Int(slot)], "the result names \(snapshot.ioUringRegistrations ?? [])")
+        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireDirectOpenDenied()
+        try require(cw_ring_openat(ring, secret, id) == 0, "the registered ring's personality no longer opens \(secret)")
+        return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper); accepted, personality \(id) still opens \(secret) through the slot"
+    }
+
+    /// A root process traced by one of our threads: refused (ptrace keeps the tracer's rights);
+    /// after PTRACE_DETACH the drop passes.
+    static func tracee(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let child = try spawn(["/bin/sleep", "3"])
+        let stopped = cw_ptrace_stop(child)
+        try require(stopped == 0, "ptrace of pid \(child): \(Errno(rawValue: -stopped))")
+        let me = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        try require(
+            refused.count == 1 && refused.contains { if case .tracedProcess(let t) = $0 { t.tracee.tid == child && t.tracer == me } else { false } },
+            "the refusal names \(refused), expected pid \(child) traced by tid \(me)")
+        try requireNothingChanged()
+        try require(cw_ptrace_detach(child) == 0, "PTRACE_DETACH failed")
+        try PrivilegeDrop(user: "nobody").apply()
+        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        return "refused while tracing root pid \(child) (\(refused[0])); after PTRACE_DETACH the drop passed"
+    }
+
+    /// Makes a ring without CLOEXEC, with a personality registered as root, then executes
+    /// `--allthreads PATH` with `drop --user nobody --verify --json` (and `--accept-io-uring` when
+    /// `--accept 1`): the ring survives the exec into the CLI. Prints `ring fd N` first.
+    static func execCLI(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        guard let path = args.values["allthreads"] else { throw ScenarioFailure(description: "--allthreads PATH is required") }
+        let ring = try makeRing(0)
+        let fd = cw_ring_fd(ring)
+        try require(cw_ring_register_personality(ring) > 0, "registering a personality failed")
+        try require(fcntl(fd, F_SETFD, 0) == 0, "clearing FD_CLOEXEC failed")
+        var words = [path, "drop", "--user", "nobody", "--verify", "--json"]
+        if try args.int("accept", default: 0) != 0 { words.append("--accept-io-uring") }
+        FileHandle.standardError.write(Data("ring fd \(fd)\n".utf8))
+        let argv = words.map { strdup($0) } + [nil]
+        execv(path, argv)
+        throw ScenarioFailure(description: "execv \(path): \(Errno(rawValue: errno))")
+    }
+
+    /// For `allthreads inspect`: an SQPOLL ring made as root, then every thread dropped to 65534 with
+    /// plain broadcasts, so only the SQPOLL thread holds root. Prints `ready <pid> <sqpoll tid>`,
+    /// then waits `--wait` seconds (default 120) for the test to inspect and kill it.
+    static func inspectTarget(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 4))
+        _ = try makeRing(CW_RING_SQPOLL)
+        let pollers = try RawTask.all().filter { $0.isIOWorker && $0.name.hasPrefix("iou-sqp-") }
+        try require(pollers.count == 1, "expected one SQPOLL thread, /proc shows \(pollers)")
+        let id = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
+        try Credentials.clearGroups()
+        try Credentials.setresgid(real: group, effective: group, saved: group)
+        try Credentials.setresuid(real: id, effective: id, saved: id)
+        // Written at once (print would sit in the stdio buffer of a pipe).
+        FileHandle.standardOutput.write(Data("ready \(getpid()) \(pollers[0].tid)\n".utf8))
+        Thread.sleep(forTimeInterval: TimeInterval(try args.int("wait", default: 120)))
+        return "waited; SQPOLL tid \(pollers[0].tid)"
+    }
+
+    // MARK: Support
+
+    /// Why io_uring cannot be used here, as a SKIPPED summary; `nil` when it can.
+    private static func ioUringUnavailable() -> String? {
+        let setting = (try? String(contentsOfFile: "/proc/sys/kernel/io_uring_disabled", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "0"
+        return setting == "0" ? nil : "SKIPPED: io_uring is disabled on this kernel (io_uring_disabled = \(setting))"
+    }
+
+    /// A new ring (`CW_RING_*` options), or a failure.
+    private static func makeRing(_ options: Int) throws -> Int32 {
+        let ring = cw_ring_create(Int32(options))
+        try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
+        return ring
+    }
+
+    /// Runs `apply` and returns what ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` names.
+    private static func expectRetained(threadsChanged: Bool, _ apply: () throws -> Void) throws -> [RetainedPrivilege] {
+        do {
+            try apply()
+        } catch let error as AllThreadsError {
+            guard case .privilegeRetained(let found, let changed) = error, changed == threadsChanged else {
+                throw ScenarioFailure(description: "expected privilegeRetained(threadsChanged: \(threadsChanged)), got \(error)")
+            }
+            let message = error.description
+            try require(message.contains("to fix:") && message.contains(threadsChanged ? "every thread was dropped" : "nothing changed"), "unclear message: \(message)")
+            return found
+        }
+        throw ScenarioFailure(description: "the drop passed although the process can still act as root")
+    }
+
+    /// True when `finding` is the ring `fd` with SQPOLL thread `poller`.
+    private static func isRing(_ finding: RetainedPrivilege, fd: Int32, poller: Int32) -> Bool {
+        guard case .ioUringRing(let ring) = finding else { return false }
+        return ring.descriptors == [fd] && ring.submissionPollingThread == poller
+    }
+
+    /// True when `finding` is the SQPOLL thread `tid` of ring `ringFD`.
+    private static func isSQPOLLTask(_ finding: RetainedPrivilege, tid: Int32, ringFD: Int32) -> Bool {
+        guard case .ioUringTask(let task) = finding else { return false }
+        return task.thread.tid == tid && task.role == .submissionPolling && task.rings.map(\.descriptors) == [[ringFD]]
+            && task.differences.contains { $0.field == "uid" }
+    }
+
+    /// Every task of this process still holds root, as /proc shows it.
+    private static func requireNothingChanged() throws {
+        let tasks = try RawTask.all()
+        try require(tasks.allSatisfy { $0.uids == root }, "the refused drop changed a task: \(tasks.filter { $0.uids != root })")
+    }
+
+    /// This thread can no longer open /etc/shadow by itself.
+    private static func requireDirectOpenDenied() throws {
+        do {
+            try FileDescriptor.open(secret, .readOnly).close()
+            throw ScenarioFailure(description: "\(secret) opens directly after the drop")
+        } catch let errno as Errno {
+            try require(errno == .permissionDenied, "opening \(secret) directly gave \(errno), expected EACCES")
+        }
+    }
+
+    /// Registers the ring in the table of a new thread that then stays alive; returns its tid.
+    private static func registerOnAnotherThread(_ ring: Int32) throws -> Int32 {
+        let done = DispatchSemaphore(value: 0)
+        let box = Box()
+        let thread = Thread {
+            box.set(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0), Int(cw_ring_register_fd(ring)))
+            done.signal()
+            while true { sleep(3600) }
+        }
+        thread.start()
+        try require(done.wait(timeout: .now() + 10) == .success, "the registering thread did not start")
+        let (tid, slot) = box.values
+        try require(slot >= 0, "IORING_REGISTER_RING_FDS on another thread failed: \(Errno(rawValue: CInt(-slot)))")
+        return Int32(truncatingIfNeeded: tid)
+    }
+
+    /// Two numbers written once by another thread.
+    private final class Box: @unchecked Sendable {
+        private let lock = NSLock()
+        private var pair = (0, 0)
+        func set(_ a: Int, _ b: Int) { lock.withLock { pair = (a, b) } }
+        var values: (Int, Int) { lock.withLock { pair } }
+    }
+
+    /// Starts `words` with posix_spawn (Foundation's Process would reap a ptrace stop); returns its pid.
+    private static func spawn(_ words: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        let argv = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, words[0], nil, nil, argv, environ)
+        try require(rc == 0, "posix_spawn \(words[0]): \(Errno(rawValue: rc))")
+        return pid
+    }
+}
+
+/// One task of this process as /proc shows it, read without the library's parser.
+struct RawTask: CustomStringConvertible {
+    var tid: Int32
+    var name: String
+    /// The `Uid:` line: real, effective, saved, filesystem.
+    var uids: [UInt32]
+    /// `PF_IO_WORKER` (0x10) in the flags of `stat` (field 9).
+    var isIOWorker: Bool
+
+    var description: String { "\(tid) \(name) uid \(uids)\(isIOWorker ? " io" : "")" }
+
+    /// Every task of this process; tasks that exit while read are left out.
+    static func all() throws -> [RawTask] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap { entry in
+            guard let tid = Int32(entry),
+                let status = try? String(contentsOfFile: "/proc/self/task/\(entry)/status", encoding: .utf8),
+                let stat = try? String(contentsOfFile: "/proc/self/task/\(entry)/stat", encoding: .utf8)
+            else { return nil }
+            let lines = status.split(separator: "\n")
+            func field(_ key: String) -> [Substring] {
+                lines.first { $0.hasPrefix(key + ":") }?.dropFirst(key.count + 1).split(whereSeparator: \.isWhitespace) ?? []
+            }
+            let afterName = stat[stat.index(after: try require(stat.lastIndex(of: ")")))...].split(separator: " ")
+            let flags = try require(afterName.count > 6 ? UInt32(afterName[6]) : nil)
+            return RawTask(
+                tid: tid, name: field("Name").joined(separator: " "), uids: field("Uid").compactMap { UInt32($0) },
+                isIOWorker: flags & 0x10 != 0)
+        }
+    }
+
+    /// The fds of this process that link to an io_uring.
+    static func ringDescriptors() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == "anon_inode:[io_uring]" ? Int32(entry) : nil
+        }.sorted()
+    }
+
+    /// How many io_uring mappings /proc/self/maps shows.
+    static func mappedRings() -> Int {
+        ((try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasSuffix("anon_inode:[io_uring]") }.count
+    }
+
+    /// The value, or a failure naming a malformed /proc file.
+    private static func require<T>(_ value: T?) throws -> T {
+        guard let value else { throw ScenarioFailure(description: "a /proc file of this process is malformed") }
+        return value
+    }
+}
