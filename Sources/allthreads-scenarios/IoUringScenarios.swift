@@ -16,6 +16,7 @@ enum IoUringScenarios {
         "uring-during-drop": madeDuringTheDrop,
         "uring-closed": closedBeforeTheDrop,
         "uring-accepted": accepted,
+        "uring-mapped": mappedWithoutDescriptor,
         "uring-personality": personality,
         "uring-registered": registered,
         "ptrace-tracee": tracee,
@@ -80,8 +81,9 @@ enum IoUringScenarios {
         try require(ring >= 0, "the ring maker made no ring: \(Errno(rawValue: -ring))")
         let fd = cw_ring_fd(ring)
         let tasks = try RawTask.all()
-        let pollers = tasks.filter { $0.isIOWorker && $0.name == "iou-sqp-\(maker)" }
-        try require(pollers.count == 1 && pollers[0].uids == root, "expected one SQPOLL thread of tid \(maker) with root in /proc: \(tasks)")
+        // The only io_uring task: the ring served no request, so no io-wq worker started.
+        let pollers = tasks.filter(\.isIOWorker)
+        try require(pollers.count == 1 && pollers[0].uids == root, "expected one SQPOLL thread with root in /proc: \(tasks)")
         let poller = pollers[0].tid
         try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
         try require(found.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) }, "the proof does not name SQPOLL thread \(poller): \(found)")
@@ -107,6 +109,27 @@ enum IoUringScenarios {
         let tasks = try RawTask.all()
         try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534 (an SQPOLL thread left with root?): \(tasks.filter { $0.uids != nobody })")
         return "ring closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
+    }
+
+    /// An SQPOLL ring whose fd is closed while it stays mapped: the ring lives on (its SQPOLL
+    /// thread, with root, still serves the mapped rings); the refusal names it by inode.
+    static func mappedWithoutDescriptor(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        let ring = try makeRing(CW_RING_SQPOLL)
+        // A served request shows the SQPOLL thread has run, and so has taken its name (iou-sqp-*).
+        try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
+        try require(cw_ring_close_fd(ring) == 0, "closing the ring's fd failed")
+        try require(RawTask.ringDescriptors().isEmpty && RawTask.mappedRings() > 0, "/proc should show the ring mapped, without an fd")
+        let tasks = try RawTask.all()
+        let pollers = tasks.filter { $0.isIOWorker && $0.name.hasPrefix("iou-sqp-") && $0.uids == root }
+        try require(pollers.count == 1, "the mapped ring's SQPOLL thread should live on with root: \(tasks)")
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        let mapped = refused.compactMap { if case .ioUringRing(let r) = $0, r.descriptors.isEmpty, r.isMapped { r } else { nil } }
+        try require(mapped.count == 1 && refused.count == 2, "the refusal names \(refused), expected the mapped ring and its SQPOLL thread")
+        try require(refused.contains { if case .ioUringTask(let t) = $0 { t.thread.tid == pollers[0].tid } else { false } }, "SQPOLL thread not named: \(refused)")
+        try requireNothingChanged()
+        return "refused: \(mapped[0]) and SQPOLL tid \(pollers[0].tid); nothing changed"
     }
 
     /// (c) A ring without SQPOLL or personality, accepted: the drop passes and names it; the ring
@@ -221,7 +244,9 @@ enum IoUringScenarios {
     static func inspectTarget(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 4))
-        _ = try makeRing(CW_RING_SQPOLL)
+        let ring = try makeRing(CW_RING_SQPOLL)
+        // A served request shows the SQPOLL thread has run, and so has taken its name (iou-sqp-*).
+        try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
         let pollers = try RawTask.all().filter { $0.isIOWorker && $0.name.hasPrefix("iou-sqp-") }
         try require(pollers.count == 1, "expected one SQPOLL thread, /proc shows \(pollers)")
         let id = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
@@ -369,7 +394,9 @@ struct RawTask: CustomStringConvertible {
 
     /// How many io_uring mappings /proc/self/maps shows.
     static func mappedRings() -> Int {
-        ((try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasSuffix("anon_inode:[io_uring]") }.count
+        // Read to the end: /proc files have no size to go by.
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
+        return String(decoding: maps, as: UTF8.self).split(separator: "\n").filter { $0.hasSuffix("anon_inode:[io_uring]") }.count
     }
 
     /// The value, or a failure naming a malformed /proc file.

@@ -30,6 +30,9 @@ final class IoUringDropTests: XCTestCase {
     /// personality still opens /etc/shadow.
     func testPersonalityRingIsRefusedUnlessAccepted() throws { try scenario("uring-personality") }
 
+    /// An SQPOLL ring kept alive by its mapping after its fd is closed: named by inode.
+    func testMappedRingWithoutADescriptorIsRefused() throws { try scenario("uring-mapped") }
+
     /// A ring /proc does not show (user memory, registered ring fd, fd closed): the probe finds it.
     func testRegisteredRingWithoutADescriptorIsFound() throws { try scenario("uring-registered") }
 
