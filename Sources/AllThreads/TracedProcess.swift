@@ -25,7 +25,7 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
     /// The tasks of every process in `/proc` that one of `tracers` traces. Tasks that exit
     /// meanwhile, and processes `/proc` hides (`hidepid`), are left out.
     ///
-    /// Reads every task's `status` once: about a millisecond per thousand tasks.
+    /// Reads every task's `status` once (about 9 ms for the 100 tasks of a small VM, debug build).
     static func find(tracers: Set<Int32>) throws(ProcfsError) -> [(tracee: ThreadState, tracer: Int32)] {
         var found: [(tracee: ThreadState, tracer: Int32)] = []
         for pid in try Procfs.numericEntries("/proc") {

@@ -19,6 +19,7 @@ enum IoUringScenarios {
         "uring-mapped": mappedWithoutDescriptor,
         "uring-personality": personality,
         "uring-registered": registered,
+        "uring-probe-under-seccomp": probeUnderSeccomp,
         "ptrace-tracee": tracee,
         "uring-exec-cli": execCLI,
         "uring-inspect-target": inspectTarget,
@@ -199,6 +200,18 @@ enum IoUringScenarios {
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, id) == 0, "the registered ring's personality no longer opens \(secret)")
         return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper); accepted, personality \(id) still opens \(secret) through the slot"
+    }
+
+    /// A seccomp filter that kills the process on `io_uring_enter`, loaded before the drop: the
+    /// drop must not probe registered rings (the probe would kill it) and says it did not.
+    static func probeUnderSeccomp(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.grow(by: try args.int("threads", default: 16))
+        try ThreadAttributes.setNoNewPrivileges()
+        try SeccompFilter(parsing: "default allow\nio_uring_enter kill-process\n").loadOnAllThreads()
+        let snapshot = try PrivilegeDrop(user: "nobody").apply()
+        try require(snapshot.ioUringRegistrations == nil, "the result claims registered rings were probed: \(snapshot.ioUringRegistrations ?? [])")
+        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        return "with a filter that kills on io_uring_enter, the drop passed without probing (registrations: not probed)"
     }
 
     /// A root process traced by one of our threads: refused (ptrace keeps the tracer's rights);

@@ -36,6 +36,9 @@ final class IoUringDropTests: XCTestCase {
     /// A ring /proc does not show (user memory, registered ring fd, fd closed): the probe finds it.
     func testRegisteredRingWithoutADescriptorIsFound() throws { try scenario("uring-registered") }
 
+    /// A filter that kills on io_uring_enter: the drop does not probe registered rings, and says so.
+    func testRegisteredRingsAreNotProbedUnderASeccompFilter() throws { try scenario("uring-probe-under-seccomp") }
+
     /// A root process traced by one of our threads: refused until detached.
     func testTracedRootProcessIsRefused() throws { try scenario("ptrace-tracee") }
 
