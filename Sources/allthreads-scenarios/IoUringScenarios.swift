@@ -52,13 +52,8 @@ enum IoUringScenarios {
         try require(accepted.count == 1 && isSQPOLLTask(accepted[0], tid: poller, ringFD: fd), "with rings accepted the refusal names \(accepted), expected only SQPOLL thread \(poller)")
         try requireNothingChanged()
 
-        let nobodyID = UserID(rawValue: 65534), nogroup = GroupID(rawValue: 65534)
-        try Credentials.clearGroups()
-        try Credentials.setresgid(real: nogroup, effective: nogroup, saved: nogroup)
-        try Credentials.setresuid(real: nobodyID, effective: nobodyID, saved: nobodyID)
-        let tasks = try RawTask.all()
-        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
-        try require(tasks.first { $0.tid == poller }?.uids == root, "SQPOLL thread \(poller) does not hold root in /proc: \(tasks)")
+        try dropWithPlainBroadcasts()
+        let tasks = try requireThreadsDropped(butRoot: poller)
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, 0) == 0, "after the drop the SQPOLL ring no longer opens \(secret)")
         return "refused before anything changed (ring fd \(fd), SQPOLL tid \(poller)), also with rings accepted; after a plain drop of "
@@ -84,9 +79,9 @@ enum IoUringScenarios {
         let tasks = try RawTask.all()
         // The only io_uring task: the ring served no request, so no io-wq worker started.
         let pollers = tasks.filter(\.isIOWorker)
-        try require(pollers.count == 1 && pollers[0].uids == root, "expected one SQPOLL thread with root in /proc: \(tasks)")
+        try require(pollers.count == 1, "expected one SQPOLL thread in /proc: \(tasks)")
         let poller = pollers[0].tid
-        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
+        try requireThreadsDropped(butRoot: poller)
         try require(found.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) }, "the proof does not name SQPOLL thread \(poller): \(found)")
         try require(found.count == (accept ? 1 : 2), "the proof names \(found)")
         try require(accept || found.contains { isRing($0, fd: fd, poller: poller) }, "the proof does not name ring fd \(fd): \(found)")
@@ -107,8 +102,7 @@ enum IoUringScenarios {
         let lingering = try RawTask.all().filter(\.isIOWorker).count
         let snapshot = try PrivilegeDrop(user: "nobody").apply()
         try require(snapshot.ioUringRings == [], "the proof still reports rings: \(snapshot.ioUringRings ?? [])")
-        let tasks = try RawTask.all()
-        try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534 (an SQPOLL thread left with root?): \(tasks.filter { $0.uids != nobody })")
+        let tasks = try requireEveryTaskDropped()
         return "ring closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
     }
 
@@ -144,8 +138,7 @@ enum IoUringScenarios {
         let rings = snapshot.ioUringRings ?? []
         try require(rings.map(\.descriptors) == [[fd]] && rings[0].submissionPollingThread == nil, "the result names \(rings), expected ring fd \(fd)")
         try require(RawTask.ringDescriptors() == [fd], "/proc shows io_uring fds \(RawTask.ringDescriptors()), expected [\(fd)]")
-        let tasks = try RawTask.all()
-        try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534: \(tasks.filter { $0.uids != nobody })")
+        let tasks = try requireEveryTaskDropped()
         try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without a personality the ring should act as the submitter")
         return "accepted and reported \(rings[0]); \(tasks.count) tasks at 65534; the ring opens \(secret) only as the submitter (EACCES)"
     }
@@ -166,7 +159,7 @@ enum IoUringScenarios {
         try requireNothingChanged()
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
         try require(snapshot.ioUringRings?.map(\.descriptors) == [[fd]], "the result does not name ring fd \(fd)")
-        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireEveryTaskDropped()
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without the personality the ring should act as the submitter")
         try require(cw_ring_openat(ring, secret, id) == 0, "the personality registered as root no longer opens \(secret)")
@@ -196,7 +189,7 @@ enum IoUringScenarios {
         try requireNothingChanged()
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
         try require(snapshot.ioUringRegistrations?.map(\.slot) == [Int(slot)], "the result names \(snapshot.ioUringRegistrations ?? [])")
-        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireEveryTaskDropped()
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, id) == 0, "the registered ring's personality no longer opens \(secret)")
         return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper); accepted, personality \(id) still opens \(secret) through the slot"
@@ -210,7 +203,7 @@ enum IoUringScenarios {
         try SeccompFilter(parsing: "default allow\nio_uring_enter kill-process\n").loadOnAllThreads()
         let snapshot = try PrivilegeDrop(user: "nobody").apply()
         try require(snapshot.ioUringRegistrations == nil, "the result claims registered rings were probed: \(snapshot.ioUringRegistrations ?? [])")
-        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireEveryTaskDropped()
         return "with a filter that kills on io_uring_enter, the drop passed without probing (registrations: not probed)"
     }
 
@@ -229,7 +222,7 @@ enum IoUringScenarios {
         try requireNothingChanged()
         try require(cw_ptrace_detach(child) == 0, "PTRACE_DETACH failed")
         try PrivilegeDrop(user: "nobody").apply()
-        try require(try RawTask.all().allSatisfy { $0.uids == nobody }, "a task is not at 65534")
+        try requireEveryTaskDropped()
         return "refused while tracing root pid \(child) (\(refused[0])); after PTRACE_DETACH the drop passed"
     }
 
@@ -262,10 +255,7 @@ enum IoUringScenarios {
         try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
         let pollers = try RawTask.all().filter { $0.isIOWorker && $0.name.hasPrefix("iou-sqp-") }
         try require(pollers.count == 1, "expected one SQPOLL thread, /proc shows \(pollers)")
-        let id = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
-        try Credentials.clearGroups()
-        try Credentials.setresgid(real: group, effective: group, saved: group)
-        try Credentials.setresuid(real: id, effective: id, saved: id)
+        try dropWithPlainBroadcasts()
         // Written at once (print would sit in the stdio buffer of a pipe).
         FileHandle.standardOutput.write(Data("ready \(getpid()) \(pollers[0].tid)\n".utf8))
         Thread.sleep(forTimeInterval: TimeInterval(try args.int("wait", default: 120)))
@@ -320,6 +310,31 @@ enum IoUringScenarios {
     private static func requireNothingChanged() throws {
         let tasks = try RawTask.all()
         try require(tasks.allSatisfy { $0.uids == root }, "the refused drop changed a task: \(tasks.filter { $0.uids != root })")
+    }
+
+    /// Every task of this process is at 65534, as /proc shows it (an SQPOLL thread left with root is not).
+    @discardableResult
+    private static func requireEveryTaskDropped() throws -> [RawTask] {
+        let tasks = try RawTask.all()
+        try require(tasks.allSatisfy { $0.uids == nobody }, "a task is not at 65534: \(tasks.filter { $0.uids != nobody })")
+        return tasks
+    }
+
+    /// Every thread of this process is at 65534 and the io_uring task `poller` still holds root, as /proc shows it.
+    @discardableResult
+    private static func requireThreadsDropped(butRoot poller: Int32) throws -> [RawTask] {
+        let tasks = try RawTask.all()
+        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
+        try require(tasks.first { $0.tid == poller }?.uids == root, "io_uring task \(poller) does not hold root in /proc: \(tasks)")
+        return tasks
+    }
+
+    /// Drops every thread to 65534 with plain broadcasts, as a program without `PrivilegeDrop` would.
+    private static func dropWithPlainBroadcasts() throws {
+        let user = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
+        try Credentials.clearGroups()
+        try Credentials.setresgid(real: group, effective: group, saved: group)
+        try Credentials.setresuid(real: user, effective: user, saved: user)
     }
 
     /// This thread can no longer open /etc/shadow by itself.
