@@ -107,7 +107,8 @@ extension BroadcastReport {
         case CB_CALL_FAILED:
             throw .callFailed(caller.errno ?? .invalidArgument)
         case CB_UNREACHABLE:
-            let unreachable = problems.compactMap { $0.kind == CB_PROBLEM_UNREACHABLE ? $0.issue : nil }
+            // Relaxed: a thread that took the signal but had not finished is named too.
+            let unreachable = problems.compactMap { $0.kind == CB_PROBLEM_UNREACHABLE || $0.kind == CB_PROBLEM_NO_RESULT ? $0.issue : nil }
             throw report.changed != 0 ? .unreachableAfterChange(unreachable) : .unreachable(unreachable)
         case CB_MISMATCH:
             throw .mismatch(caller: caller, threads: problems.compactMap { $0.kind == CB_PROBLEM_MISMATCH ? $0.threadResult : nil })
@@ -156,6 +157,7 @@ private struct Problem {
         case CB_REASON_ZOMBIE_MAIN: .zombieMainThread
         case CB_REASON_IO_WORKER: .ioWorker
         case CB_REASON_EXITING: .exiting
+        case CB_REASON_STILL_RUNNING: .stillRunning
         default: .noResponse
         }
     }

@@ -1,5 +1,5 @@
 // CBroadcast: run one system call on every thread of the calling process.
-// The protocol and its invariants are described at the top of broadcast.c.
+// The protocol and its invariants are described at the top of protocol.c.
 #ifndef CBROADCAST_H
 #define CBROADCAST_H
 
@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 /// The signal the engine uses unless told otherwise: the kernel's SIGRTMIN+1 (33),
-/// which glibc never lets application code block (see FIELD-NOTES §1).
+/// which glibc never lets application code block (see signal.c).
 #define CB_DEFAULT_SIGNAL 33
 
 /// Outcome of a broadcast.
@@ -47,6 +47,8 @@ typedef enum cb_reason {
     CB_REASON_ZOMBIE_MAIN = 7,     ///< the main thread called pthread_exit (state Z)
     CB_REASON_IO_WORKER = 8,       ///< an io_uring worker (takes no signals)
     CB_REASON_EXITING = 9,         ///< the thread is exiting
+    CB_REASON_STILL_RUNNING = 10,  ///< took the signal, but had not finished the call at the deadline
+    CB_REASON_GAVE_UP = 11,        ///< held past its own deadline without a decision; ran nothing
 } cb_reason;
 
 /// One thread that needs a word in the report.
@@ -65,7 +67,7 @@ typedef struct cb_options {
     int32_t abort_on_mismatch; ///< nonzero: print the mismatch and abort(), like glibc and Go
     int32_t probe;             ///< nonzero: run on every thread even when the caller's call fails,
                                ///< and compare every result (for calls expected to fail everywhere)
-    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see broadcast.c)
+    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see protocol.c)
 } cb_options;
 
 typedef struct cb_report {
