@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
-        .target(name: "CWorkload", dependencies: ["CSeccomp"]),
+        .target(name: "CWorkload", dependencies: ["CBroadcast", "CSeccomp"]),
         .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
         .executableTarget(
             name: "allthreads-cli",
