@@ -27,15 +27,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one line of JSON: every thread, with the differing ones marked.")
     var json = false
 
-    @Flag(help: "Run even when installed set-user-ID or set-group-ID (real and effective ids differ).")
-    var allowSetuidInstall = false
-
     func validate() throws {
         if let pid, pid <= 0 { throw ValidationError("--pid \(pid): a process id is a positive number") }
     }
 
     func run() throws {
-        try CommandFailure.refuseSetIDInstall(allowed: allowSetuidInstall)
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) {
             if let pid { snapshot = try ProcessSnapshot.read(pid: pid) } else { snapshot = try ProcessSnapshot.current() }
