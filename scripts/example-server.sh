@@ -28,7 +28,8 @@ fail() {
 alive() { [ -n "$pid" ] && [ -d "/proc/$pid" ]; }
 cleanup() {
     if alive; then kill -KILL "$pid" 2>/dev/null || true; fi
-    if [ -n "$runner" ]; then kill -KILL "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; fi
+    # `timeout` passes SIGTERM on to the server, sends SIGKILL 5 s later, and reaps it.
+    if [ -n "$runner" ]; then kill -TERM "$runner" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; fi
     if [ -n "$log" ]; then rm -f "$log"; fi
 }
 trap cleanup EXIT
