@@ -78,8 +78,10 @@ for ((tick = 0; tick < STARTUP_SECONDS * 10; tick++)); do
 done
 line=$(grep "dropped to nobody on every thread" "$log") || fail "no drop reported within ${STARTUP_SECONDS}s"
 pid=$(sed -n 's/.*pid \([0-9][0-9]*\): dropped.*/\1/p' <<<"$line")
-[ -n "$pid" ] && [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" = "$runner" ] ||
+# The server is the child of `timeout` (field 4 of stat: the parent pid; its name has no spaces).
+if [ -z "$pid" ] || [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" != "$runner" ]; then
     fail "the reported pid '$pid' is not the server started here"
+fi
 port_hex=$(printf '%04X' "$port")
 grep -q "^ *[0-9]*: 0100007F:$port_hex 00000000:0000 0A " /proc/net/tcp ||
     fail "the server does not listen on 127.0.0.1:$port"
