@@ -6,6 +6,8 @@ import PackageDescription
 let package = Package(
     name: "DropRootServer",
     dependencies: [
+        // Named, because a path dependency is otherwise known by its folder's name, which is
+        // whatever the clone's folder is called.
         .package(name: "AllThreads", path: "../.."),
         // No default traits: the example needs neither swift-configuration nor full Foundation,
         // and leaving them out shortens the first build.
