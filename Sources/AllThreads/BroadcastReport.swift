@@ -1,7 +1,9 @@
 /// What a successful broadcast did.
 public struct BroadcastReport: Sendable, Hashable {
-    /// The call's result, the same on every thread.
+    /// The call's result (a program's: its last step's), the same on every thread.
     public var result: Int
+    /// The result of each step of the program, the same on every thread.
+    public var stepResults: [SyscallResult] = []
     /// Threads that ran the call, the caller included.
     public var threads: Int
     /// Signalling rounds: more than one when threads appeared during the broadcast.
