@@ -73,44 +73,61 @@ public enum Broadcast {
     ///   more than six arguments.
     @discardableResult
     public static func run(_ program: BroadcastProgram, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try validate(program, options: options)
-        var cOptions = cb_options()
-        cOptions.timeout_ns = options.timeout.nanoseconds
-        cOptions.signal = options.signal.rawValue
-        cOptions.abort_on_mismatch = options.onMismatch == .abort ? 1 : 0
-        cOptions.relaxed = options.mode == .relaxed ? 1 : 0
+        guard !program.steps.isEmpty else { throw .invalidArgument("a program needs at least one step") }
+        guard program.steps.count <= BroadcastProgram.maxSteps else {
+            throw .invalidArgument("a program takes at most \(BroadcastProgram.maxSteps) steps, not \(program.steps.count)")
+        }
+        let numbered = program.steps.count > 1
+        for (i, step) in program.steps.enumerated() {
+            try validate(step.call, argumentCount: step.arguments.count, step: numbered ? i : nil)
+        }
+        var cOptions = try engineOptions(options)
         var report = cb_report()
         let arena = ArgumentArena(program)
         defer { arena.deallocate() }
         let steps = program.steps.enumerated().map { arena.step($1, at: $0) }
         steps.withUnsafeBufferPointer { cb_broadcast_steps($0.baseAddress, UInt32($0.count), &cOptions, &report) }
         defer { cb_report_free(&report) }
-        return try BroadcastReport(report, program: program)
+        return try BroadcastReport(report, steps: program.steps.count) { program.steps[$0].call }
     }
 
+    /// A single call, without building a program: no heap allocation once warm.
     private static func run(
         _ call: SystemCall, arguments: [Int], options: BroadcastOptions, probe: Bool
     ) throws(AllThreadsError) -> BroadcastReport {
-        let step = BroadcastStep(call, arguments: arguments.map(BroadcastStep.Argument.value), expecting: probe ? .probe : .callersResult)
-        return try run(BroadcastProgram([step]), options: options)
+        try validate(call, argumentCount: arguments.count, step: nil)
+        var cOptions = try engineOptions(options)
+        var step = cb_step()
+        step.nr = call.rawValue
+        step.expect = Int32((probe ? CB_EXPECT_PROBE : CB_EXPECT_CALLER).rawValue)
+        withUnsafeMutableBytes(of: &step.args) { buffer in
+            for (i, argument) in arguments.enumerated() { buffer.storeBytes(of: argument, toByteOffset: i * 8, as: Int.self) }
+        }
+        var report = cb_report()
+        cb_broadcast_steps(&step, 1, &cOptions, &report)
+        defer { cb_report_free(&report) }
+        return try BroadcastReport(report, steps: 1) { _ in call }
     }
 
-    private static func validate(_ program: BroadcastProgram, options: BroadcastOptions) throws(AllThreadsError) {
-        guard !program.steps.isEmpty else { throw .invalidArgument("a program needs at least one step") }
-        guard program.steps.count <= BroadcastProgram.maxSteps else {
-            throw .invalidArgument("a program takes at most \(BroadcastProgram.maxSteps) steps, not \(program.steps.count)")
+    private static func validate(_ call: SystemCall, argumentCount: Int, step: Int?) throws(AllThreadsError) {
+        let which = step.map { "step \($0 + 1): " } ?? ""
+        guard call.rawValue >= 0 else { throw .invalidArgument("\(which)system call number \(call.rawValue) is negative") }
+        guard argumentCount <= 6 else {
+            throw .invalidArgument("\(which)a system call takes at most 6 arguments, not \(argumentCount)")
         }
-        for (i, step) in program.steps.enumerated() {
-            let which = program.steps.count == 1 ? "" : "step \(i + 1): "
-            guard step.call.rawValue >= 0 else { throw .invalidArgument("\(which)system call number \(step.call.rawValue) is negative") }
-            guard step.arguments.count <= 6 else {
-                throw .invalidArgument("\(which)a system call takes at most 6 arguments, not \(step.arguments.count)")
-            }
-        }
+    }
+
+    private static func engineOptions(_ options: BroadcastOptions) throws(AllThreadsError) -> cb_options {
         guard (33...64).contains(options.signal.rawValue) else {
             throw .invalidArgument("\(options.signal) is not a real-time signal the engine can use (33...64)")
         }
         guard options.timeout > .zero else { throw .invalidArgument("the timeout must be positive") }
+        var cOptions = cb_options()
+        cOptions.timeout_ns = options.timeout.nanoseconds
+        cOptions.signal = options.signal.rawValue
+        cOptions.abort_on_mismatch = options.onMismatch == .abort ? 1 : 0
+        cOptions.relaxed = options.mode == .relaxed ? 1 : 0
+        return cOptions
     }
 }
 
@@ -175,11 +192,12 @@ extension Duration {
 }
 
 extension BroadcastReport {
-    /// Converts the engine's report of `program`, throwing for every status but success.
-    init(_ report: cb_report, program: BroadcastProgram) throws(AllThreadsError) {
+    /// Converts the engine's report of a program of `steps` steps, throwing for every status
+    /// but success; `call` names the system call of a step.
+    init(_ report: cb_report, steps: Int, call: (Int) -> SystemCall) throws(AllThreadsError) {
         let problems = UnsafeBufferPointer(start: report.problems, count: Int(report.problem_count)).map(Problem.init)
         let caller = SyscallResult(rawValue: report.result)
-        let single = program.steps.count == 1
+        let single = steps == 1
         switch cb_status(rawValue: UInt32(bitPattern: report.status)) {
         case CB_OK:
             break
@@ -188,7 +206,7 @@ extension BroadcastReport {
         case CB_CALL_FAILED, CB_STEP_FAILED:
             let step = Int(report.failed_step)
             throw .stepFailed(
-                StepFailure(step: step, call: program.steps[step].call, result: caller, appliedSteps: Int(report.steps_applied)))
+                StepFailure(step: step, call: call(step), result: caller, appliedSteps: Int(report.steps_applied)))
         case CB_UNREACHABLE:
             // Relaxed: a thread that took the signal but had not finished is named too.
             let unreachable = problems.compactMap { $0.kind == CB_PROBLEM_UNREACHABLE || $0.kind == CB_PROBLEM_NO_RESULT ? $0.issue : nil }
@@ -199,7 +217,7 @@ extension BroadcastReport {
             throw .stepMismatch(problems.compactMap { p in
                 guard p.kind == CB_PROBLEM_MISMATCH else { return nil }
                 return StepMismatch(
-                    thread: ThreadIdentity(tid: p.issue.tid, name: p.issue.name), step: p.step, call: program.steps[p.step].call,
+                    thread: ThreadIdentity(tid: p.issue.tid, name: p.issue.name), step: p.step, call: call(p.step),
                     result: SyscallResult(rawValue: p.result), expected: SyscallResult(rawValue: p.expected))
             })
         case CB_INCOMPLETE:
@@ -218,9 +236,11 @@ extension BroadcastReport {
             skipped: problems.compactMap { $0.kind == CB_PROBLEM_SKIPPED ? $0.issue : nil },
             elapsed: .nanoseconds(report.elapsed_ns)
         )
-        var results = report.results
-        stepResults = withUnsafeBytes(of: &results) { raw in
-            raw.bindMemory(to: Int.self).prefix(Int(report.steps_applied)).map(SyscallResult.init(rawValue:))
+        if !single {  // a single call's result is `result`: no array, no allocation
+            var results = report.results
+            stepResults = withUnsafeBytes(of: &results) { raw in
+                raw.bindMemory(to: Int.self).prefix(Int(report.steps_applied)).map(SyscallResult.init(rawValue:))
+            }
         }
     }
 }

@@ -2,7 +2,8 @@
 public struct BroadcastReport: Sendable, Hashable {
     /// The call's result (a program's: its last step's), the same on every thread.
     public var result: Int
-    /// The result of each step of the program, the same on every thread.
+    /// The result of each step of a program of more than one step, the same on every
+    /// thread; empty for a single call (its result is ``result``).
     public var stepResults: [SyscallResult] = []
     /// Threads that ran the call, the caller included.
     public var threads: Int

@@ -101,6 +101,8 @@
 #include "engine.h"
 #include "report.h"
 
+#include <sched.h>
+#include <stddef.h>
 #include <string.h>
 
 // A held thread waits for the decision this long after the caller's deadline.
@@ -421,30 +423,34 @@ static bool step_failed(const cb_step *s, long r) {
     }
 }
 
-// The caller runs the program, stopping at a failed step, and fixes what every
-// thread will run and expect (I9). Returns how many steps every thread runs.
-static uint32_t run_caller(cb_report *out) {
+// The caller runs `steps`, stopping at a failed step, and fills `expected` with
+// what every other thread must get at each step (I9). Returns how many steps
+// every thread runs.
+static uint32_t run_caller(const cb_step *steps, uint32_t count, long *expected, cb_report *out) {
     uint32_t i = 0;
-    out->failed_step = g.step_count;
-    for (; i < g.step_count; i++) {
-        const cb_step *s = &g.steps[i];
+    out->failed_step = count;
+    for (; i < count; i++) {
+        const cb_step *s = &steps[i];
         long r = run_step(s);
         out->result = out->results[i] = r;
-        g.expected[i] = s->expect == CB_EXPECT_VALUE ? s->value : r;
+        expected[i] = s->expect == CB_EXPECT_VALUE ? s->value : r;
         if (step_failed(s, r)) {
             out->failed_step = i;
             break;
         }
     }
-    g.limit = i;
     out->steps_applied = i;
     return i;
+}
+
+static int32_t outcome(uint32_t limit, uint32_t count) {
+    return limit == 0 ? CB_CALL_FAILED : limit < count ? CB_STEP_FAILED : CB_OK;
 }
 
 // Relaxed (glibc's semantics): the caller runs first, RUN is published before
 // any signal, and each thread runs the steps as soon as its handler runs.
 static int32_t run_relaxed(struct run *run, cb_report *out) {
-    uint32_t limit = run_caller(out);
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
@@ -452,7 +458,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     long r = stop_world(run);
     if (r != STOPPED) abandon(run);
     atomic_store(&g.live_gen, 0);
-    if (r == STOPPED) return limit < g.step_count ? CB_STEP_FAILED : CB_OK;
+    if (r == STOPPED) return outcome(limit, g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
 }
@@ -469,14 +475,14 @@ static int32_t run_strict(struct run *run, cb_report *out) {
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
-    uint32_t limit = run_caller(out);  // I2, I3: every thread is held
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
     bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? run->deadline + LEAVE_GRACE_NS : run->deadline);  // I9
     atomic_store(&g.live_gen, 0);
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
     if (!complete) return CB_INCOMPLETE;
-    return limit < g.step_count ? CB_STEP_FAILED : CB_OK;
+    return outcome(limit, g.step_count);
 }
 
 static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
@@ -517,9 +523,23 @@ static bool valid_steps(const cb_step *steps, uint32_t count) {
 
 void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
     int64_t t0 = cb_now_ns();
-    *out = (cb_report){0};
+    memset(out, 0, offsetof(cb_report, results));  // `results` is filled as steps run
+
     if (opts->timeout_ns <= 0 || opts->signal < 33 || opts->signal > 64 || !valid_steps(steps, count)) {
         out->status = CB_INVALID;
+        return;
+    }
+    // The caller is the only thread (unshare(CLONE_THREAD) succeeds only then, and a
+    // vfork child or a thread that shares its signal handlers fails it): no other
+    // thread exists to change or to appear before the steps have run (I4), so the
+    // program is just run, at the cost of one extra system call.
+    if (cb_sys1(SYS_unshare, CLONE_THREAD) == 0) {
+        long expected[CB_MAX_STEPS];
+        uint32_t limit = run_caller(steps, count, expected, out);
+        out->status = outcome(limit, count);
+        out->changed = limit > 0;
+        out->threads = 1;
+        out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
     long r = cb_vfork_check();  // I7: before the lock, which is the parent's too

@@ -98,13 +98,13 @@ typedef struct cb_report {
     long result;            ///< the caller's raw result of its last step run (-errno on failure)
     uint32_t failed_step;   ///< CB_CALL_FAILED, CB_STEP_FAILED: the caller's step that failed
     uint32_t steps_applied; ///< steps every thread was told to run (all, or those before the failed one)
-    long results[CB_MAX_STEPS]; ///< the caller's raw result of each step it ran
     uint32_t threads;       ///< threads that ran the call, the caller included
     uint32_t rounds;        ///< signalling rounds (more than one when threads appeared)
     uint32_t skipped;       ///< tasks skipped (zombie main, io_uring workers, exiting)
     int64_t elapsed_ns;     ///< wall time from entry to return
     cb_problem *problems;   ///< heap array, owned by the report (cb_report_free)
     uint32_t problem_count;
+    long results[CB_MAX_STEPS]; ///< the caller's raw result of each step it ran (last: not zeroed on entry)
 } cb_report;
 
 /// Runs the `count` steps (1...CB_MAX_STEPS) in order on every thread of the process, as one
