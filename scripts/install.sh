@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the release-built allthreads as PREFIX/bin/allthreads (default prefix /usr/local),
-# mode 0755, then checks that the installed file carries neither a set-user-ID or set-group-ID
-# bit nor file capabilities. It never sets them, and refuses any option or environment variable
+# mode 0755, with its man page (PREFIX/share/man/man1/allthreads.1, made by swift-argument-parser's
+# GenerateManual plugin) and its bash, zsh and fish completions (mode 0644), then checks that the
+# installed program carries neither a set-user-ID or set-group-ID bit nor file capabilities. It never sets them, and refuses any option or environment variable
 # that asks for them: whoever runs a program chooses its arguments, so an allthreads installed
 # set-ID or with capabilities would hand them to any local user (and it refuses to run so).
 # Give it privileges from outside: sudo allthreads ..., or a parent that holds them.
-#   scripts/install.sh [--prefix DIR]
+#   scripts/install.sh [--prefix DIR] [--debug]
+# --debug installs the debug build instead: seconds once `swift build` has run (scripts/test-install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,7 @@ readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID 
 
 shopt -s nocasematch
 prefix=/usr/local
+configuration=release
 while (($#)); do
     case "$1" in
     --prefix)
@@ -29,14 +32,18 @@ while (($#)); do
         prefix=${1#--prefix=}
         shift
         ;;
+    --debug)
+        configuration=debug
+        shift
+        ;;
     -h | --help)
-        echo "usage: scripts/install.sh [--prefix DIR]   (default /usr/local; installs DIR/bin/allthreads, mode 0755)"
+        echo "usage: scripts/install.sh [--prefix DIR] [--debug]   (default /usr/local; installs DIR/bin/allthreads, mode 0755, its man page and completions)"
         exit 0
         ;;
     *suid* | *sgid* | *setuid* | *setgid* | *cap* | --mode* | --owner* | --group*)
         fail "refusing '$1': $setid_refusal"
         ;;
-    *) fail "unknown argument '$1' (usage: scripts/install.sh [--prefix DIR])" ;;
+    *) fail "unknown argument '$1' (usage: scripts/install.sh [--prefix DIR] [--debug])" ;;
     esac
 done
 [[ -n $prefix ]] || fail "--prefix needs a directory"
@@ -48,13 +55,33 @@ for name in $(compgen -e); do
 done
 
 bash scripts/deps.sh
-swift build -c release --product allthreads
-built="$(swift build -c release --show-bin-path)/allthreads"
+swift build -c "$configuration" --product allthreads
+built="$(swift build -c "$configuration" --show-bin-path)/allthreads"
 destination="$prefix/bin/allthreads"
 
-install -d -m 0755 "$prefix/bin"
+# Everything is made before anything is installed. The plugin builds the package's products,
+# runs allthreads --experimental-dump-help and writes the page into its own work folder.
+manual=.build/plugins/GenerateManual/outputs/allthreads-cli/allthreads.1
+rm -f "$manual"
+swift package plugin generate-manual --configuration "$configuration" >&2
+[[ -s $manual ]] || fail "swift package plugin generate-manual wrote no $manual"
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+# The generator copies the blank lines of the commands' discussions; mdoc wants .Pp there
+# (man warns "Empty input line" otherwise).
+sed 's/^$/.Pp/' "$manual" >"$staging/allthreads.1"
+for shell in bash zsh fish; do
+    "$built" --generate-completion-script "$shell" >"$staging/allthreads.$shell"
+done
+
+install -d -m 0755 "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
+    "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
 # install(1) writes a new file: no mode bit or extended attribute of an older one survives.
 install -m 0755 "$built" "$destination"
+install -m 0644 "$staging/allthreads.1" "$prefix/share/man/man1/allthreads.1"
+install -m 0644 "$staging/allthreads.bash" "$prefix/share/bash-completion/completions/allthreads"
+install -m 0644 "$staging/allthreads.zsh" "$prefix/share/zsh/site-functions/_allthreads"
+install -m 0644 "$staging/allthreads.fish" "$prefix/share/fish/vendor_completions.d/allthreads.fish"
 
 # Whatever set them, a privileged allthreads must not stay installed.
 refuse_installed() {
@@ -69,4 +96,4 @@ if command -v getcap >/dev/null; then
 else
     echo "install.sh: getcap not found (Debian: libcap2-bin); file capabilities not checked" >&2
 fi
-echo "installed $destination (mode 0755, no set-ID bit, no file capabilities)"
+echo "installed $destination (mode 0755, no set-ID bit, no file capabilities), its man page and bash, zsh and fish completions under $prefix/share"

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 swift build --build-tests
 swift test --disable-swift-testing
+# install.sh into a temporary prefix (the man page and completions too): it runs SwiftPM, which
+# waits for the lock `swift test` holds, so it runs here rather than from a test case.
+bash scripts/test-install.sh
 # The example server (a separate package): drops root on every thread of a Hummingbird server.
 bash scripts/example-server.sh
 if [ "${1:-}" = "--no-sanitizers" ]; then exit 0; fi

@@ -23,21 +23,21 @@ public struct ProcessSnapshot: Sendable {
         self.threads = threads
     }
 
-    /// Reads every thread of process `pid`.
+    /// Reads every thread of process `pid` from the proc file system mounted at `procRoot`.
     ///
     /// - Throws: ``ProcfsError``: `.unreadable` when the task directory cannot be listed
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
-    public static func read(pid: Int32) throws(ProcfsError) -> ProcessSnapshot {
-        try read(pid: pid, tids: taskIDs(pid: pid))
+    public static func read(pid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
+        try read(pid: pid, tids: Procfs.numericEntries(of: "\(procRoot)/\(pid)/task"), procRoot: procRoot)
     }
 
     /// Reads the threads `tids` of process `pid`, leaving out those that are gone.
-    static func read(pid: Int32, tids: [Int32]) throws(ProcfsError) -> ProcessSnapshot {
+    static func read(pid: Int32, tids: [Int32], procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
         var threads: [ThreadState] = []
         for tid in tids {
             do {
-                threads.append(try ThreadState.read(pid: pid, tid: tid))
+                threads.append(try ThreadState.read(pid: pid, tid: tid, procRoot: procRoot))
             } catch where error.taskIsGone {
                 continue
             }
@@ -71,26 +71,4 @@ public struct ProcessSnapshot: Sendable {
 
     /// True when every thread that runs code has the same credentials.
     public var agree: Bool { outliers.isEmpty }
-
-    /// The thread ids listed in /proc/<pid>/task, sorted.
-    static func taskIDs(pid: Int32) throws(ProcfsError) -> [Int32] {
-        let path = "/proc/\(pid)/task"
-        guard let directory = opendir(path) else {
-            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
-        }
-        defer { closedir(directory) }
-        var tids: [Int32] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(directory) else {
-                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if let tid = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
-                tids.append(Int32(tid))
-            }
-        }
-        return tids.sorted()
-    }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// A `/proc` file that could not be read, or whose text was not what the kernel writes.
@@ -37,7 +38,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Reading whole `/proc` files.
+/// Reading whole `/proc` files, and listing `/proc` directories.
 enum Procfs {
     /// No `/proc` file this module reads comes near this size (65,536 groups take about 720 KiB).
     static let maximumFileSize = 16 << 20
@@ -67,5 +68,27 @@ enum Procfs {
                 throw ProcfsError(path: path, kind: .unreadable(.fileTooLarge))
             }
         }
+    }
+
+    /// The entries of the directory at `path` whose names are decimal numbers (pids in `/proc`,
+    /// tids in `/proc/<pid>/task`), sorted; other names are skipped.
+    static func numericEntries(of path: String) throws(ProcfsError) -> [Int32] {
+        guard let directory = opendir(path) else {
+            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
+        }
+        defer { closedir(directory) }
+        var ids: [Int32] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if let id = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
+                ids.append(Int32(id))
+            }
+        }
+        return ids.sorted()
     }
 }
