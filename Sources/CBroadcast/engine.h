@@ -4,6 +4,7 @@
 #ifndef CBROADCAST_ENGINE_H
 #define CBROADCAST_ENGINE_H
 
+#include "CBroadcast.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -39,7 +40,8 @@ struct slot {
     int32_t kind;            // enum kind, remembered between broadcasts
     int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
     uint32_t seen;           // number of the last scan that listed the tid
-    long ret;                // result of the call (raw, -errno)
+    uint32_t stopped;        // DONE: the step it stopped at (the program's limit: it ran them all)
+    long ret;                // DONE: the result of its last step run (raw, -errno)
 };
 
 static inline uint64_t mkstate(uint64_t gen, enum phase p) { return gen << 8 | p; }
@@ -68,14 +70,10 @@ static inline uint32_t counter_value(uint32_t word, uint64_t gen) {
     return (word & ~COUNT_MASK) == counter_tag(gen) ? word & COUNT_MASK : 0;
 }
 
-// ---- the call ---------------------------------------------------------------------
+// ---- the program --------------------------------------------------------------------
 
-struct call {
-    long nr, args[6];
-};
-
-HANDLER_CODE static inline long run_syscall(const struct call *c) {
-    return cb_sys6(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
+HANDLER_CODE static inline long run_step(const cb_step *s) {
+    return cb_sys6(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
 }
 
 // ---- process state ----------------------------------------------------------------
@@ -88,7 +86,12 @@ struct engine {
     uint64_t gen;                // last generation used
     _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
 
-    struct call call;            // the call of the live generation
+    // The live generation's program. Written only before live_gen is published
+    // and after the drain (I8), so a handler that claimed its slot reads it whole.
+    cb_step steps[CB_MAX_STEPS];
+    uint32_t step_count;
+    uint32_t limit;              // steps every thread runs; set before RUN is published
+    long expected[CB_MAX_STEPS]; // what each step's result must be; set with `limit`
     _Atomic uint32_t cmd;
     _Atomic uint32_t arrived, arrive_target;    // tagged counter; plain target
     _Atomic uint32_t finished, finish_target;   // tagged counter; plain target

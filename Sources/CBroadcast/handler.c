@@ -48,11 +48,19 @@ HANDLER_CODE static void count_in(_Atomic uint32_t *counter, _Atomic uint32_t *t
     if (n == atomic_load(target)) cb_futex_wake(counter, 1);
 }
 
-// Runs the call and publishes the result. The slot's final state is the last
-// thing the drain of the next broadcast waits for; after it, only the tagged
-// count is touched.
-HANDLER_CODE static void run_call(struct slot *s, uint64_t gen) {
-    s->ret = run_syscall(&g.call);
+// Runs the program's first `limit` steps, stopping at the first result that is
+// not the expected one, and publishes where it stopped. The slot's final state
+// is the last thing the drain of the next broadcast waits for; after it, only
+// the tagged count is touched.
+HANDLER_CODE static void run_program(struct slot *s, uint64_t gen) {
+    uint32_t limit = g.limit, i = 0;
+    long r = 0;
+    for (; i < limit; i++) {
+        r = run_step(&g.steps[i]);
+        if (r != g.expected[i]) break;
+    }
+    s->ret = r;
+    s->stopped = i;
     atomic_store(&s->state, mkstate(gen, P_DONE));
     atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);
 }
@@ -62,9 +70,11 @@ HANDLER_CODE static void run_call(struct slot *s, uint64_t gen) {
 // (RUN) or leaves (ABORT). A wake that lands after the caller moved on is
 // harmless: every futex waiter re-checks its condition.
 //
-// The call is read only after the claim: while this handler holds a claimed
+// The program is read only after the claim: while this handler holds a claimed
 // slot (ARRIVED), the next broadcast cannot begin (its drain waits for every
-// claimed slot to reach a final state), so nobody rewrites `g.call` under it.
+// claimed slot to reach a final state), so nobody rewrites it under the handler.
+// Reading it in place, rather than copying 64 steps, keeps the handler's stack
+// small enough for a minimal alternate signal stack.
 HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
     // I5: exactly one of this handler and the abandoning caller wins the slot.
@@ -72,7 +82,7 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
 
     uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
     if (atomic_load(&g.cmd) == run) {
-        run_call(s, gen);
+        run_program(s, gen);
         count_in(&g.arrived, &g.arrive_target, gen);
         return;
     }
@@ -83,7 +93,7 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     while ((c = atomic_load(&g.cmd)) == wait) {
         if (cb_futex_wait(&g.cmd, wait, limit) == -ETIMEDOUT && atomic_load(&g.cmd) == wait) break;
     }
-    if (c == run) run_call(s, gen);
+    if (c == run) run_program(s, gen);
     else atomic_store(&s->state, mkstate(gen, c == wait ? P_GAVE_UP : P_LEFT));
     count_in(&g.finished, &g.finish_target, gen);
 }

@@ -1,10 +1,12 @@
-// The all-threads broadcast: run one system call on every thread of the process.
+// The all-threads broadcast: run a program of system calls (1 to CB_MAX_STEPS
+// steps) on every thread of the process, in one stop.
 //
 // PROTOCOL (one broadcast, generation G, under the process-wide lock)
 //
 //  0. Drain. A handler of generation G-1 that claimed its slot and has not
-//     finished (its call outlived G-1's deadline) is waited for: until then G
-//     would share the call and the slots with it.
+//     finished (its program outlived G-1's deadline) is waited for: until then
+//     G would share the program and the slots with it. Then the program is
+//     copied into memory reserved beforehand.
 //  1. Stop. Every known thread except the caller is sent our signal with
 //     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
 //     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
@@ -15,19 +17,25 @@
 //     /proc/self/task: 2 + the counter `Threads:` shows). Equal to
 //     1 + present + skipped-present: no unseen thread exists. Otherwise the
 //     caller rescans /proc/self/task, signals the new tids, and repeats.
-//  3. Decide. The caller runs the call itself. On failure it publishes ABORT:
-//     the held threads leave without running anything (unless the broadcast
-//     is a probe, which runs everywhere whatever the caller got). On success it
-//     publishes RUN with one futex wake: each held thread runs the call,
-//     records its result and returns to what it was doing.
+//  3. Decide. The caller runs the steps itself, in order, and stops at the
+//     first that fails (a result its expectation does not allow; a probe step
+//     never fails). If step 1 failed it publishes ABORT: the held threads leave
+//     without running anything. Otherwise it publishes RUN for the steps before
+//     the failed one (all of them if none failed) with one futex wake: each held
+//     thread runs those steps, stops at the first result that is not the
+//     expected one (the caller's, or the step's fixed value), records where it
+//     stopped and returns to what it was doing.
 //  4. Compare. The caller waits until every held thread has finished, then
-//     compares each result with its own.
+//     names each thread that stopped early, with the step and both results.
 //  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
 //  to ABANDONED, ABORT is published, and the unreachable threads are named.
 //
-// RELAXED MODE (an option; glibc's semantics): the caller runs the call first
-// and publishes RUN before signalling, so each thread runs the call as soon as
-// its handler runs and goes on at once: one wake-up per thread instead of two.
+// RELAXED MODE (an option; glibc's semantics): the caller runs the steps first
+// and publishes RUN (for the steps before any that failed) before signalling,
+// so each thread runs them as soon as its handler runs and goes on at once:
+// one wake-up per thread instead of two. A thread cloned during the broadcast
+// by one that had already run the steps runs them again: relaxed is for
+// programs whose steps may run twice (setting an id, dropping a capability).
 // I2 and I3 do not hold: an unreachable thread is reported after the others
 // changed. Step 2 still proves, before success is reported, that every thread
 // alive then has run the call (I4); as threads that ran it may exit meanwhile,
@@ -80,6 +88,11 @@
 //     generation; a late handler of G-1 can touch none of G's, and the drain
 //     (step 0) keeps G from starting while one is still inside its handler.
 //
+//  I9 A caller failure at step k leaves every thread with exactly steps 1..k-1:
+//     the caller publishes that limit before any thread runs a step (strict:
+//     with RUN; relaxed: before the first signal), and a thread that stops
+//     earlier is named in a mismatch.
+//
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs one fstat unless threads appeared
 // or vanished since the previous broadcast; relaxed adds one tgkill(0) per thread.
@@ -88,6 +101,8 @@
 #include "engine.h"
 #include "report.h"
 
+#include <sched.h>
+#include <stddef.h>
 #include <string.h>
 
 // A held thread waits for the decision this long after the caller's deadline.
@@ -399,24 +414,57 @@ static bool drain(int64_t deadline) {
     return true;
 }
 
+// Whether the caller's result `r` of step `s` stops the program.
+static bool step_failed(const cb_step *s, long r) {
+    switch (s->expect) {
+    case CB_EXPECT_VALUE: return r != s->value;
+    case CB_EXPECT_PROBE: return false;
+    default: return r < 0 && r > -4096;
+    }
+}
+
+// The caller runs `steps`, stopping at a failed step, and fills `expected` with
+// what every other thread must get at each step (I9). Returns how many steps
+// every thread runs.
+static uint32_t run_caller(const cb_step *steps, uint32_t count, long *expected, cb_report *out) {
+    uint32_t i = 0;
+    out->failed_step = count;
+    for (; i < count; i++) {
+        const cb_step *s = &steps[i];
+        long r = run_step(s);
+        out->result = out->results[i] = r;
+        expected[i] = s->expect == CB_EXPECT_VALUE ? s->value : r;
+        if (step_failed(s, r)) {
+            out->failed_step = i;
+            break;
+        }
+    }
+    out->steps_applied = i;
+    return i;
+}
+
+static int32_t outcome(uint32_t limit, uint32_t count) {
+    return limit == 0 ? CB_CALL_FAILED : limit < count ? CB_STEP_FAILED : CB_OK;
+}
+
 // Relaxed (glibc's semantics): the caller runs first, RUN is published before
-// any signal, and each thread runs the call as soon as its handler runs.
+// any signal, and each thread runs the steps as soon as its handler runs.
 static int32_t run_relaxed(struct run *run, cb_report *out) {
-    out->result = run_syscall(&g.call);
-    if (out->result < 0 && out->result > -4096) return CB_CALL_FAILED;
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
+    if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) abandon(run);
     atomic_store(&g.live_gen, 0);
-    if (r == STOPPED) return CB_OK;
+    if (r == STOPPED) return outcome(limit, g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
 }
 
 // Strict: stop every thread, prove none is missing, then decide.
-static int32_t run_strict(struct run *run, bool probe, cb_report *out) {
+static int32_t run_strict(struct run *run, cb_report *out) {
     atomic_store(&g.hold_until, run->deadline + HOLD_GRACE_NS);  // I1
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
@@ -427,18 +475,20 @@ static int32_t run_strict(struct run *run, bool probe, cb_report *out) {
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
-    out->result = run_syscall(&g.call);  // I2, I3: every thread is held
-    bool failed = out->result < 0 && out->result > -4096 && !probe;
-    bool complete = release(run, failed ? CMD_ABORT : CMD_RUN, failed ? run->deadline + LEAVE_GRACE_NS : run->deadline);
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
+    bool nothing = limit == 0;
+    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? run->deadline + LEAVE_GRACE_NS : run->deadline);  // I9
     atomic_store(&g.live_gen, 0);
-    if (failed) return CB_CALL_FAILED;
+    if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
-    return complete ? CB_OK : CB_INCOMPLETE;
+    if (!complete) return CB_INCOMPLETE;
+    return outcome(limit, g.step_count);
 }
 
-static int32_t run_protocol(struct run *run, long nr, const long args[6], const cb_options *opts, cb_report *out) {
-    g.call.nr = nr;
-    memcpy(g.call.args, args, sizeof g.call.args);
+static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
+    memcpy(g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
+    g.step_count = count;
+    g.limit = 0;
     // I8: every word the handlers count into carries this generation.
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
     atomic_store(&g.arrived, counter_tag(run->gen));
@@ -446,28 +496,50 @@ static int32_t run_protocol(struct run *run, long nr, const long args[6], const 
     atomic_store(&g.finished, counter_tag(run->gen));
     atomic_store(&g.finish_target, 0);
     atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);
-    return opts->relaxed ? run_relaxed(run, out) : run_strict(run, opts->probe != 0, out);
+    return opts->relaxed ? run_relaxed(run, out) : run_strict(run, out);
 }
 
-// The final look at the slots: a result that differs, a thread that gave up,
-// and whether a handler may still be inside when the next broadcast begins.
+// The final look at the slots: a thread that stopped early, a thread that gave
+// up, and whether a handler may still be inside when the next broadcast begins.
 static void conclude(const struct run *run, cb_report *out) {
     uint32_t count = atomic_load(&g.count);
+    bool counts = out->status == CB_OK || out->status == CB_STEP_FAILED || out->status == CB_INCOMPLETE;
     for (uint32_t i = 0; i < count; i++) {
         enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
         if (ph == P_ARRIVED) maybe_late = true;
-        if (out->status != CB_OK && out->status != CB_INCOMPLETE) continue;
+        if (!counts) continue;
         if (ph == P_GAVE_UP) out->status = CB_INCOMPLETE;
-        if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].ret != out->result && out->status == CB_OK)
+        if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
             out->status = CB_MISMATCH;
     }
 }
 
-void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out) {
+static bool valid_steps(const cb_step *steps, uint32_t count) {
+    if (count < 1 || count > CB_MAX_STEPS) return false;
+    for (uint32_t i = 0; i < count; i++)
+        if (steps[i].nr < 0 || steps[i].expect < CB_EXPECT_CALLER || steps[i].expect > CB_EXPECT_PROBE) return false;
+    return true;
+}
+
+void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
     int64_t t0 = cb_now_ns();
-    *out = (cb_report){0};
-    if (opts->timeout_ns <= 0 || opts->signal < 33 || opts->signal > 64) {
+    memset(out, 0, offsetof(cb_report, results));  // `results` is filled as steps run
+
+    if (opts->timeout_ns <= 0 || opts->signal < 33 || opts->signal > 64 || !valid_steps(steps, count)) {
         out->status = CB_INVALID;
+        return;
+    }
+    // The caller is the only thread (unshare(CLONE_THREAD) succeeds only then, and a
+    // vfork child or a thread that shares its signal handlers fails it): no other
+    // thread exists to change or to appear before the steps have run (I4), so the
+    // program is just run, at the cost of one extra system call.
+    if (cb_sys1(SYS_unshare, CLONE_THREAD) == 0) {
+        long expected[CB_MAX_STEPS];
+        uint32_t limit = run_caller(steps, count, expected, out);
+        out->status = outcome(limit, count);
+        out->changed = limit > 0;
+        out->threads = 1;
+        out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
     long r = cb_vfork_check();  // I7: before the lock, which is the parent's too
@@ -495,7 +567,7 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
         run.self = (int32_t)cb_sys0(SYS_gettid);
         run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
         run.si.si_pid = run.pid;
-        out->status = run_protocol(&run, nr, args, opts, out);
+        out->status = run_protocol(&run, steps, count, opts, out);
         out->rounds = run.rounds;
         conclude(&run, out);
         cb_build_report(run.gen, opts->signal, out);
@@ -503,4 +575,10 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
     cb_lock_release();
     out->elapsed_ns = cb_now_ns() - t0;
     if (out->status == CB_MISMATCH && opts->abort_on_mismatch) cb_abort_on_mismatch(out);
+}
+
+void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out) {
+    cb_step step = {.nr = nr, .expect = CB_EXPECT_CALLER};
+    memcpy(step.args, args, sizeof step.args);
+    cb_broadcast_steps(&step, 1, opts, out);
 }

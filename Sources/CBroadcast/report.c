@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_problem(const struct slot *s, uint64_t gen, long result, int32_t *kind) {
+static bool is_problem(const struct slot *s, uint64_t gen, int32_t *kind) {
     switch (phase_of(atomic_load(&s->state), gen)) {
     case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
     case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_GAVE_UP: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_SKIPPED: *kind = CB_PROBLEM_SKIPPED; return true;
     case P_DONE:
-    case P_DEPARTED: *kind = CB_PROBLEM_MISMATCH; return s->ret != result;
+    case P_DEPARTED: *kind = CB_PROBLEM_MISMATCH; return s->stopped < g.limit;
     default: return false;
     }
 }
@@ -31,7 +31,7 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
     uint32_t count = atomic_load(&g.count), n = 0;
     int32_t kind;
     for (uint32_t i = 0; i < count; i++) {
-        if (is_problem(&g.slots[i], gen, out->result, &kind)) n++;
+        if (is_problem(&g.slots[i], gen, &kind)) n++;
         enum phase ph = phase_of(atomic_load(&g.slots[i].state), gen);
         if (ph == P_DONE || ph == P_DEPARTED) out->threads++;
     }
@@ -41,7 +41,7 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
     if (!out->problems) return;
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
-        if (!is_problem(s, gen, out->result, &kind)) continue;
+        if (!is_problem(s, gen, &kind)) continue;
         cb_problem *p = &out->problems[out->problem_count++];
         *p = (cb_problem){.tid = s->tid, .kind = kind, .reason = s->reason, .result = s->ret};
         if (kind == CB_PROBLEM_NO_RESULT)
@@ -54,7 +54,11 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
             if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);
         }
         if (kind == CB_PROBLEM_SKIPPED) out->skipped++;
-        if (kind == CB_PROBLEM_MISMATCH) continue;
+        if (kind == CB_PROBLEM_MISMATCH) {
+            p->step = s->stopped;
+            p->expected = g.expected[s->stopped];
+            continue;
+        }
         if (kind != CB_PROBLEM_UNREACHABLE || p->reason != CB_REASON_SEND_FAILED) p->result = 0;
     }
 }
@@ -72,16 +76,20 @@ static void write_num(long v) {
 }
 
 void cb_abort_on_mismatch(const cb_report *r) {
-    write_str("allthreads: threads disagree on the call's result; caller got ");
-    write_num(r->result);
+    write_str("allthreads: threads disagree on a step's result");
     for (uint32_t i = 0; i < r->problem_count; i++) {
-        if (r->problems[i].kind != CB_PROBLEM_MISMATCH) continue;
+        const cb_problem *p = &r->problems[i];
+        if (p->kind != CB_PROBLEM_MISMATCH) continue;
         write_str("; tid ");
-        write_num(r->problems[i].tid);
+        write_num(p->tid);
         write_str(" (");
-        write_str(r->problems[i].name);
-        write_str(") got ");
-        write_num(r->problems[i].result);
+        write_str(p->name);
+        write_str(") step ");
+        write_num(p->step + 1);
+        write_str(" got ");
+        write_num(p->result);
+        write_str(", expected ");
+        write_num(p->expected);
     }
     write_str("\n");
     abort();

@@ -100,6 +100,9 @@ const char *cw_glibc_version(void);
 /// Returns 0 or -errno.
 int cw_glibc_setresuid(int ruid, int euid, int suid);
 
+/// glibc's own credential drop: setgroups(0, NULL), setresgid(gid x3), setresuid(uid x3),
+/// each of which glibc broadcasts to every thread. Returns 0 or -errno.
+int cw_glibc_credential_drop(unsigned uid, unsigned gid);
 /// Sends `kernel_signal` to thread `tid` of process `pid` the way a forger in another
 /// process can: rt_tgsigqueueinfo with si_code SI_QUEUE, si_pid set to `claimed_pid`
 /// and si_value set to `value`. Returns 0 or -errno.
