@@ -262,4 +262,11 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(text.status, 0, "\(text)")
         XCTAssertEqual(text.output, ["5 processes checked, 0 with threads that differ"], "\(text)")
     }
+
+    func testAllWithPidIsAUsageError() throws {
+        let result = try runProduct("allthreads", ["inspect", "--all", "--pid", "1", "--json"], timeout: 60)
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(result.stderr, "allthreads: --all and --pid exclude each other\n")
+    }
 }
