@@ -12,6 +12,8 @@ swift test --disable-swift-testing
 # install.sh into a temporary prefix (the man page and completions too): it runs SwiftPM, which
 # waits for the lock `swift test` holds, so it runs here rather than from a test case.
 bash scripts/test-install.sh
+# The benchmark plot keeps every label inside the picture.
+python3 scripts/plot_bench.py --check docs/bench.json scripts/testdata/bench-with-drops.json
 # The example server (a separate package): drops root on every thread of a Hummingbird server.
 bash scripts/example-server.sh
 if [ "${1:-}" = "--no-sanitizers" ]; then exit 0; fi
