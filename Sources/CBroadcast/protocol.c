@@ -83,7 +83,9 @@
 //     errno. The report is allocated after every thread is released.
 //  I7 Fork and vfork. The lock word names its owner's pid (a child that
 //     inherits it held takes it over) and the registry is rebuilt whenever
-//     getpid() changed. A vfork child shares its parent's memory: it is refused.
+//     getpid() changed. A vfork child shares its parent's memory: alone in its
+//     thread group it takes the single-thread path, which touches no shared
+//     state; otherwise (unshare denied by a seccomp profile) it is refused.
 //  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
 //     generation; a late handler of G-1 can touch none of G's, and the drain
 //     (step 0) keeps G from starting while one is still inside its handler.

@@ -139,6 +139,7 @@ typedef enum cw_child_kind {
     CW_CHILD_FORK = 0,       ///< glibc's _Fork(): no atfork handlers run
     CW_CHILD_RAW_CLONE = 1,  ///< the raw clone syscall with SIGCHLD: glibc knows nothing of it
     CW_CHILD_VFORK = 2,      ///< vfork(): the child runs in the parent's memory
+    CW_CHILD_VFORK_SANDBOXED = 3, ///< vfork(), and the child's seccomp filter makes unshare() fail
 } cw_child_kind;
 
 /// What the child's broadcast returned, as its exit status.
@@ -146,6 +147,7 @@ enum {
     CW_CHILD_OK = 0,       ///< the broadcast succeeded
     CW_CHILD_REFUSED = 10, ///< refused: CB_SETUP_FAILED with EPERM
     CW_CHILD_FAILED = 20,  ///< 20 + any other cb_status
+    CW_CHILD_SETUP = 40,   ///< the child could not load its seccomp filter
 };
 
 /// Makes a child of `kind` that broadcasts a timer slack with a 3 s deadline and exits
