@@ -16,6 +16,8 @@ let package = Package(
     targets: [
         // The engine: signal handler, stop-the-world protocol, thread discovery.
         .target(name: "CBroadcast"),
+        // getauxval(AT_SECURE), which Swift's Glibc module does not import.
+        .target(name: "CAuxiliaryVector"),
         // libseccomp, found through pkg-config (Debian: libseccomp-dev).
         .systemLibrary(
             name: "CSeccomp",
@@ -25,13 +27,14 @@ let package = Package(
         .target(
             name: "AllThreads",
             dependencies: [
+                "CAuxiliaryVector",
                 "CBroadcast",
                 "CSeccomp",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
-        .target(name: "CWorkload", dependencies: ["CSeccomp"]),
+        .target(name: "CWorkload", dependencies: ["CBroadcast", "CSeccomp"]),
         .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
         .executableTarget(
             name: "allthreads-cli",

@@ -12,6 +12,12 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case unreachableAfterChange([ThreadIssue])
     /// Every thread ran the call, and these got a result other than the caller's.
     case mismatch(caller: SyscallResult, threads: [ThreadResult])
+    /// A program's step failed on the calling thread: every thread ran exactly the steps
+    /// before it (none, when it was the first).
+    case stepFailed(StepFailure)
+    /// These threads got a result other than the expected one at a step of a program and
+    /// stopped there; every other thread ran the program to its end.
+    case stepMismatch([StepMismatch])
     /// The deadline passed while these threads were still running the call
     /// (the call blocks); the others ran it.
     case incomplete([ThreadResult])
@@ -46,6 +52,10 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "unreachable: \(threads.map(\.description).joined(separator: "; ")); the caller and every other thread ran the call (relaxed mode)"
         case .mismatch(let caller, let threads):
             return "threads disagree with the caller's result (\(caller)): \(threads.map(\.description).joined(separator: "; "))"
+        case .stepFailed(let failure):
+            return "\(failure)"
+        case .stepMismatch(let threads):
+            return "threads stopped early: \(threads.map(\.description).joined(separator: "; "))"
         case .incomplete(let threads):
             return "the deadline passed while threads were still running the call: \(threads.map(\.description).joined(separator: "; "))"
         case .busy:

@@ -1,7 +1,10 @@
 /// What a successful broadcast did.
 public struct BroadcastReport: Sendable, Hashable {
-    /// The call's result, the same on every thread.
+    /// The call's result (a program's: its last step's), the same on every thread.
     public var result: Int
+    /// The result of each step of a program of more than one step, the same on every
+    /// thread; empty for a single call (its result is ``result``).
+    public var stepResults: [SyscallResult] = []
     /// Threads that ran the call, the caller included.
     public var threads: Int
     /// Signalling rounds: more than one when threads appeared during the broadcast.

@@ -11,81 +11,47 @@ public enum Capabilities {
         effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet,
         options: BroadcastOptions = BroadcastOptions()
     ) throws(AllThreadsError) -> BroadcastReport {
-        try requireSupported(effective.union(permitted).union(inheritable))
-        guard effective.isSubset(of: permitted) else {
-            throw .invalidArgument("effective capabilities \(effective.subtracting(permitted)) are not in the permitted set")
-        }
-        var header = (UInt32(_LINUX_CAPABILITY_VERSION_3), Int32(0))
-        var data = (
-            halves(effective.rawValue, permitted.rawValue, inheritable.rawValue, high: false),
-            halves(effective.rawValue, permitted.rawValue, inheritable.rawValue, high: true)
-        )
-        return try withUnsafeMutablePointer(to: &header) { h throws(AllThreadsError) in
-            try withUnsafeMutablePointer(to: &data) { d throws(AllThreadsError) in
-                try Broadcast.syscall(.capset, Int(bitPattern: h), Int(bitPattern: d), options: options)
-            }
-        }
+        try Broadcast.run(.setCapabilities(effective: effective, permitted: permitted, inheritable: inheritable), options: options)
     }
 
     /// Drops these capabilities from every thread's bounding set (`PR_CAPBSET_DROP`),
-    /// one broadcast per capability. Needs `CAP_SETPCAP`.
+    /// in one broadcast (a step per capability). Needs `CAP_SETPCAP`.
     @discardableResult
-    public static func dropFromBoundingSet(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
-        try requireSupported(capabilities)
-        var reports: [BroadcastReport] = []
-        for capability in capabilities {
-            reports.append(try Broadcast.syscall(.prctl, Int(PR_CAPBSET_DROP), Int(capability.rawValue), options: options))
-        }
-        return reports
+    public static func dropFromBoundingSet(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        try Broadcast.run(.dropFromBoundingSet(capabilities), options: options)
     }
 
-    /// Raises these ambient capabilities on every thread. Each must already be in the
-    /// caller's permitted and inheritable sets (checked first, from /proc).
+    /// Raises these ambient capabilities on every thread, in one broadcast. Each must already
+    /// be in the caller's permitted and inheritable sets (checked first, from /proc).
     @discardableResult
-    public static func raiseAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
-        try requireSupported(capabilities)
-        let current = try callerCapabilities()
-        let missing = capabilities.subtracting(current.permitted.intersection(current.inheritable))
-        guard missing.isEmpty else {
-            throw .invalidArgument("ambient capabilities \(missing) are not in the permitted and inheritable sets")
-        }
-        return try ambient(Int(PR_CAP_AMBIENT_RAISE), capabilities, options: options)
+    public static func raiseAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        try Broadcast.run(.raiseAmbient(capabilities), options: options)
     }
 
-    /// Lowers these ambient capabilities on every thread.
+    /// Lowers these ambient capabilities on every thread, in one broadcast.
     @discardableResult
-    public static func lowerAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
-        try requireSupported(capabilities)
-        return try ambient(Int(PR_CAP_AMBIENT_LOWER), capabilities, options: options)
+    public static func lowerAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        try Broadcast.run(.lowerAmbient(capabilities), options: options)
     }
 
     /// Clears every thread's ambient set.
     @discardableResult
     public static func clearAmbient(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.prctl, Int(PR_CAP_AMBIENT), Int(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0, options: options)
+        try Broadcast.run(.clearAmbient(), options: options)
     }
 
     /// Sets every thread's securebits (`PR_SET_SECUREBITS`). Needs `CAP_SETPCAP`;
     /// a bit whose lock is set can no longer change.
     @discardableResult
     public static func setSecurebits(_ bits: Securebits, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        guard Securebits.all.isSuperset(of: bits) else { throw .invalidArgument("unknown securebits \(bits.rawValue)") }
-        return try Broadcast.syscall(.prctl, Int(PR_SET_SECUREBITS), Int(bits.rawValue), options: options)
+        try Broadcast.run(.setSecurebits(bits), options: options)
     }
 
     /// Sets or clears `PR_SET_KEEPCAPS` on every thread: whether the permitted set
     /// survives a change of all uids away from 0.
     @discardableResult
     public static func setKeepCapabilities(_ keep: Bool, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.prctl, Int(PR_SET_KEEPCAPS), keep ? 1 : 0, options: options)
-    }
-
-    private static func ambient(_ op: Int, _ capabilities: CapabilitySet, options: BroadcastOptions) throws(AllThreadsError) -> [BroadcastReport] {
-        var reports: [BroadcastReport] = []
-        for capability in capabilities {
-            reports.append(try Broadcast.syscall(.prctl, Int(PR_CAP_AMBIENT), op, Int(capability.rawValue), 0, 0, options: options))
-        }
-        return reports
+        try Broadcast.run(.setKeepCapabilities(keep), options: options)
     }
 
     static func requireSupported(_ capabilities: CapabilitySet) throws(AllThreadsError) {
@@ -104,11 +70,74 @@ public enum Capabilities {
             throw .procfs(error)
         }
     }
+}
 
-    /// One `__user_cap_data_struct` (effective, permitted, inheritable) for bits 0-31 or 32-63.
-    private static func halves(_ e: UInt64, _ p: UInt64, _ i: UInt64, high: Bool) -> (UInt32, UInt32, UInt32) {
-        let shift: UInt64 = high ? 32 : 0
-        return (UInt32(truncatingIfNeeded: e >> shift), UInt32(truncatingIfNeeded: p >> shift), UInt32(truncatingIfNeeded: i >> shift))
+extension BroadcastProgram {
+    /// The program form of ``Capabilities/set(effective:permitted:inheritable:options:)``.
+    public static func setCapabilities(
+        effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet
+    ) throws(AllThreadsError) -> BroadcastProgram {
+        try Capabilities.requireSupported(effective.union(permitted).union(inheritable))
+        guard effective.isSubset(of: permitted) else {
+            throw .invalidArgument("effective capabilities \(effective.subtracting(permitted)) are not in the permitted set")
+        }
+        return capset(effective: effective, permitted: permitted, inheritable: inheritable)
+    }
+
+    /// `capset` with the kernel's version 3 header and two `__user_cap_data_struct`s
+    /// (effective, permitted, inheritable; bits 0-31, then 32-63), unchecked.
+    static func capset(effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet) -> BroadcastProgram {
+        let header: [UInt32] = [UInt32(_LINUX_CAPABILITY_VERSION_3), 0]
+        let data: [UInt32] = [0, 32].flatMap { (shift: UInt64) in
+            [effective, permitted, inheritable].map { UInt32(truncatingIfNeeded: $0.rawValue >> shift) }
+        }
+        let bytes = { (words: [UInt32]) in words.withUnsafeBytes { Array($0) } }
+        return BroadcastProgram([BroadcastStep(.capset, arguments: [.bytes(bytes(header)), .bytes(bytes(data))])])
+    }
+
+    /// The program form of ``Capabilities/dropFromBoundingSet(_:options:)``: a step per capability.
+    public static func dropFromBoundingSet(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
+        try Capabilities.requireSupported(capabilities)
+        return BroadcastProgram(capabilities.map { BroadcastStep(.prctl, Int(PR_CAPBSET_DROP), Int($0.rawValue)) })
+    }
+
+    /// The program form of ``Capabilities/raiseAmbient(_:options:)``: each capability must be
+    /// in the calling thread's permitted and inheritable sets now.
+    public static func raiseAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
+        try Capabilities.requireSupported(capabilities)
+        let current = try Capabilities.callerCapabilities()
+        let missing = capabilities.subtracting(current.permitted.intersection(current.inheritable))
+        guard missing.isEmpty else {
+            throw .invalidArgument("ambient capabilities \(missing) are not in the permitted and inheritable sets")
+        }
+        return ambient(Int(PR_CAP_AMBIENT_RAISE), capabilities)
+    }
+
+    /// The program form of ``Capabilities/lowerAmbient(_:options:)``.
+    public static func lowerAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
+        try Capabilities.requireSupported(capabilities)
+        return ambient(Int(PR_CAP_AMBIENT_LOWER), capabilities)
+    }
+
+    /// A `PR_CAP_AMBIENT` step per capability, unchecked.
+    static func ambient(_ op: Int, _ capabilities: CapabilitySet) -> BroadcastProgram {
+        BroadcastProgram(capabilities.map { BroadcastStep(.prctl, Int(PR_CAP_AMBIENT), op, Int($0.rawValue), 0, 0) })
+    }
+
+    /// The program form of ``Capabilities/clearAmbient(options:)``.
+    public static func clearAmbient() -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.prctl, Int(PR_CAP_AMBIENT), Int(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)])
+    }
+
+    /// The program form of ``Capabilities/setSecurebits(_:options:)``.
+    public static func setSecurebits(_ bits: Securebits) throws(AllThreadsError) -> BroadcastProgram {
+        guard Securebits.all.isSuperset(of: bits) else { throw .invalidArgument("unknown securebits \(bits.rawValue)") }
+        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_SECUREBITS), Int(bits.rawValue))])
+    }
+
+    /// The program form of ``Capabilities/setKeepCapabilities(_:options:)``.
+    public static func setKeepCapabilities(_ keep: Bool) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_KEEPCAPS), keep ? 1 : 0)])
     }
 }
 

@@ -11,37 +11,37 @@ public enum Credentials {
     /// `setuid(uid)` on every thread.
     @discardableResult
     public static func setuid(_ uid: UserID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setuid, try raw(uid), options: options)
+        try Broadcast.run(.setuid(uid), options: options)
     }
 
     /// `setgid(gid)` on every thread.
     @discardableResult
     public static func setgid(_ gid: GroupID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setgid, try raw(gid), options: options)
+        try Broadcast.run(.setgid(gid), options: options)
     }
 
     /// `setreuid(real, effective)` on every thread.
     @discardableResult
     public static func setreuid(real: UserID?, effective: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setreuid, try raw(real), try raw(effective), options: options)
+        try Broadcast.run(.setreuid(real: real, effective: effective), options: options)
     }
 
     /// `setregid(real, effective)` on every thread.
     @discardableResult
     public static func setregid(real: GroupID?, effective: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setregid, try raw(real), try raw(effective), options: options)
+        try Broadcast.run(.setregid(real: real, effective: effective), options: options)
     }
 
     /// `setresuid(real, effective, saved)` on every thread.
     @discardableResult
     public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setresuid, try raw(real), try raw(effective), try raw(saved), options: options)
+        try Broadcast.run(.setresuid(real: real, effective: effective, saved: saved), options: options)
     }
 
     /// `setresgid(real, effective, saved)` on every thread.
     @discardableResult
     public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setresgid, try raw(real), try raw(effective), try raw(saved), options: options)
+        try Broadcast.run(.setresgid(real: real, effective: effective, saved: saved), options: options)
     }
 
     /// `setgroups` with these supplementary groups on every thread.
@@ -50,53 +50,41 @@ public enum Credentials {
     /// `setpriv --clear-groups` does) nor longer than the kernel's `NGROUPS_MAX`.
     @discardableResult
     public static func setGroups(_ groups: [GroupID], options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        guard !groups.isEmpty else {
-            throw .invalidArgument("the group list is empty; use clearGroups to drop every supplementary group")
-        }
-        let limit = maxGroups
-        guard groups.count <= limit else {
-            throw .invalidArgument("\(groups.count) groups is more than the kernel's NGROUPS_MAX (\(limit))")
-        }
-        let ids = try AccountKind.group.validate(groups.map(\.rawValue))
-        return try ids.withUnsafeBufferPointer { buffer throws(AllThreadsError) in
-            try Broadcast.syscall(.setgroups, buffer.count, Int(bitPattern: buffer.baseAddress), options: options)
-        }
+        try Broadcast.run(.setGroups(groups), options: options)
     }
 
     /// Drops every supplementary group on every thread (`setgroups(0, NULL)`).
     @discardableResult
     public static func clearGroups(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.setgroups, 0, 0, options: options)
+        try Broadcast.run(.clearGroups(), options: options)
     }
 
     /// `setfsuid(uid)` on every thread, checked.
     ///
     /// `setfsuid` never reports an error: it returns the previous id whether or not
     /// it changed anything. So every thread must return the same previous id (else
-    /// ``AllThreadsError/mismatch(caller:threads:)``), and afterwards a probe
-    /// (`setfsuid(-1)`, which changes nothing) must find `uid` on every thread; when
-    /// the kernel refused silently everywhere, this throws `.callFailed(EPERM)`.
+    /// ``AllThreadsError/stepMismatch(_:)``), and then, in the same broadcast,
+    /// `setfsuid(-1)` (which changes nothing) must return `uid` on every thread; when
+    /// the kernel refused silently, this throws `.callFailed(EPERM)`.
     /// - Returns: the previous filesystem user id.
     @discardableResult
     public static func setfsuid(_ uid: UserID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> UInt32 {
-        try setFilesystemID(.setfsuid, try AccountKind.user.validate(uid.rawValue), options: options)
+        try setFilesystemID(.setfsuid(uid), options: options)
     }
 
     /// `setfsgid(gid)` on every thread, checked like ``setfsuid(_:options:)``.
     /// - Returns: the previous filesystem group id.
     @discardableResult
     public static func setfsgid(_ gid: GroupID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> UInt32 {
-        try setFilesystemID(.setfsgid, try AccountKind.group.validate(gid.rawValue), options: options)
+        try setFilesystemID(.setfsgid(gid), options: options)
     }
 
-    private static func setFilesystemID(_ call: SystemCall, _ id: UInt32, options: BroadcastOptions) throws(AllThreadsError) -> UInt32 {
-        let previous = try Broadcast.syscall(call, Int(id), options: options).result
-        let now = try Broadcast.probe(call, -1, options: options).rawValue
-        guard now == Int(id) else {
-            if now == previous { throw .callFailed(.notPermitted) }
-            throw .invalidArgument("\(call) left the id at \(now), not \(id)")
+    private static func setFilesystemID(_ program: BroadcastProgram, options: BroadcastOptions) throws(AllThreadsError) -> UInt32 {
+        do {
+            return UInt32(truncatingIfNeeded: try Broadcast.run(program, options: options).stepResults[0].rawValue)
+        } catch .stepFailed(let failure) where failure.step == 1 {
+            throw .callFailed(.notPermitted)  // the kernel refused silently: the id did not change
         }
-        return UInt32(truncatingIfNeeded: previous)
     }
 
     /// The kernel's `NGROUPS_MAX` (`/proc/sys/kernel/ngroups_max`, 65536 if unreadable).
@@ -107,15 +95,81 @@ public enum Credentials {
     }
 
     /// A validated id for the kernel, or -1 ("unchanged") for nil.
-    private static func raw(_ id: UserID?) throws(AllThreadsError) -> Int {
+    static func raw(_ id: UserID?) throws(AllThreadsError) -> Int {
         guard let id else { return -1 }
         return Int(try AccountKind.user.validate(id.rawValue))
     }
 
     /// A validated id for the kernel, or -1 ("unchanged") for nil.
-    private static func raw(_ id: GroupID?) throws(AllThreadsError) -> Int {
+    static func raw(_ id: GroupID?) throws(AllThreadsError) -> Int {
         guard let id else { return -1 }
         return Int(try AccountKind.group.validate(id.rawValue))
+    }
+}
+
+extension BroadcastProgram {
+    /// The program form of ``Credentials/setuid(_:options:)``.
+    public static func setuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setuid, try Credentials.raw(uid))])
+    }
+
+    /// The program form of ``Credentials/setgid(_:options:)``.
+    public static func setgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setgid, try Credentials.raw(gid))])
+    }
+
+    /// The program form of ``Credentials/setreuid(real:effective:options:)``.
+    public static func setreuid(real: UserID?, effective: UserID?) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setreuid, try Credentials.raw(real), try Credentials.raw(effective))])
+    }
+
+    /// The program form of ``Credentials/setregid(real:effective:options:)``.
+    public static func setregid(real: GroupID?, effective: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setregid, try Credentials.raw(real), try Credentials.raw(effective))])
+    }
+
+    /// The program form of ``Credentials/setresuid(real:effective:saved:options:)``.
+    public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setresuid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
+    }
+
+    /// The program form of ``Credentials/setresgid(real:effective:saved:options:)``.
+    public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setresgid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
+    }
+
+    /// The program form of ``Credentials/setGroups(_:options:)``: validated the same way.
+    public static func setGroups(_ groups: [GroupID]) throws(AllThreadsError) -> BroadcastProgram {
+        guard !groups.isEmpty else {
+            throw .invalidArgument("the group list is empty; use clearGroups to drop every supplementary group")
+        }
+        let limit = Credentials.maxGroups
+        guard groups.count <= limit else {
+            throw .invalidArgument("\(groups.count) groups is more than the kernel's NGROUPS_MAX (\(limit))")
+        }
+        let ids = try AccountKind.group.validate(groups.map(\.rawValue))
+        let bytes = ids.withUnsafeBytes { Array($0) }
+        return BroadcastProgram([BroadcastStep(.setgroups, arguments: [.value(ids.count), .bytes(bytes)])])
+    }
+
+    /// The program form of ``Credentials/clearGroups(options:)``.
+    public static func clearGroups() -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.setgroups, 0, 0)])
+    }
+
+    /// The program form of ``Credentials/setfsuid(_:options:)``: the call, then `setfsuid(-1)`
+    /// expecting `uid` (the kernel never reports that it refused).
+    public static func setfsuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
+        filesystemID(.setfsuid, Int(try AccountKind.user.validate(uid.rawValue)))
+    }
+
+    /// The program form of ``Credentials/setfsgid(_:options:)``, checked like ``setfsuid(_:)``.
+    public static func setfsgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
+        filesystemID(.setfsgid, Int(try AccountKind.group.validate(gid.rawValue)))
+    }
+
+    private static func filesystemID(_ call: SystemCall, _ id: Int) -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(call, id), BroadcastStep(call, -1, expecting: .result(SyscallResult(rawValue: id)))])
     }
 }
 

@@ -42,19 +42,21 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     /// What `/proc/<pid>/fd/<fd>` links to, and the path `maps` shows, for an io_uring file.
     static let fileName = "anon_inode:[io_uring]"
 
-    /// Every ring process `pid` holds through a descriptor or a mapping, by inode.
+    /// Every ring process `pid` holds through a descriptor or a mapping, by inode, read from the
+    /// proc file system mounted at `procRoot`.
     ///
     /// Rings reachable only through a thread's registered-ring table do not show here
     /// (``IoUringRegistration``), nor rings in flight in a Unix socket or held by another process.
     ///
     /// - Throws: ``ProcfsError`` when `/proc/<pid>/fd`, an io_uring file's fdinfo or `maps` cannot be
     ///   read: another user's process needs ptrace access. Descriptors closed meanwhile are left out.
-    public static func find(pid: Int32) throws(ProcfsError) -> [IoUringRing] {
+    public static func find(pid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> [IoUringRing] {
         var rings: [UInt64: IoUringRing] = [:]
-        for fd in try Procfs.numericEntries("/proc/\(pid)/fd") {
+        for fd in try Procfs.numericEntries(of: "\(procRoot)/\(pid)/fd") {
+            // A descriptor closed meanwhile has no link: it is no ring any more.
+            guard DescriptorTarget.link("\(procRoot)/\(pid)/fd/\(fd)") == fileName else { continue }
             do throws(ProcfsError) {
-                guard try Procfs.link("/proc/\(pid)/fd/\(fd)") == fileName else { continue }
-                let path = "/proc/\(pid)/fdinfo/\(fd)"
+                let path = "\(procRoot)/\(pid)/fdinfo/\(fd)"
                 let info = try Procfs.read(path)
                 guard let inodeText = Procfs.value(of: "ino", in: info),
                     let inode = ProcText.decimal(inodeText, max: .max)
@@ -69,16 +71,15 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
                 continue
             }
         }
-        for inode in try mappedRings(pid: pid) {
+        for inode in try mappedRings(path: "\(procRoot)/\(pid)/maps") {
             rings[inode, default: IoUringRing(inode: inode, descriptors: [], isMapped: false, submissionPollingThread: nil)].isMapped = true
         }
         return rings.values.sorted { ($0.descriptors.first ?? .max, $0.inode) < ($1.descriptors.first ?? .max, $1.inode) }
     }
 
-    /// The inodes of the io_uring files mapped in `/proc/<pid>/maps`
+    /// The inodes of the io_uring files mapped in `maps` at `path`
     /// (`address perms offset dev inode path`, one mapping per line).
-    private static func mappedRings(pid: Int32) throws(ProcfsError) -> Set<UInt64> {
-        let path = "/proc/\(pid)/maps"
+    private static func mappedRings(path: String) throws(ProcfsError) -> Set<UInt64> {
         let suffix = Array((" " + fileName).utf8)
         var inodes: Set<UInt64> = []
         for line in try Procfs.read(path).split(separator: 10) where line.reversed().starts(with: suffix.reversed()) {

@@ -24,13 +24,21 @@ public enum Landlock {
     /// broadcast signal still reaches them all.
     @discardableResult
     public static func restrictSelf(ruleset: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        _ = try abiVersion()
+        try Broadcast.run(.restrictSelf(ruleset: ruleset), options: options)
+    }
+}
+
+extension BroadcastProgram {
+    /// The program form of ``Landlock/restrictSelf(ruleset:options:)``: `ruleset` must be a
+    /// Landlock ruleset, and stay open until the program has run.
+    public static func restrictSelf(ruleset: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
+        _ = try Landlock.abiVersion()
         guard let target = DescriptorTarget.of(ruleset) else {
             throw .invalidArgument("file descriptor \(ruleset.rawValue) is not open")
         }
         guard target == "anon_inode:[landlock-ruleset]" else {
             throw .invalidArgument("file descriptor \(ruleset.rawValue) is not a Landlock ruleset (it is \(target))")
         }
-        return try Broadcast.syscall(SystemCall(rawValue: Int(SYS_landlock_restrict_self)), Int(ruleset.rawValue), 0, options: options)
+        return BroadcastProgram([BroadcastStep(SystemCall(rawValue: Int(SYS_landlock_restrict_self)), Int(ruleset.rawValue), 0)])
     }
 }

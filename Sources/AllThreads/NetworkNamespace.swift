@@ -10,8 +10,7 @@ public enum NetworkNamespace {
     /// `/run/netns/NAME` do); anything else is refused before any thread changes.
     @discardableResult
     public static func join(_ fd: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        _ = try identity(of: fd)
-        return try Broadcast.syscall(.setns, Int(fd.rawValue), Int(CLONE_NEWNET), options: options)
+        try Broadcast.run(.joinNetworkNamespace(fd), options: options)
     }
 
     /// Opens `path` (`/run/netns/NAME`, `/proc/<pid>/ns/net`) and moves every thread into that namespace.
@@ -42,5 +41,14 @@ public enum NetworkNamespace {
     /// The network namespace of one thread (`/proc/<pid>/task/<tid>/ns/net`), e.g. `net:[4026531840]`.
     public static func identity(pid: Int32, tid: Int32) -> String? {
         DescriptorTarget.link("/proc/\(pid)/task/\(tid)/ns/net")
+    }
+}
+
+extension BroadcastProgram {
+    /// The program form of ``NetworkNamespace/join(_:options:)``: `fd` must be open on a
+    /// network namespace, and stay open until the program has run.
+    public static func joinNetworkNamespace(_ fd: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
+        _ = try NetworkNamespace.identity(of: fd)
+        return BroadcastProgram([BroadcastStep(.setns, Int(fd.rawValue), Int(CLONE_NEWNET))])
     }
 }

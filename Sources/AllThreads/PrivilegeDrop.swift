@@ -1,3 +1,4 @@
+import CBroadcast
 import Glibc
 import SystemPackage
 
@@ -85,35 +86,94 @@ public struct PrivilegeDrop: Sendable, Hashable {
     }
 
     /// Applies the drop to every thread and proves it.
+    ///
+    /// First the check for retained privileges; then the change is one broadcast (``program``);
+    /// then the seccomp filter, if any, is loaded with the kernel's TSYNC, and every thread and
+    /// io_uring task is read back from /proc.
     /// - Returns: every thread's state after the drop, as /proc showed it, with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
     /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
     ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
-    ///   just before are waited for, up to the options' timeout); the first step's error (the steps
-    ///   before it stay applied); or after the drop ``AllThreadsError/proofFailed(_:)`` listing each
-    ///   thread and check that failed, or `.privilegeRetained(_:threadsChanged: true)`.
+    ///   just before are waited for, up to the options' timeout); ``AllThreadsError/unreachable(_:)``
+    ///   or ``AllThreadsError/callFailed(_:)`` (nothing changed), ``AllThreadsError/stepFailed(_:)``
+    ///   (the steps before the failed one are applied on every thread); or after the drop
+    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed, or
+    ///   `.privilegeRetained(_:threadsChanged: true)`.
     @discardableResult
     public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ProcessSnapshot {
+        try applyReporting(options: options).proof
+    }
+
+    /// ``apply(options:)``, also returning the reports of the change's broadcasts.
+    func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport]) {
         try refuseRetainedPrivileges(options: options)
-        if groups.isEmpty { try Credentials.clearGroups(options: options) } else { try Credentials.setGroups(groups, options: options) }
-        try Credentials.setresgid(real: group, effective: group, saved: group, options: options)
-        if dropBoundingSet {
-            try Capabilities.dropFromBoundingSet(CapabilitySet.allSupported.subtracting(keepCapabilities), options: options)
-        }
-        let keeping = !keepCapabilities.isEmpty
-        if keeping { try Capabilities.setKeepCapabilities(true, options: options) }
-        try Credentials.setresuid(real: user.uid, effective: user.uid, saved: user.uid, options: options)
-        if keeping {
-            try Capabilities.set(effective: keepCapabilities, permitted: keepCapabilities, inheritable: keepCapabilities, options: options)
-            try Capabilities.raiseAmbient(keepCapabilities, options: options)
-            try Capabilities.setKeepCapabilities(false, options: options)
-        }
-        if noNewPrivileges { try ThreadAttributes.setNoNewPrivileges(options: options) }
-        try proveRootCannotBeRegained(options: options)
+        let reports = try runProgram(options: options)
         // Probed before the filter loads: the filter could forbid io_uring_enter.
         let registrations = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
         try seccomp?.loadOnAllThreads()
-        return try proveState(registrations: registrations)
+        return (try proveState(registrations: registrations), reports)
+    }
+
+    /// The change alone: the program (one broadcast while it has at most
+    /// ``BroadcastProgram/maxSteps`` steps), then the seccomp filter; without the /proc proof and
+    /// without the checks for retained privileges (io_uring, ptrace) of ``apply(options:)``.
+    /// - Returns: the report of each broadcast.
+    @discardableResult
+    public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
+        let reports = try runProgram(options: options)
+        try seccomp?.loadOnAllThreads()
+        return reports
+    }
+
+    /// The program, in as many broadcasts as it takes.
+    private func runProgram(options: BroadcastOptions) throws(AllThreadsError) -> [BroadcastReport] {
+        let steps = program.steps
+        var reports: [BroadcastReport] = []
+        for start in stride(from: 0, to: steps.count, by: BroadcastProgram.maxSteps) {
+            let part = BroadcastProgram(Array(steps[start..<min(start + BroadcastProgram.maxSteps, steps.count)]))
+            do {
+                reports.append(try Broadcast.run(part, options: options))
+            } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
+                throw .proofFailed(["\(failure.call)(0) returned \(failure.result) on the calling thread, not EPERM"])
+            } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
+                throw .proofFailed(threads.map { "\($0.thread): \($0.call)(0) returned \($0.result), not EPERM" })
+            }
+        }
+        return reports
+    }
+
+    /// The whole change as one program, in the order that never leaves a privileged path
+    /// open: supplementary groups, gid, the bounding set (while `CAP_SETPCAP` is still held),
+    /// keep-caps, uid, the kept capabilities (permitted, effective, inheritable, then
+    /// ambient), no_new_privs, and last two proof steps: `setuid(0)` and `setgid(0)` must
+    /// fail with `EPERM` on every thread.
+    public var program: BroadcastProgram {
+        let keeping = !keepCapabilities.isEmpty
+        var program = groups.isEmpty ? BroadcastProgram.clearGroups() : BroadcastProgram([groupsStep])
+        program.steps.append(BroadcastStep(.setresgid, Int(group.rawValue), Int(group.rawValue), Int(group.rawValue)))
+        if dropBoundingSet {
+            program.steps += CapabilitySet.allSupported.subtracting(keepCapabilities).map {
+                BroadcastStep(.prctl, Int(PR_CAPBSET_DROP), Int($0.rawValue))
+            }
+        }
+        if keeping { program += .setKeepCapabilities(true) }
+        let uid = Int(user.uid.rawValue)
+        program.steps.append(BroadcastStep(.setresuid, uid, uid, uid))
+        if keeping {
+            program += .capset(effective: keepCapabilities, permitted: keepCapabilities, inheritable: keepCapabilities)
+            program += .ambient(Int(PR_CAP_AMBIENT_RAISE), keepCapabilities)
+            program += .setKeepCapabilities(false)
+        }
+        if noNewPrivileges { program += .setNoNewPrivileges() }
+        let denied = BroadcastStep.Expectation.result(SyscallResult(rawValue: -Int(Errno.notPermitted.rawValue)))
+        program.steps += [BroadcastStep(.setuid, 0, expecting: denied), BroadcastStep(.setgid, 0, expecting: denied)]
+        return program
+    }
+
+    /// `setgroups` with the validated supplementary groups.
+    private var groupsStep: BroadcastStep {
+        let bytes = groups.map(\.rawValue).withUnsafeBytes { Array($0) }
+        return BroadcastStep(.setgroups, arguments: [.value(groups.count), .bytes(bytes)])
     }
 
     /// Before anything changes: throws `.privilegeRetained(_, threadsChanged: false)` for what would
@@ -191,21 +251,6 @@ public struct PrivilegeDrop: Sendable, Hashable {
         return found.compactMap { tracee, tracer in
             let differences = tracee.credentials.actingDifferences(from: target)
             return differences.isEmpty ? nil : .tracedProcess(TracedProcess(tracee: tracee.identity, tracer: tracer, differences: differences))
-        }
-    }
-
-    /// On every thread, `setuid(0)` and `setgid(0)` must fail with `EPERM`.
-    private func proveRootCannotBeRegained(options: BroadcastOptions) throws(AllThreadsError) {
-        for (call, name) in [(SystemCall.setuid, "setuid(0)"), (.setgid, "setgid(0)")] {
-            do throws(AllThreadsError) {
-                let result = try Broadcast.probe(call, 0, options: options)
-                guard result.errno == .notPermitted else {
-                    throw .proofFailed(["\(name) returned \(result) on the calling thread, not EPERM"])
-                }
-            } catch {
-                guard case .mismatch(caller: _, threads: let threads) = error else { throw error }
-                throw .proofFailed(threads.map { "\($0): \(name) did not fail like the caller's" })
-            }
         }
     }
 

@@ -16,7 +16,7 @@ public struct ProcessSnapshot: Sendable {
     /// The threads, sorted by tid. Threads that exited while the snapshot was taken
     /// (`ENOENT`/`ESRCH`) are left out: they no longer exist.
     public var threads: [ThreadState]
-    /// The io_uring rings the process holds through a descriptor or a mapping (``IoUringRing/find(pid:)``);
+    /// The io_uring rings the process holds through a descriptor or a mapping (``IoUringRing/find(pid:procRoot:)``);
     /// `nil` when they were not read, or could not be (another user's process needs ptrace access).
     public var ioUringRings: [IoUringRing]?
     /// The rings in the threads' registered-ring tables; `nil` unless probed: only a broadcast in
@@ -33,17 +33,18 @@ public struct ProcessSnapshot: Sendable {
         self.ioUringRegistrations = ioUringRegistrations
     }
 
-    /// Reads every thread of process `pid`, and with `includingIoUringRings` its io_uring rings
-    /// (left `nil` when `/proc` denies access to its descriptors).
+    /// Reads every thread of process `pid` from the proc file system mounted at `procRoot`, and
+    /// with `includingIoUringRings` its io_uring rings (left `nil` when `/proc` denies access to
+    /// its descriptors).
     ///
     /// - Throws: ``ProcfsError``: `.unreadable` when the task directory cannot be listed
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
-    public static func read(pid: Int32, includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
-        var snapshot = try read(pid: pid, tids: taskIDs(pid: pid))
+    public static func read(pid: Int32, procRoot: String = "/proc", includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
+        var snapshot = try read(pid: pid, tids: Procfs.numericEntries(of: "\(procRoot)/\(pid)/task"), procRoot: procRoot)
         if includingIoUringRings {
             do throws(ProcfsError) {
-                snapshot.ioUringRings = try IoUringRing.find(pid: pid)
+                snapshot.ioUringRings = try IoUringRing.find(pid: pid, procRoot: procRoot)
             } catch {
                 guard case .unreadable(let errno) = error.kind, errno == .permissionDenied || errno == .notPermitted else { throw error }
             }
@@ -52,11 +53,11 @@ public struct ProcessSnapshot: Sendable {
     }
 
     /// Reads the threads `tids` of process `pid`, leaving out those that are gone.
-    static func read(pid: Int32, tids: [Int32]) throws(ProcfsError) -> ProcessSnapshot {
+    static func read(pid: Int32, tids: [Int32], procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
         var threads: [ThreadState] = []
         for tid in tids {
             do {
-                threads.append(try ThreadState.read(pid: pid, tid: tid))
+                threads.append(try ThreadState.read(pid: pid, tid: tid, procRoot: procRoot))
             } catch where error.taskIsGone {
                 continue
             }
@@ -94,9 +95,4 @@ public struct ProcessSnapshot: Sendable {
 
     /// True when every thread that runs code has the same credentials, and every io_uring task acts with them.
     public var agree: Bool { outliers.isEmpty }
-
-    /// The thread ids listed in /proc/<pid>/task, sorted.
-    static func taskIDs(pid: Int32) throws(ProcfsError) -> [Int32] {
-        try Procfs.numericEntries("/proc/\(pid)/task")
-    }
 }

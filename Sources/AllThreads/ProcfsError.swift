@@ -38,7 +38,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Reading whole `/proc` files.
+/// Reading whole `/proc` files, and listing `/proc` directories.
 enum Procfs {
     /// No `/proc` file this module reads comes near this size (65,536 groups take about 720 KiB).
     static let maximumFileSize = 16 << 20
@@ -69,6 +69,28 @@ enum Procfs {
             }
         }
     }
+
+    /// The entries of the directory at `path` whose names are decimal numbers (pids in `/proc`,
+    /// tids in `/proc/<pid>/task`), sorted; other names are skipped.
+    static func numericEntries(of path: String) throws(ProcfsError) -> [Int32] {
+        guard let directory = opendir(path) else {
+            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
+        }
+        defer { closedir(directory) }
+        var ids: [Int32] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if let id = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
+                ids.append(Int32(id))
+            }
+        }
+        return ids.sorted()
+    }
 }
 
 extension Procfs {
@@ -89,36 +111,5 @@ extension Procfs {
             start = end + 1
         }
         return nil
-    }
-}
-
-extension Procfs {
-    /// The entries of directory `path` whose names are numbers (tids, pids, fds), sorted.
-    static func numericEntries(_ path: String) throws(ProcfsError) -> [Int32] {
-        guard let directory = opendir(path) else {
-            throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
-        }
-        defer { closedir(directory) }
-        var numbers: [Int32] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(directory) else {
-                if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if let number = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
-                numbers.append(Int32(number))
-            }
-        }
-        return numbers.sorted()
-    }
-
-    /// The target of the symbolic link at `path` (such as `/proc/<pid>/fd/<fd>`).
-    static func link(_ path: String) throws(ProcfsError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count >= 0 else { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

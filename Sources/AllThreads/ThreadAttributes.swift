@@ -8,39 +8,28 @@ public enum ThreadAttributes {
     /// privileges (set-user-ID bits, file capabilities). It cannot be unset.
     @discardableResult
     public static func setNoNewPrivileges(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.syscall(.prctl, Int(PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0, options: options)
+        try Broadcast.run(.setNoNewPrivileges(), options: options)
     }
 
     /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in nanoseconds (1 or more;
     /// the kernel reads 0 as "back to the default", which this refuses as ambiguous).
     @discardableResult
     public static func setTimerSlack(nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
-        return try Broadcast.syscall(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds, options: options)
+        try Broadcast.run(.setTimerSlack(nanoseconds: nanoseconds), options: options)
     }
 
     /// Sets the nice value of every thread (`setpriority(PRIO_PROCESS, 0, nice)`, which
     /// on Linux applies to the calling thread only). Lowering it needs `CAP_SYS_NICE`.
     @discardableResult
     public static func setNice(_ nice: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
-        return try Broadcast.syscall(.setpriority, Int(PRIO_PROCESS.rawValue), 0, nice, options: options)
+        try Broadcast.run(.setNice(nice), options: options)
     }
 
     /// Restricts every thread to these CPUs (`sched_setaffinity(0, ...)` on each thread).
     /// The CPUs must exist (`/sys/devices/system/cpu/possible`).
     @discardableResult
     public static func setAffinity(cpus: Set<Int>, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }
-        let possible = possibleCPUs
-        if let bad = cpus.sorted().first(where: { $0 < 0 || $0 >= possible }) {
-            throw .invalidArgument("CPU \(bad) does not exist (this machine has CPUs 0...\(possible - 1))")
-        }
-        var mask = [UInt64](repeating: 0, count: (possible + 63) / 64)
-        for cpu in cpus { mask[cpu / 64] |= 1 << UInt64(cpu % 64) }
-        return try mask.withUnsafeBufferPointer { buffer throws(AllThreadsError) in
-            try Broadcast.syscall(.sched_setaffinity, 0, buffer.count * 8, Int(bitPattern: buffer.baseAddress), options: options)
-        }
+        try Broadcast.run(.setAffinity(cpus: cpus), options: options)
     }
 
     /// How many CPUs the kernel can ever bring online: one more than the last in
@@ -50,5 +39,37 @@ public enum ThreadAttributes {
         let text = String(decoding: bytes, as: UTF8.self).trimmingNewline
         let last = text.split(whereSeparator: { $0 == "," || $0 == "-" }).last.flatMap { Int($0) }
         return (last ?? 0) + 1
+    }
+}
+
+extension BroadcastProgram {
+    /// The program form of ``ThreadAttributes/setNoNewPrivileges(options:)``.
+    public static func setNoNewPrivileges() -> BroadcastProgram {
+        BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)])
+    }
+
+    /// The program form of ``ThreadAttributes/setTimerSlack(nanoseconds:options:)``.
+    public static func setTimerSlack(nanoseconds: Int) throws(AllThreadsError) -> BroadcastProgram {
+        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
+        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds)])
+    }
+
+    /// The program form of ``ThreadAttributes/setNice(_:options:)``.
+    public static func setNice(_ nice: Int) throws(AllThreadsError) -> BroadcastProgram {
+        guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
+        return BroadcastProgram([BroadcastStep(.setpriority, Int(PRIO_PROCESS.rawValue), 0, nice)])
+    }
+
+    /// The program form of ``ThreadAttributes/setAffinity(cpus:options:)``.
+    public static func setAffinity(cpus: Set<Int>) throws(AllThreadsError) -> BroadcastProgram {
+        guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }
+        let possible = ThreadAttributes.possibleCPUs
+        if let bad = cpus.sorted().first(where: { $0 < 0 || $0 >= possible }) {
+            throw .invalidArgument("CPU \(bad) does not exist (this machine has CPUs 0...\(possible - 1))")
+        }
+        var mask = [UInt64](repeating: 0, count: (possible + 63) / 64)
+        for cpu in cpus { mask[cpu / 64] |= 1 << UInt64(cpu % 64) }
+        let bytes = mask.withUnsafeBytes { Array($0) }
+        return BroadcastProgram([BroadcastStep(.sched_setaffinity, arguments: [.value(0), .value(bytes.count), .bytes(bytes)])])
     }
 }

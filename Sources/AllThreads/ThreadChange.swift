@@ -129,14 +129,17 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
                     ? Credentials.clearGroups(options: options) : Credentials.setGroups(groups, options: options))
         case .noNewPrivileges: reports.append(try ThreadAttributes.setNoNewPrivileges(options: options))
         case .keepCapabilities(let keep): reports.append(try Capabilities.setKeepCapabilities(keep, options: options))
-        case .dropFromBoundingSet(let set): reports += try Capabilities.dropFromBoundingSet(set, options: options)
+        case .dropFromBoundingSet(let set): reports.append(try Capabilities.dropFromBoundingSet(set, options: options))
         case .timerSlack(let nanoseconds):
             reports.append(try ThreadAttributes.setTimerSlack(nanoseconds: nanoseconds, options: options))
         case .setCapabilities(let e, let p, let i):
             reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
-        case .privilegeDrop(let drop): return try drop.apply(options: options)
+        case .privilegeDrop(let drop):
+            let (proof, programReports) = try drop.applyReporting(options: options)
+            reports += programReports
+            return proof
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
         }
         return nil

@@ -22,6 +22,9 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         case ioWorker
         /// The thread was exiting.
         case exiting
+        /// Relaxed mode: it took the signal but had not finished the call at the deadline;
+        /// it finishes it late.
+        case stillRunning
     }
 
     /// The kernel thread id.
@@ -59,6 +62,7 @@ extension ThreadIssue.Reason: CustomStringConvertible {
         case .zombieMainThread: "zombie main thread (pthread_exit)"
         case .ioWorker: "io_uring worker"
         case .exiting: "exiting"
+        case .stillRunning: "took the signal but was still running the call at the deadline"
         }
     }
 }

@@ -163,18 +163,19 @@ public struct ThreadState: Sendable, Hashable {
         try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
     }
 
-    /// Reads one thread of a process from /proc (status + stat + timer slack).
+    /// Reads one thread of a process from the proc file system mounted at `procRoot`
+    /// (status + stat + timer slack).
     ///
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
-    public static func read(pid: Int32, tid: Int32) throws(ProcfsError) -> ThreadState {
-        let directory = "/proc/\(pid)/task/\(tid)"
+    public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+        let directory = "\(procRoot)/\(pid)/task/\(tid)"
         let statusPath = directory + "/status"
         var thread = try ThreadState(tid: tid, status: Procfs.read(statusPath), path: statusPath)
         let statPath = directory + "/stat"
         try thread.apply(stat: Procfs.read(statPath), path: statPath)
         // Only /proc/<tid> has it; it is readable for any tid, thread group leader or not.
-        let slackPath = "/proc/\(tid)/timerslack_ns"
+        let slackPath = "\(procRoot)/\(tid)/timerslack_ns"
         if let slack = try? Procfs.read(slackPath) {
             thread.timerSlackNanoseconds = try ProcText.timerSlack(slack, path: slackPath)
         }

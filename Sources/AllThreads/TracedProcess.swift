@@ -28,9 +28,9 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
     /// Reads every task's `status` once (about 9 ms for the 100 tasks of a small VM, debug build).
     static func find(tracers: Set<Int32>) throws(ProcfsError) -> [(tracee: ThreadState, tracer: Int32)] {
         var found: [(tracee: ThreadState, tracer: Int32)] = []
-        for pid in try Procfs.numericEntries("/proc") {
+        for pid in try Procfs.numericEntries(of: "/proc") {
             let tids: [Int32]
-            do throws(ProcfsError) { tids = try Procfs.numericEntries("/proc/\(pid)/task") } catch { continue }
+            do throws(ProcfsError) { tids = try Procfs.numericEntries(of: "/proc/\(pid)/task") } catch { continue }
             for tid in tids where !tracers.contains(tid) {
                 let status: [UInt8]
                 do throws(ProcfsError) { status = try Procfs.read("/proc/\(pid)/task/\(tid)/status") } catch { continue }

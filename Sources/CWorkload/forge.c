@@ -1,6 +1,7 @@
 // Signals a scenario sends on purpose: glibc's own setxid broadcast, and
 // forged real-time signals from another process.
 #define _GNU_SOURCE
+#include <grp.h>
 #include "CWorkload.h"
 
 #include <errno.h>
@@ -14,6 +15,12 @@ const char *cw_glibc_version(void) { return gnu_get_libc_version(); }
 
 int cw_glibc_setresuid(int ruid, int euid, int suid) {
     return setresuid((uid_t)ruid, (uid_t)euid, (uid_t)suid) == 0 ? 0 : -errno;
+}
+
+int cw_glibc_credential_drop(unsigned uid, unsigned gid) {
+    if (setgroups(0, NULL) != 0) return -errno;
+    if (setresgid(gid, gid, gid) != 0) return -errno;
+    return setresuid(uid, uid, uid) == 0 ? 0 : -errno;
 }
 
 int cw_forge_signal(int pid, int tid, int kernel_signal, int claimed_pid, unsigned long long value) {

@@ -10,6 +10,8 @@ struct SuiteResult: Codable, Sendable {
     /// library's first broadcast (median microseconds).
     var idleLoopBeforeMicroseconds: Double
     var idleLoopAfterMicroseconds: Double
+    /// Whole drops against glibc's three-call credential drop, each in a fresh process.
+    var drops: [DropResult] = []
 }
 
 enum Suite {
@@ -88,6 +90,10 @@ enum Table {
         let cost = suite.idleLoopAfterMicroseconds / suite.idleLoopBeforeMicroseconds
         lines.append(String(format: "non-broadcasting thread: CPU loop %.0f us before the library's first broadcast, %.0f us after (ratio %.3f)",
                             suite.idleLoopBeforeMicroseconds, suite.idleLoopAfterMicroseconds, cost))
+        if !suite.drops.isEmpty {
+            lines += ["", "whole drops, each in a fresh process; the change alone (no thread start-up, no /proc proof), microseconds",
+                      DropTable.render(suite.drops)]
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,9 +1,13 @@
 // allthreads-bench: our broadcast (strict and relaxed) against glibc's own
 // setresuid broadcast, in the same process with the same idle threads.
 //
-//   allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big 10000] [--quick] [--json FILE]
+//   allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big 10000]
+//                    [--drop-sizes 16,128,1024] [--drop-processes 7] [--quick] [--json FILE]
 //   allthreads-bench one --threads N --idle pause|futex --reps R     (one configuration, JSON on stdout)
+//   allthreads-bench drop --kind glibc|credential|full --mode strict|relaxed --threads N --idle KIND
+//                                                                     (one drop in this process, JSON [ns, broadcasts])
 //   allthreads-bench idle-cost                                        (JSON [before, after] on stdout)
+import AllThreads
 import Foundation
 
 func value(_ name: String, in arguments: [String]) -> String? {
@@ -12,10 +16,13 @@ func value(_ name: String, in arguments: [String]) -> String? {
 }
 
 let usage = """
-    usage: allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big N] [--quick] [--json FILE]
+    usage: allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big N]
+                            [--drop-sizes 16,128,1024] [--drop-processes 7] [--quick] [--json FILE]
       Times a no-op setresuid broadcast by us (strict and relaxed) and by glibc, in the same
       process with the same idle threads, alternated; prints median, p90, ratio, wake-ups per
-      thread and heap allocations per broadcast. Build in release mode.
+      thread and heap allocations per broadcast. Then whole drops, each in a fresh process,
+      against glibc's three-call credential drop with the same threads, alternated
+      (--drop-sizes '' skips them). Build in release mode.
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -31,11 +38,17 @@ do {
         guard let n = value("--threads", in: arguments).flatMap(Int.init), let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
               let reps = value("--reps", in: arguments).flatMap(Int.init) else { throw BenchError("one needs --threads N --idle KIND --reps R") }
         FileHandle.standardOutput.write(try encoder.encode(try SingleRun.run(threads: n, idle: idle, repetitions: reps)))
+    case "drop":
+        guard let kind = value("--kind", in: arguments).flatMap(DropKind.init), let n = value("--threads", in: arguments).flatMap(Int.init),
+              let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
+              let mode = value("--mode", in: arguments).flatMap({ $0 == "strict" ? BroadcastMode.strict : $0 == "relaxed" ? .relaxed : nil })
+        else { throw BenchError("drop needs --kind KIND --mode MODE --threads N --idle KIND") }
+        FileHandle.standardOutput.write(try encoder.encode(try DropRun.once(kind: kind, mode: mode, threads: n, idle: idle)))
     case "idle-cost":
         let cost = try SingleRun.idleCost(threads: 16)
         FileHandle.standardOutput.write(try encoder.encode([cost.before, cost.after]))
     default:
-        let known: Set = ["--sizes", "--idle", "--big", "--json"]
+        let known: Set = ["--sizes", "--idle", "--big", "--json", "--drop-sizes", "--drop-processes"]
         var rest = arguments[...]
         while let word = rest.popFirst() {
             if known.contains(word) { _ = rest.popFirst() } else if word != "--quick" { throw BenchError("unknown argument '\(word)'\n\(usage)") }
@@ -49,7 +62,15 @@ do {
             return kind
         }
         let big = value("--big", in: arguments).map { Int($0) ?? 10000 }
-        let suite = try Suite.run(sizes: sizes, idles: idles, big: big, quick: arguments.contains("--quick"))
+        let dropSizes = try (value("--drop-sizes", in: arguments) ?? "16,128,1024").split(separator: ",").map { text in
+            guard let n = Int(text), n >= 0 else { throw BenchError("--drop-sizes takes numbers, not \(text)") }
+            return n
+        }
+        guard let processes = Int(value("--drop-processes", in: arguments) ?? "7"), processes >= 1 else {
+            throw BenchError("--drop-processes takes a positive number")
+        }
+        var suite = try Suite.run(sizes: sizes, idles: idles, big: big, quick: arguments.contains("--quick"))
+        suite.drops = try DropRun.rows(sizes: dropSizes, idles: idles, processes: processes)
         print(Table.render(suite))
         if let path = value("--json", in: arguments) { try encoder.encode(suite).write(to: URL(fileURLWithPath: path)) }
     }

@@ -1,3 +1,4 @@
+import AllThreads
 import ArgumentParser
 import Foundation
 
@@ -17,8 +18,9 @@ struct AllThreadsCommand: ParsableCommand {
             of JSON), --timeout SECONDS, and -- COMMAND [ARG...] (run a command after the change).
 
             Exit status: 0 success; 1 the change or the verification failed, or 'inspect' found \
-            threads that differ; 2 usage error (nothing changed); 126/127 the command after '--' \
-            could not be run after the change; otherwise the command's own status.
+            threads that differ; 2 usage error, or started set-user-ID, set-group-ID or with file \
+            capabilities, which it always refuses (nothing changed; use sudo instead); 126/127 the \
+            command after '--' could not be run after the change; otherwise the command's own status.
 
             Examples:
               allthreads drop --user nobody --no-new-privs -- id -u
@@ -33,9 +35,18 @@ struct AllThreadsCommand: ParsableCommand {
         ]
     )
 
-    /// Splits off the command after `--`, parses the rest, runs, and exits with the status of
+    /// Refuses to run when the exec gave this process privileges (``SecureExecution``), then
+    /// splits off the command after `--`, parses the rest, runs, and exits with the status of
     /// ``CommandFailure`` (usage errors exit 2, not the parser's 64).
     static func main() {
+        // First of all, before any argument is read or any thread started, and for every
+        // subcommand alike: no option or environment variable can switch this off, because
+        // whoever runs a set-ID or file-capability install chooses both.
+        if let refusal = SecureExecution.current().refusal {
+            let failure = CommandFailure.refused(refusal)
+            failure.report()
+            Foundation.exit(failure.status)
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         var trailing: [String]?
         if let terminator = arguments.firstIndex(of: "--") {

@@ -19,7 +19,6 @@ extension ChangeCommand {
         let broadcast: BroadcastOptions
         let change: ThreadChange
         var command: ExecCommand?
-        try CommandFailure.refuseSetIDInstall(allowed: options.allowSetuidInstall)
         do throws(AllThreadsError) {
             broadcast = try BroadcastOptions(timeoutSeconds: options.timeout)
             change = try self.change()

@@ -19,9 +19,6 @@ struct ChangeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each broadcast.", valueName: "seconds"))
     var timeout: Double = 5
 
-    @Flag(help: "Run even when installed set-user-ID or set-group-ID (real and effective ids differ).")
-    var allowSetuidInstall = false
-
     /// The words after `--`: a command to run in place of allthreads once every thread has
     /// changed; `nil` without `--`. ``AllThreadsCommand/main()`` splits them off before parsing,
     /// because the parser takes no positional argument after a list such as `syscall`'s.
@@ -38,7 +35,7 @@ struct ChangeOptions: ParsableArguments {
         """
 
     private enum CodingKeys: String, CodingKey {
-        case threads, verify, json, timeout, allowSetuidInstall
+        case threads, verify, json, timeout
     }
 
     func validate() throws {

@@ -10,6 +10,8 @@ enum CommandFailure: Error {
     case failed(String)
     /// The command after `--` could not be executed after the change: 127 when it is gone, else 126.
     case exec(command: String, Errno)
+    /// The exec gave this process privileges its caller lacks: nothing was read or changed. Exit status 2.
+    case refused(SecureExecution.Refusal)
 
     /// A usage failure for an error thrown while resolving arguments.
     static func usage(_ error: AllThreadsError) -> CommandFailure {
@@ -17,19 +19,10 @@ enum CommandFailure: Error {
         return .usage(error.description)
     }
 
-    /// Refuses a set-user-ID or set-group-ID install (``SetIDInvocation``) unless `allowed`.
-    static func refuseSetIDInstall(allowed: Bool) throws(CommandFailure) {
-        guard !allowed else { return }
-        do throws(AllThreadsError) { try SetIDInvocation.requireNone() } catch {
-            guard case .invalidArgument(let message) = error else { throw .usage(error) }
-            throw .usage(message + "; --allow-setuid-install runs it anyway")
-        }
-    }
-
     /// The process's exit status.
     var status: Int32 {
         switch self {
-        case .usage: 2
+        case .usage, .refused: 2
         case .failed: 1
         case .exec(_, let errno): errno == .noSuchFileOrDirectory || errno == .notDirectory ? 127 : 126
         }
@@ -42,6 +35,7 @@ enum CommandFailure: Error {
         case .usage(let text): message = text
         case .failed(let text): message = text
         case .exec(let command, let errno): message = "cannot run '\(command)' after the change: \(errno)"
+        case .refused(let refusal): message = refusal.description
         }
         let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")

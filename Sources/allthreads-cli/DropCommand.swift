@@ -11,8 +11,9 @@ struct DropCommand: ChangeCommand {
             Supplementary groups: none unless asked for (as setpriv): --groups LIST sets them, \
             --init-groups takes the user's groups from the group database (as gosu and su do). \
             --clear-groups and --groups '' say "none" explicitly. The gid defaults to the user's \
-            primary group. The bounding set is reduced to the kept capabilities. Afterwards every \
-            thread is read back from /proc and setuid(0) and setgid(0) must fail on every thread.
+            primary group. The bounding set is reduced to the kept capabilities unless \
+            --keep-bounding-set. The whole change is one broadcast, and in it setuid(0) and \
+            setgid(0) must fail on every thread; afterwards every thread is read back from /proc.
 
             io_uring: a ring created before the drop may carry personalities registered as root, \
             which /proc does not show, so the drop refuses while the process holds any ring (exit \
@@ -46,6 +47,9 @@ struct DropCommand: ChangeCommand {
     @Option(help: ArgumentHelp("Capabilities to keep (permitted, effective, inheritable and ambient).", valueName: "capabilities"))
     var keepCaps: String?
 
+    @Flag(help: "Leave the bounding set as it is (as setpriv and gosu do); by default it is reduced to the kept capabilities.")
+    var keepBoundingSet = false
+
     @Flag(help: "Set no_new_privs.")
     var noNewPrivs = false
 
@@ -73,7 +77,7 @@ struct DropCommand: ChangeCommand {
             try PrivilegeDrop(
                 user: user, group: group, groups: supplementary,
                 keepCapabilities: try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? [],
-                noNewPrivileges: noNewPrivs,
+                dropBoundingSet: !keepBoundingSet, noNewPrivileges: noNewPrivs,
                 seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
                 ioUringPolicy: acceptIoUring ? .accept : .refuse))
     }

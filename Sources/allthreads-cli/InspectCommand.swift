@@ -13,29 +13,35 @@ struct InspectCommand: ParsableCommand {
             seccomp mode. Threads whose credentials differ from those most threads have are marked \
             with '*' and listed with every field that differs. Works on any program, Swift or not.
 
+            With --all, every process on the host (every /proc/<pid>) is read instead, and those \
+            whose threads differ are listed with the differing fields; processes that exit while \
+            read are skipped, unreadable ones are counted and named.
+
             Exit status: 0 when every thread agrees, 1 when some differ, 2 for a bad argument \
             (such as a process that does not exist).
 
             Examples:
               allthreads inspect --pid $(pidof nginx)
               allthreads inspect --pid 1234 --json | jq '.differing'
+              allthreads inspect --all
             """)
 
     @Option(help: "The process to inspect (default: allthreads itself).")
     var pid: Int32?
 
+    @Flag(help: "Inspect every process on the host; list those whose threads differ.")
+    var all = false
+
     @Flag(help: "Print one line of JSON: every thread, with the differing ones marked.")
     var json = false
 
-    @Flag(help: "Run even when installed set-user-ID or set-group-ID (real and effective ids differ).")
-    var allowSetuidInstall = false
-
     func validate() throws {
+        if all, pid != nil { throw ValidationError("--all and --pid exclude each other") }
         if let pid, pid <= 0 { throw ValidationError("--pid \(pid): a process id is a positive number") }
     }
 
     func run() throws {
-        try CommandFailure.refuseSetIDInstall(allowed: allowSetuidInstall)
+        if all { return try HostAuditOutput.run(json: json) }
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) {
             if let pid { snapshot = try ProcessSnapshot.read(pid: pid, includingIoUringRings: true) } else { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) }

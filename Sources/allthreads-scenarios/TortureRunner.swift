@@ -3,7 +3,7 @@ import Glibc
 
 /// Runs the torture matrix, each scenario in a process of its own with a
 /// deadline (a scenario still running then is a hang), and prints the table:
-/// scenario, runs, threads, misses, hangs, wrong runs, verdict.
+/// scenario, runs, threads, misses, hangs, wrong runs, slowest call (where a row reports it), verdict.
 ///
 ///     allthreads-scenarios torture           bounded (CI): 300 churn rounds, 200 rounds elsewhere
 ///     allthreads-scenarios torture --full 1  1,000 rounds everywhere (10,000 threads at scale in both)
@@ -12,12 +12,23 @@ enum TortureRunner {
         var name: String
         var arguments: [String]
         var timeout: TimeInterval
+
+        /// The name shown in the table: the scenario, and its mode when it has one.
+        var label: String {
+            guard let i = arguments.firstIndex(of: "--mode"), i + 1 < arguments.count else { return name }
+            return "\(name) (\(arguments[i + 1]))"
+        }
     }
 
     static func matrix(full: Bool) -> [Row] {
         [
             Row(name: "torture-churn", arguments: ["--rounds", full ? "1000" : "300"], timeout: full ? 600 : 240),
             Row(name: "torture-scale", arguments: ["--threads", "10000"], timeout: 300),
+            Row(name: "torture-births", arguments: ["--mode", "strict", "--calls", "1000"], timeout: 300),
+            Row(name: "torture-births", arguments: ["--mode", "relaxed", "--calls", "1000"], timeout: 300),
+            Row(name: "late-handler", arguments: ["--mode", "strict"], timeout: 120),
+            Row(name: "late-handler", arguments: ["--mode", "relaxed"], timeout: 120),
+            Row(name: "fork-lock", arguments: [], timeout: 300),
             Row(name: "fault-blocked", arguments: [], timeout: 60),
             Row(name: "fault-traced", arguments: [], timeout: 60),
             Row(name: "fault-uninterruptible", arguments: [], timeout: 60),
@@ -35,7 +46,7 @@ enum TortureRunner {
     }
 
     struct Outcome {
-        var runs = "-", threads = "-", misses = "-", hangs = "0", wrong = "-", verdict = "FAIL"
+        var runs = "-", threads = "-", misses = "-", hangs = "0", wrong = "-", slowest = "-", verdict = "FAIL"
         var detail = ""
     }
 
@@ -44,11 +55,11 @@ enum TortureRunner {
         var outcomes: [(Row, Outcome)] = []
         for row in matrix(full: full) {
             let outcome = try runRow(row)
-            FileHandle.standardError.write(Data("\(row.name): \(outcome.verdict) \(outcome.detail)\n".utf8))
+            FileHandle.standardError.write(Data("\(row.label): \(outcome.verdict) \(outcome.detail)\n".utf8))
             outcomes.append((row, outcome))
         }
-        let header = ["scenario", "runs", "threads", "misses", "hangs", "wrong runs", "verdict"]
-        let rows = outcomes.map { row, o in [row.name, o.runs, o.threads, o.misses, o.hangs, o.wrong, o.verdict] }
+        let header = ["scenario", "runs", "threads", "misses", "hangs", "wrong runs", "slowest call", "verdict"]
+        let rows = outcomes.map { row, o in [row.label, o.runs, o.threads, o.misses, o.hangs, o.wrong, o.slowest, o.verdict] }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
@@ -56,7 +67,7 @@ enum TortureRunner {
         print(line(header))
         for r in rows { print(line(r)) }
         let failed = outcomes.filter { !$0.1.verdict.hasPrefix("pass") && !$0.1.verdict.hasPrefix("cannot run") }
-        try require(failed.isEmpty, "\(failed.count) rows failed: " + failed.map { "\($0.0.name): \($0.1.detail)" }.joined(separator: "; "))
+        try require(failed.isEmpty, "\(failed.count) rows failed: " + failed.map { "\($0.0.label): \($0.1.detail)" }.joined(separator: "; "))
         return "\(outcomes.count) rows, all green (\(full ? "full" : "bounded") matrix)"
     }
 
@@ -96,6 +107,7 @@ enum TortureRunner {
             outcome.threads = values["threads"] ?? "-"
             outcome.misses = values["misses"] ?? "-"
             outcome.wrong = values["wrong"] ?? "-"
+            outcome.slowest = values["slowest"] ?? "-"
         }
         if let skipped = summary.range(of: "SKIPPED: ") {
             outcome.verdict = "cannot run: " + summary[skipped.upperBound...]

@@ -25,9 +25,10 @@ enum TortureScenarios {
     ]
 
     /// The tally line the runner parses: broadcasts run, most threads seen,
-    /// threads that missed a change, and calls run where they must not be.
-    static func tally(runs: Int, threads: Int, misses: Int = 0, wrong: Int = 0) -> String {
-        "[runs=\(runs) threads=\(threads) misses=\(misses) wrong=\(wrong)]"
+    /// threads that missed a change, calls run where they must not be, and the slowest call.
+    static func tally(runs: Int, threads: Int, misses: Int = 0, wrong: Int = 0, slowest: Duration? = nil) -> String {
+        let slowestField = slowest.map { " slowest=\(String(format: "%.2fms", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3))" } ?? ""
+        return "[runs=\(runs) threads=\(threads) misses=\(misses) wrong=\(wrong)\(slowestField)]"
     }
 
     /// Every thread's timer slack, to show that a failed broadcast changed nothing.

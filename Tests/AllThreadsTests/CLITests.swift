@@ -1,3 +1,4 @@
+import AllThreads
 import Foundation
 import XCTest
 
@@ -421,41 +422,132 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(completion.stdout.contains("capbset-drop"), "the script does not know the subcommands")
     }
 
-    /// Installed set-user-ID root and run by uid 1000, it refuses (exit 2) unless allowed.
-    func testASetUserIDInstallIsRefusedUnlessAllowed() throws {
-        let copy = try copyOfAllthreads(mode: 0o4755)
+    /// Installed set-user-ID root, set-group-ID root or with file capabilities, and run by
+    /// nobody, it refuses every command — every subcommand its help lists, help itself, every
+    /// form of the removed `--allow-setuid-install` and environment variables that ask to run
+    /// anyway — with exit 2, the reason as its only line on stderr, nothing on stdout, and no
+    /// sign of root anywhere (the change commands end in `-- /usr/bin/id`, which would show it).
+    func testSetIDAndFileCapabilityInstallsRefuseEveryCommand() throws {
+        let directory = try worldEnterableDirectory()
+        try showPrivilegesAreGranted(in: directory)
+        let filter = try temporaryFile("default allow\n")
+        let leaves: [String: [String]] = [
+            "setuid": ["setuid", "0"], "setgid": ["setgid", "0"], "setresuid": ["setresuid", "0", "0", "0"],
+            "setresgid": ["setresgid", "0", "0", "0"], "setgroups": ["setgroups", "0"], "prctl no-new-privs": ["prctl", "no-new-privs"],
+            "prctl keepcaps": ["prctl", "keepcaps", "on"], "prctl capbset-drop": ["prctl", "capbset-drop", "cap_chown"],
+            "prctl timerslack": ["prctl", "timerslack", "1000"], "caps set": ["caps", "set", "--permitted", "all"],
+            "caps drop": ["caps", "drop", "cap_chown"], "seccomp": ["seccomp", filter.path], "drop": ["drop", "--user", "nobody"],
+            "syscall": ["syscall", "getpid"], "inspect": ["inspect"], "bench": ["bench", "--quick"],
+        ]
+        XCTAssertEqual(Set(leaves.keys), Set(try commandPaths().map { $0.joined(separator: " ") }), "every command of --help is tried")
+        let id = ["--", "/usr/bin/id"]
+        var invocations = leaves.values.map { $0 == ["inspect"] || $0.first == "bench" ? $0 : $0 + id }
+        invocations += [
+            [], ["--help"], ["help"], ["inspect", "--help"], ["--generate-completion-script", "bash"], ["inspect", "--pid", "1"],
+            ["syscall", "setresuid", "0", "0", "0"] + id, ["drop", "--user", "root"] + id,
+            ["setresuid", "0", "0", "0", "--allow-setuid-install"] + id, ["setresuid", "0", "0", "0", "--allow-setuid-install=true"] + id,
+            ["--allow-setuid-install", "setresuid", "0", "0", "0"] + id, ["inspect", "--allow-setuid-install"],
+        ]
+        let environments: [[String: String]] = [
+            [:], ["ALLTHREADS_ALLOW_SETUID": "1"], ["ALLTHREADS_ALLOW_SETUID_INSTALL": "1"], ["ALLOW_SETUID_INSTALL": "true"],
+        ]
+        let installs: [(mode: mode_t, capabilities: String?, refusal: SecureExecution.Refusal)] = [
+            (0o4755, nil, .setUserID(real: 65534, effective: 0)),
+            (0o2755, nil, .setGroupID(real: 65534, effective: 0)),
+            (0o755, "cap_setuid,cap_setgid+ep", .secureExecution),
+        ]
+        for install in installs {
+            let copy = try copyOfAllthreads(mode: install.mode, in: directory)
+            if let capabilities = install.capabilities { try setFileCapabilities(capabilities, on: copy) }
+            for arguments in invocations {
+                for environment in environments {
+                    let result = try runAsNobody(copy, arguments, environment: environment)
+                    let context = "\(String(install.mode, radix: 8)) \(install.capabilities ?? "") \(environment) \(arguments): \(result.stdout)\(result.stderr)"
+                    XCTAssertEqual(result.status, 2, context)
+                    XCTAssertEqual(result.stdout, "", context)
+                    XCTAssertEqual(result.stderr, "allthreads: \(install.refusal)\n", context)
+                    XCTAssertFalse((result.stdout + result.stderr).contains("0(root)"), context)
+                }
+            }
+        }
+    }
 
-        let refused = try allthreads(["setresuid", "1000", "1000", "1000", "--", copy.path, "setuid", "2000", "--", "id", "-u"])
-        XCTAssertEqual(refused.status, 2, refused.stderr)
-        XCTAssertEqual(refused.stdout, "")
-        XCTAssertTrue(refused.stderr.contains("refusing to run set-user-ID (real uid 1000, effective uid 0)"), refused.stderr)
+    /// Checks that files in `directory` do get privileges when nobody runs them (the mount is
+    /// not nosuid, setpriv sets no no_new_privs): a set-user-ID and a set-group-ID copy of `id`
+    /// show effective id 0, a copy of `cat` with file capabilities shows them in its own
+    /// /proc status. Else the refusals could pass without anything to refuse. Neither tool
+    /// can use what it gets.
+    private func showPrivilegesAreGranted(in directory: URL) throws {
+        for (mode, shows) in [(mode_t(0o4755), "euid=0(root)"), (0o2755, "egid=0(root)")] {
+            let id = directory.appendingPathComponent("id-\(String(mode, radix: 8))")
+            try FileManager.default.copyItem(atPath: "/usr/bin/id", toPath: id.path)
+            XCTAssertEqual(chmod(id.path, mode), 0)
+            let result = try runAsNobody(id, [])
+            XCTAssertTrue(result.stdout.contains(shows), "\(directory.path) does not honour mode \(String(mode, radix: 8)): \(result.stdout)")
+        }
+        let cat = directory.appendingPathComponent("cat")
+        try FileManager.default.copyItem(atPath: "/usr/bin/cat", toPath: cat.path)
+        try setFileCapabilities("cap_setuid,cap_setgid+ep", on: cat)
+        let status = try runAsNobody(cat, ["/proc/self/status"]).stdout
+        // cap_setgid is bit 6, cap_setuid bit 7.
+        XCTAssertEqual(field("CapEff", in: status), "00000000000000c0", "\(directory.path) does not honour file capabilities: \(status)")
+    }
 
-        let allowed = try allthreads([
-            "setresuid", "1000", "1000", "1000", "--", copy.path, "setuid", "2000", "--allow-setuid-install", "--", "id", "-u",
-        ])
-        XCTAssertEqual(allowed.status, 0, allowed.stderr)
-        XCTAssertEqual(allowed.stdout, "2000\n")
+    /// The leaf commands `--help` lists, found by reading the help of each subcommand in turn.
+    private func commandPaths(under path: [String] = []) throws -> [[String]] {
+        let help = try allthreads(path + ["--help"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { $0 != "SUBCOMMANDS:" }
+        let names = lines.compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first,
+                  word.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else { return nil }
+            return String(word)
+        }
+        if names.isEmpty { return [path] }
+        return try names.flatMap { try commandPaths(under: path + [$0]) }
+    }
+
+    /// Runs `executable` as uid and gid 65534 (nobody) without supplementary groups.
+    private func runAsNobody(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
+        try runExecutable(
+            URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=65534", "--regid=65534", "--clear-groups", executable.path] + arguments,
+            environment: environment, timeout: 60)
+    }
+
+    /// Gives `file` the capabilities `text` (setcap syntax; setcap is in libcap2-bin, which
+    /// scripts/deps.sh installs).
+    private func setFileCapabilities(_ text: String, on file: URL) throws {
+        let result = try runExecutable(URL(fileURLWithPath: "/usr/bin/env"), ["setcap", text, file.path], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        XCTAssertEqual(result.status, 0, "setcap \(text) \(file.path): \(result.stderr)")
     }
 
     // MARK: Files
 
     private var files: [URL] = []
 
-    /// A file with `text`, removed after the test.
-    /// A copy of the built `allthreads` in a directory every user can enter, with `mode`.
-    /// Tests that run it after dropping root need it: the build folder may lie in a
-    /// clone that only root can enter (`mktemp -d` makes mode 0700 directories).
-    private func copyOfAllthreads(mode: mode_t) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-copy-\(getpid())-\(files.count)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// A directory every user can enter, removed after the test, for files that run after
+    /// dropping root: the build folder may lie in a clone that only root can enter, and `$TMPDIR`
+    /// may be private too (`mktemp -d` makes mode 0700 directories). It is under /var/tmp,
+    /// whose parents are mode 0755 and which lies on disk: set-ID tests need a mount without
+    /// nosuid, and /tmp is often a nosuid tmpfs.
+    private func worldEnterableDirectory() throws -> URL {
+        let directory = URL(fileURLWithPath: "/var/tmp/allthreads-test-\(getpid())-\(files.count)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
         files.append(directory)
         XCTAssertEqual(chmod(directory.path, 0o755), 0)
-        let copy = directory.appendingPathComponent("allthreads")
+        return directory
+    }
+
+    /// A copy of the built `allthreads` with `mode`, in `directory` (default: a new
+    /// ``worldEnterableDirectory()``).
+    private func copyOfAllthreads(mode: mode_t, in directory: URL? = nil) throws -> URL {
+        let copy = try (directory ?? worldEnterableDirectory()).appendingPathComponent("allthreads-\(String(mode, radix: 8))")
         try FileManager.default.copyItem(at: productsDirectory().appendingPathComponent("allthreads"), to: copy)
         XCTAssertEqual(chmod(copy.path, mode), 0)
         return copy
     }
 
+    /// A file with `text`, removed after the test.
     private func temporaryFile(_ text: String, mode: mode_t = 0o644) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-cli-\(getpid())-\(files.count)")
         try Data(text.utf8).write(to: url)

@@ -17,7 +17,7 @@ final class EngineScenarioTests: XCTestCase {
         XCTAssertEqual(result.status, SIGABRT, result.stdout + result.stderr)
         let tid = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("odd tid ") }?.dropFirst(8))
         XCTAssertTrue(result.stderr.contains("threads disagree"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("tid \(tid) (wl-seccomp) got -1"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("tid \(tid) (wl-seccomp) step 1 got -1, expected 0"), result.stderr)
     }
 
     /// The zombie main thread (pthread_exit) is skipped and reported, never waited for.

@@ -23,8 +23,16 @@ func productsDirectory() -> URL {
 /// failing) if it outlives `timeout`: a hang is a failure, never a stuck test run.
 func runProduct(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
                 file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+    try runExecutable(
+        productsDirectory().appendingPathComponent(executable), arguments, environment: environment, timeout: timeout, file: file, line: line)
+}
+
+/// Runs `executable` with this process's environment plus `environment` and waits for it,
+/// killing it (and failing) if it outlives `timeout`.
+func runExecutable(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+                   file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
     let process = Process()
-    process.executableURL = productsDirectory().appendingPathComponent(executable)
+    process.executableURL = executable
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
@@ -45,7 +53,7 @@ func runProduct(_ executable: String, _ arguments: [String], environment: [Strin
     if exited.wait(timeout: .now() + timeout) == .timedOut {
         kill(process.processIdentifier, SIGKILL)
         _ = exited.wait(timeout: .now() + 10)
-        XCTFail("\(executable) \(arguments.joined(separator: " ")) still running after \(Int(timeout)) s: killed", file: file, line: line)
+        XCTFail("\(executable.path) \(arguments.joined(separator: " ")) still running after \(Int(timeout)) s: killed", file: file, line: line)
     }
     _ = group.wait(timeout: .now() + 10)
     return Finished(status: process.terminationStatus, stdout: collected.stdout, stderr: collected.stderr)

@@ -1,5 +1,5 @@
 // CBroadcast: run one system call on every thread of the calling process.
-// The protocol and its invariants are described at the top of broadcast.c.
+// The protocol and its invariants are described at the top of protocol.c.
 #ifndef CBROADCAST_H
 #define CBROADCAST_H
 
@@ -12,25 +12,28 @@ extern "C" {
 #endif
 
 /// The signal the engine uses unless told otherwise: the kernel's SIGRTMIN+1 (33),
-/// which glibc never lets application code block (see FIELD-NOTES §1).
+/// which glibc never lets application code block (see signal.c).
 #define CB_DEFAULT_SIGNAL 33
 
 /// Outcome of a broadcast.
 typedef enum cb_status {
-    CB_OK = 0,           ///< every reached thread ran the call with the caller's result
-    CB_CALL_FAILED = 1,  ///< the caller's own call failed (`result` = -errno); no thread changed
+    CB_OK = 0,           ///< every reached thread ran every step with the expected results
+    CB_CALL_FAILED = 1,  ///< the caller's first step failed (`result` = -errno); no thread changed
+    ///< (a later step failed on the caller: CB_STEP_FAILED)
     CB_UNREACHABLE = 2,  ///< a thread did not answer before the deadline; no thread changed unless `changed` (relaxed)
     CB_MISMATCH = 3,     ///< every thread ran the call; some results differ from the caller's
     CB_INCOMPLETE = 4,   ///< the deadline passed while threads were still running the call
     CB_BUSY = 5,         ///< the deadline passed waiting for another broadcast of this process
     CB_SETUP_FAILED = 6, ///< /proc, memory or the handler could not be set up (`setup_errno`); no thread changed
-    CB_INVALID = 7,      ///< an option is out of range; nothing was done
+    CB_INVALID = 7,      ///< an option or a step is out of range; nothing was done
+    CB_STEP_FAILED = 8,  ///< the caller's step `failed_step` (> 0) failed (`result`); every thread
+                         ///< ran exactly the steps before it
 } cb_status;
 
 /// What a problem entry is about.
 typedef enum cb_problem_kind {
     CB_PROBLEM_UNREACHABLE = 1, ///< did not answer in time (see `reason`)
-    CB_PROBLEM_MISMATCH = 2,    ///< ran the call and got `result`, unlike the caller
+    CB_PROBLEM_MISMATCH = 2,    ///< got `result` at step `step`, not `expected`, and stopped there
     CB_PROBLEM_NO_RESULT = 3,   ///< was still running the call at the deadline
     CB_PROBLEM_SKIPPED = 4,     ///< a task that runs no application code (see `reason`)
 } cb_problem_kind;
@@ -47,6 +50,8 @@ typedef enum cb_reason {
     CB_REASON_ZOMBIE_MAIN = 7,     ///< the main thread called pthread_exit (state Z)
     CB_REASON_IO_WORKER = 8,       ///< an io_uring worker (takes no signals)
     CB_REASON_EXITING = 9,         ///< the thread is exiting
+    CB_REASON_STILL_RUNNING = 10,  ///< took the signal, but had not finished the call at the deadline
+    CB_REASON_GAVE_UP = 11,        ///< held past its own deadline without a decision; ran nothing
 } cb_reason;
 
 /// One thread that needs a word in the report.
@@ -56,32 +61,57 @@ typedef struct cb_problem {
     int32_t reason;  ///< cb_reason
     char state;      ///< /proc state letter when known, else 0
     char name[16];   ///< comm, NUL-terminated (empty when the thread is gone)
-    long result;     ///< raw result of the call on that thread (-errno), or -errno of the send
+    long result;     ///< raw result of the step on that thread (-errno), or -errno of the send
+    uint32_t step;   ///< mismatch: the step (0-based) at which the thread stopped
+    long expected;   ///< mismatch: the result that step expected
 } cb_problem;
+
+/// What a step's result must be, on the caller and on every thread.
+typedef enum cb_expect {
+    CB_EXPECT_CALLER = 0, ///< whatever the caller got; a failure (-4095...-1) on the caller stops the program
+    CB_EXPECT_VALUE = 1,  ///< exactly `value`, on the caller too (a proof step: setuid(0) must give -EPERM)
+    CB_EXPECT_PROBE = 2,  ///< whatever the caller got, even a failure: runs everywhere, compared with the caller's
+} cb_expect;
+
+/// The most steps one broadcast carries.
+#define CB_MAX_STEPS 64
+
+/// One step of a program: a system call, and what its result must be.
+typedef struct cb_step {
+    long nr;          ///< system call number (>= 0)
+    long args[6];
+    int32_t expect;   ///< cb_expect
+    long value;       ///< with CB_EXPECT_VALUE: the expected raw result
+} cb_step;
 
 typedef struct cb_options {
     int64_t timeout_ns;        ///< deadline, relative to the call (must be > 0)
     int32_t signal;            ///< kernel signal number, 33...64
     int32_t abort_on_mismatch; ///< nonzero: print the mismatch and abort(), like glibc and Go
-    int32_t probe;             ///< nonzero: run on every thread even when the caller's call fails,
-                               ///< and compare every result (for calls expected to fail everywhere)
-    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see broadcast.c)
+    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see protocol.c)
 } cb_options;
 
 typedef struct cb_report {
     int32_t status;         ///< cb_status
     int32_t setup_errno;    ///< errno behind CB_SETUP_FAILED
     int32_t changed;        ///< nonzero when the caller (and maybe others) ran the call
-    long result;            ///< the caller's raw result (-errno on failure)
+    long result;            ///< the caller's raw result of its last step run (-errno on failure)
+    uint32_t failed_step;   ///< CB_CALL_FAILED, CB_STEP_FAILED: the caller's step that failed
+    uint32_t steps_applied; ///< steps every thread was told to run (all, or those before the failed one)
     uint32_t threads;       ///< threads that ran the call, the caller included
     uint32_t rounds;        ///< signalling rounds (more than one when threads appeared)
     uint32_t skipped;       ///< tasks skipped (zombie main, io_uring workers, exiting)
     int64_t elapsed_ns;     ///< wall time from entry to return
     cb_problem *problems;   ///< heap array, owned by the report (cb_report_free)
     uint32_t problem_count;
+    long results[CB_MAX_STEPS]; ///< the caller's raw result of each step it ran (last: not zeroed on entry)
 } cb_report;
 
-/// Runs `nr(args[0..5])` on every thread of the process. Always fills `out`.
+/// Runs the `count` steps (1...CB_MAX_STEPS) in order on every thread of the process, as one
+/// stop: the steps are copied before any thread is stopped. Always fills `out`.
+void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out);
+
+/// Runs `nr(args[0..5])` on every thread of the process: a one-step program. Always fills `out`.
 void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out);
 
 /// Frees what `cb_broadcast` allocated in `report`.

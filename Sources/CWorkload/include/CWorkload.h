@@ -147,10 +147,59 @@ const char *cw_glibc_version(void);
 /// Returns 0 or -errno.
 int cw_glibc_setresuid(int ruid, int euid, int suid);
 
+/// glibc's own credential drop: setgroups(0, NULL), setresgid(gid x3), setresuid(uid x3),
+/// each of which glibc broadcasts to every thread. Returns 0 or -errno.
+int cw_glibc_credential_drop(unsigned uid, unsigned gid);
 /// Sends `kernel_signal` to thread `tid` of process `pid` the way a forger in another
 /// process can: rt_tgsigqueueinfo with si_code SI_QUEUE, si_pid set to `claimed_pid`
 /// and si_value set to `value`. Returns 0 or -errno.
 int cw_forge_signal(int pid, int tid, int kernel_signal, int claimed_pid, unsigned long long value);
+
+// ---- births (births.c) ----
+
+/// Starts a thread that starts a detached child every `period_us` microseconds; each child
+/// lives about `life_us` microseconds and checks its own effective gid (raw getegid) at birth
+/// and before it exits against the settled gid, unless a broadcast is in flight. Settles
+/// `current_gid`. Returns 0, -EINVAL, -EBUSY if births already run, or -errno.
+int cw_births_start(long period_us, long life_us, unsigned current_gid);
+/// A broadcast begins: children stop checking until cw_births_settle().
+void cw_births_unsettle(void);
+/// A broadcast succeeded: every thread must now hold effective gid `gid`.
+void cw_births_settle(unsigned gid);
+/// Stops the birther (waits at most about 5 s). Children still alive finish on their own.
+void cw_births_stop(void);
+
+/// What the children saw.
+typedef struct cw_births_tally {
+    unsigned long born;     ///< children started
+    unsigned long checked;  ///< self-checks made while a gid was settled
+    unsigned long wrong;    ///< self-checks that found another effective gid: a missed thread
+} cw_births_tally;
+
+/// The children's tally since cw_births_start().
+cw_births_tally cw_births_count(void);
+
+// ---- children that broadcast (children.c) ----
+
+/// How cw_child_broadcast makes its child.
+typedef enum cw_child_kind {
+    CW_CHILD_FORK = 0,       ///< glibc's _Fork(): no atfork handlers run
+    CW_CHILD_RAW_CLONE = 1,  ///< the raw clone syscall with SIGCHLD: glibc knows nothing of it
+    CW_CHILD_VFORK = 2,      ///< vfork(): the child runs in the parent's memory
+    CW_CHILD_VFORK_SANDBOXED = 3, ///< vfork(), and the child's seccomp filter makes unshare() fail
+} cw_child_kind;
+
+/// What the child's broadcast returned, as its exit status.
+enum {
+    CW_CHILD_OK = 0,       ///< the broadcast succeeded
+    CW_CHILD_REFUSED = 10, ///< refused: CB_SETUP_FAILED with EPERM
+    CW_CHILD_FAILED = 20,  ///< 20 + any other cb_status
+    CW_CHILD_SETUP = 40,   ///< the child could not load its seccomp filter
+};
+
+/// Makes a child of `kind` that broadcasts a timer slack with a 3 s deadline and exits
+/// with its outcome; waits for it. Returns the exit status, 128 + signal, or -errno.
+int cw_child_broadcast(cw_child_kind kind);
 
 #ifdef __cplusplus
 }

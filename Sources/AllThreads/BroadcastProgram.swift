@@ -1,0 +1,35 @@
+/// System calls that every thread runs in order, as a whole, in one broadcast (one stop of
+/// the process).
+///
+/// Each typed operation has a program form (``BroadcastProgram/setNoNewPrivileges()``,
+/// ``BroadcastProgram/restrictSelf(ruleset:)``, ``BroadcastProgram/dropFromBoundingSet(_:)``,
+/// …), validated when it is made; add programs with `+` and run the sum with
+/// ``Broadcast/run(_:options:)``:
+///
+/// ```swift
+/// let sandbox = try BroadcastProgram.setNoNewPrivileges()
+///     + .dropFromBoundingSet(CapabilitySet.allSupported.subtracting([.netBindService]))
+/// try Broadcast.run(sandbox)
+/// ```
+public struct BroadcastProgram: Sendable, Hashable {
+    /// The most steps one broadcast carries.
+    public static let maxSteps = 64
+
+    /// The steps, in the order every thread runs them.
+    public var steps: [BroadcastStep]
+
+    /// A program of these steps.
+    public init(_ steps: [BroadcastStep] = []) {
+        self.steps = steps
+    }
+
+    /// The steps of `first`, then those of `second`.
+    public static func + (first: BroadcastProgram, second: BroadcastProgram) -> BroadcastProgram {
+        BroadcastProgram(first.steps + second.steps)
+    }
+
+    /// Appends the steps of `other`.
+    public static func += (program: inout BroadcastProgram, other: BroadcastProgram) {
+        program.steps += other.steps
+    }
+}

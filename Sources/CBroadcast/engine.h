@@ -1,0 +1,134 @@
+// The engine's shared state: what the caller's protocol (protocol.c), the
+// signal handler (handler.c), the registry (registry.c) and the report
+// (report.c) all read. Internal to CBroadcast.
+#ifndef CBROADCAST_ENGINE_H
+#define CBROADCAST_ENGINE_H
+
+#include "CBroadcast.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#define CB_HIDDEN __attribute__((visibility("hidden")))
+
+// ---- slots ------------------------------------------------------------------
+
+// Where a known task stands in the generation its slot's state names.
+enum phase {
+    P_NONE,       // not yet signalled in this generation
+    P_UNSENT,     // the send failed with EAGAIN: try again
+    P_SIGNALLED,  // sent, not yet arrived
+    P_ARRIVED,    // claimed by its handler, which is still inside (held, or running the call)
+    P_DONE,       // ran the call; `ret` is valid
+    P_DEPARTED,   // relaxed: ran the call, then exited (tgkill said ESRCH)
+    P_LEFT,       // released by ABORT without running the call
+    P_GAVE_UP,    // waited past the hold deadline for a decision and left without running the call
+    P_ABANDONED,  // unreachable: the caller gave up on it
+    P_GONE,       // no longer exists
+    P_SKIPPED,    // runs no application code (`reason`)
+    P_SELF,       // the caller
+};
+
+enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
+
+struct slot {
+    _Atomic uint64_t state;  // generation << 8 | phase
+    int32_t tid;
+    int32_t kind;            // enum kind, remembered between broadcasts
+    int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
+    uint32_t seen;           // number of the last scan that listed the tid
+    uint32_t stopped;        // DONE: the step it stopped at (the program's limit: it ran them all)
+    long ret;                // DONE: the result of its last step run (raw, -errno)
+};
+
+static inline uint64_t mkstate(uint64_t gen, enum phase p) { return gen << 8 | p; }
+static inline enum phase phase_of(uint64_t st, uint64_t gen) {
+    return (st >> 8) == gen ? (enum phase)(st & 0xff) : P_NONE;
+}
+
+// si_value carries the slot index in its low bits and the generation's token above.
+#define IDX_BITS 22
+#define MAX_SLOTS ((1u << IDX_BITS) - 1)
+#define HASH_MAX (1u << (IDX_BITS + 1))
+
+// ---- generation-tagged words ---------------------------------------------------
+
+// `cmd`: generation (low 30 bits) << 2 | op.
+enum { CMD_WAIT = 0, CMD_RUN = 1, CMD_ABORT = 2 };
+static inline uint32_t mkcmd(uint64_t gen, uint32_t op) { return (uint32_t)(gen << 2) | op; }
+
+// The arrival and finish counters carry their generation's tag above the count,
+// so that a handler of an earlier generation, finishing late, cannot count into
+// a later one (it compares the tag and leaves the word alone).
+#define COUNT_BITS IDX_BITS
+#define COUNT_MASK ((1u << COUNT_BITS) - 1)
+static inline uint32_t counter_tag(uint64_t gen) { return (uint32_t)(gen << COUNT_BITS); }
+static inline uint32_t counter_value(uint32_t word, uint64_t gen) {
+    return (word & ~COUNT_MASK) == counter_tag(gen) ? word & COUNT_MASK : 0;
+}
+
+// ---- the program --------------------------------------------------------------------
+
+HANDLER_CODE static inline long run_step(const cb_step *s) {
+    return cb_sys6(s->nr, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
+}
+
+// ---- process state ----------------------------------------------------------------
+
+struct engine {
+    _Atomic uint32_t lock;       // 0 free, else owner pid << 2 | 1 (held) or 2 (held, waiters)
+    pid_t pid;                   // the process the fds and registry belong to
+    int task_fd;                 // /proc/self/task
+    uint64_t secret;
+    uint64_t gen;                // last generation used
+    _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
+
+    // The live generation's program. Written only before live_gen is published
+    // and after the drain (I8), so a handler that claimed its slot reads it whole.
+    cb_step steps[CB_MAX_STEPS];
+    uint32_t step_count;
+    uint32_t limit;              // steps every thread runs; set before RUN is published
+    long expected[CB_MAX_STEPS]; // what each step's result must be; set with `limit`
+    _Atomic uint32_t cmd;
+    _Atomic uint32_t arrived, arrive_target;    // tagged counter; plain target
+    _Atomic uint32_t finished, finish_target;   // tagged counter; plain target
+    _Atomic int64_t hold_until;  // a held thread waits for the decision until then (monotonic ns)
+
+    struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
+    _Atomic uint32_t count;
+    uint32_t capacity;
+    uint32_t *hash;              // tid -> index + 1, open addressing
+    uint32_t hash_size, hash_committed;
+    uint32_t scan_no;
+
+    char dents[32768];           // getdents64 buffer
+};
+
+CB_HIDDEN extern struct engine cb_g;
+#define g cb_g
+
+CB_HIDDEN extern _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not_ours;
+
+// ---- across files ------------------------------------------------------------------
+
+// handler.c
+CB_HIDDEN uint64_t cb_token_of(uint64_t gen);
+CB_HIDDEN void cb_on_signal(int sig, siginfo_t *si, void *uc);
+
+// signal.c: installs cb_on_signal on `sig` unless it is there already.
+// Returns 0 when ours was in place, 1 when it had to be installed, or -errno.
+CB_HIDDEN long cb_ensure_handler(int sig);
+
+// registry.c
+CB_HIDDEN bool cb_lock_acquire(int64_t deadline);
+CB_HIDDEN void cb_lock_release(void);
+CB_HIDDEN long cb_vfork_check(void);
+CB_HIDDEN long cb_setup(void);
+CB_HIDDEN long cb_slot_find(int32_t tid);
+CB_HIDDEN long cb_slot_append(int32_t tid);
+CB_HIDDEN long cb_compact(void);
+
+#endif

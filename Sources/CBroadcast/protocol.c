@@ -1,0 +1,586 @@
+// The all-threads broadcast: run a program of system calls (1 to CB_MAX_STEPS
+// steps) on every thread of the process, in one stop.
+//
+// PROTOCOL (one broadcast, generation G, under the process-wide lock)
+//
+//  0. Drain. A handler of generation G-1 that claimed its slot and has not
+//     finished (its program outlived G-1's deadline) is waited for: until then
+//     G would share the program and the slots with it. Then the program is
+//     copied into memory reserved beforehand.
+//  1. Stop. Every known thread except the caller is sent our signal with
+//     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
+//     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
+//     `arrived` and sleeps on `cmd` until the caller decides.
+//  2. Prove nobody is missing. When every signalled thread has arrived (or
+//     /proc shows it gone, exiting, the zombie main thread or an io_uring
+//     worker), the caller reads the thread count (the link count of
+//     /proc/self/task: 2 + the counter `Threads:` shows). Equal to
+//     1 + present + skipped-present: no unseen thread exists. Otherwise the
+//     caller rescans /proc/self/task, signals the new tids, and repeats.
+//  3. Decide. The caller runs the steps itself, in order, and stops at the
+//     first that fails (a result its expectation does not allow; a probe step
+//     never fails). If step 1 failed it publishes ABORT: the held threads leave
+//     without running anything. Otherwise it publishes RUN for the steps before
+//     the failed one (all of them if none failed) with one futex wake: each held
+//     thread runs those steps, stops at the first result that is not the
+//     expected one (the caller's, or the step's fixed value), records where it
+//     stopped and returns to what it was doing.
+//  4. Compare. The caller waits until every held thread has finished, then
+//     names each thread that stopped early, with the step and both results.
+//  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
+//  to ABANDONED, ABORT is published, and the unreachable threads are named.
+//
+// RELAXED MODE (an option; glibc's semantics): the caller runs the steps first
+// and publishes RUN (for the steps before any that failed) before signalling,
+// so each thread runs them as soon as its handler runs and goes on at once:
+// one wake-up per thread instead of two. A thread cloned during the broadcast
+// by one that had already run the steps runs them again: relaxed is for
+// programs whose steps may run twice (setting an id, dropping a capability).
+// I2 and I3 do not hold: an unreachable thread is reported after the others
+// changed. Step 2 still proves, before success is reported, that every thread
+// alive then has run the call (I4); as threads that ran it may exit meanwhile,
+// each is checked to still exist after the count is read.
+//
+// INVARIANTS, and why they hold (each enforcing line is tagged with its name)
+//  I1 Never hang. The caller's every wait is a futex wait with the absolute
+//     deadline. A handler waits only for `cmd`, which the caller publishes by
+//     its deadline; should the caller be frozen past it (a tracer, a call that
+//     blocks on the caller), the handler gives up HOLD_GRACE_NS later without
+//     running the call, and the caller reports it as having no result.
+//  I2 No thread changes unless all can (strict). Nobody runs the call before
+//     step 3, and step 3 starts only once every thread is held (step 2).
+//  I3 Atomic for application code (strict). After step 2 no thread runs
+//     application code: each is held in the handler, or skipped (runs none).
+//     A held thread runs the call before it returns to application code, so
+//     once any thread runs application code with the new state, none runs
+//     with the old.
+//  I4 No unseen thread, no double run. A thread signalled inside clone()
+//     finishes it before it handles the signal, so its child exists (and is in
+//     the thread count) before the parent arrives; step 2 finds it. Strict: a
+//     held thread cannot clone or exit, so the count compares like with like.
+//     Relaxed: a thread that ran the call may exit and so cancel out an unseen
+//     newborn in the count, so each one counted is checked to exist (tgkill
+//     with signal 0) after the count was read: a thread that exists after the
+//     read existed at the read. Then every thread alive at the read is known
+//     and has run the call, and every later thread was cloned by one that had,
+//     after it had (a clone completes before the handler runs). A departure is
+//     believed only on ESRCH, never because a listing omitted a tid (getdents64
+//     on /proc/self/task can skip an entry when the thread at its cursor exits).
+//     Each slot is claimed once per generation (CAS), so no thread runs twice.
+//  I5 Only our broadcast runs the call. The handler acts only on SI_QUEUE
+//     from our own pid carrying token(G) of the live generation: the token
+//     mixes a getrandom() secret, so other processes (which may forge si_pid
+//     and si_code SI_QUEUE) cannot produce it, and a stale delivery carries
+//     an old generation. Anything else goes to the handler we replaced
+//     (glibc's SIGSETXID handler for 33), so glibc's setuid keeps working.
+//     The slot CAS (SIGNALLED,G) -> (ARRIVED,G) lets exactly one of the
+//     handler and the abandoning caller win; the caller changes a slot that a
+//     handler could claim only through a CAS from the state it observed.
+//  I6 Async-signal safety. While threads are held, the caller makes only raw
+//     system calls on memory reserved beforehand (mmap'd registry, static
+//     buffers): no malloc, stdio, opendir or lock another thread can hold.
+//     The handler uses raw system calls, atomics and futexes only, never
+//     errno. The report is allocated after every thread is released.
+//  I7 Fork and vfork. The lock word names its owner's pid (a child that
+//     inherits it held takes it over) and the registry is rebuilt whenever
+//     getpid() changed. A vfork child shares its parent's memory: alone in its
+//     thread group it takes the single-thread path, which touches no shared
+//     state; otherwise (unshare denied by a seccomp profile) it is refused.
+//  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
+//     generation; a late handler of G-1 can touch none of G's, and the drain
+//     (step 0) keeps G from starting while one is still inside its handler.
+//
+//  I9 A caller failure at step k leaves every thread with exactly steps 1..k-1:
+//     the caller publishes that limit before any thread runs a step (strict:
+//     with RUN; relaxed: before the first signal), and a thread that stops
+//     earlier is named in a mismatch.
+//
+// Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
+// a few syscalls for the caller; /proc costs one fstat unless threads appeared
+// or vanished since the previous broadcast; relaxed adds one tgkill(0) per thread.
+#define _GNU_SOURCE
+#include "CBroadcast.h"
+#include "engine.h"
+#include "report.h"
+
+#include <sched.h>
+#include <stddef.h>
+#include <string.h>
+
+// A held thread waits for the decision this long after the caller's deadline.
+#define HOLD_GRACE_NS 2000000000LL
+// Leaving after ABORT takes microseconds; this bounds the wait for it.
+#define LEAVE_GRACE_NS 1000000000LL
+// Waiting for arrivals: the first slice, and the longest, before triage looks at /proc.
+#define ARRIVAL_SLICE_NS 2000000LL
+#define ARRIVAL_SLICE_MAX_NS 100000000LL
+// The count disagreed and nothing new turned up: wait this long (doubling) before looking again.
+#define RECOUNT_PAUSE_NS 20000LL
+#define RECOUNT_PAUSE_MAX_NS 1000000LL
+// The signal queue was full: arrivals free entries; wait this long before sending again.
+#define QUEUE_FULL_PAUSE_NS 1000000LL
+// A late handler of the previous generation: look again this often.
+#define DRAIN_SLICE_NS 200000LL
+
+#define PF_EXITING 0x00000004u
+#define PF_IO_WORKER 0x00000010u
+
+// Whether a handler of generation g.gen may still be inside (see step 0).
+static bool maybe_late;
+
+struct run {
+    uint64_t gen;
+    pid_t pid;
+    int32_t self;
+    bool relaxed;
+    int64_t deadline;
+    siginfo_t si;              // template for every send of this generation
+    uint32_t signalled;        // successful sends
+    uint32_t resolved;         // signalled slots that /proc showed gone or skipped
+    uint32_t departed;         // relaxed: ran the call, then exited
+    uint32_t skipped_present;  // skipped tasks still in the thread count
+    uint32_t vanishing;        // of those, the ones that may exit at any moment
+    uint32_t unsent;           // sends refused with EAGAIN, to retry
+    uint32_t refused;          // sends refused for good
+    uint32_t rounds;
+    uint32_t progress;         // slots found, gone or departed: a reason to count again at once
+    bool resend;               // the handler was displaced: signal the stragglers again
+    long error;                // first registry error during a scan
+};
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static inline bool exists(const struct run *run, int32_t tid) {
+    return cb_sys3(SYS_tgkill, run->pid, tid, 0) != -ESRCH;
+}
+
+// Moves a slot from the state the caller observed; fails if it changed since
+// (its thread may have claimed it meanwhile).
+static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum phase to, int32_t reason) {
+    if (!atomic_compare_exchange_strong(&s->state, &observed, mkstate(gen, to))) return false;  // I5
+    s->reason = reason;
+    return true;
+}
+
+// What /proc says of a task that has not answered, or is remembered as one
+// that never will.
+enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
+
+static enum verdict look_at(const struct run *run, const struct slot *s) {
+    cb_task_info ti;
+    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
+    if (r < 0) return V_UNKNOWN;
+    if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
+    if (ti.flags & PF_IO_WORKER) return V_IO_WORKER;
+    if ((ti.flags & PF_EXITING) || ti.state == 'Z') return V_EXITING;
+    return V_THREAD;
+}
+
+// Settles a slot that will never answer: gone, or skipped (runs no application
+// code), by a CAS from the state observed before /proc was read. Returns false
+// when the slot must be signalled or waited for (or its thread got there first).
+static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verdict v) {
+    if (v == V_THREAD) s->kind = K_THREAD;
+    if (v == V_UNKNOWN || v == V_THREAD) return false;
+    enum phase to = v == V_GONE ? P_GONE : P_SKIPPED;
+    int32_t reason = v == V_GONE ? 0
+                   : v == V_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN
+                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
+    if (!transition(s, observed, run->gen, to, reason)) return false;  // I5: triage only through a CAS
+    if (phase_of(observed, run->gen) == P_SIGNALLED) run->resolved++;
+    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER ? K_IO_WORKER : K_THREAD;
+    if (to == P_SKIPPED) {
+        run->skipped_present++;
+        if (v != V_ZOMBIE_MAIN) run->vanishing++;  // it may exit at any moment
+    }
+    return true;
+}
+
+// Queues the broadcast signal for slot `i`, carrying the generation's token.
+static long send(struct run *run, const struct slot *s, uint32_t i) {
+    run->si.si_value.sival_ptr = (void *)(uintptr_t)(cb_token_of(run->gen) << IDX_BITS | i);
+    return cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
+}
+
+// Signals every slot that has not been signalled in this generation. Nobody
+// else changes a slot that has no signal queued, but the moves still go through
+// the CAS, to keep one rule.
+static void send_pass(struct run *run) {
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        uint64_t st = atomic_load(&s->state);
+        enum phase ph = phase_of(st, run->gen);
+        if (ph != P_NONE && ph != P_UNSENT) continue;
+        if (ph == P_UNSENT) run->unsent--;
+        if (s->tid == run->self) { transition(s, st, run->gen, P_SELF, 0); continue; }
+        if (s->kind == K_ZOMBIE_MAIN && settle(run, s, st, V_ZOMBIE_MAIN)) continue;
+        // A tid may be reused: look at a remembered io worker again (rare and cheap).
+        if (s->kind == K_IO_WORKER && settle(run, s, st, look_at(run, s))) continue;
+        if (!transition(s, st, run->gen, P_SIGNALLED, 0)) continue;
+        uint64_t sent = mkstate(run->gen, P_SIGNALLED);
+        long r = send(run, s, i);
+        if (r == 0) run->signalled++;
+        else if (r == -ESRCH) transition(s, sent, run->gen, P_GONE, 0);
+        else if (r == -EAGAIN) { transition(s, sent, run->gen, P_UNSENT, CB_REASON_QUEUE_FULL); run->unsent++; }
+        else { s->ret = r; transition(s, sent, run->gen, P_ABANDONED, CB_REASON_SEND_FAILED); run->refused++; }
+    }
+}
+
+// Looks at the signalled threads that have not arrived: the gone, the exiting,
+// the zombie main thread and io_uring workers will never answer.
+static void triage(struct run *run) {
+    // Someone may have replaced our handler mid-run (a raw rt_sigaction): the
+    // deliveries it swallowed are lost, so reinstall and signal the stragglers
+    // again. A second delivery is harmless: only one can win the slot's CAS.
+    if (cb_ensure_handler(run->si.si_signo) == 1) run->resend = true;
+    bool resend = run->resend;
+    run->resend = false;
+    uint32_t count = atomic_load(&g.count);
+    uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (atomic_load(&s->state) != signalled) continue;
+        if (resend) {
+            long sent = send(run, s, i);
+            if (sent == -EAGAIN) run->resend = true;
+            if (sent == -ESRCH) { settle(run, s, signalled, V_GONE); continue; }
+        }
+        settle(run, s, signalled, look_at(run, s));
+    }
+}
+
+// Waits until every signalled thread arrived or was resolved by triage.
+// Triage runs only when a whole slice passed without a single arrival.
+static long wait_arrivals(struct run *run) {
+    int64_t slice = ARRIVAL_SLICE_NS;
+    uint32_t last = UINT32_MAX;
+    for (;;) {
+        uint32_t target = run->signalled - run->resolved;
+        atomic_store(&g.arrive_target, target);
+        uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);
+        if (a >= target) return 0;
+        int64_t now = cb_now_ns();
+        if (now >= run->deadline) return -ETIMEDOUT;  // I1
+        if (a == last) {
+            triage(run);
+            slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
+            last = UINT32_MAX;
+            continue;
+        }
+        last = a;
+        cb_futex_wait(&g.arrived, word, min64(run->deadline, now + slice));  // I1
+    }
+}
+
+static void note_seen(int32_t tid, void *ctx) {
+    struct run *run = ctx;
+    long idx = cb_slot_find(tid);
+    if (idx < 0) {
+        idx = cb_slot_append(tid);
+        if (idx >= 0) run->progress++;
+    }
+    if (idx < 0) run->error = run->error ? run->error : idx;
+    else g.slots[idx].seen = g.scan_no;
+}
+
+// Lists /proc/self/task again: new tids get slots. A known tid the listing left
+// out is believed gone only when tgkill says so (I4): the listing can skip a
+// live thread.
+static long rescan(struct run *run) {
+    g.scan_no++;
+    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
+    if (r < 0) return r;
+    if (run->error) return run->error;
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (s->seen == g.scan_no) continue;
+        uint64_t st = atomic_load(&s->state);
+        enum phase ph = phase_of(st, run->gen);
+        if (ph != P_NONE && ph != P_UNSENT && ph != P_SKIPPED) continue;
+        if (exists(run, s->tid)) continue;  // I4
+        if (!transition(s, st, run->gen, P_GONE, 0)) continue;
+        run->progress++;
+        if (ph == P_UNSENT) run->unsent--;
+        if (ph == P_SKIPPED) {
+            run->skipped_present--;
+            if (s->reason != CB_REASON_ZOMBIE_MAIN) run->vanishing--;
+        }
+    }
+    return 0;
+}
+
+// True when the thread count proves that every task is known (I4). Every task
+// counted as present must still exist after the count was read: the held
+// threads and the caller do; a skipped task that may exit, and (relaxed) a
+// thread that ran the call and went on, are checked.
+static long proven_complete(struct run *run) {
+    long t = cb_proc_thread_count(g.task_fd);
+    if (t < 0) return t;
+    if (run->vanishing || run->relaxed) {
+        uint32_t count = atomic_load(&g.count);
+        for (uint32_t i = 0; i < count; i++) {
+            struct slot *s = &g.slots[i];
+            uint64_t st = atomic_load(&s->state);
+            enum phase ph = phase_of(st, run->gen);
+            bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
+            if ((!vanishing && ph != P_DONE) || exists(run, s->tid)) continue;  // I4
+            if (!transition(s, st, run->gen, vanishing ? P_GONE : P_DEPARTED, s->reason)) continue;
+            run->progress++;
+            if (ph == P_DONE) run->departed++;
+            else run->skipped_present--, run->vanishing--;
+        }
+    }
+    uint32_t present = run->signalled - run->resolved - run->departed;
+    return t == (long)(1 + present + run->skipped_present);  // I4
+}
+
+enum { STOPPED = 0, UNREACHABLE = 1 };
+
+// Steps 1 and 2: returns STOPPED, UNREACHABLE, or -errno for a setup failure.
+static long stop_world(struct run *run) {
+    int64_t pause = RECOUNT_PAUSE_NS;
+    for (;;) {
+        run->rounds++;
+        send_pass(run);
+        if (run->refused) return UNREACHABLE;
+        long r = wait_arrivals(run);
+        if (r == -ETIMEDOUT) return UNREACHABLE;
+        int64_t now = cb_now_ns();
+        if (now >= run->deadline) return UNREACHABLE;  // I1
+        if (run->unsent) {  // the queue was full: arrivals free entries; back off a little
+            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));
+            continue;
+        }
+        uint32_t progress = run->progress;
+        r = proven_complete(run);
+        if (r < 0) return r;
+        if (r == 1) return STOPPED;
+        r = rescan(run);
+        if (r < 0) return r;
+        if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
+        // The count disagrees and nothing new turned up (a thread being born or
+        // leaving, not yet in the listing): give it a moment rather than spin.
+        cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1
+        pause = min64(pause * 2, RECOUNT_PAUSE_MAX_NS);
+    }
+}
+
+// Gives up on every thread that has not arrived; after this no arrival can happen.
+static void abandon(struct run *run) {
+    uint32_t count = atomic_load(&g.count);
+    uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
+    for (uint32_t i = 0; i < count; i++) {
+        struct slot *s = &g.slots[i];
+        if (transition(s, signalled, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;  // I2, I5
+        else transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL);
+    }
+}
+
+// Waits until `target` held threads of generation `gen` have finished (run the call or left).
+static bool wait_finished(uint32_t target, uint64_t gen, int64_t deadline) {
+    uint32_t word;
+    while (counter_value(word = atomic_load(&g.finished), gen) < target) {
+        if (cb_now_ns() >= deadline) return false;  // I1
+        cb_futex_wait(&g.finished, word, deadline);
+    }
+    return true;
+}
+
+// Step 3: publishes RUN or ABORT to the held threads and waits until each has
+// run the call or left. Returns false when the deadline passed first.
+static bool release(struct run *run, uint32_t op, int64_t deadline) {
+    uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);
+    atomic_store(&g.finish_target, held);
+    atomic_store(&g.cmd, mkcmd(run->gen, op));
+    if (held) cb_futex_wake(&g.cmd, INT32_MAX);
+    return wait_finished(held, run->gen, deadline);
+}
+
+// Step 0: waits until no handler of the previous generation is still inside
+// (I8). Only a broadcast that ended with a claimed, unfinished slot leaves one.
+static bool drain(int64_t deadline) {
+    if (!maybe_late) return true;
+    uint64_t inside = mkstate(g.gen, P_ARRIVED);
+    for (;;) {
+        uint32_t count = atomic_load(&g.count), i = 0;
+        while (i < count && atomic_load(&g.slots[i].state) != inside) i++;
+        if (i == count) break;
+        int64_t now = cb_now_ns();
+        if (now >= deadline) return false;  // I1
+        cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));
+    }
+    maybe_late = false;
+    return true;
+}
+
+// Whether the caller's result `r` of step `s` stops the program.
+static bool step_failed(const cb_step *s, long r) {
+    switch (s->expect) {
+    case CB_EXPECT_VALUE: return r != s->value;
+    case CB_EXPECT_PROBE: return false;
+    default: return r < 0 && r > -4096;
+    }
+}
+
+// The caller runs `steps`, stopping at a failed step, and fills `expected` with
+// what every other thread must get at each step (I9). Returns how many steps
+// every thread runs.
+static uint32_t run_caller(const cb_step *steps, uint32_t count, long *expected, cb_report *out) {
+    uint32_t i = 0;
+    out->failed_step = count;
+    for (; i < count; i++) {
+        const cb_step *s = &steps[i];
+        long r = run_step(s);
+        out->result = out->results[i] = r;
+        expected[i] = s->expect == CB_EXPECT_VALUE ? s->value : r;
+        if (step_failed(s, r)) {
+            out->failed_step = i;
+            break;
+        }
+    }
+    out->steps_applied = i;
+    return i;
+}
+
+static int32_t outcome(uint32_t limit, uint32_t count) {
+    return limit == 0 ? CB_CALL_FAILED : limit < count ? CB_STEP_FAILED : CB_OK;
+}
+
+// Relaxed (glibc's semantics): the caller runs first, RUN is published before
+// any signal, and each thread runs the steps as soon as its handler runs.
+static int32_t run_relaxed(struct run *run, cb_report *out) {
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
+    if (limit == 0) return CB_CALL_FAILED;
+    out->changed = 1;
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
+    atomic_store(&g.live_gen, run->gen);
+    long r = stop_world(run);
+    if (r != STOPPED) abandon(run);
+    atomic_store(&g.live_gen, 0);
+    if (r == STOPPED) return outcome(limit, g.step_count);
+    out->setup_errno = r < 0 ? (int32_t)-r : 0;
+    return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
+}
+
+// Strict: stop every thread, prove none is missing, then decide.
+static int32_t run_strict(struct run *run, cb_report *out) {
+    atomic_store(&g.hold_until, run->deadline + HOLD_GRACE_NS);  // I1
+    atomic_store(&g.live_gen, run->gen);
+    long r = stop_world(run);
+    if (r != STOPPED) {
+        abandon(run);
+        release(run, CMD_ABORT, run->deadline + LEAVE_GRACE_NS);  // I2
+        atomic_store(&g.live_gen, 0);
+        out->setup_errno = r < 0 ? (int32_t)-r : 0;
+        return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
+    }
+    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
+    bool nothing = limit == 0;
+    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? run->deadline + LEAVE_GRACE_NS : run->deadline);  // I9
+    atomic_store(&g.live_gen, 0);
+    if (nothing) return CB_CALL_FAILED;
+    out->changed = 1;
+    if (!complete) return CB_INCOMPLETE;
+    return outcome(limit, g.step_count);
+}
+
+static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
+    memcpy(g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
+    g.step_count = count;
+    g.limit = 0;
+    // I8: every word the handlers count into carries this generation.
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
+    atomic_store(&g.arrived, counter_tag(run->gen));
+    atomic_store(&g.arrive_target, 0);
+    atomic_store(&g.finished, counter_tag(run->gen));
+    atomic_store(&g.finish_target, 0);
+    atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);
+    return opts->relaxed ? run_relaxed(run, out) : run_strict(run, out);
+}
+
+// The final look at the slots: a thread that stopped early, a thread that gave
+// up, and whether a handler may still be inside when the next broadcast begins.
+static void conclude(const struct run *run, cb_report *out) {
+    uint32_t count = atomic_load(&g.count);
+    bool counts = out->status == CB_OK || out->status == CB_STEP_FAILED || out->status == CB_INCOMPLETE;
+    for (uint32_t i = 0; i < count; i++) {
+        enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
+        if (ph == P_ARRIVED) maybe_late = true;
+        if (!counts) continue;
+        if (ph == P_GAVE_UP) out->status = CB_INCOMPLETE;
+        if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
+            out->status = CB_MISMATCH;
+    }
+}
+
+static bool valid_steps(const cb_step *steps, uint32_t count) {
+    if (count < 1 || count > CB_MAX_STEPS) return false;
+    for (uint32_t i = 0; i < count; i++)
+        if (steps[i].nr < 0 || steps[i].expect < CB_EXPECT_CALLER || steps[i].expect > CB_EXPECT_PROBE) return false;
+    return true;
+}
+
+void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
+    int64_t t0 = cb_now_ns();
+    memset(out, 0, offsetof(cb_report, results));  // `results` is filled as steps run
+
+    if (opts->timeout_ns <= 0 || opts->signal < 33 || opts->signal > 64 || !valid_steps(steps, count)) {
+        out->status = CB_INVALID;
+        return;
+    }
+    // The caller is the only thread (unshare(CLONE_THREAD) succeeds only then, and a
+    // vfork child or a thread that shares its signal handlers fails it): no other
+    // thread exists to change or to appear before the steps have run (I4), so the
+    // program is just run, at the cost of one extra system call.
+    if (cb_sys1(SYS_unshare, CLONE_THREAD) == 0) {
+        long expected[CB_MAX_STEPS];
+        uint32_t limit = run_caller(steps, count, expected, out);
+        out->status = outcome(limit, count);
+        out->changed = limit > 0;
+        out->threads = 1;
+        out->elapsed_ns = cb_now_ns() - t0;
+        return;
+    }
+    long r = cb_vfork_check();  // I7: before the lock, which is the parent's too
+    if (r < 0) {
+        out->status = CB_SETUP_FAILED;
+        out->setup_errno = (int32_t)-r;
+        return;
+    }
+    struct run run = {.deadline = t0 + opts->timeout_ns, .relaxed = opts->relaxed != 0};
+    if (!cb_lock_acquire(run.deadline)) {
+        out->status = CB_BUSY;
+        out->elapsed_ns = cb_now_ns() - t0;
+        return;
+    }
+    r = cb_setup();
+    if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
+    if (r == 0) r = cb_ensure_handler(opts->signal);
+    if (r >= 0) r = cb_compact();
+    if (r < 0) {
+        out->status = r == -EBUSY ? CB_BUSY : CB_SETUP_FAILED;
+        out->setup_errno = (int32_t)-r;
+    } else {
+        run.gen = ++g.gen;
+        run.pid = g.pid;
+        run.self = (int32_t)cb_sys0(SYS_gettid);
+        run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
+        run.si.si_pid = run.pid;
+        out->status = run_protocol(&run, steps, count, opts, out);
+        out->rounds = run.rounds;
+        conclude(&run, out);
+        cb_build_report(run.gen, opts->signal, out);
+    }
+    cb_lock_release();
+    out->elapsed_ns = cb_now_ns() - t0;
+    if (out->status == CB_MISMATCH && opts->abort_on_mismatch) cb_abort_on_mismatch(out);
+}
+
+void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report *out) {
+    cb_step step = {.nr = nr, .expect = CB_EXPECT_CALLER};
+    memcpy(step.args, args, sizeof step.args);
+    cb_broadcast_steps(&step, 1, opts, out);
+}

@@ -1,0 +1,198 @@
+// The registry of known threads (slots, a tid hash), the process-wide lock,
+// and what keeps both right across fork and vfork. The registry lives in
+// memory reserved once (mmap) and committed with mprotect, so growing it while
+// threads are held calls no allocator (I6).
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+CB_HIDDEN struct engine cb_g = {.task_fd = -1};
+
+#define PAGE_BYTES 4096
+#define FIRST_CAPACITY 256
+#define FIRST_HASH_SIZE 1024
+
+// ---- memory ---------------------------------------------------------------------
+
+static void *reserve(size_t bytes) {
+    long p = cb_sys6(SYS_mmap, 0, (long)bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p < 0 && p > -4096 ? NULL : (void *)p;
+}
+
+// Commits the first `bytes` of a reserved region (a syscall, safe while threads are held).
+static long commit(void *base, size_t bytes) {
+    size_t len = (bytes + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1);
+    return cb_sys3(SYS_mprotect, base, len, PROT_READ | PROT_WRITE);
+}
+
+// ---- tid hash -------------------------------------------------------------------
+
+static uint32_t hash_index(int32_t tid, uint32_t size) { return ((uint32_t)tid * 2654435761u) & (size - 1); }
+
+static void hash_insert(int32_t tid, uint32_t idx) {
+    uint32_t h = hash_index(tid, g.hash_size);
+    while (g.hash[h]) h = (h + 1) & (g.hash_size - 1);
+    g.hash[h] = idx + 1;
+}
+
+static long hash_rebuild(uint32_t need) {
+    uint32_t size = FIRST_HASH_SIZE;
+    while (size < need * 2) size *= 2;
+    if (size > g.hash_committed) {
+        long r = commit(g.hash, (size_t)size * sizeof *g.hash);
+        if (r < 0) return r;
+        g.hash_committed = size;
+    }
+    g.hash_size = size;
+    memset(g.hash, 0, (size_t)size * sizeof *g.hash);
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].tid, i);
+    return 0;
+}
+
+long cb_slot_find(int32_t tid) {
+    for (uint32_t h = hash_index(tid, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
+        if (g.slots[g.hash[h] - 1].tid == tid) return g.hash[h] - 1;
+    return -1;
+}
+
+long cb_slot_append(int32_t tid) {
+    uint32_t count = atomic_load(&g.count);
+    if (count == MAX_SLOTS) return -ENOMEM;
+    if (count == g.capacity) {
+        uint32_t cap = g.capacity ? g.capacity * 2 : FIRST_CAPACITY;
+        long r = commit(g.slots, (size_t)cap * sizeof *g.slots);
+        if (r < 0) return r;
+        g.capacity = cap;
+    }
+    if ((count + 1) * 2 > g.hash_size) {
+        long r = hash_rebuild(count + 1);
+        if (r < 0) return r;
+    }
+    g.slots[count] = (struct slot){.tid = tid};
+    hash_insert(tid, count);
+    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it)
+    return count;
+}
+
+// Drops the slots of threads that are gone. Runs with no thread held and no
+// handler inside (after the drain), so no handler can be looking at a slot that moves.
+long cb_compact(void) {
+    uint32_t count = atomic_load(&g.count), kept = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;
+        if (ph == P_GONE || ph == P_DEPARTED) continue;
+        if (kept != i) {
+            g.slots[kept] = g.slots[i];
+            atomic_store(&g.slots[kept].state, 0);
+        }
+        kept++;
+    }
+    if (kept == count) return 0;
+    atomic_store(&g.count, kept);
+    return hash_rebuild(kept);
+}
+
+// ---- the lock ---------------------------------------------------------------------
+
+// The lock word names the owning process: a child made by fork(), _Fork() or a
+// raw clone while another thread was broadcasting inherits the word held by a
+// thread that does not exist in the child. Such a word is stale, and is taken over.
+#define LOCK_HELD 1u
+#define LOCK_WAITERS 2u
+#define LOCK_STATE 3u
+static inline uint32_t lock_owner(uint32_t word) { return word >> 2; }
+
+bool cb_lock_acquire(int64_t deadline) {
+    uint32_t me = (uint32_t)cb_sys0(SYS_getpid) << 2, taken = me | LOCK_HELD;
+    for (;;) {
+        uint32_t c = atomic_load(&g.lock);
+        if (c == 0 || lock_owner(c) != me >> 2) {
+            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return true;
+            continue;
+        }
+        // Once anyone has waited, take the lock as "held with waiters" so that
+        // the release wakes the next one.
+        taken = me | LOCK_WAITERS;
+        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) continue;
+        if (cb_futex_wait(&g.lock, me | LOCK_WAITERS, deadline) == -ETIMEDOUT) return false;
+    }
+}
+
+void cb_lock_release(void) {
+    if ((atomic_exchange(&g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&g.lock, 1);
+}
+
+// ---- fork and vfork -----------------------------------------------------------------
+
+// One page that the kernel wipes in a fork child (MADV_WIPEONFORK) but shares
+// with a vfork child, which runs in its parent's memory: it names the process
+// that owns the engine's memory. A vfork child that broadcast would rewrite its
+// parent's registry and lock, so it is refused.
+static _Atomic int32_t *owner_marker;
+
+__attribute__((constructor)) static void mark_owner(void) {
+    void *p = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    if (madvise(p, PAGE_BYTES, MADV_WIPEONFORK) != 0) {  // before Linux 4.14: no vfork detection
+        munmap(p, PAGE_BYTES);
+        return;
+    }
+    owner_marker = p;
+    atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+}
+
+long cb_vfork_check(void) {
+    if (!owner_marker) return 0;
+    int32_t owner = atomic_load(owner_marker);
+    if (owner == 0 || owner == (int32_t)cb_sys0(SYS_getpid)) return 0;  // 0: a fork child's wiped copy
+    // Our memory names another live process: our parent, if we are its vfork child.
+    return owner == (int32_t)cb_sys0(SYS_getppid) ? -EPERM : 0;
+}
+
+static void reset_after_fork(void) {
+    atomic_store(&g.lock, 0);
+    atomic_store(&g.live_gen, 0);
+    g.pid = 0;
+    if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+}
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
+
+// ---- setup ------------------------------------------------------------------------------
+
+// Opens /proc/self/task for this process and forgets another process's threads
+// (I7: reset on a pid change, whatever made the child). Runs under the lock,
+// before any thread is signalled, so it may allocate.
+long cb_setup(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_atfork);
+    pid_t pid = (pid_t)cb_sys0(SYS_getpid);
+    if (g.pid == pid) return 0;
+    if (!g.slots) {
+        g.slots = reserve((size_t)MAX_SLOTS * sizeof *g.slots);
+        g.hash = reserve((size_t)HASH_MAX * sizeof *g.hash);
+        if (!g.slots || !g.hash) return -ENOMEM;
+    }
+    // A new secret per process: a forked child does not share its parent's tokens.
+    long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
+    if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
+    if (g.task_fd >= 0) cb_sys1(SYS_close, g.task_fd);
+    g.task_fd = -1;
+    atomic_store(&g.live_gen, 0);
+    atomic_store(&g.count, 0);
+    long r = hash_rebuild(0);
+    if (r < 0) return r;
+    // Opened once and kept: still usable after a Landlock restriction that
+    // would forbid opening it again (the failure libpsx had).
+    long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    g.task_fd = (int)fd;
+    g.pid = pid;
+    if (owner_marker) atomic_store(owner_marker, pid);
+    return 0;
+}

@@ -1,0 +1,75 @@
+// Installing the handler with the raw rt_sigaction, and chaining the one it
+// displaces. The default signal is the kernel's 33: glibc never lets
+// application code block it (pthread_sigmask and sigprocmask drop it from the
+// set), so it reaches every thread created through glibc, Dispatch workers
+// included, whereas glibc's SIGRTMIN+1 (35) is blocked by every Dispatch worker.
+// glibc uses 33 itself for setuid() and installs its handler at the first
+// pthread_create; our handler passes every delivery that is not ours to it.
+#define _GNU_SOURCE
+#include "engine.h"
+
+CB_HIDDEN extern _Atomic(void *) cb_chained_handler[65];
+CB_HIDDEN extern _Atomic unsigned long cb_chained_flags[65];
+
+// The kernel's struct sigaction (x86_64 and aarch64 share this layout).
+struct ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+#define KSA_RESTORER 0x04000000UL
+
+#if defined(__x86_64__)
+// x86_64 needs a user-space return trampoline for a raw rt_sigaction; glibc's
+// is private, so we carry our own two instructions.
+__attribute__((visibility("hidden"))) void cb_restore_rt(void);
+__asm__(".text\n"
+        ".align 16\n"
+        ".type cb_restore_rt,@function\n"
+        "cb_restore_rt:\n"
+        "  movq $15, %rax\n"  // __NR_rt_sigreturn
+        "  syscall\n"
+        ".size cb_restore_rt,.-cb_restore_rt\n");
+#define RESTORER ((void *)cb_restore_rt)
+#define RESTORER_FLAG KSA_RESTORER
+#else
+#define RESTORER NULL  // aarch64: the kernel returns through the vDSO
+#define RESTORER_FLAG 0UL
+#endif
+
+// The kernel's sigset size for rt_sigaction.
+#define KSIGSET_BYTES 8
+
+static void chain_to(int sig, const struct ksigaction *previous) {
+    bool real = previous->handler != (void *)SIG_DFL && previous->handler != (void *)SIG_IGN;
+    void *known = atomic_load(&cb_chained_handler[sig]);
+    bool have_real = known != NULL && known != (void *)SIG_IGN;  // SIG_DFL is NULL
+    if (!real && have_real) return;
+    atomic_store(&cb_chained_flags[sig], previous->flags);
+    atomic_store(&cb_chained_handler[sig], previous->handler);
+}
+
+// One syscall when ours is in place. glibc installs its SIGSETXID handler at the
+// first pthread_create, displacing ours, so this runs at every broadcast, and
+// again whenever arrivals stall.
+long cb_ensure_handler(int sig) {
+    struct ksigaction cur, ours = {
+        .handler = (void *)cb_on_signal,
+        .flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK | RESTORER_FLAG,
+        .restorer = RESTORER,
+        .mask = ~0ull,  // nothing interrupts a held thread; SIGKILL/SIGSTOP cannot be blocked anyway
+    };
+    long r = cb_sys4(SYS_rt_sigaction, sig, NULL, &cur, KSIGSET_BYTES);
+    if (r < 0) return r;
+    if (cur.handler == ours.handler) return 0;
+    // Publish the chain before installing, so a delivery racing the install
+    // already finds where to go. SIG_DFL or SIG_IGN put there by someone who
+    // displaced us does not replace a real handler we chain to already: glibc's
+    // setxid handler must keep getting glibc's signals, or its setuid() hangs.
+    chain_to(sig, &cur);
+    struct ksigaction old;
+    r = cb_sys4(SYS_rt_sigaction, sig, &ours, &old, KSIGSET_BYTES);
+    if (r == 0 && old.handler != cur.handler) chain_to(sig, &old);
+    return r < 0 ? r : 1;
+}

@@ -1,0 +1,94 @@
+import AllThreads
+
+/// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
+enum HostAuditOutput {
+    /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
+    /// (exit 1) when some process has threads that differ.
+    static func run(json: Bool) throws {
+        let audit: HostAudit
+        do throws(ProcfsError) {
+            audit = try HostAudit.current()
+        } catch {
+            throw CommandFailure.failed("cannot audit the host: \(error)")
+        }
+        if json {
+            JSONLine.print(AuditJSON(audit))
+        } else {
+            print(audit)
+        }
+        if !audit.agree {
+            throw CommandFailure.failed(
+                "\(audit.divergent.count) of \(audit.checkedProcesses) processes have threads that differ: "
+                    + Summary.list(audit.divergent.map { "pid \($0.pid) (\($0.name))" }))
+        }
+    }
+
+    /// Each divergent process with its differing threads, then one summary line.
+    private static func print(_ audit: HostAudit) {
+        for process in audit.divergent {
+            let comparison = process.comparison
+            let command = process.commandLine.isEmpty ? "" : " " + process.commandLine.joined(separator: " ")
+            let reference = comparison.reference.map { " (like tid \($0.tid))" } ?? ""
+            Swift.print(
+                "pid \(process.pid) (\(process.name))\(command): \(comparison.differences.count) of "
+                    + "\(comparison.checkedThreads) threads differ from the rest\(reference):")
+            for difference in comparison.differences { Swift.print("  \(difference)") }
+        }
+        var summary = "\(audit.checkedProcesses) processes checked, \(audit.divergent.count) with threads that differ"
+        if audit.vanishedProcesses > 0 { summary += ", \(audit.vanishedProcesses) exited while read" }
+        if !audit.unreadable.isEmpty {
+            summary += ", \(audit.unreadable.count) unreadable: " + Summary.list(audit.unreadable.map(\.description))
+        }
+        Swift.print(summary)
+    }
+}
+
+/// The JSON form of a ``HostAudit``: snake_case keys, one object per divergent process.
+struct AuditJSON: Encodable {
+    /// A process whose threads differ.
+    struct Divergent: Encodable {
+        var pid: Int32
+        /// The process's name (its `comm`).
+        var comm: String
+        /// Its arguments; empty when unknown.
+        var cmdline: [String]
+        var threadCount: Int
+        var referenceTID: Int32?
+        /// Each differing thread: `tid`, `name` and its `fields` (`field`, `value`, `expected`).
+        var differing: [ThreadDifference]
+
+        private enum CodingKeys: String, CodingKey {
+            case pid, comm, cmdline, threadCount = "thread_count", referenceTID = "reference_tid", differing
+        }
+    }
+
+    /// A process that could not be read.
+    struct Unreadable: Encodable {
+        var pid: Int32
+        var comm: String?
+        var error: String
+    }
+
+    var agree: Bool
+    var checkedProcesses: Int
+    var vanishedProcesses: Int
+    var differing: [Divergent]
+    var unreadable: [Unreadable]
+
+    private enum CodingKeys: String, CodingKey {
+        case agree, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
+    }
+
+    /// The JSON form of `audit`.
+    init(_ audit: HostAudit) {
+        agree = audit.agree
+        checkedProcesses = audit.checkedProcesses
+        vanishedProcesses = audit.vanishedProcesses
+        differing = audit.divergent.map {
+            Divergent(
+                pid: $0.pid, comm: $0.name, cmdline: $0.commandLine, threadCount: $0.comparison.snapshot.threads.count,
+                referenceTID: $0.comparison.reference?.tid, differing: $0.comparison.differences)
+        }
+        unreadable = audit.unreadable.map { Unreadable(pid: $0.pid, comm: $0.name, error: $0.error.description) }
+    }
+}

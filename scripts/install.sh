@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Installs the release-built allthreads as PREFIX/bin/allthreads (default prefix /usr/local),
+# mode 0755, with its man page (PREFIX/share/man/man1/allthreads.1, made by swift-argument-parser's
+# GenerateManual plugin) and its bash, zsh and fish completions (mode 0644), then checks that the
+# installed program carries neither a set-user-ID or set-group-ID bit nor file capabilities. It never sets them, and refuses any option or environment variable
+# that asks for them: whoever runs a program chooses its arguments, so an allthreads installed
+# set-ID or with capabilities would hand them to any local user (and it refuses to run so).
+# Give it privileges from outside: sudo allthreads ..., or a parent that holds them.
+#   scripts/install.sh [--prefix DIR] [--debug]
+# --debug installs the debug build instead: seconds once `swift build` has run (scripts/test-install.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() {
+    echo "install.sh: $*" >&2
+    exit 2
+}
+
+readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID or with file capabilities (README: 'Not a privilege escalator'); run it with sudo instead"
+
+shopt -s nocasematch
+prefix=/usr/local
+configuration=release
+while (($#)); do
+    case "$1" in
+    --prefix)
+        (($# >= 2)) || fail "--prefix needs a directory"
+        prefix=$2
+        shift 2
+        ;;
+    --prefix=*)
+        prefix=${1#--prefix=}
+        shift
+        ;;
+    --debug)
+        configuration=debug
+        shift
+        ;;
+    -h | --help)
+        echo "usage: scripts/install.sh [--prefix DIR] [--debug]   (default /usr/local; installs DIR/bin/allthreads, mode 0755, its man page and completions)"
+        exit 0
+        ;;
+    *suid* | *sgid* | *setuid* | *setgid* | *cap* | --mode* | --owner* | --group*)
+        fail "refusing '$1': $setid_refusal"
+        ;;
+    *) fail "unknown argument '$1' (usage: scripts/install.sh [--prefix DIR] [--debug])" ;;
+    esac
+done
+[[ -n $prefix ]] || fail "--prefix needs a directory"
+
+for name in $(compgen -e); do
+    case "$name" in
+    *suid* | *sgid* | *setuid* | *setgid* | allthreads_*cap*) fail "refusing environment variable $name: $setid_refusal" ;;
+    esac
+done
+
+bash scripts/deps.sh
+swift build -c "$configuration" --product allthreads
+built="$(swift build -c "$configuration" --show-bin-path)/allthreads"
+destination="$prefix/bin/allthreads"
+
+# Everything is made before anything is installed. The plugin builds the package's products,
+# runs allthreads --experimental-dump-help and writes the page into its own work folder.
+manual=.build/plugins/GenerateManual/outputs/allthreads-cli/allthreads.1
+rm -f "$manual"
+swift package plugin generate-manual --configuration "$configuration" >&2
+[[ -s $manual ]] || fail "swift package plugin generate-manual wrote no $manual"
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+# The generator copies the blank lines of the commands' discussions; mdoc wants .Pp there
+# (man warns "Empty input line" otherwise).
+sed 's/^$/.Pp/' "$manual" >"$staging/allthreads.1"
+for shell in bash zsh fish; do
+    "$built" --generate-completion-script "$shell" >"$staging/allthreads.$shell"
+done
+
+install -d -m 0755 "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
+    "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
+# install(1) writes a new file: no mode bit or extended attribute of an older one survives.
+install -m 0755 "$built" "$destination"
+install -m 0644 "$staging/allthreads.1" "$prefix/share/man/man1/allthreads.1"
+install -m 0644 "$staging/allthreads.bash" "$prefix/share/bash-completion/completions/allthreads"
+install -m 0644 "$staging/allthreads.zsh" "$prefix/share/zsh/site-functions/_allthreads"
+install -m 0644 "$staging/allthreads.fish" "$prefix/share/fish/vendor_completions.d/allthreads.fish"
+
+# Whatever set them, a privileged allthreads must not stay installed.
+refuse_installed() {
+    rm -f "$destination"
+    fail "$destination $1: removed it; $setid_refusal"
+}
+mode=$(stat -c %a "$destination")
+[[ $mode == 755 ]] || refuse_installed "had mode $mode, not 755"
+if command -v getcap >/dev/null; then
+    capabilities=$(getcap "$destination")
+    [[ -z $capabilities ]] || refuse_installed "carried file capabilities ($capabilities)"
+else
+    echo "install.sh: getcap not found (Debian: libcap2-bin); file capabilities not checked" >&2
+fi
+echo "installed $destination (mode 0755, no set-ID bit, no file capabilities), its man page and bash, zsh and fish completions under $prefix/share"
