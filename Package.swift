@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // `swift package generate-documentation` (scripts/docs.sh); nothing links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],
     targets: [
         // The engine: signal handler, stop-the-world protocol, thread discovery.
@@ -49,6 +51,12 @@ let package = Package(
         .executableTarget(
             name: "allthreads-bench",
             dependencies: ["AllThreads", "CWorkload", "CMallocCounter"]
+        ),
+        // Every Swift example of README.md and of the DocC catalog, compiled by every build and
+        // never run by the tests (they drop root); ExamplesTests checks they match the text.
+        .executableTarget(
+            name: "allthreads-examples",
+            dependencies: ["AllThreads", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
         .executableTarget(

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 swift build --build-tests
+# The DocC documentation, with no warning (reuses the debug build).
+bash scripts/docs.sh
 swift test --disable-swift-testing
 # install.sh into a temporary prefix (the man page and completions too): it runs SwiftPM, which
 # waits for the lock `swift test` holds, so it runs here rather than from a test case.

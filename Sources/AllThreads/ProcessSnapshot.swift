@@ -6,7 +6,7 @@ import SystemPackage
 /// Tests and tools use it to prove that a broadcast changed every thread:
 ///
 /// ```swift
-/// try Broadcast.syscall(Int(SYS_setresuid), 65534, 65534, 65534)
+/// try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
 /// let snapshot = try ProcessSnapshot.current()
 /// assert(snapshot.agree && snapshot.majority?.uids.all(equal: 65534) == true)
 /// ```
