@@ -105,13 +105,16 @@ public struct PrivilegeDrop: Sendable, Hashable {
     }
 
     /// ``apply(options:)``, also returning the reports of the change's broadcasts.
-    func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport]) {
+    func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
         try refuseRetainedPrivileges(options: options)
+        let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)
+        let programTime = start.duration(to: clock.now)
         // Probed before the filter loads: the filter could forbid io_uring_enter.
         let registrations = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
+        let loading = clock.now
         try seccomp?.loadOnAllThreads()
-        return (try proveState(registrations: registrations), reports)
+        return (try proveState(registrations: registrations), reports, programTime + loading.duration(to: clock.now))
     }
 
     /// The change alone: the program (one broadcast while it has at most

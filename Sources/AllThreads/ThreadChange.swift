@@ -100,22 +100,23 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         let start = clock.now
         let before = EngineStatistics.current.broadcasts
         var reports: [BroadcastReport] = []
-        var proof: ProcessSnapshot?
+        var proof: ProcessSnapshot?, changeTime: Duration?
         var failure: AllThreadsError?
         do throws(AllThreadsError) {
             try validate()
-            proof = try perform(options: options, into: &reports)
+            (proof, changeTime) = try perform(options: options, into: &reports)
         } catch {
             failure = error
         }
         return ChangeRecord(
             change: self, reports: reports, broadcasts: Int(EngineStatistics.current.broadcasts &- before),
-            elapsed: start.duration(to: clock.now), error: failure,
+            elapsed: changeTime ?? start.duration(to: clock.now), error: failure,
             acceptedIoUringRings: proof?.ioUringRings ?? [], acceptedIoUringRegistrations: proof?.ioUringRegistrations ?? [])
     }
 
-    /// Runs the change; returns a privilege drop's proof, `nil` for the other changes.
-    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) -> ProcessSnapshot? {
+    /// Runs the change; returns a privilege drop's proof and the time of its change alone (without
+    /// the checks and the /proc proof), `nil` for the other changes.
+    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) -> (ProcessSnapshot?, Duration?) {
         switch self {
         case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
         case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
@@ -137,11 +138,11 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
         case .privilegeDrop(let drop):
-            let (proof, programReports) = try drop.applyReporting(options: options)
+            let (proof, programReports, changeTime) = try drop.applyReporting(options: options)
             reports += programReports
-            return proof
+            return (proof, changeTime)
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
         }
-        return nil
+        return (nil, nil)
     }
 }

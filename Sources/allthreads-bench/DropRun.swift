@@ -27,14 +27,23 @@ struct DropResult: Codable, Sendable {
 }
 
 enum DropRun {
-    /// Starts `threads` idle threads, makes one drop, prints the nanoseconds of the change alone
-    /// (not the thread start-up, not the /proc proof) and the engine broadcasts it took.
+    /// Starts `threads` idle threads, makes one no-op broadcast of the drop's own kind, then one
+    /// drop; returns the nanoseconds of the change alone (not the thread start-up, not the /proc
+    /// proof) and the engine broadcasts it took.
     static func once(kind: DropKind, mode: BroadcastMode, threads: Int, idle: IdleKind) throws -> [Int64] {
         for _ in 0..<threads {
             let tid = cw_start_idle_thread(idle.workload)
             if tid < 0 { throw BenchError("could not start idle thread: \(tid)") }
         }
         let nobody: UInt32 = 65534
+        let options = BroadcastOptions(timeout: .seconds(60), mode: mode)
+        // Each side first makes one no-op broadcast of its own kind, so that neither pays for
+        // first-use costs (our thread list, lazily loaded code) inside the drop it times.
+        if kind == .glibc {
+            _ = cw_glibc_setresuid(-1, -1, -1)
+        } else {
+            try Broadcast.run(BroadcastProgram([BroadcastStep(.setresgid, -1, -1, -1), BroadcastStep(.setresuid, -1, -1, -1)]), options: options)
+        }
         let before = EngineStatistics.current.broadcasts
         switch kind {
         case .glibc:
@@ -45,7 +54,6 @@ enum DropRun {
             return [ns, 0]
         case .credential, .full:
             let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: kind == .full, noNewPrivileges: kind == .credential)
-            let options = BroadcastOptions(timeout: .seconds(60), mode: mode)
             let ns = try timed { try drop.change(options: options) }
             return [ns, Int64(EngineStatistics.current.broadcasts &- before)]
         }
