@@ -29,7 +29,6 @@ let package = Package(
         .target(
             name: "AllThreads",
             dependencies: [
-                "CAuxiliaryVector",
                 "CBroadcast",
                 "CSeccomp",
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -38,10 +37,22 @@ let package = Package(
         // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
         .target(name: "CWorkload", dependencies: ["CBroadcast", "CSeccomp"]),
         .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
+        // What only the command line needs: changes as records, exec, the set-ID refusal, text
+        // parsing of ids and calls, JSON. A library (not a product) so unit tests reach it.
+        .target(
+            name: "AllThreadsCLISupport",
+            dependencies: [
+                "AllThreads",
+                "CAuxiliaryVector",
+                "CBroadcast",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "allthreads-cli",
             dependencies: [
                 "AllThreads",
+                "AllThreadsCLISupport",
                 "AllThreadsWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -65,7 +76,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AllThreadsTests",
-            dependencies: ["AllThreads", "AllThreadsWorkload", "allthreads-scenarios", "allthreads-cli"]
+            dependencies: ["AllThreads", "AllThreadsCLISupport", "AllThreadsWorkload", "allthreads-scenarios", "allthreads-cli"]
         ),
     ]
 )

@@ -184,7 +184,7 @@ private struct ArgumentArena {
 
 extension Duration {
     /// The duration in whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
+    package var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? .max : ns &+ attoseconds / 1_000_000_000

@@ -105,7 +105,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     }
 
     /// ``apply(options:)``, also returning the reports of the change's broadcasts.
-    func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
+    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
         try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)

@@ -72,7 +72,7 @@ public struct ThreadComparison: Sendable {
     }
 
     /// Adds `field` to the differences of the thread `identity`, keeping tid order.
-    mutating func add(_ field: FieldDifference, to identity: ThreadIdentity) {
+    package mutating func add(_ field: FieldDifference, to identity: ThreadIdentity) {
         if let index = differences.firstIndex(where: { $0.thread.tid == identity.tid }) {
             differences[index].fields.append(field)
         } else {

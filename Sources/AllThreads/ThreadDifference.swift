@@ -24,7 +24,7 @@ public struct FieldDifference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The difference between two capability sets named `field` (`CapEff`, ...), or nil when they are equal.
-    static func capabilities(_ field: String, _ value: CapabilitySet, expected: CapabilitySet) -> FieldDifference? {
+    package static func capabilities(_ field: String, _ value: CapabilitySet, expected: CapabilitySet) -> FieldDifference? {
         guard value != expected else { return nil }
         var notes: [String] = []
         let missing = expected.subtracting(value), extra = value.subtracting(expected)
@@ -34,7 +34,7 @@ public struct FieldDifference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The names of up to ``briefLimit`` capabilities, else how many there are.
-    static func brief(_ set: CapabilitySet) -> String {
+    package static func brief(_ set: CapabilitySet) -> String {
         set.count <= briefLimit ? set.description : "\(set.count) capabilities"
     }
 

@@ -11,7 +11,7 @@ extension ThreadCredentials {
     public var groupList: String { Self.groupList(groups) }
 
     /// Group ids separated by commas, `none` for an empty list.
-    static func groupList(_ groups: [UInt32]) -> String {
+    package static func groupList(_ groups: [UInt32]) -> String {
         groups.isEmpty ? "none" : groups.map(String.init).joined(separator: ",")
     }
 }

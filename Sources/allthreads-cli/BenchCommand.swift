@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 import ArgumentParser
 import Foundation
 

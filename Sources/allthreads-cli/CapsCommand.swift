@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 import ArgumentParser
 
 /// `allthreads caps ...`: the capability sets of every thread.

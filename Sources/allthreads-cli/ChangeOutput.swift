@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 import Foundation
 
 /// What a change command prints: one line of JSON, or a summary for people.

@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 import Foundation
 import SystemPackage
 

@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
 enum HostAuditOutput {

@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsCLISupport
 import Foundation
 
 /// The one-line summaries printed for people.

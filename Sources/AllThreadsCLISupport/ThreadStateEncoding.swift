@@ -1,3 +1,4 @@
+import AllThreads
 // The JSON forms of a thread's state, for tools (`allthreads --json`). Keys are snake_case.
 
 extension IDs: Encodable {

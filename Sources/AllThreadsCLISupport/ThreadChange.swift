@@ -1,3 +1,4 @@
+import AllThreads
 import CBroadcast
 import Glibc
 import SystemPackage

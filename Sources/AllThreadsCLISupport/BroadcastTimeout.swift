@@ -1,3 +1,4 @@
+import AllThreads
 extension BroadcastOptions {
     /// The longest deadline ``init(timeoutSeconds:)`` accepts: one hour.
     public static let longestTimeoutSeconds: Double = 3600

@@ -1,3 +1,4 @@
+import AllThreads
 /// What applying a ``ThreadChange`` did: its broadcasts, how long it took, and its error.
 public struct ChangeRecord: Sendable {
     /// The change.

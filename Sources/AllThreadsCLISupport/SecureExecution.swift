@@ -1,3 +1,4 @@
+import AllThreads
 import CAuxiliaryVector
 import Glibc
 

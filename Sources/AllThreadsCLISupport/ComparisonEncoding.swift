@@ -1,3 +1,4 @@
+import AllThreads
 // The JSON forms of comparisons and changes, for tools (`allthreads --json`). Keys are snake_case.
 
 extension FieldDifference: Encodable {
