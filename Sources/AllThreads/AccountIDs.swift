@@ -68,11 +68,13 @@ public struct Account: Sendable, Hashable {
         return try user(named: text)
     }
 
-    static func user(named name: String) throws(AllThreadsError) -> Account {
+    /// Looks a user up by name (`getpwnam_r`).
+    public static func user(named name: String) throws(AllThreadsError) -> Account {
         try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
     }
 
-    static func user(id: UserID) throws(AllThreadsError) -> Account {
+    /// Looks a user up by id (`getpwuid_r`).
+    public static func user(id: UserID) throws(AllThreadsError) -> Account {
         try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
     }
 

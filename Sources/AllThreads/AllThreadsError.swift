@@ -23,15 +23,19 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case incomplete([ThreadResult])
     /// Another broadcast of this process held the engine until the deadline: nothing was done.
     case busy
-    /// `/proc`, memory or the signal handler could not be set up: nothing was done.
+    /// `/proc`, memory or the signal handler could not be set up, or a vfork child could not
+    /// prove it is alone: strict mode changed no thread; relaxed mode may have run the call on
+    /// the caller and the threads already signalled (when `/proc` failed mid-broadcast).
     case setupFailed(Errno)
     /// An argument was rejected before anything was done.
     case invalidArgument(String)
     /// The kernel refused to synchronize a seccomp filter to this thread (it has a
     /// filter of its own that the new one does not descend from): no thread changed.
     case seccompSyncFailed(ThreadIdentity)
-    /// A privilege drop could not be proven on every thread: the check that failed, per thread.
-    case proofFailed([String])
+    /// A privilege drop could not be proven: each thread that differs from what the drop
+    /// promises, with every field that differs (from /proc, or a regain probe such as
+    /// `setuid(0)` that did not fail with `EPERM`).
+    case proofFailed([ThreadDifference])
     /// A privilege drop found ways the process could still act with credentials other than the
     /// target's that the threads' own credentials do not show: io_uring rings, io_uring tasks,
     /// traced processes. `threadsChanged` false: found before the drop started, nothing changed;
@@ -61,13 +65,13 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
         case .busy:
             return "another broadcast held the engine until the deadline; nothing was done"
         case .setupFailed(let errno):
-            return "could not set up the broadcast (\(errno)); nothing was done"
+            return "could not set up the broadcast (\(errno)); strict: no thread changed"
         case .invalidArgument(let message):
             return "invalid argument: \(message)"
         case .seccompSyncFailed(let thread):
             return "the kernel could not synchronize the seccomp filter to \(thread) (it has an unrelated filter); no thread changed"
         case .proofFailed(let failures):
-            return "the result could not be proven: \(failures.joined(separator: "; "))"
+            return "the result could not be proven: \(failures.map(\.description).joined(separator: "; "))"
         case .privilegeRetained(let found, let threadsChanged):
             var remedies: [String] = []
             for remedy in found.map(\.remedy) where !remedies.contains(remedy) { remedies.append(remedy) }

@@ -40,12 +40,16 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// What to do about io_uring rings that exist when the drop runs (default: refuse them).
     public var ioUringPolicy: IoUringPolicy
 
-    /// Resolves and validates a drop; nothing changes.
+    /// Validates a drop to `user`; nothing changes.
+    ///
+    /// ```swift
+    /// let drop = try PrivilegeDrop(user: try Account.user(named: "nobody"), groups: [], noNewPrivileges: true)
+    /// ```
     ///
     /// - Parameters:
-    ///   - user: a user name or numeric uid with an entry in the password database; not root.
-    ///   - group: a group name or gid; default: the user's primary group.
-    ///   - groups: supplementary groups (names or ids); `nil`: the user's groups (`getgrouplist`); `[]`: none.
+    ///   - user: the account to become; not root.
+    ///   - group: the gid to become; default: the user's primary group.
+    ///   - groups: supplementary groups; `nil`: the user's groups (`getgrouplist`); `[]`: none.
     ///   - keepCapabilities: capabilities to keep; `cap_setuid` and `cap_setgid` are refused, as they
     ///     would let any thread regain root.
     ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
@@ -53,21 +57,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - seccomp: a filter to load last (validated now).
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
     public init(
-        user: String, group: String? = nil, groups: [String]? = nil, keepCapabilities: CapabilitySet = [],
+        user: Account, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
         ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
-        let account = try Account.lookUp(user)
-        guard account.uid != .root else { throw .invalidArgument("user '\(user)' is root: that drops nothing") }
-        self.user = account
-        self.group = try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) } ?? account.gid
-        if let groups {
-            var ids: [GroupID] = []
-            for name in groups { ids.append(try GroupID(parsing: name)) }
-            self.groups = ids
-        } else {
-            self.groups = account.groups
-        }
+        guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
+        self.user = user
+        self.group = try GroupID(validating: Int((group ?? user.gid).rawValue))
+        self.groups = try AccountKind.group.validate((groups ?? user.groups).map(\.rawValue)).map(GroupID.init(rawValue:))
         let maxGroups = Credentials.maxGroups
         guard self.groups.count <= maxGroups else {
             throw .invalidArgument("\(self.groups.count) groups is more than the kernel's NGROUPS_MAX (\(maxGroups))")
@@ -83,6 +80,30 @@ public struct PrivilegeDrop: Sendable, Hashable {
         self.noNewPrivileges = noNewPrivileges
         self.seccomp = seccomp
         self.ioUringPolicy = ioUringPolicy
+    }
+
+    /// Validates a drop to the user with id `user`, which must have an entry in the password
+    /// database (for its primary group and groups); nothing changes.
+    public init(
+        user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
+        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        ioUringPolicy: IoUringPolicy = .refuse
+    ) throws(AllThreadsError) {
+        try self.init(
+            user: try Account.user(id: user), group: group, groups: groups, keepCapabilities: keepCapabilities,
+            dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
+    }
+
+    /// Validates a drop to the user named `user` (or a numeric uid, as text), as configuration
+    /// files and command lines give it; nothing changes.
+    public init(
+        user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
+        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        ioUringPolicy: IoUringPolicy = .refuse
+    ) throws(AllThreadsError) {
+        try self.init(
+            user: try Account.lookUp(user), group: group, groups: groups, keepCapabilities: keepCapabilities,
+            dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
     }
 
     /// Applies the drop to every thread and proves it.
@@ -137,12 +158,17 @@ public struct PrivilegeDrop: Sendable, Hashable {
             do {
                 reports.append(try Broadcast.run(part, options: options))
             } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
-                throw .proofFailed(["\(failure.call)(0) returned \(failure.result) on the calling thread, not EPERM"])
+                throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
             } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
-                throw .proofFailed(threads.map { "\($0.thread): \($0.call)(0) returned \($0.result), not EPERM" })
+                throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
             }
         }
         return reports
+    }
+
+    /// A regain probe (`setuid(0)`, `setgid(0)`) that did not fail with `EPERM` on `thread`.
+    private static func regained(_ thread: ThreadIdentity, _ call: SystemCall, _ result: SyscallResult) -> ThreadDifference {
+        ThreadDifference(thread: thread, fields: [FieldDifference(field: "\(call)(0)", value: "\(result)", expected: "\(Errno.notPermitted)")])
     }
 
     /// The whole change as one program, in the order that never leaves a privileged path
@@ -260,26 +286,29 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`registrations`: probed before the seccomp filter loaded; `nil`
     /// when a filter made the probe unsafe).
+    /// How `thread` differs from what the drop promises, or `nil` when it holds all of it.
+    private func differences(of thread: ThreadState) -> ThreadDifference? {
+        let c = thread.credentials, sets = c.capabilities
+        let ids = { (id: UInt32) in IDs(real: id, effective: id, saved: id, filesystem: id) }
+        var fields = [
+            FieldDifference.compare("uid", c.uids, ids(user.uid.rawValue), \.description),
+            FieldDifference.compare("gid", c.gids, ids(group.rawValue), \.description),
+            FieldDifference.compare("groups", Set(c.groups), Set(groups.map(\.rawValue))) { ThreadCredentials.groupList($0.sorted()) },
+            FieldDifference.capabilities("CapInh", sets.inheritable, expected: keepCapabilities),
+            FieldDifference.capabilities("CapPrm", sets.permitted, expected: keepCapabilities),
+            FieldDifference.capabilities("CapEff", sets.effective, expected: keepCapabilities),
+            FieldDifference.capabilities("CapAmb", sets.ambient, expected: keepCapabilities),
+        ]
+        if dropBoundingSet { fields.append(FieldDifference.capabilities("CapBnd", sets.bounding, expected: keepCapabilities)) }
+        if noNewPrivileges { fields.append(FieldDifference.compare("no_new_privs", c.noNewPrivs, true) { $0 ? "1" : "0" }) }
+        if seccomp != nil { fields.append(FieldDifference.compare("seccomp", c.seccomp, .filter) { "\($0)" }) }
+        let found = fields.compactMap { $0 }
+        return found.isEmpty ? nil : ThreadDifference(thread: ThreadIdentity(tid: thread.tid, name: thread.name), fields: found)
+    }
+
     private func proveState(registrations: [IoUringRegistration]?) throws(AllThreadsError) -> ProcessSnapshot {
         var snapshot = try Self.snapshot()
-        let uid = user.uid.rawValue, gid = group.rawValue
-        let expectedGroups = Set(groups.map(\.rawValue))
-        let bounding = dropBoundingSet ? keepCapabilities : nil
-        var failures: [String] = []
-        for thread in snapshot.threads where !thread.runsNoCode {
-            let c = thread.credentials, who = "tid \(thread.tid) (\(thread.name))"
-            if !c.uids.all(equal: uid) { failures.append("\(who): uid \(c.uids), expected \(uid)") }
-            if !c.gids.all(equal: gid) { failures.append("\(who): gid \(c.gids), expected \(gid)") }
-            if Set(c.groups) != expectedGroups { failures.append("\(who): groups \(c.groups), expected \(expectedGroups.sorted())") }
-            let sets = c.capabilities
-            for (name, set) in [("permitted", sets.permitted), ("effective", sets.effective), ("inheritable", sets.inheritable), ("ambient", sets.ambient)]
-            where set != keepCapabilities {
-                failures.append("\(who): \(name) capabilities \(set), expected \(keepCapabilities)")
-            }
-            if let bounding, sets.bounding != bounding { failures.append("\(who): bounding set \(sets.bounding), expected \(bounding)") }
-            if noNewPrivileges && !c.noNewPrivs { failures.append("\(who): no_new_privs is not set") }
-            if seccomp != nil && c.seccomp != .filter { failures.append("\(who): seccomp mode \(c.seccomp), expected filter") }
-        }
+        let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
         guard failures.isEmpty else { throw .proofFailed(failures) }
         let found = retained(in: snapshot, registrations: registrations ?? []) + (try tracedProcesses(in: snapshot))
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }

@@ -68,15 +68,11 @@ struct DropCommand: ChangeCommand {
     }
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        let supplementary: [String]?
-        if initGroups {
-            supplementary = nil
-        } else {
-            supplementary = try GroupID.list(parsing: groups ?? "").map { String($0.rawValue) }
-        }
+        let supplementary = initGroups ? nil : try GroupID.list(parsing: groups ?? "")
         return .privilegeDrop(
             try PrivilegeDrop(
-                user: user, group: group, groups: supplementary,
+                user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) },
+                groups: supplementary,
                 keepCapabilities: try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? [],
                 dropBoundingSet: !keepBoundingSet, noNewPrivileges: noNewPrivs,
                 seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },

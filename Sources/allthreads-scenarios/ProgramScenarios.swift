@@ -17,6 +17,7 @@ enum ProgramScenarios {
         "program-thread-stops": threadStops,
         "program-churn": churn,
         "program-bad-input": badInput,
+        "drop-proof-fails": dropProofFails,
     ]
 
     /// `write(/dev/null, 1 byte)`: a step whose runs the kernel counts per thread (`syscw`).
@@ -202,5 +203,25 @@ enum ProgramScenarios {
             return program
         }
         return "5 bad programs refused before anything ran, no thread changed: " + refused.joined(separator: " | ")
+    }
+
+    /// One thread's own seccomp filter makes `setuid(0)` return 0 without doing anything: the
+    /// drop's regain probe (in the same broadcast as the drop) must fail the proof, naming that
+    /// thread and the probe, while /proc shows every thread dropped.
+    static func dropProofFails(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 16)
+        let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_setuid), errno: 0)
+        do {
+            try PrivilegeDrop(user: "nobody").apply(options: BroadcastOptions(mode: mode))
+            throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
+        } catch let error as AllThreadsError {
+            guard case .proofFailed(let threads) = error else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
+            try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
+                        && threads[0].fields[0].value == "0", "the proof names \(threads)")
+        }
+        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: 65534) && $0.credentials.gids.all(equal: 65534) }
+        return "\(mode): the proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
+            + TortureScenarios.tally(runs: 1, threads: checked)
     }
 }

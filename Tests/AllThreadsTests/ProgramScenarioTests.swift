@@ -24,4 +24,7 @@ final class ProgramScenarioTests: XCTestCase {
 
     /// Bad programs are refused before anything runs; nothing changed.
     func testBadProgramsAreRefusedBeforeAnythingRuns() throws { try scenario("program-bad-input") }
+
+    /// A thread on which `setuid(0)` does not fail makes the drop's proof fail, naming it.
+    func testDropProofNamesAThreadThatCanRegainRoot() throws { try bothModes("drop-proof-fails") }
 }
