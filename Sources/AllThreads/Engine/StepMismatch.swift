@@ -1,28 +1,3 @@
-/// The calling thread's step of a program failed: the program stopped there.
-public struct StepFailure: Sendable, Hashable, CustomStringConvertible {
-    /// The failed step's position (0-based).
-    public var step: Int
-    /// Its system call.
-    public var call: SystemCall
-    /// What it returned on the calling thread.
-    public var result: SyscallResult
-    /// How many steps every thread ran: exactly those before the failed one.
-    public var appliedSteps: Int
-
-    /// Describes a failed step.
-    public init(step: Int, call: SystemCall, result: SyscallResult, appliedSteps: Int) {
-        self.step = step
-        self.call = call
-        self.result = result
-        self.appliedSteps = appliedSteps
-    }
-
-    public var description: String {
-        let applied = appliedSteps == 0 ? "no step ran on any thread" : "steps 1...\(appliedSteps) are applied on every thread"
-        return "step \(step + 1) (\(call)) failed on the calling thread: \(result); \(applied)"
-    }
-}
-
 /// A thread whose result at a step of a program was not the expected one: it stopped there.
 public struct StepMismatch: Sendable, Hashable, CustomStringConvertible {
     /// The thread.

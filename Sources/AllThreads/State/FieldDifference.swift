@@ -46,22 +46,3 @@ public struct FieldDifference: Sendable, Hashable, CustomStringConvertible {
         value == expected ? nil : FieldDifference(field: field, value: text(value), expected: text(expected))
     }
 }
-
-/// A thread that differs from what it should be, and every field in which it differs.
-public struct ThreadDifference: Sendable, Hashable, CustomStringConvertible {
-    /// The thread.
-    public var thread: ThreadIdentity
-    /// The fields that differ; never empty.
-    public var fields: [FieldDifference]
-
-    /// Describes a differing thread.
-    public init(thread: ThreadIdentity, fields: [FieldDifference]) {
-        self.thread = thread
-        self.fields = fields
-    }
-
-    /// Such as `tid 812 (wl-thread): uid 0/0/0/0, expected 65534/65534/65534/65534`.
-    public var description: String {
-        "\(thread): " + fields.map(\.description).joined(separator: ", ")
-    }
-}

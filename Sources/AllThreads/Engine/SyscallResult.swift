@@ -1,0 +1,15 @@
+import SystemPackage
+
+/// The raw result of a system call: a value, or an `Errno`.
+public struct SyscallResult: Sendable, Hashable, CustomStringConvertible {
+    /// The kernel's return value: non-negative on success, `-errno` on failure.
+    public var rawValue: Int
+
+    /// Wraps the kernel's raw return value.
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The error, when the call failed.
+    public var errno: Errno? { (-4095 ... -1).contains(rawValue) ? Errno(rawValue: CInt(-rawValue)) : nil }
+
+    public var description: String { errno.map { "\($0)" } ?? "\(rawValue)" }
+}

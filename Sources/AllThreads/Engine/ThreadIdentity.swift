@@ -1,0 +1,17 @@
+import SystemPackage
+
+/// A thread named by its kernel id and its name.
+public struct ThreadIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// The kernel thread id.
+    public var tid: Int32
+    /// The thread's name (`comm`), empty when it is gone.
+    public var name: String
+
+    /// Names a thread.
+    public init(tid: Int32, name: String) {
+        self.tid = tid
+        self.name = name
+    }
+
+    public var description: String { name.isEmpty ? "tid \(tid)" : "tid \(tid) (\(name))" }
+}

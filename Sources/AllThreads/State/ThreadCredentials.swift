@@ -1,0 +1,28 @@
+/// The security-relevant state that must be the same on every thread after a broadcast.
+public struct ThreadCredentials: Sendable, Hashable {
+    /// User ids.
+    public var uids: IDs
+    /// Group ids.
+    public var gids: IDs
+    /// Supplementary groups, in the kernel's order (sorted).
+    public var groups: [UInt32]
+    /// Capability sets.
+    public var capabilities: CapabilitySets
+    /// `PR_SET_NO_NEW_PRIVS`.
+    public var noNewPrivs: Bool
+    /// Seccomp mode.
+    public var seccomp: SeccompMode
+
+    /// Creates credentials from their parts.
+    public init(
+        uids: IDs, gids: IDs, groups: [UInt32], capabilities: CapabilitySets,
+        noNewPrivs: Bool, seccomp: SeccompMode
+    ) {
+        self.uids = uids
+        self.gids = gids
+        self.groups = groups
+        self.capabilities = capabilities
+        self.noNewPrivs = noNewPrivs
+        self.seccomp = seccomp
+    }
+}
