@@ -74,9 +74,19 @@ let package = Package(
             name: "allthreads-scenarios",
             dependencies: ["AllThreads", "AllThreadsWorkload"]
         ),
+        // Unit tests: parsing, validation, examples; nothing here spawns a process.
         .testTarget(
             name: "AllThreadsTests",
-            dependencies: ["AllThreads", "AllThreadsCLISupport", "AllThreadsWorkload", "allthreads-scenarios", "allthreads-cli"]
+            dependencies: ["AllThreads", "AllThreadsCLISupport", "AllThreadsWorkload"]
         ),
+        // Running the package's executables from tests, with deadlines.
+        .target(name: "AllThreadsTestSupport", path: "Tests/TestSupport"),
+        // Scenarios, the CLI and the benchmark, each in a process of its own, checked from /proc.
+        .testTarget(
+            name: "ScenarioTests",
+            dependencies: ["AllThreads", "AllThreadsCLISupport", "AllThreadsTestSupport", "allthreads-scenarios", "allthreads-cli"]
+        ),
+        // The bounded torture matrix.
+        .testTarget(name: "TortureTests", dependencies: ["AllThreadsTestSupport", "allthreads-scenarios"]),
     ]
 )

@@ -2,14 +2,14 @@ import Foundation
 import XCTest
 
 /// The output of a finished subprocess.
-struct Finished {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct Finished {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Where `swift build` put the package's executables (next to the test bundle).
-func productsDirectory() -> URL {
+public func productsDirectory() -> URL {
     var url = Bundle.main.bundleURL
     while url.path != "/" {
         if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("allthreads-scenarios").path) { return url }
@@ -21,7 +21,7 @@ func productsDirectory() -> URL {
 
 /// Runs one of the package's executables and waits for it, killing it (and
 /// failing) if it outlives `timeout`: a hang is a failure, never a stuck test run.
-func runProduct(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+public func runProduct(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
                 file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
     try runExecutable(
         productsDirectory().appendingPathComponent(executable), arguments, environment: environment, timeout: timeout, file: file, line: line)
@@ -29,7 +29,7 @@ func runProduct(_ executable: String, _ arguments: [String], environment: [Strin
 
 /// Runs `executable` with this process's environment plus `environment` and waits for it,
 /// killing it (and failing) if it outlives `timeout`.
-func runExecutable(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+public func runExecutable(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
                    file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
     let process = Process()
     process.executableURL = executable
@@ -70,7 +70,7 @@ private final class Collected: @unchecked Sendable {
 
 /// Runs a scenario and asserts that it passed; returns its summary line.
 @discardableResult
-func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+public func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
     let result = try runProduct("allthreads-scenarios", [name] + options, file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
@@ -80,16 +80,16 @@ func scenario(_ name: String, _ options: [String] = [], file: StaticString = #fi
 
 /// One of the package's executables running in the background, for tests that look at a live
 /// process: its first line of standard output is read while it keeps running.
-final class RunningProduct: @unchecked Sendable {
+public final class RunningProduct: @unchecked Sendable {
     /// The process.
-    let process = Process()
+    public let process = Process()
     private let output = Pipe()
     private let lineRead = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var line: String?
 
     /// Starts `executable` with `arguments`; standard error is discarded.
-    init(_ executable: String, _ arguments: [String]) throws {
+    public init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = productsDirectory().appendingPathComponent(executable)
         process.arguments = arguments
         process.standardOutput = output
@@ -112,14 +112,14 @@ final class RunningProduct: @unchecked Sendable {
 
     /// The first line of standard output (without its newline); `nil` when the process ended or
     /// `timeout` passed before a whole line was written.
-    func firstLine(timeout: TimeInterval = 30) -> String? {
+    public func firstLine(timeout: TimeInterval = 30) -> String? {
         guard lineRead.wait(timeout: .now() + timeout) == .success else { return nil }
         lineRead.signal()
         return lock.withLock { line }
     }
 
     /// Kills the process (SIGKILL) and waits for it.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -131,6 +131,6 @@ final class RunningProduct: @unchecked Sendable {
 
 /// Skips a test when the suite runs under `sanitizer` (scripts/test.sh sets
 /// ALLTHREADS_SANITIZER for its sanitizer passes), for what that runtime cannot do.
-func skipUnderSanitizer(_ sanitizer: String, because reason: String) throws {
+public func skipUnderSanitizer(_ sanitizer: String, because reason: String) throws {
     try XCTSkipIf(ProcessInfo.processInfo.environment["ALLTHREADS_SANITIZER"] == sanitizer, reason)
 }

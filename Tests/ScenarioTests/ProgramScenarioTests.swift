@@ -1,3 +1,4 @@
+import AllThreadsTestSupport
 import XCTest
 
 /// Programs of many steps, one broadcast each, in both modes; every thread checked from /proc

@@ -1,3 +1,4 @@
+import AllThreadsTestSupport
 import XCTest
 
 /// The bounded torture matrix (`scripts/torture.sh` runs the same; `--full` for more rounds).

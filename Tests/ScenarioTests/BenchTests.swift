@@ -1,4 +1,5 @@
 import Foundation
+import AllThreadsTestSupport
 import XCTest
 
 /// The benchmark program runs end to end, and the engine's wake-up economy holds:

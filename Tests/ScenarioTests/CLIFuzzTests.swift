@@ -1,5 +1,6 @@
 import AllThreadsWorkload
 import Foundation
+import AllThreadsTestSupport
 import XCTest
 
 /// Random and hostile command lines: the tool never crashes, never uses the parser's

@@ -1,3 +1,4 @@
+import AllThreadsTestSupport
 import XCTest
 
 /// The engine's promises, each proven in a process of its own through /proc.

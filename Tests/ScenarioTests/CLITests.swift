@@ -1,6 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import Foundation
+import AllThreadsTestSupport
 import XCTest
 
 /// The `allthreads` command, run as a subprocess the way people and scripts run it.

@@ -1,5 +1,6 @@
 import AllThreads
 import Foundation
+import AllThreadsTestSupport
 import XCTest
 
 /// A privilege drop refuses what keeps acting with root after every thread has dropped: io_uring

@@ -1,5 +1,6 @@
 import AllThreads
 import SystemPackage
+import AllThreadsTestSupport
 import XCTest
 
 /// Seccomp filters: parsing and validation in this process (nothing is loaded here), and
