@@ -35,8 +35,12 @@ let package = Package(
             ]
         ),
         // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
-        .target(name: "CWorkload", dependencies: ["CBroadcast", "CSeccomp"]),
+        .target(name: "CWorkload", dependencies: ["CSeccomp"]),
         .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
+        // Faults, odd tasks, forged signals, glibc's own broadcasts, churn: for the scenarios and
+        // the benchmark only, so the shipped command does not carry them.
+        .target(name: "CFaults", dependencies: ["CBroadcast", "CWorkload"]),
+        .target(name: "AllThreadsFaults", dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults"]),
         // What only the command line needs: changes as records, exec, the set-ID refusal, text
         // parsing of ids and calls, JSON. A library (not a product) so unit tests reach it.
         .target(
@@ -61,7 +65,7 @@ let package = Package(
         .target(name: "CMallocCounter"),
         .executableTarget(
             name: "allthreads-bench",
-            dependencies: ["AllThreads", "CWorkload", "CMallocCounter"]
+            dependencies: ["AllThreads", "CFaults", "CWorkload", "CMallocCounter"]
         ),
         // Every Swift example of README.md and of the DocC catalog, compiled by every build and
         // never run by the tests (they drop root); ExamplesTests checks they match the text.
@@ -72,7 +76,7 @@ let package = Package(
         // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
         .executableTarget(
             name: "allthreads-scenarios",
-            dependencies: ["AllThreads", "AllThreadsWorkload"]
+            dependencies: ["AllThreads", "AllThreadsFaults", "AllThreadsWorkload", "CFaults"]
         ),
         // Unit tests: parsing, validation, examples; nothing here spawns a process.
         .testTarget(

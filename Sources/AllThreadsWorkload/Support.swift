@@ -10,13 +10,13 @@ func parkForever() -> Never {
 }
 
 /// The text for a negative CWorkload return value (`-errno`).
-func errnoText(_ negated: Int32) -> String {
+package func errnoText(_ negated: Int32) -> String {
     let code = -negated
     return "\(String(cString: strerror(code))) (errno \(code))"
 }
 
 /// Turns a CWorkload tid-or-`-errno` result into a tid, or throws naming `what`.
-func checkedTid(_ result: Int32, _ what: String) throws(WorkloadError) -> Int32 {
+package func checkedTid(_ result: Int32, _ what: String) throws(WorkloadError) -> Int32 {
     guard result > 0 else { throw .startFailed("\(what): \(errnoText(result))") }
     return result
 }

@@ -7,7 +7,6 @@
 // dangling for the thread to write into.
 #define _GNU_SOURCE
 #include "CWorkload.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

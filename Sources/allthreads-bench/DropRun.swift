@@ -1,4 +1,5 @@
 import AllThreads
+import CFaults
 import CWorkload
 import Foundation
 

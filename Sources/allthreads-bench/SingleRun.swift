@@ -1,5 +1,6 @@
 import AllThreads
 import CMallocCounter
+import CFaults
 import CWorkload
 import Foundation
 

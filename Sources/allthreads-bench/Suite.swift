@@ -1,3 +1,4 @@
+import CFaults
 import CWorkload
 import Foundation
 

@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsFaults
 import AllThreadsWorkload
 import CBroadcast
 import Foundation

@@ -1,6 +1,8 @@
 import AllThreads
+import AllThreadsFaults
 import AllThreadsWorkload
 import CBroadcast
+import CFaults
 import CWorkload
 import Foundation
 import SystemPackage

@@ -3,7 +3,7 @@
 // parent's memory. The child runs only C (it calls the engine directly) and
 // leaves with _exit, so nothing of the parent's runtime runs in it.
 #define _GNU_SOURCE
-#include "CWorkload.h"
+#include "CFaults.h"
 
 #include <CBroadcast.h>
 #include <errno.h>

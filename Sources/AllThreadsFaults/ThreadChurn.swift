@@ -1,3 +1,5 @@
+import AllThreadsWorkload
+import CFaults
 import CWorkload
 
 /// Continuous thread creation and exit: creator threads that each create and join

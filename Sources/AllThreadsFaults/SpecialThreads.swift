@@ -1,6 +1,8 @@
+import AllThreadsWorkload
+import CFaults
 import CWorkload
 
-/// Special-purpose threads for fault scenarios: thin wrappers over CWorkload.
+/// Special-purpose threads for fault scenarios: thin wrappers over CFaults.
 ///
 /// Each call starts one detached C thread, returns its kernel tid once the
 /// thread is in its state, and throws ``WorkloadError`` if it could not start.

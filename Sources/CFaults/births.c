@@ -6,8 +6,7 @@
 // success. The children check themselves because they live too briefly for a
 // /proc read after each broadcast to catch them.
 #define _GNU_SOURCE
-#include "CWorkload.h"
-#include "internal.h"
+#include "CFaults.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,8 +7,7 @@
 // the scenarios control every detail (SQPOLL, personalities, registered ring
 // fds, rings in user memory). Every wait for a completion has a deadline.
 #define _GNU_SOURCE
-#include "CWorkload.h"
-#include "internal.h"
+#include "CFaults.h"
 
 #include <errno.h>
 #include <fcntl.h>

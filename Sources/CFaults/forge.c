@@ -2,7 +2,7 @@
 // forged real-time signals from another process.
 #define _GNU_SOURCE
 #include <grp.h>
-#include "CWorkload.h"
+#include "CFaults.h"
 
 #include <errno.h>
 #include <gnu/libc-version.h>

@@ -1,8 +1,7 @@
 // Thread churn: creator threads that create and join short-lived children
 // until told to stop, so threads appear and vanish during a broadcast.
 #define _GNU_SOURCE
-#include "CWorkload.h"
-#include "internal.h"
+#include "CFaults.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -2,8 +2,7 @@
 // sleep, a thread stopped by a tracer, io_uring workers, tiny and alternate
 // stacks, a foreign handler displacing ours, and processes made from threads.
 #define _GNU_SOURCE
-#include "CWorkload.h"
-#include "internal.h"
+#include "CFaults.h"
 
 #include <errno.h>
 #include <limits.h>
