@@ -7,7 +7,8 @@ import SystemPackage
 /// first, then applied with ``apply(options:)`` and proven with ``verify(options:)``.
 ///
 /// ```swift
-/// let change = ThreadChange.setresuid(real: 65534, effective: 65534, saved: 65534)
+/// let nobody = UserID(rawValue: 65534)
+/// let change = ThreadChange.setresuid(real: nobody, effective: nobody, saved: nobody)
 /// let record = change.apply()
 /// if let error = record.error { throw error }
 /// let comparison = try change.verify()

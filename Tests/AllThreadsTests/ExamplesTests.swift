@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// Every Swift block of README.md and of the DocC catalog is, word for word, an example of the
+/// Every Swift block of README.md, of the DocC catalog and of the documentation comments of the
+/// AllThreads module is, word for word, an example of the
 /// `allthreads-examples` target, which every build compiles: an example that no longer compiles
 /// breaks the build, and one that drifts from the compiled code fails here. Nothing is run (the
 /// examples drop root); only text is read.
@@ -18,8 +19,14 @@ final class ExamplesTests: XCTestCase {
         let examples = try Self.examples()
         XCTAssertFalse(examples.isEmpty)
         var shown: Set<String> = []
+        var documents: [(String, String)] = []
         for document in ["README.md"] + articles {
-            let blocks = Self.swiftBlocks(try String(contentsOf: Self.root.appendingPathComponent(document), encoding: .utf8))
+            documents.append((document, try String(contentsOf: Self.root.appendingPathComponent(document), encoding: .utf8)))
+        }
+        let sources = try Self.docComments(under: "Sources/AllThreads")
+        XCTAssertGreaterThanOrEqual(sources.count, 9, "the public module's files with examples")
+        for (document, text) in documents + sources {
+            let blocks = Self.swiftBlocks(text)
             XCTAssertFalse(blocks.isEmpty, "\(document) shows no Swift code")
             for block in blocks {
                 let code = Code(block.lines)
@@ -35,6 +42,25 @@ final class ExamplesTests: XCTestCase {
         for example in examples where !shown.contains(example.name) {
             XCTFail("\(example.file): example '\(example.name)' is shown in no document")
         }
+    }
+
+    /// The documentation comments of every Swift file under `folder` that shows Swift code, as
+    /// Markdown (the `///` and one space taken off; other lines left blank, so line numbers hold).
+    static func docComments(under folder: String) throws -> [(String, String)] {
+        let base = root.appendingPathComponent(folder)
+        guard let files = FileManager.default.enumerator(atPath: base.path) else { return [] }
+        var found: [(String, String)] = []
+        for case let file as String in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: base.appendingPathComponent(file), encoding: .utf8)
+            let markdown = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+                let trimmed = line.drop { $0 == " " }
+                guard trimmed.hasPrefix("///") else { return "" }
+                let rest = trimmed.dropFirst(3)
+                return rest.hasPrefix(" ") ? rest.dropFirst() : rest
+            }.joined(separator: "\n")
+            if markdown.contains("```swift") { found.append(("\(folder)/\(file)", markdown)) }
+        }
+        return found.sorted { $0.0 < $1.0 }
     }
 
     /// The extraction itself: fences indented in a list item, imports, blank lines, other languages.

@@ -85,7 +85,7 @@ public struct SeccompFilter: Sendable, Hashable {
     /// no_new_privs on every thread first:
     ///
     /// ```swift
-    /// try Broadcast.syscall(.prctl, Int(PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)
+    /// try ThreadAttributes.setNoNewPrivileges()
     /// try filter.loadOnAllThreads()
     /// ```
     ///

@@ -1,7 +1,7 @@
 /// Every thread of a snapshot compared with a reference thread: which threads differ, and in what.
 ///
 /// ```swift
-/// let comparison = try ThreadComparison(try ProcessSnapshot.current(), reference: gettid(), aspects: .credentials)
+/// let comparison = ThreadComparison(majorityOf: try ProcessSnapshot.current())
 /// for thread in comparison.differences { print(thread) }
 /// ```
 ///
