@@ -12,3 +12,5 @@ if ((${#packages[@]})); then
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
+# SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
+if ! command -v spin >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq spin gcc >/dev/null; fi
