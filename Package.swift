@@ -17,7 +17,7 @@ let package = Package(
     ],
     targets: [
         // The engine: signal handler, stop-the-world protocol, thread discovery.
-        .target(name: "CBroadcast"),
+        .target(name: "CBroadcast", exclude: ["model"]),
         // getauxval(AT_SECURE), which Swift's Glibc module does not import.
         .target(name: "CAuxiliaryVector"),
         // libseccomp, found through pkg-config (Debian: libseccomp-dev).

@@ -7,10 +7,10 @@ set -euo pipefail
 packages=()
 pkg-config --exists libseccomp 2>/dev/null || packages+=(libseccomp-dev pkg-config)
 command -v setcap >/dev/null && command -v getcap >/dev/null || packages+=(libcap2-bin)
+# SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
+command -v spin >/dev/null && command -v gcc >/dev/null || packages+=(spin gcc)
 if ((${#packages[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
-# SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
-if ! command -v spin >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq spin gcc >/dev/null; fi

@@ -16,6 +16,8 @@ swift test --disable-swift-testing
 bash scripts/test-install.sh
 # The benchmark plot keeps every label inside the picture.
 python3 scripts/plot_bench.py --check docs/bench.json scripts/testdata/bench-with-drops.json
+# The protocol's SPIN model: every property, and every mutation caught (about 2 minutes).
+bash scripts/model-check.sh
 # The example server (a separate package): drops root on every thread of a Hummingbird server.
 bash scripts/example-server.sh
 if [ "${1:-}" = "--no-sanitizers" ]; then exit 0; fi

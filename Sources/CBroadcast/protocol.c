@@ -395,7 +395,10 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
     uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);
     atomic_store(&g.finish_target, held);
     atomic_store(&g.cmd, mkcmd(run->gen, op));
-    if (held) cb_futex_wake(&g.cmd, INT32_MAX);
+    // I1: wake even when no thread has counted itself in yet. A thread that claimed its
+    // slot but had not counted in when `held` was read may already sleep on WAIT; without
+    // this wake it would sleep until its hold deadline (found by the model checker).
+    cb_futex_wake(&g.cmd, INT32_MAX);
     return wait_finished(held, run->gen, deadline);
 }
 
