@@ -2,8 +2,8 @@ import AllThreads
 import AllThreadsCLISupport
 import Foundation
 
-/// What a change command prints: one line of JSON, or a summary for people.
-struct ChangeOutput: Encodable {
+/// What a change command prints: one line of JSON (``Row``), or a summary for people.
+struct ChangeOutput {
     /// The subcommand, such as `setuid`.
     var command: String
     /// Extra threads started before the change.
@@ -31,29 +31,29 @@ struct ChangeOutput: Encodable {
     /// True unless the change failed or a requested verification did.
     var ok: Bool { record.error == nil && verificationFailure == nil }
 
-    private enum CodingKeys: String, CodingKey {
-        case command, ok, threadsStarted = "threads_started", change, verify, verification
-        case verificationError = "verification_error", exec
+    /// The JSON line: `command`, `ok`, `threads_started`, `change`, `verify`, `verification`
+    /// (`null` until verified), `verification_error` and `exec` (`path`, `arguments`), `null` when none.
+    struct Row: Encodable {
+        struct Exec: Encodable {
+            var path: String
+            var arguments: [String]
+        }
+
+        var command: String
+        var ok: Bool
+        var threadsStarted: Int
+        var change: ChangeRow
+        var verify: Bool
+        @Nullable var verification: ComparisonRow?
+        @Nullable var verificationError: String?
+        @Nullable var exec: Exec?
     }
 
-    private enum ExecKeys: String, CodingKey { case path, arguments }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(command, forKey: .command)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(threadsStarted, forKey: .threadsStarted)
-        try container.encode(record, forKey: .change)
-        try container.encode(verifyRequested, forKey: .verify)
-        try container.encode(verification, forKey: .verification)
-        try container.encode(verificationError?.description, forKey: .verificationError)
-        if let exec {
-            var nested = container.nestedContainer(keyedBy: ExecKeys.self, forKey: .exec)
-            try nested.encode(exec.path, forKey: .path)
-            try nested.encode(exec.arguments, forKey: .arguments)
-        } else {
-            try container.encodeNil(forKey: .exec)
-        }
+    var row: Row {
+        Row(
+            command: command, ok: ok, threadsStarted: threadsStarted, change: ChangeRow(record), verify: verifyRequested,
+            verification: verification.map(ComparisonRow.init), verificationError: verificationError?.description,
+            exec: exec.map { Row.Exec(path: $0.path, arguments: $0.arguments) })
     }
 
     /// Prints the JSON line, or the summary for people. When `quiet` (a command follows and
@@ -61,7 +61,7 @@ struct ChangeOutput: Encodable {
     /// and only when `--verify` asked for the proof.
     func print(json: Bool, quiet: Bool = false) {
         if json {
-            JSONLine.print(self)
+            JSONLine.print(row)
         } else if record.error == nil, !quiet || verifyRequested {
             var lines = [Summary.change(record)]
             if let verification, verificationFailure == nil, verifyRequested {

@@ -56,7 +56,7 @@ struct AuditJSON: Encodable {
         var threadCount: Int
         var referenceTID: Int32?
         /// Each differing thread: `tid`, `name` and its `fields` (`field`, `value`, `expected`).
-        var differing: [ThreadDifference]
+        var differing: [DifferenceRow]
 
         private enum CodingKeys: String, CodingKey {
             case pid, comm, cmdline, threadCount = "thread_count", referenceTID = "reference_tid", differing
@@ -88,7 +88,7 @@ struct AuditJSON: Encodable {
         differing = audit.divergent.map {
             Divergent(
                 pid: $0.pid, comm: $0.name, cmdline: $0.commandLine, threadCount: $0.comparison.snapshot.threads.count,
-                referenceTID: $0.comparison.reference?.tid, differing: $0.comparison.differences)
+                referenceTID: $0.comparison.reference?.tid, differing: $0.comparison.differences.map(DifferenceRow.init))
         }
         unreadable = audit.unreadable.map { Unreadable(pid: $0.pid, comm: $0.name, error: $0.error.description) }
     }

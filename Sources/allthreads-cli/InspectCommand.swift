@@ -54,7 +54,7 @@ struct InspectCommand: ParsableCommand {
         }
         let comparison = ThreadComparison(majorityOf: snapshot)
         if json {
-            JSONLine.print(comparison)
+            JSONLine.print(ComparisonRow(comparison))
         } else {
             ThreadTable.print(comparison)
         }

@@ -42,10 +42,12 @@ enum Summary {
 
 /// Printing values as one line of JSON.
 enum JSONLine {
-    /// Prints `value` as one line of JSON with sorted keys.
+    /// Prints `value` as one line of JSON with sorted, snake_case keys (the rows' synthesized
+    /// `Encodable` names them in camelCase).
     static func print(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         do {
             Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } catch {

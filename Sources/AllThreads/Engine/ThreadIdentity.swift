@@ -1,7 +1,7 @@
 import SystemPackage
 
 /// A thread named by its kernel id and its name.
-public struct ThreadIdentity: Sendable, Hashable, CustomStringConvertible {
+public struct ThreadIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The kernel thread id.
     public var tid: Int32
     /// The thread's name (`comm`), empty when it is gone.

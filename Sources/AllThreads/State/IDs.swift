@@ -1,5 +1,5 @@
 /// User or group ids of a thread: real, effective, saved, filesystem (the `Uid:`/`Gid:` line).
-public struct IDs: Sendable, Hashable, CustomStringConvertible {
+public struct IDs: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The real id.
     public var real: UInt32
     /// The effective id, used for most permission checks.

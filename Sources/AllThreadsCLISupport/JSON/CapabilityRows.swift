@@ -1,0 +1,16 @@
+import AllThreads
+
+/// A thread's five capability sets in the CLI's JSON, each as a list of names.
+public struct CapabilityRows: Encodable, Sendable {
+    public var inheritable, permitted, effective, bounding, ambient: [String]
+
+    /// The sets of `sets`.
+    public init(_ sets: CapabilitySets) {
+        let names = { (set: CapabilitySet) in set.map(\.name) }
+        inheritable = names(sets.inheritable)
+        permitted = names(sets.permitted)
+        effective = names(sets.effective)
+        bounding = names(sets.bounding)
+        ambient = names(sets.ambient)
+    }
+}

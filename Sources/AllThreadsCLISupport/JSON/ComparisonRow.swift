@@ -1,0 +1,30 @@
+import AllThreads
+
+/// A comparison in the CLI's JSON (`verification`, `inspect --json`): `pid`, `agree`, `aspects`,
+/// `reference_tid` (`null` when no thread runs code), `thread_count`, `checked_threads`,
+/// `differing`, every thread with `differs`, and `io_uring_rings` (`null` when not read).
+public struct ComparisonRow: Encodable, Sendable {
+    public var pid: Int32
+    public var agree: Bool
+    public var aspects: [String]
+    @Nullable public var referenceTid: Int32?
+    public var threadCount: Int
+    public var checkedThreads: Int
+    public var differing: [DifferenceRow]
+    public var threads: [ThreadRow]
+    @Nullable public var ioUringRings: [RingRow]?
+
+    /// The row of `comparison`.
+    public init(_ comparison: ThreadComparison) {
+        let differs = Set(comparison.differences.map(\.thread.tid))
+        pid = comparison.snapshot.pid
+        agree = comparison.agree
+        aspects = comparison.aspects.names
+        referenceTid = comparison.reference?.tid
+        threadCount = comparison.snapshot.threads.count
+        checkedThreads = comparison.checkedThreads
+        differing = comparison.differences.map(DifferenceRow.init)
+        threads = comparison.snapshot.threads.map { ThreadRow($0, differs: differs.contains($0.tid)) }
+        ioUringRings = comparison.snapshot.ioUringRings?.map(RingRow.init)
+    }
+}

@@ -1,0 +1,24 @@
+import AllThreads
+
+/// A differing thread in the CLI's JSON: `tid`, `name` and its `fields` (`field`, `value`,
+/// `expected`, and `note` when there is one).
+public struct DifferenceRow: Encodable, Sendable {
+    /// One differing field.
+    public struct Field: Encodable, Sendable {
+        public var field, value, expected: String
+        public var note: String?
+    }
+
+    public var tid: Int32
+    public var name: String
+    public var fields: [Field]
+
+    /// The row of `difference`.
+    public init(_ difference: ThreadDifference) {
+        tid = difference.thread.tid
+        name = difference.thread.name
+        fields = difference.fields.map {
+            Field(field: $0.field, value: $0.value, expected: $0.expected, note: $0.note.isEmpty ? nil : $0.note)
+        }
+    }
+}
