@@ -2,6 +2,7 @@ import AllThreads
 
 /// A thread's five capability sets in the CLI's JSON, each as a list of names.
 public struct CapabilityRows: Encodable, Sendable {
+    /// The `inheritable` value.
     public var inheritable, permitted, effective, bounding, ambient: [String]
 
     /// The sets of `sets`.

@@ -7,29 +7,45 @@ import AllThreads
 public struct ChangeRow: Encodable, Sendable {
     /// One broadcast: `result`, `threads` (that ran the call), `rounds`, `elapsed_ns`, `skipped`.
     public struct Report: Encodable, Sendable {
+        /// The `result` value.
         public var result: Int
+        /// The `threads` value.
         public var threads: Int
+        /// The `rounds` value.
         public var rounds: Int
+        /// The `elapsed_ns` value.
         public var elapsedNs: Int64
+        /// The `skipped` value.
         public var skipped: [Issue]
     }
 
     /// A skipped thread: `tid`, `name`, `state` (the /proc letter or `null`), `reason` in words.
     public struct Issue: Encodable, Sendable {
+        /// The `tid` value.
         public var tid: Int32
+        /// The `name` value.
         public var name: String
+        /// The `state` value.
         @Nullable public var state: String?
         public var reason: String
     }
 
+    /// The `change` value.
     public var change: String
+    /// The `ok` value.
     public var ok: Bool
+    /// The `error` value.
     @Nullable public var error: String?
     public var broadcasts: [Report]
+    /// The `engine_broadcasts` value.
     public var engineBroadcasts: Int
+    /// The `rounds` value.
     public var rounds: Int
+    /// The `elapsed_ns` value.
     public var elapsedNs: Int64
+    /// The `accepted_io_uring_rings` value.
     public var acceptedIoUringRings: [RingRow]
+    /// The `accepted_io_uring_registrations` value.
     public var acceptedIoUringRegistrations: [RegistrationRow]
 
     /// The row of `record`.

@@ -4,14 +4,22 @@ import AllThreads
 /// `reference_tid` (`null` when no thread runs code), `thread_count`, `checked_threads`,
 /// `differing`, every thread with `differs`, and `io_uring_rings` (`null` when not read).
 public struct ComparisonRow: Encodable, Sendable {
+    /// The `pid` value.
     public var pid: Int32
+    /// The `agree` value.
     public var agree: Bool
+    /// The `aspects` value.
     public var aspects: [String]
+    /// The `reference_tid` value.
     @Nullable public var referenceTid: Int32?
     public var threadCount: Int
+    /// The `checked_threads` value.
     public var checkedThreads: Int
+    /// The `differing` value.
     public var differing: [DifferenceRow]
+    /// The `threads` value.
     public var threads: [ThreadRow]
+    /// The `io_uring_rings` value.
     @Nullable public var ioUringRings: [RingRow]?
 
     /// The row of `comparison`.

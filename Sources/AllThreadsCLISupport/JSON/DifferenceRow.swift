@@ -5,12 +5,17 @@ import AllThreads
 public struct DifferenceRow: Encodable, Sendable {
     /// One differing field.
     public struct Field: Encodable, Sendable {
+        /// The `field` value.
         public var field, value, expected: String
+        /// The `note` value.
         public var note: String?
     }
 
+    /// The `tid` value.
     public var tid: Int32
+    /// The `name` value.
     public var name: String
+    /// The `fields` value.
     public var fields: [Field]
 
     /// The row of `difference`.

@@ -4,19 +4,31 @@ import AllThreads
 /// the /proc state letter, whether it runs application code, timer slack, nice value, CPUs and
 /// io_uring role (`"sqpoll"`, `"worker"` or `null`); in a comparison also whether it `differs`.
 public struct ThreadRow: Encodable, Sendable {
+    /// The `tid` value.
     public var tid: Int32
+    /// The `name` value.
     public var name: String
+    /// The `state` value.
     public var state: String
+    /// The `runs_code` value.
     public var runsCode: Bool
+    /// The `uids` value.
     public var uids: IDs
+    /// The `gids` value.
     public var gids: IDs
+    /// The `groups` value.
     public var groups: [UInt32]
+    /// The `capabilities` value.
     public var capabilities: CapabilityRows
+    /// The `no_new_privs` value.
     public var noNewPrivs: Bool
+    /// The `seccomp` value.
     public var seccomp: String
+    /// The `timer_slack_ns` value.
     @Nullable public var timerSlackNs: UInt64?
     @Nullable public var nice: Int32?
     public var cpusAllowed: String
+    /// The `io_uring` value.
     @Nullable public var ioUring: String?
     /// Only in a comparison.
     public var differs: Bool?

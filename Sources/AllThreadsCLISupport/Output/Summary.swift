@@ -1,26 +1,25 @@
 import AllThreads
-import AllThreadsCLISupport
 import Foundation
 
 /// The one-line summaries printed for people.
-enum Summary {
+public enum Summary {
     /// The most items a list in a message shows.
-    static let listLimit = 10
+    public static let listLimit = 10
 
     /// Items separated by `; `, at most ``listLimit`` of them, then how many more.
-    static func list(_ items: [String]) -> String {
+    public static func list(_ items: [String]) -> String {
         let shown = items.prefix(listLimit).joined(separator: "; ")
         return items.count > listLimit ? shown + "; and \(items.count - listLimit) more" : shown
     }
 
     /// A duration in milliseconds, such as `0.412 ms`.
-    static func milliseconds(_ duration: Duration) -> String {
+    public static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return String(format: "%.3f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 
     /// Such as `setuid(65534): 1 broadcast, 66 threads, 1 round, 0.412 ms`.
-    static func change(_ record: ChangeRecord) -> String {
+    public static func change(_ record: ChangeRecord) -> String {
         var parts = ["\(record.broadcasts) broadcast(s)"]
         // A seccomp load and a privilege drop report no single broadcast.
         if let threads = record.reports.map(\.threads).max() {
@@ -35,16 +34,16 @@ enum Summary {
     }
 
     /// Such as `verified from /proc: all 66 threads agree with tid 1234 on credentials`.
-    static func verified(_ comparison: ThreadComparison) -> String {
+    public static func verified(_ comparison: ThreadComparison) -> String {
         "verified from /proc: all \(comparison.checkedThreads) threads agree with tid \(comparison.reference?.tid ?? 0) on \(comparison.aspects)"
     }
 }
 
 /// Printing values as one line of JSON.
-enum JSONLine {
+public enum JSONLine {
     /// Prints `value` as one line of JSON with sorted, snake_case keys (the rows' synthesized
     /// `Encodable` names them in camelCase).
-    static func print(_ value: some Encodable) {
+    public static func print(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -1,26 +1,34 @@
 import AllThreads
-import AllThreadsCLISupport
 import Foundation
 
 /// What a change command prints: one line of JSON (``Row``), or a summary for people.
-struct ChangeOutput {
+public struct ChangeOutput {
     /// The subcommand, such as `setuid`.
-    var command: String
+    public var command: String
     /// Extra threads started before the change.
-    var threadsStarted: Int
+    public var threadsStarted: Int
     /// What the change did.
-    var record: ChangeRecord
+    public var record: ChangeRecord
     /// Whether `--verify` was given.
-    var verifyRequested: Bool
+    public var verifyRequested: Bool
     /// The command to execute afterwards.
-    var exec: ExecCommand?
+    public var exec: ExecCommand?
     /// Every thread compared with the caller after the change; `nil` until verified.
-    var verification: ThreadComparison?
+    public var verification: ThreadComparison?
     /// Why the threads could not be read back.
-    var verificationError: AllThreadsError?
+    public var verificationError: AllThreadsError?
+
+    /// The output of a change, not yet verified.
+    public init(command: String, threadsStarted: Int, record: ChangeRecord, verifyRequested: Bool, exec: ExecCommand?) {
+        self.command = command
+        self.threadsStarted = threadsStarted
+        self.record = record
+        self.verifyRequested = verifyRequested
+        self.exec = exec
+    }
 
     /// The failure `--verify` reports, if any: one line naming the threads and fields.
-    var verificationFailure: String? {
+    public var verificationFailure: String? {
         guard verifyRequested else { return nil }
         if let verificationError { return "verification failed: \(verificationError)" }
         guard let verification, !verification.agree else { return nil }
@@ -29,11 +37,11 @@ struct ChangeOutput {
     }
 
     /// True unless the change failed or a requested verification did.
-    var ok: Bool { record.error == nil && verificationFailure == nil }
+    public var ok: Bool { record.error == nil && verificationFailure == nil }
 
     /// The JSON line: `command`, `ok`, `threads_started`, `change`, `verify`, `verification`
     /// (`null` until verified), `verification_error` and `exec` (`path`, `arguments`), `null` when none.
-    struct Row: Encodable {
+    public struct Row: Encodable {
         struct Exec: Encodable {
             var path: String
             var arguments: [String]
@@ -49,7 +57,7 @@ struct ChangeOutput {
         @Nullable var exec: Exec?
     }
 
-    var row: Row {
+    public var row: Row {
         Row(
             command: command, ok: ok, threadsStarted: threadsStarted, change: ChangeRow(record), verify: verifyRequested,
             verification: verification.map(ComparisonRow.init), verificationError: verificationError?.description,
@@ -59,7 +67,7 @@ struct ChangeOutput {
     /// Prints the JSON line, or the summary for people. When `quiet` (a command follows and
     /// its output is the output, as with setpriv and gosu) the summary goes to standard error,
     /// and only when `--verify` asked for the proof.
-    func print(json: Bool, quiet: Bool = false) {
+    public func print(json: Bool, quiet: Bool = false) {
         if json {
             JSONLine.print(row)
         } else if record.error == nil, !quiet || verifyRequested {

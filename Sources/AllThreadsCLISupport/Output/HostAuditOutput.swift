@@ -1,11 +1,10 @@
 import AllThreads
-import AllThreadsCLISupport
 
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
-enum HostAuditOutput {
+public enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
     /// (exit 1) when some process has threads that differ.
-    static func run(json: Bool) throws {
+    public static func run(json: Bool) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
             audit = try HostAudit.current()
@@ -45,9 +44,9 @@ enum HostAuditOutput {
 }
 
 /// The JSON form of a ``HostAudit``: snake_case keys, one object per divergent process.
-struct AuditJSON: Encodable {
+public struct AuditJSON: Encodable {
     /// A process whose threads differ.
-    struct Divergent: Encodable {
+    public struct Divergent: Encodable {
         var pid: Int32
         /// The process's name (its `comm`).
         var comm: String
@@ -64,24 +63,24 @@ struct AuditJSON: Encodable {
     }
 
     /// A process that could not be read.
-    struct Unreadable: Encodable {
+    public struct Unreadable: Encodable {
         var pid: Int32
         var comm: String?
         var error: String
     }
 
-    var agree: Bool
-    var checkedProcesses: Int
-    var vanishedProcesses: Int
-    var differing: [Divergent]
-    var unreadable: [Unreadable]
+    public var agree: Bool
+    public var checkedProcesses: Int
+    public var vanishedProcesses: Int
+    public var differing: [Divergent]
+    public var unreadable: [Unreadable]
 
     private enum CodingKeys: String, CodingKey {
         case agree, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
     }
 
     /// The JSON form of `audit`.
-    init(_ audit: HostAudit) {
+    public init(_ audit: HostAudit) {
         agree = audit.agree
         checkedProcesses = audit.checkedProcesses
         vanishedProcesses = audit.vanishedProcesses

@@ -1,10 +1,9 @@
 import AllThreads
-import AllThreadsCLISupport
 import Foundation
 import SystemPackage
 
 /// Why a command did not succeed, and so its exit status.
-enum CommandFailure: Error {
+public enum CommandFailure: Error {
     /// A bad argument: nothing changed. Exit status 2.
     case usage(String)
     /// The change, its verification, or `inspect`'s comparison failed. Exit status 1.
@@ -15,13 +14,13 @@ enum CommandFailure: Error {
     case refused(SecureExecution.Refusal)
 
     /// A usage failure for an error thrown while resolving arguments.
-    static func usage(_ error: AllThreadsError) -> CommandFailure {
+    public static func usage(_ error: AllThreadsError) -> CommandFailure {
         if case .invalidArgument(let message) = error { return .usage(message) }
         return .usage(error.description)
     }
 
     /// The process's exit status.
-    var status: Int32 {
+    public var status: Int32 {
         switch self {
         case .usage, .refused: 2
         case .failed: 1
@@ -30,7 +29,7 @@ enum CommandFailure: Error {
     }
 
     /// Writes the failure to standard error as one line.
-    func report() {
+    public func report() {
         let message: String
         switch self {
         case .usage(let text): message = text
