@@ -18,10 +18,12 @@ public enum Summary {
         return String(format: "%.3f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 
-    /// Such as `setuid(65534): 1 broadcast, 66 threads, 1 round, 0.412 ms`.
+    /// Such as `setuid(65534): 1 broadcast(s), 66 threads, 1 round(s), 0.412 ms`; a drop's checks
+    /// (io_uring probes) are counted apart: `1 broadcast(s) (+2 for checks)`.
     public static func change(_ record: ChangeRecord) -> String {
-        var parts = ["\(record.broadcasts) broadcast(s)"]
-        // A seccomp load and a privilege drop report no single broadcast.
+        let checks = record.broadcasts - record.reports.count
+        var parts = ["\(record.reports.count) broadcast(s)" + (checks > 0 ? " (+\(checks) for checks)" : "")]
+        // A seccomp load reports no broadcast.
         if let threads = record.reports.map(\.threads).max() {
             parts += ["\(threads) threads", "\(record.rounds) round(s)"]
         }
