@@ -32,10 +32,7 @@ enum DropRun {
     /// drop; returns the nanoseconds of the change alone (not the thread start-up, not the /proc
     /// proof) and the engine broadcasts it took.
     static func once(kind: DropKind, mode: BroadcastMode, threads: Int, idle: IdleKind) throws -> [Int64] {
-        for _ in 0..<threads {
-            let tid = cw_start_idle_thread(idle.workload)
-            if tid < 0 { throw BenchError("could not start idle thread: \(tid)") }
-        }
+        try SingleRun.startIdleThreads(threads, idle)
         let nobody: UInt32 = 65534
         let options = BroadcastOptions(timeout: .seconds(60), mode: mode)
         // Each side first makes one no-op broadcast of its own kind, so that neither pays for

@@ -41,11 +41,16 @@ enum SingleRun {
     }
     static let relaxedOptions = BroadcastOptions(timeout: .seconds(60), mode: .relaxed)
 
-    static func run(threads: Int, idle: IdleKind, repetitions: Int) throws -> ConfigResult {
-        for _ in 0..<threads {
+    /// Starts `count` extra threads that wait as `idle` says.
+    static func startIdleThreads(_ count: Int, _ idle: IdleKind) throws {
+        for _ in 0..<count {
             let tid = cw_start_idle_thread(idle.workload)
             if tid < 0 { throw BenchError("could not start idle thread: \(tid)") }
         }
+    }
+
+    static func run(threads: Int, idle: IdleKind, repetitions: Int) throws -> ConfigResult {
+        try startIdleThreads(threads, idle)
         let calls: [() throws -> Void] = [strict, relaxed, glibc]
         for _ in 0..<5 { for call in calls { try call() } }
 
