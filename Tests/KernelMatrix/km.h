@@ -40,10 +40,11 @@ int km_probe(void);
 /// The options every test broadcasts with: signal 33, a deadline generous enough for TCG.
 cb_options km_options(bool relaxed);
 
-/// Prints the test's one line and returns its exit status.
-int km_pass(const char *format, ...) __attribute__((format(printf, 1, 2)));
-int km_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
-int km_skip(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/// Prints the test's one line ("PASS ...", "FAIL ...", "SKIP ...") and returns `status`.
+int km_report(int status, const char *format, ...) __attribute__((format(printf, 2, 3)));
+#define km_pass(...) km_report(KM_PASS, __VA_ARGS__)
+#define km_fail(...) km_report(KM_FAIL, __VA_ARGS__)
+#define km_skip(...) km_report(KM_SKIP, __VA_ARGS__)
 
 /// A report's status, skips and problems, for a FAIL line.
 const char *km_describe(const cb_report *report);

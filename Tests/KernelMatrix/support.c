@@ -22,35 +22,14 @@ cb_options km_options(bool relaxed) {
     return (cb_options){.timeout_ns = KM_TIMEOUT_NS, .signal = CB_DEFAULT_SIGNAL, .relaxed = relaxed};
 }
 
-static int say(int status, const char *word, const char *format, va_list args) {
-    printf("%s ", word);
+int km_report(int status, const char *format, ...) {
+    printf("%s ", status == KM_PASS ? "PASS" : status == KM_SKIP ? "SKIP" : "FAIL");
+    va_list args;
+    va_start(args, format);
     vprintf(format, args);
+    va_end(args);
     printf("\n");
     fflush(stdout);
-    return status;
-}
-
-int km_pass(const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    int status = say(KM_PASS, "PASS", format, args);
-    va_end(args);
-    return status;
-}
-
-int km_fail(const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    int status = say(KM_FAIL, "FAIL", format, args);
-    va_end(args);
-    return status;
-}
-
-int km_skip(const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    int status = say(KM_SKIP, "SKIP", format, args);
-    va_end(args);
     return status;
 }
 
