@@ -67,7 +67,7 @@ build_arch() { # arch compiler [extra flags]
     # shellcheck disable=SC2086
     $cc -static -O2 -Wall -Wextra -pthread $includes "$@" -o $out/kmtests $tests $engine -lseccomp 2>&1 | quiet_static
     $cc -static -O2 -Wall -Wextra -ISources/CBroadcast/include -o $out/init Tests/KernelMatrix/init.c
-    rm -rf $out/root && mkdir -p $out/root/proc $out/root/sys $out/root/dev
+    rm -rf $out/root && mkdir -p $out/root/proc $out/root/sys $out/root/dev $out/root/tmp
     cp $out/init $out/kmtests $out/root/
     mknod $out/root/dev/console c 5 1
     (cd $out/root && find . | cpio -o -H newc --quiet) >$out/initramfs.cpio

@@ -26,6 +26,7 @@ enum { KM_STRICT = 1, KM_RELAXED = 2 };
     X(atomic, KM_STRICT)                     \
     X(forged, KM_STRICT | KM_RELAXED)        \
     X(io_uring, KM_STRICT | KM_RELAXED)      \
+    X(landlock, KM_STRICT | KM_RELAXED)      \
     X(fork, KM_STRICT | KM_RELAXED)
 
 #define KM_DECLARE(name, modes) int km_test_##name(bool relaxed);
