@@ -99,7 +99,7 @@ for run in host vm-x86_64 vm-aarch64; do
     grep '^KM ' <<<"$lines" | cut -d' ' -f2- || true
     if ! grep -q '^KM-END ' <<<"$lines"; then
         echo "$run: FAIL did not report all its tests within ${vm_seconds} s; its console ended with:"
-        tail -n 5 $build/$run.log | tr -d '\r' | sed 's/^/    /'
+        tail -n 5 $build/$run.log | tr -cd '[:print:]\n' | sed 's/^/    /'
         status=1
     fi
     if grep -q '^KM .* FAIL' <<<"$lines"; then status=1; fi
