@@ -61,7 +61,7 @@ static int run(const char *tests, char *const argv[], char *out, size_t size) {
         ssize_t n = read(fds[0], out + used, size - 1 - used);
         if (n <= 0) break;  // end of output: the test exited (or closed stdout)
         used += (size_t)n;
-        if (used == size - 1) used = 0;  // keep the tail
+        if (used == size - 1) used = 0;  // full: start over, the last line is what counts
     }
     out[used] = 0;
     close(fds[0]);

@@ -3,7 +3,8 @@
 //
 // `kmtests <test> <strict|relaxed>` runs one test in its own process (they change credentials
 // for good) and prints one line: "PASS ...", "FAIL ..." or "SKIP ...". Every test checks each
-// thread's real state through /proc/self/task/<tid>/status, never only the engine's report.
+// thread's real state through /proc/self/task/<tid>/status (or, where /proc is denied, by a
+// probe call every thread runs), never only the engine's report.
 #ifndef KM_H
 #define KM_H
 
