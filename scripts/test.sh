@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone: installs what it needs, builds, runs every
-# test (the bounded torture matrix included) and the example server, then runs the suite again under
-# ThreadSanitizer and AddressSanitizer (each in its own build folder).
+# test (the bounded torture matrix and the kernel matrix included) and the example server, then
+# runs the suite again under ThreadSanitizer and AddressSanitizer (each in its own build folder).
 #   scripts/test.sh              everything (about 20 minutes on 2 cores)
 #   scripts/test.sh --no-sanitizers
 set -euo pipefail
@@ -18,6 +18,8 @@ bash scripts/test-install.sh
 python3 scripts/plot_bench.py --check docs/bench.json scripts/testdata/bench-with-drops.json
 # The protocol's SPIN model: every property, and every mutation caught (about 2 minutes).
 bash scripts/model-check.sh
+# The engine's C tests on Debian 12's Linux 6.1 (x86_64 and arm64, in qemu VMs) and on this kernel.
+bash scripts/kernel-matrix.sh
 # The example server (a separate package): drops root on every thread of a Hummingbird server.
 bash scripts/example-server.sh
 if [ "${1:-}" = "--no-sanitizers" ]; then exit 0; fi
