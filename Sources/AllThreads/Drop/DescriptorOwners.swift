@@ -1,0 +1,114 @@
+import CBroadcast
+import Glibc
+import SystemPackage
+
+/// The signal owners of the process's descriptors (`F_SETOWN`, `F_SETOWN_EX`), re-recorded
+/// under the credentials a privilege drop leaves.
+///
+/// `F_SETOWN` records the caller's uid and euid with the owner: the kernel checks *those*, not the
+/// process's current credentials, when it sends the owner `SIGIO`, `SIGURG` or the signal chosen
+/// with `F_SETSIG` (even `SIGKILL`). A socket with `O_ASYNC` and a root process as owner, set up
+/// before a drop, would let the dropped process kill that process by writing to the socket.
+/// `F_SETOWN` with the same owner after the drop records the new credentials (the kernel
+/// replaces them at every `F_SETOWN`), so the drop does that for every descriptor that has an
+/// owner, in every thread's table.
+enum DescriptorOwners {
+    /// `F_SETOWN_EX` and `F_GETOWN_EX` (`fcntl.h`, `_GNU_SOURCE`), which Swift's Glibc does not import.
+    private static let setOwnerEx = 15, getOwnerEx = 16
+    /// `PIDFD_THREAD` (Linux 6.9): a pidfd for a thread rather than a thread group leader.
+    private static let pidfdThread = Int(O_EXCL)
+    /// `KCMP_FILES`: do two tasks share a descriptor table?
+    private static let kcmpFiles = 2
+
+    /// `struct f_owner_ex`.
+    private struct Owner {
+        var type: Int32 = 0
+        var pid: Int32 = 0
+    }
+
+    /// Re-records the owner of every descriptor of the calling thread's table and of every other
+    /// thread's table that it does not share; returns the descriptors and tables it could not.
+    static func rerecord(threads: [ThreadState]) -> [DescriptorOwner] {
+        var failures: [DescriptorOwner] = []
+        let caller = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
+        let callerName = "the calling thread"
+        for fd in (try? Procfs.numericEntries(of: "/proc/thread-self/fd")) ?? [] {
+            if let error = rerecord(fd) { failures.append(DescriptorOwner(thread: ThreadIdentity(tid: caller, name: callerName), fd: fd, error: error)) }
+        }
+        for thread in threads where !thread.runsNoCode {
+            failures += rerecordTable(of: thread, caller: caller)
+        }
+        return failures
+    }
+
+    /// Re-records the owners of `thread`'s table unless it is the caller's: through a copy of each
+    /// descriptor (`pidfd_getfd`), which shares its open file description, and so its owner.
+    private static func rerecordTable(of thread: ThreadState, caller: Int32) -> [DescriptorOwner] {
+        let directory = "/proc/self/task/\(thread.tid)"
+        func failure(_ fd: Int32?, _ error: Errno) -> [DescriptorOwner] { [DescriptorOwner(thread: thread.identity, fd: fd, error: error)] }
+        // The tid in our own PID namespace: /proc may belong to another one (NSpid's last field).
+        let status: [UInt8]
+        do throws(ProcfsError) { status = try Procfs.read("\(directory)/status") } catch { return error.taskIsGone ? [] : failure(nil, .ioError) }
+        guard let nspid = Procfs.value(of: "NSpid", in: status)?.split(separator: UInt8(ascii: "\t")).last,
+            let tid = ProcText.decimal(nspid, max: UInt64(Int32.max)).map(Int32.init)
+        else { return failure(nil, .ioError) }
+        if tid == caller { return [] }
+        let shared = cb_syscall(Int(SYS_kcmp), Int(caller), Int(tid), kcmpFiles, 0, 0, 0)
+        if shared == 0 { return [] }
+        if shared == -Int(ESRCH) { return [] }  // gone
+        let pidfd = cb_syscall(Int(SYS_pidfd_open), Int(tid), pidfdThread, 0, 0, 0, 0)
+        if pidfd == -Int(ESRCH) { return [] }
+        guard pidfd >= 0 else { return failure(nil, Errno(rawValue: Int32(-pidfd))) }
+        defer { _ = close(Int32(pidfd)) }
+        var failures: [DescriptorOwner] = []
+        let fds: [Int32]
+        do throws(ProcfsError) { fds = try Procfs.numericEntries(of: "\(directory)/fd") } catch { return error.taskIsGone ? [] : failure(nil, .ioError) }
+        for fd in fds {
+            let copy = cb_syscall(Int(SYS_pidfd_getfd), pidfd, Int(fd), 0, 0, 0, 0)
+            if copy == -Int(EBADF) || copy == -Int(ESRCH) { continue }  // closed, or the thread is gone
+            guard copy >= 0 else {
+                failures += failure(fd, Errno(rawValue: Int32(-copy)))
+                continue
+            }
+            if let error = rerecord(Int32(copy)) { failures += failure(fd, error) }
+            _ = close(Int32(copy))
+        }
+        return failures
+    }
+
+    /// `F_SETOWN_EX` with the owner `F_GETOWN_EX` reports, when there is one; the error otherwise.
+    private static func rerecord(_ fd: Int32) -> Errno? {
+        var owner = Owner()
+        let got = withUnsafeMutablePointer(to: &owner) { cb_syscall(Int(SYS_fcntl), Int(fd), getOwnerEx, Int(bitPattern: $0), 0, 0, 0) }
+        if got == -Int(EBADF) { return nil }  // closed meanwhile
+        guard got == 0 else { return Errno(rawValue: Int32(-got)) }
+        // 0: no owner, or one that has exited (its pid can never be reused for this owner).
+        guard owner.pid != 0 else { return nil }
+        let set = withUnsafeMutablePointer(to: &owner) { cb_syscall(Int(SYS_fcntl), Int(fd), setOwnerEx, Int(bitPattern: $0), 0, 0, 0) }
+        return set == 0 || set == -Int(EBADF) ? nil : Errno(rawValue: Int32(-set))
+    }
+}
+
+/// A descriptor whose signal owner (`F_SETOWN`) a privilege drop could not re-record under the
+/// new credentials, or a thread's descriptor table it could not look through: the owner may still
+/// carry the credentials of before the drop, which the kernel checks when it signals the owner.
+public struct DescriptorOwner: Sendable, Hashable, CustomStringConvertible {
+    /// The thread whose descriptor table holds the descriptor.
+    public var thread: ThreadIdentity
+    /// The descriptor; `nil` when the whole table could not be looked through.
+    public var fd: Int32?
+    /// Why.
+    public var error: Errno
+
+    /// Describes a descriptor or table.
+    public init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
+        self.thread = thread
+        self.fd = fd
+        self.error = error
+    }
+
+    /// Such as `fd 7 of tid 812 (worker): F_SETOWN owner not re-recorded (EPERM)`.
+    public var description: String {
+        (fd.map { "fd \($0) of \(thread)" } ?? "the descriptor table of \(thread)") + ": F_SETOWN owner not re-recorded (\(error))"
+    }
+}
