@@ -1,0 +1,65 @@
+import AllThreadsTestSupport
+import Foundation
+import XCTest
+
+/// What a privilege drop must not leave behind besides io_uring: `F_SETOWN` owners recorded with
+/// root's credentials, root-equivalent capabilities kept by accident, and a proof that reads
+/// another process than its own. Each runs in a process of its own and checks /proc itself.
+final class DropTests: XCTestCase {
+    /// A socket with O_ASYNC, F_SETOWN(root process), F_SETSIG(SIGKILL): after the drop, writing to
+    /// it leaves the root process alive (its owner is re-recorded with the new credentials).
+    func testSignalOwnerSetAsRootCannotKillAfterTheDrop() throws { try scenario("drop-fsetown") }
+
+    /// cap_chown + cap_fowner: refused unless named in allowingRootEquivalentCapabilities; then
+    /// kept on every thread and named by the proof.
+    func testRootEquivalentCapabilitiesNeedTheirOwnParameter() throws { try scenario("drop-root-equivalent-caps") }
+
+    /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
+    /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
+    func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {
+        let refused = try runProduct("allthreads", ["drop", "--user", "nobody", "--keep-caps", "cap_chown,cap_fowner", "--verify", "--", "/bin/true"])
+        XCTAssertNotEqual(refused.status, 0, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("root in disguise") && refused.stderr.contains("--keep-root-equivalent-caps"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("verified"), refused.stdout)
+        let kept = try runProduct(
+            "allthreads", ["drop", "--user", "nobody", "--keep-root-equivalent-caps", "cap_chown,cap_fowner", "--verify", "--", "/bin/grep", "CapEff", "/proc/self/status"])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertTrue(kept.stderr.contains("(root-equivalent: cap_chown,cap_fowner)"), kept.stderr)
+        XCTAssertTrue(kept.stdout.contains("CapEff:\t0000000000000009"), kept.stdout)
+    }
+
+    /// In a PID namespace without a /proc of its own (`unshare --pid --fork`, no `--mount-proc`),
+    /// `/proc/<getpid()>` is a decoy of 65534 with an empty bounding set; the drop must read its own
+    /// process through /proc/self, find its root ring and refuse.
+    func testPIDNamespaceWithoutItsOwnProcIsReadThroughProcSelf() throws {
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+        // Both run the same command line: Swift takes the arguments from /proc/<getpid()>/cmdline.
+        let arguments = ["uring-pidns-decoy", "--threads", "0"]
+        let decoy = Process()
+        decoy.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        decoy.arguments = ["--reuid", "65534", "--regid", "65534", "--groups", "65534", "--bounding-set", "-all", "--inh-caps", "-all", scenarios] + arguments
+        decoy.environment = ["ALLTHREADS_DECOY": "1"]
+        let output = Pipe()
+        decoy.standardOutput = output
+        try decoy.run()
+        defer {
+            kill(decoy.processIdentifier, SIGKILL)
+            decoy.waitUntilExit()
+        }
+        var ready = Data()
+        while !ready.contains(10) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            ready += chunk
+        }
+        XCTAssertEqual(String(decoding: ready, as: UTF8.self), "ready \(decoy.processIdentifier)\n")
+        // The scenario is the shell's next child: it gets the decoy's pid inside the namespace.
+        let result = try runExecutable(
+            URL(fileURLWithPath: "/usr/bin/unshare"),
+            ["--pid", "--fork", "--", "/bin/sh", "-c", "echo $0 > /proc/sys/kernel/ns_last_pid && \"$1\" \"$2\" \"$3\" \"$4\"; exit $?",
+             String(decoy.processIdentifier - 1), scenarios] + arguments, timeout: 60)
+        try XCTSkipIf(result.stdout.contains("SKIPPED"), result.stdout)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("PASS uring-pidns-decoy: /proc/\(decoy.processIdentifier) is allthreads-scen"), result.stdout + result.stderr)
+    }
+}
