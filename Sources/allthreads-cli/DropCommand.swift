@@ -19,8 +19,8 @@ struct DropCommand: ChangeCommand {
             io_uring: a ring created before the drop may carry personalities registered as root, \
             which /proc does not show, so the drop refuses while the process holds any ring (exit \
             1, nothing changed). --accept-io-uring accepts the rings and names them in the output. \
-            An SQPOLL thread or io-wq worker still holding other credentials, and a process traced \
-            since before the drop, always fail it.
+            A thread that has used io_uring, any SQPOLL thread, an io-wq worker still holding other \
+            credentials, and a process traced since before the drop, always fail it.
 
             Examples:
               allthreads drop --user nobody --no-new-privs -- id -u

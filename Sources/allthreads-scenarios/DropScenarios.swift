@@ -1,5 +1,6 @@
 import AllThreads
 import AllThreadsWorkload
+import CBroadcast
 import Foundation
 import Glibc
 import SystemPackage
@@ -16,30 +17,72 @@ enum DropScenarios {
     /// `F_SETSIG` and `O_ASYNC` (Linux), which Swift's Glibc does not import.
     private static let setSignal: Int32 = 10, asynchronous: Int32 = 0o20000
 
-    /// A socket with `O_ASYNC`, a root process as owner (`F_SETOWN`) and `F_SETSIG(SIGKILL)`, set up
-    /// before the drop: after the drop, writing to the socket must not kill the root process.
+    /// Sockets with `O_ASYNC`, a root process as owner (`F_SETOWN`) and `F_SETSIG(SIGKILL)`, set up
+    /// before the drop, one in the process's descriptor table and one only in the table of a
+    /// thread that has a table of its own: after the drop, writing to either must not kill the
+    /// root process.
     static func signalOwner(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 8))
         let victim = try spawnSleeper()
-        var pair: [Int32] = [0, 0]
-        try require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0, "socketpair: \(Errno(rawValue: errno))")
-        let flags = fcntl(pair[0], F_GETFL)
-        try require(
-            fcntl(pair[0], F_SETOWN, victim) == 0 && fcntl(pair[0], setSignal, SIGKILL) == 0 && fcntl(pair[0], F_SETFL, flags | asynchronous) == 0,
-            "setting the owner, signal and O_ASYNC failed: \(Errno(rawValue: errno))")
-        try require(fcntl(pair[0], F_GETOWN) == victim, "F_GETOWN does not name pid \(victim)")
+        let shared = try ownedSocket(victim)
+        let hidden = try ownedSocket(victim)
+        let owner = try threadWithOwnTable()
+        // Only the thread's copy of the table keeps the second socket's owned end.
+        try require(close(hidden.owned) == 0, "close: \(Errno(rawValue: errno))")
+        let inOwnTable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/task/\(owner)/fd/\(hidden.owned)")) ?? ""
+        try require(inOwnTable.hasPrefix("socket:"), "tid \(owner)'s table does not hold the socket: \(inOwnTable)")
 
         try PrivilegeDrop(user: "nobody").apply()
         let tasks = try RawTask.all()
         try require(tasks.allSatisfy { $0.uids == [65534, 65534, 65534, 65534] }, "a task is not at 65534: \(tasks)")
-        try require(fcntl(pair[0], F_GETOWN) == victim, "the drop changed the owner to \(fcntl(pair[0], F_GETOWN))")
+        try require(fcntl(shared.owned, F_GETOWN) == victim, "the drop changed the owner to \(fcntl(shared.owned, F_GETOWN))")
         // The kernel sends the owner's signal inside write(): afterwards it is pending, or was refused.
-        try require(write(pair[1], "x", 1) == 1, "writing to the socket failed: \(Errno(rawValue: errno))")
-        let (state, pending) = try signalState(of: victim)
-        var status: Int32 = 0
-        try require(state != "Z" && state != "X" && waitpid(victim, &status, WNOHANG) == 0, "the root process \(victim) was killed (state \(state))")
-        try require(pending & (1 << (UInt64(SIGKILL) - 1)) == 0, "SIGKILL is pending for the root process \(victim)")
-        return "after the drop, writing to the O_ASYNC socket owned by root pid \(victim) with F_SETSIG(SIGKILL) left it alive (state \(state))"
+        for (name, socket) in [("shared", shared), ("own-table", hidden)] {
+            try require(write(socket.peer, "x", 1) == 1, "writing to the \(name) socket failed: \(Errno(rawValue: errno))")
+            let (state, pending) = try signalState(of: victim)
+            var status: Int32 = 0
+            try require(state != "Z" && state != "X" && waitpid(victim, &status, WNOHANG) == 0, "the \(name) socket killed the root process \(victim) (state \(state))")
+            try require(pending & (1 << (UInt64(SIGKILL) - 1)) == 0, "the \(name) socket left SIGKILL pending for the root process \(victim)")
+        }
+        return "after the drop, writing to O_ASYNC sockets owned by root pid \(victim) with F_SETSIG(SIGKILL), one in the process's table and one "
+            + "in tid \(owner)'s own table, left it alive"
+    }
+
+    /// A connected pair whose end `owned` has `O_ASYNC`, owner `pid` and `F_SETSIG(SIGKILL)`.
+    private static func ownedSocket(_ pid: pid_t) throws -> (owned: Int32, peer: Int32) {
+        var pair: [Int32] = [0, 0]
+        try require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0, "socketpair: \(Errno(rawValue: errno))")
+        let flags = fcntl(pair[0], F_GETFL)
+        try require(
+            fcntl(pair[0], F_SETOWN, pid) == 0 && fcntl(pair[0], setSignal, SIGKILL) == 0 && fcntl(pair[0], F_SETFL, flags | asynchronous) == 0,
+            "setting the owner, signal and O_ASYNC failed: \(Errno(rawValue: errno))")
+        try require(fcntl(pair[0], F_GETOWN) == pid, "F_GETOWN does not name pid \(pid)")
+        return (pair[0], pair[1])
+    }
+
+    /// Starts a thread that takes a copy of the descriptor table for itself (`unshare(CLONE_FILES)`)
+    /// and then waits forever; returns its tid.
+    private static func threadWithOwnTable() throws -> Int32 {
+        let started = DispatchSemaphore(value: 0)
+        let result = Result()
+        let thread = Thread {
+            let unshared = cb_syscall(Int(SYS_unshare), Int(CLONE_FILES), 0, 0, 0, 0, 0)
+            result.set(unshared == 0 ? Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)) : Int32(unshared))
+            started.signal()
+            while true { sleep(3600) }
+        }
+        thread.start()
+        try require(started.wait(timeout: .now() + 10) == .success, "the thread did not start")
+        try require(result.value > 0, "unshare(CLONE_FILES): \(Errno(rawValue: -result.value))")
+        return result.value
+    }
+
+    /// A number written once by another thread.
+    private final class Result: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: Int32 = 0
+        func set(_ value: Int32) { lock.withLock { stored = value } }
+        var value: Int32 { lock.withLock { stored } }
     }
 
     /// `cap_chown` + `cap_fowner` (a root-owned set-user-ID copy of any program): refused without

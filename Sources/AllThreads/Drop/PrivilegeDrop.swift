@@ -152,9 +152,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
         let reports = try runProgram(options: options)
         let programTime = start.duration(to: clock.now)
         // Before the filter loads, which could forbid the system calls of both.
-        let threads = try Self.snapshot().threads
-        let owners = DescriptorOwners.rerecord(threads: threads)
-        let probe = try IoUringRegistration.probe(threads: threads, options: options)
+        let owners = DescriptorOwners.rerecord()
+        let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
         let loading = clock.now
         try seccomp?.loadOnAllThreads()
         return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
@@ -170,7 +169,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
         let reports = try runProgram(options: options)
-        let owners = DescriptorOwners.rerecord(threads: try Self.snapshot().threads)
+        let owners = DescriptorOwners.rerecord()
         guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
         try seccomp?.loadOnAllThreads()
         return reports
