@@ -374,6 +374,7 @@ enum IoUringScenarios {
     /// of a ring made by a thread that held 65534; B lives only through a poll on its own fd.
     /// /proc shows only the SQPOLL thread, at 65534. Refused (rings refused and accepted), naming
     /// the SQPOLL thread; after a plain drop a write to B's memory opens /etc/shadow as root.
+    /// `--rename 1`: the SQPOLL thread is renamed `iou-wrk-1` first (its name proves nothing).
     static func attachedToSQPOLL(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 8))
@@ -384,6 +385,11 @@ enum IoUringScenarios {
         let tasks = try RawTask.all()
         let pollers = tasks.filter(\.isIOWorker)
         try require(pollers.count == 1 && pollers[0].uids == nobody, "expected one io_uring task, an SQPOLL thread at 65534: \(tasks)")
+        if try args.int("rename", default: 0) != 0 {
+            // Any thread of the process may rename any task of it: the SQPOLL thread now looks like an io-wq worker.
+            try "iou-wrk-1".write(toFile: "/proc/self/task/\(pollers[0].tid)/comm", atomically: false, encoding: .utf8)
+            try require(try RawTask.all().first { $0.tid == pollers[0].tid }?.name == "iou-wrk-1", "renaming the SQPOLL thread failed")
+        }
         let options = BroadcastOptions(timeout: .seconds(2))
         for policy in [IoUringPolicy.refuse, .accept] {
             let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply(options: options) }

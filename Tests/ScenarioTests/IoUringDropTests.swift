@@ -52,7 +52,11 @@ final class IoUringDropTests: XCTestCase {
 
     /// A root ring attached (ATTACH_WQ) to the SQPOLL thread of a ring made at 65534, alive only
     /// through a poll on its own fd: /proc shows only the SQPOLL thread at 65534; refused naming it.
-    func testRingAttachedToAnSQPOLLThreadIsRefused() throws { try scenario("uring-attached-sqpoll") }
+    /// The same with the SQPOLL thread renamed like an io-wq worker.
+    func testRingAttachedToAnSQPOLLThreadIsRefused() throws {
+        try scenario("uring-attached-sqpoll")
+        try scenario("uring-attached-sqpoll", ["--rename", "1"])
+    }
 
     /// A root process traced by one of our threads: refused until detached.
     func testTracedRootProcessIsRefused() throws { try scenario("ptrace-tracee") }

@@ -281,8 +281,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     }
 
     /// What io_uring leaves acting with other credentials than the target's: every io_uring task
-    /// that holds other credentials, and every SQPOLL thread whatever it holds (rings attached to
-    /// it act with their creators' credentials); every thread that has used io_uring; and the
+    /// whatever it holds (an SQPOLL thread serves rings attached to it with their creators'
+    /// credentials, and a task's name, which any thread of the process can change, does not tell
+    /// an SQPOLL thread from an io-wq worker); every thread that has used io_uring; and the
     /// rings and registrations unless the policy accepts them. `probe` is `nil` when a seccomp
     /// filter forbade probing: that is a finding too.
     private func retained(in snapshot: ProcessSnapshot, probe: IoUringProbe?) -> [RetainedPrivilege] {
@@ -296,8 +297,6 @@ public struct PrivilegeDrop: Sendable, Hashable {
             let differences = thread.credentials.actingDifferences(from: target)
             let served = rings.filter { $0.submissionPollingThread == thread.tid }
             let role = served.isEmpty ? thread.ioUringRole ?? .worker : .submissionPolling
-            // A worker with the target's credentials serves a thread that has used io_uring: that thread is the finding.
-            guard !differences.isEmpty || role == .submissionPolling else { continue }
             found.append(.ioUringTask(IoUringTask(thread: thread.identity, role: role, rings: served, differences: differences)))
         }
         return found

@@ -9,10 +9,11 @@ public enum RetainedPrivilege: Sendable, Hashable, CustomStringConvertible {
     /// A ring in threads' registered-ring tables, usable without a descriptor: it may carry
     /// personalities too (accepted with ``IoUringPolicy/accept``).
     case registeredIoUringRing(IoUringRegistration)
-    /// An SQPOLL thread or io-wq worker: the kernel acts for the process in it. It counts when it
-    /// holds other credentials, and an SQPOLL thread always: rings attached to it
-    /// (`IORING_SETUP_ATTACH_WQ`) are served with their own creators' credentials, which neither
-    /// the thread's credentials nor /proc show. Never accepted.
+    /// An SQPOLL thread or io-wq worker: the kernel acts for the process in it. It counts whatever
+    /// it holds: rings attached to an SQPOLL thread (`IORING_SETUP_ATTACH_WQ`) are served with
+    /// their own creators' credentials, which neither the thread's credentials nor /proc show, and
+    /// its name (`iou-sqp-*`) can be changed. One not tied to a ring with a descriptor is waited
+    /// for (it exits once its rings are torn down), up to the timeout. Never accepted.
     case ioUringTask(IoUringTask)
     /// A thread that has used io_uring since it started (the kernel keeps its io_uring context
     /// until it exits): requests it queued before the drop (drained, linked or waiting behind a
@@ -46,7 +47,8 @@ public enum RetainedPrivilege: Sendable, Hashable, CustomStringConvertible {
         case .registeredIoUringRing(let registration):
             "\(registration): usable without a descriptor, and may carry personalities registered with the old credentials"
         case .ioUringTask(let task) where task.differences.isEmpty:
-            "\(task) (rings attached to an SQPOLL thread are served with their creators' credentials, which /proc does not show)"
+            "\(task) (an SQPOLL thread serves rings attached to it with their creators' credentials, which /proc does not show, "
+                + "and a task's name does not tell an SQPOLL thread from an io-wq worker)"
         case .ioUringTask(let task):
             "\(task) (the kernel does io_uring work for the process with these credentials)"
         case .ioUringContext(let thread):

@@ -11,7 +11,7 @@ public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
     /// mapping or a registration).
     public var rings: [IoUringRing]
     /// Its credentials against the target's (``ThreadCredentials/actingDifferences(from:)``); empty
-    /// for a task that counts although it holds the target's credentials (an SQPOLL thread).
+    /// when it holds the target's (it counts all the same).
     public var differences: [FieldDifference]
 
     /// Describes a task.
