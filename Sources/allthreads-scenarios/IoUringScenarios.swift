@@ -313,16 +313,7 @@ enum IoUringScenarios {
     /// Run by the test in a PID namespace without a /proc of its own, where `/proc/<getpid()>` is a
     /// decoy process of 65534 with an empty bounding set: the proof reads this process through
     /// /proc/self, finds its root ring and refuses.
-    ///
-    /// The decoy is this scenario too, with `ALLTHREADS_DECOY=1` in its environment (it prints
-    /// `ready <pid>` and sleeps): Swift reads the command line from `/proc/<getpid()>/cmdline`, so
-    /// both must have the same.
     static func pidNamespaceDecoy(_ args: ScenarioArguments) throws -> String {
-        if ProcessInfo.processInfo.environment["ALLTHREADS_DECOY"] == "1" {
-            FileHandle.standardOutput.write(Data("ready \(getpid())\n".utf8))
-            Thread.sleep(forTimeInterval: TimeInterval(try args.int("wait", default: 60)))
-            return "decoy"
-        }
         if let unavailable = ioUringUnavailable() { return unavailable }
         let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self")).flatMap { Int32($0) }
         try require(own != nil && own != getpid(), "not in a PID namespace without its own /proc: /proc/self is \(own ?? -1), getpid() \(getpid())")

@@ -32,34 +32,29 @@ final class DropTests: XCTestCase {
     /// `/proc/<getpid()>` is a decoy of 65534 with an empty bounding set; the drop must read its own
     /// process through /proc/self, find its root ring and refuse.
     func testPIDNamespaceWithoutItsOwnProcIsReadThroughProcSelf() throws {
-        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
-        // Both run the same command line: Swift takes the arguments from /proc/<getpid()>/cmdline.
-        let arguments = ["uring-pidns-decoy", "--threads", "0"]
         let decoy = Process()
         decoy.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        decoy.arguments = ["--reuid", "65534", "--regid", "65534", "--groups", "65534", "--bounding-set", "-all", "--inh-caps", "-all", scenarios] + arguments
-        decoy.environment = ["ALLTHREADS_DECOY": "1"]
-        let output = Pipe()
-        decoy.standardOutput = output
+        decoy.arguments = ["--reuid", "65534", "--regid", "65534", "--groups", "65534", "--bounding-set", "-all", "--inh-caps", "-all", "/bin/sleep", "60"]
         try decoy.run()
         defer {
             kill(decoy.processIdentifier, SIGKILL)
             decoy.waitUntilExit()
         }
-        var ready = Data()
-        while !ready.contains(10) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            ready += chunk
+        let pid = decoy.processIdentifier
+        // setpriv has dropped once the task runs sleep.
+        let deadline = Date().addingTimeInterval(10)
+        while (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) != "sleep\n" && Date() < deadline {
+            usleep(1000)
         }
-        XCTAssertEqual(String(decoding: ready, as: UTF8.self), "ready \(decoy.processIdentifier)\n")
+        XCTAssertEqual(try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), "sleep\n")
         // The scenario is the shell's next child: it gets the decoy's pid inside the namespace.
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
         let result = try runExecutable(
             URL(fileURLWithPath: "/usr/bin/unshare"),
-            ["--pid", "--fork", "--", "/bin/sh", "-c", "echo $0 > /proc/sys/kernel/ns_last_pid && \"$1\" \"$2\" \"$3\" \"$4\"; exit $?",
-             String(decoy.processIdentifier - 1), scenarios] + arguments, timeout: 60)
+            ["--pid", "--fork", "--", "/bin/sh", "-c", "echo $0 > /proc/sys/kernel/ns_last_pid && \"$1\" uring-pidns-decoy --threads 0; exit $?",
+             String(pid - 1), scenarios], timeout: 60)
         try XCTSkipIf(result.stdout.contains("SKIPPED"), result.stdout)
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-        XCTAssertTrue(result.stdout.contains("PASS uring-pidns-decoy: /proc/\(decoy.processIdentifier) is allthreads-scen"), result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("PASS uring-pidns-decoy: /proc/\(pid) is sleep"), result.stdout + result.stderr)
     }
 }
