@@ -32,9 +32,28 @@ final class DropTests: XCTestCase {
     /// `/proc/<getpid()>` is a decoy of 65534 with an empty bounding set; the drop must read its own
     /// process through /proc/self, find its root ring and refuse.
     func testPIDNamespaceWithoutItsOwnProcIsReadThroughProcSelf() throws {
+        let (pid, result) = try inPIDNamespace(besideDecoyWithGroups: ["--groups", "65534"], "uring-pidns-decoy", "--threads", "0")
+        try XCTSkipIf(result.stdout.contains("SKIPPED"), result.stdout)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("PASS uring-pidns-decoy: /proc/\(pid) is sleep"), result.stdout + result.stderr)
+    }
+
+    /// The same for `allthreads drop --verify`, which inherits a ring with a root personality across
+    /// exec: it must name the ring and exit 1, not verify the decoy (groups none, as the command's).
+    func testCLIInAPIDNamespaceWithoutItsOwnProcFindsItsRing() throws {
+        let allthreads = productsDirectory().appendingPathComponent("allthreads").path
+        let (_, result) = try inPIDNamespace(besideDecoyWithGroups: ["--clear-groups"], "uring-exec-cli", "--allthreads", allthreads)
+        try XCTSkipIf(result.stdout.contains("SKIPPED"), result.stdout)
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stderr.contains("io_uring ring fd 3: may carry personalities"), result.stderr)
+    }
+
+    /// Starts a decoy (`sleep` as 65534, no capabilities, `groups` for setpriv), then runs the
+    /// scenario `arguments` in a new PID namespace without a /proc of its own, at the decoy's pid.
+    private func inPIDNamespace(besideDecoyWithGroups groups: [String], _ arguments: String...) throws -> (decoy: Int32, result: Finished) {
         let decoy = Process()
         decoy.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        decoy.arguments = ["--reuid", "65534", "--regid", "65534", "--groups", "65534", "--bounding-set", "-all", "--inh-caps", "-all", "/bin/sleep", "60"]
+        decoy.arguments = ["--reuid", "65534", "--regid", "65534"] + groups + ["--bounding-set", "-all", "--inh-caps", "-all", "/bin/sleep", "60"]
         try decoy.run()
         defer {
             kill(decoy.processIdentifier, SIGKILL)
@@ -51,10 +70,8 @@ final class DropTests: XCTestCase {
         let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
         let result = try runExecutable(
             URL(fileURLWithPath: "/usr/bin/unshare"),
-            ["--pid", "--fork", "--", "/bin/sh", "-c", "echo $0 > /proc/sys/kernel/ns_last_pid && \"$1\" uring-pidns-decoy --threads 0; exit $?",
-             String(pid - 1), scenarios], timeout: 60)
-        try XCTSkipIf(result.stdout.contains("SKIPPED"), result.stdout)
-        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-        XCTAssertTrue(result.stdout.contains("PASS uring-pidns-decoy: /proc/\(pid) is sleep"), result.stdout + result.stderr)
+            ["--pid", "--fork", "--", "/bin/sh", "-c", "echo $0 > /proc/sys/kernel/ns_last_pid && \"$@\"; exit $?", String(pid - 1), scenarios]
+                + arguments, timeout: 60)
+        return (pid, result)
     }
 }
