@@ -61,7 +61,9 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .seccomp(let filter): "seccomp(default \(filter.defaultAction), \(filter.rules.count) rule(s))"
         case .privilegeDrop(let drop):
             "drop to \(drop.user.name) (uid \(drop.user.uid.rawValue), gid \(drop.group.rawValue), groups \(Self.list(drop.groups)), "
-                + "keeping \(drop.keepCapabilities)\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
+                + "keeping \(drop.keepCapabilities)"
+                + "\(drop.keepCapabilities.isDisjoint(with: .rootEquivalent) ? "" : " (root-equivalent: \(drop.keepCapabilities.intersection(.rootEquivalent)))")"
+                + "\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
                 + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
         }

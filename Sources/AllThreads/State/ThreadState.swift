@@ -71,7 +71,13 @@ public struct ThreadState: Sendable, Hashable {
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
     public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
-        let directory = "\(procRoot)/\(pid)/task/\(tid)"
+        try read(process: "\(procRoot)/\(pid)", tid: tid, procRoot: procRoot)
+    }
+
+    /// Reads thread `tid` of the process whose /proc directory is `process` (`/proc/self` for the
+    /// calling process: a pid may name another process where /proc belongs to another PID namespace).
+    static func read(process: String, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+        let directory = "\(process)/task/\(tid)"
         let statusPath = directory + "/status"
         var thread = try ThreadState(tid: tid, status: Procfs.read(statusPath), path: statusPath)
         let statPath = directory + "/stat"

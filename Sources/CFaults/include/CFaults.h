@@ -65,11 +65,53 @@ int cw_ring_release(int handle);
 /// the open's -errno, or -ETIMEDOUT.
 int cw_ring_openat(int handle, const char *path, int personality);
 
+/// Submits, on a ring without SQPOLL, a poll of `poll_fd` (readable) and behind it an
+/// IORING_OP_OPENAT of `path` with IOSQE_IO_DRAIN: the open waits until the poll completes (write
+/// to `poll_fd`'s pipe), and then runs with the credentials of the submitter at submission. 0 or -errno.
+int cw_ring_queue_drained_openat(int handle, int poll_fd, const char *path);
+
+/// Waits at most 5 s for the drained open's completion: 0 when the file opened (closed again),
+/// the open's -errno, or -ETIMEDOUT.
+int cw_ring_drained_openat_result(int handle);
+
+/// Creates a ring with `options` on a new thread that, with `personality`, also registers its
+/// credentials as a personality (cw_ring_personality), and then exits: no live thread of the
+/// process has used io_uring. Returns the handle, or -errno.
+int cw_ring_create_on_exiting_thread(int options, int personality);
+
+/// The personality registered by cw_ring_create_on_exiting_thread, 0 if none, -EBADF for a bad handle.
+int cw_ring_personality(int handle);
+
+/// The ATTACH_WQ hole: a thread that switches itself alone to `uid` (gid and groups: the same
+/// number) makes SQPOLL ring A and
+/// exits (A's SQPOLL thread holds `uid`); a thread with the caller's credentials makes ring B
+/// (SQPOLL, ATTACH_WQ to A, rings in user memory), submits a poll on B's own fd, and exits; A is
+/// closed and unmapped, B's fd closed. B lives on through its own poll, is served by A's SQPOLL
+/// thread with B's creator's credentials, and /proc shows no fd, mapping or registration of it.
+/// Returns B's handle, or -errno.
+int cw_ring_attached_behind_sqpoll_of(unsigned uid);
+
+/// Submits IORING_OP_OPENAT of `path` by a write to the ring's memory only (an SQPOLL ring,
+/// even with its fd closed) and waits at most 5 s: 0 when the file opened, -errno, or -ETIMEDOUT.
+int cw_ring_submit_openat(int handle, const char *path);
+
+/// Starts a thread with a descriptor table of its own (unshare(CLONE_FILES)) that holds a ring
+/// with a personality registered by a thread it started, which has exited. Returns its tid, or -errno.
+int cw_start_own_table_ring(void);
+
+/// The fd of that ring in that thread's table, or -errno.
+int cw_own_table_ring_fd(void);
+
+/// Has that thread open `path` through its ring with the personality; waits at most 10 s.
+/// 0 when the file opened, -errno, or -ETIMEDOUT.
+int cw_own_table_openat(const char *path);
+
 /// Starts the process's one ring maker: a thread that blocks `kernel_signal` (raw rt_sigprocmask)
-/// and, once that signal is pending for it (a broadcast has started and waits for it), creates a
-/// ring with `options`, with the credentials it holds at that moment, then unblocks the signal so
-/// the broadcast goes on. Returns its tid once the signal is blocked, or -errno (-EBUSY: one ran).
-int cw_start_ring_maker(int kernel_signal, int options);
+/// and, once that signal is pending for it (a broadcast has started and waits for it) for the
+/// `skip`+1st time, creates a ring with `options`, with the credentials it holds at that moment,
+/// then unblocks the signal so the broadcast goes on (the `skip` broadcasts before reach it at
+/// once). Returns its tid once the signal is blocked, or -errno (-EBUSY: one ran).
+int cw_start_ring_maker(int kernel_signal, int options, int skip);
 
 /// The ring maker's ring handle (waits at most 10 s), or -errno (-ETIMEDOUT: no broadcast came).
 int cw_ring_maker_result(void);
