@@ -30,6 +30,7 @@ enum phase {
     P_GONE,       // no longer exists
     P_SKIPPED,    // runs no application code (`reason`)
     P_SELF,       // the caller
+    P_DIED,       // was ARRIVED, and its thread is proven gone: it died inside the handler
 };
 
 enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
@@ -79,7 +80,8 @@ HANDLER_CODE static inline long run_step(const cb_step *s) {
 // ---- process state ----------------------------------------------------------------
 
 struct engine {
-    _Atomic uint32_t lock;       // 0 free, else owner pid << 2 | 1 (held) or 2 (held, waiters)
+    _Atomic uint32_t lock;       // 0 free, else owner tid << 2 | 1 (held) or 2 (held, waiters)
+    bool recover;                // the lock was taken over from a dead owner: clean up first
     pid_t pid;                   // the process the fds and registry belong to
     int task_fd;                 // /proc/self/task
     uint64_t secret;
@@ -123,12 +125,14 @@ CB_HIDDEN void cb_on_signal(int sig, siginfo_t *si, void *uc);
 CB_HIDDEN long cb_ensure_handler(int sig);
 
 // registry.c
-CB_HIDDEN bool cb_lock_acquire(int64_t deadline);
+enum lock_outcome { LOCK_TAKEN, LOCK_TAKEN_OVER, LOCK_BUSY, LOCK_NESTED };
+CB_HIDDEN enum lock_outcome cb_lock_acquire(int64_t deadline);
 CB_HIDDEN void cb_lock_release(void);
 CB_HIDDEN long cb_vfork_check(void);
 CB_HIDDEN long cb_setup(void);
 CB_HIDDEN long cb_slot_find(int32_t tid);
 CB_HIDDEN long cb_slot_append(int32_t tid);
 CB_HIDDEN long cb_compact(void);
+CB_HIDDEN long cb_registry_reset(void);
 
 #endif

@@ -3,10 +3,12 @@
 //
 // PROTOCOL (one broadcast, generation G, under the process-wide lock)
 //
-//  0. Drain. A handler of generation G-1 that claimed its slot and has not
-//     finished (its program outlived G-1's deadline) is waited for: until then
-//     G would share the program and the slots with it. Then the program is
-//     copied into memory reserved beforehand.
+//  0. Lock and drain. The lock names its owner's tid; a waiter takes over a
+//     lock whose owner is proven dead and cleans up after it first (I11). A
+//     handler of generation G-1 that claimed its slot and has not finished (its
+//     program outlived G-1's deadline) is waited for, unless its thread is proven
+//     dead (I12): until then G would share the program and the slots with it.
+//     Then the program is copied into memory reserved beforehand.
 //  1. Stop. Every known thread except the caller is sent our signal with
 //     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
 //     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
@@ -25,8 +27,9 @@
 //     thread runs those steps, stops at the first result that is not the
 //     expected one (the caller's, or the step's fixed value), records where it
 //     stopped and returns to what it was doing.
-//  4. Compare. The caller waits until every held thread has finished, then
-//     names each thread that stopped early, with the step and both results.
+//  4. Compare. The caller waits until every held thread has finished (or died
+//     inside, I12) and no slot is still claimed (I10), then names each thread
+//     that stopped early, with the step and both results, and each that died.
 //  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
 //  to ABANDONED, ABORT is published, and the unreachable threads are named.
 //
@@ -80,10 +83,17 @@
 //     system calls on memory reserved beforehand (mmap'd registry, static
 //     buffers): no malloc, stdio, opendir or lock another thread can hold.
 //     The handler uses raw system calls, atomics and futexes only, never
-//     errno. The report is allocated after every thread is released.
-//  I7 Fork and vfork. The lock word names its owner's pid (a child that
-//     inherits it held takes it over) and the registry is rebuilt whenever
-//     getpid() changed. A vfork child shares its parent's memory: alone in its
+//     errno. The report is built while late handlers may still be inside (one
+//     may hold a malloc arena lock for as long as its step blocks), so its
+//     problem array is mapped with the raw mmap syscall, never the heap. The
+//     handler's mask leaves the synchronous signals deliverable (signal.c): a
+//     step that traps (seccomp RET_TRAP -> SIGSYS) reaches the application's
+//     handler, as it would outside a broadcast, instead of killing the process.
+//  I7 Fork and vfork. The lock word names its owner's tid, which is not in a
+//     fork child's thread group (a child that inherits it held takes it over,
+//     I11) and the registry is rebuilt whenever getpid() changed; the parent's
+//     descriptor number is never closed in the child (it may be the child's own
+//     file by now): a new one is opened. A vfork child shares its parent's memory: alone in its
 //     thread group it takes the single-thread path, which touches no shared
 //     state; otherwise (unshare denied by a seccomp profile) it is refused.
 //  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
@@ -94,6 +104,30 @@
 //     the caller publishes that limit before any thread runs a step (strict:
 //     with RUN; relaxed: before the first signal), and a thread that stops
 //     earlier is named in a mismatch.
+//  I10 Claimed means inside. A handler reads and writes the engine's shared
+//     words (program, cmd, both counters) only while its slot is ARRIVED: it
+//     counts itself in before it stores its final state (handler.c), and the
+//     caller, once the counts are complete, waits for the states too. With the
+//     drain (I8), no handler of an older generation is inside when G retags the
+//     counters, so their 10-bit tag (and cmd's 30-bit one) can wrap harmlessly:
+//     a stalled handler keeps its slot ARRIVED and every later broadcast BUSY
+//     (naming it in no report, but never mixing generations) until it goes on
+//     or dies (I12).
+//  I11 A dead owner does not keep the lock. Death is believed only on ESRCH
+//     from tgkill(getpid(), owner, 0): a live owner, even stopped by a tracer,
+//     is never overtaken. The new owner abandons the dead generation's unclaimed
+//     slots (CAS), publishes ABORT to its held threads, drains, and rebuilds the
+//     registry (the owner may have died inside it). A broadcast from a signal
+//     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
+//     once. A longjmp out of a broadcast leaves a live owner: not recovered.
+//  I12 A thread that dies inside the handler is buried, not waited for: the
+//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH, and names it
+//     (CB_REASON_DIED, status INCOMPLETE). Strict: a held thread counted into
+//     `arrived` before any syscall, so a died one is subtracted from `finished`'s
+//     target; relaxed: it never counted in, so from `arrived`'s.
+//  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
+//     saturates (no deadline, never a wrap). After it, the report reads /proc
+//     for at most REPORT_PROC_BUDGET_NS (report.c).
 //
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs one fstat unless threads appeared
@@ -138,6 +172,7 @@ struct run {
     uint32_t signalled;        // successful sends
     uint32_t resolved;         // signalled slots that /proc showed gone or skipped
     uint32_t departed;         // relaxed: ran the call, then exited
+    uint32_t died;             // claimed their slot and died inside the handler (P_DIED)
     uint32_t skipped_present;  // skipped tasks still in the thread count
     uint32_t vanishing;        // of those, the ones that may exit at any moment
     uint32_t unsent;           // sends refused with EAGAIN, to retry
@@ -149,9 +184,33 @@ struct run {
 };
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+// a + b for b >= 0, saturating: a deadline of INT64_MAX means "no deadline", never a wrap.
+static inline int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }  // I13
 
 static inline bool exists(const struct run *run, int32_t tid) {
     return cb_sys3(SYS_tgkill, run->pid, tid, 0) != -ESRCH;
+}
+
+// A claimed slot (ARRIVED) whose thread is gone: it died inside the handler (a seccomp
+// filter killed it at a step, say) and will never store a final state. Proven by ESRCH
+// only; a slot whose thread lives is waited for. Returns true when this call buried it.
+static bool bury(struct run *run, struct slot *s, uint64_t gen) {
+    uint64_t inside = mkstate(gen, P_ARRIVED);
+    if (atomic_load(&s->state) != inside || cb_sys3(SYS_tgkill, g.pid, s->tid, 0) != -ESRCH) return false;
+    if (!atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
+    s->reason = CB_REASON_DIED;
+    if (run) run->died++;
+    return true;
+}
+
+// Buries every claimed slot of generation `gen` whose thread died; returns how many
+// slots are still claimed by a live thread.
+static uint32_t bury_dead(struct run *run, uint64_t gen) {
+    uint32_t count = atomic_load(&g.count), inside = 0;
+    uint64_t arrived = mkstate(gen, P_ARRIVED);
+    for (uint32_t i = 0; i < count; i++)
+        if (atomic_load(&g.slots[i].state) == arrived && !bury(run, &g.slots[i], gen)) inside++;
+    return inside;
 }
 
 // Moves a slot from the state the caller observed; fails if it changed since
@@ -239,6 +298,7 @@ static void triage(struct run *run) {
     run->resend = false;
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
+    bury_dead(run, run->gen);  // I12: relaxed, a thread that died at its step never counts in
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (atomic_load(&s->state) != signalled) continue;
@@ -257,7 +317,8 @@ static long wait_arrivals(struct run *run) {
     int64_t slice = ARRIVAL_SLICE_NS;
     uint32_t last = UINT32_MAX;
     for (;;) {
-        uint32_t target = run->signalled - run->resolved;
+        // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
+        uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
         atomic_store(&g.arrive_target, target);
         uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);
         if (a >= target) return 0;
@@ -299,6 +360,10 @@ static long rescan(struct run *run) {
         if (s->seen == g.scan_no) continue;
         uint64_t st = atomic_load(&s->state);
         enum phase ph = phase_of(st, run->gen);
+        if (ph == P_ARRIVED) {  // a held thread that died (I12)
+            if (bury(run, s, run->gen)) run->progress++;
+            continue;
+        }
         if (ph != P_NONE && ph != P_UNSENT && ph != P_SKIPPED) continue;
         if (exists(run, s->tid)) continue;  // I4
         if (!transition(s, st, run->gen, P_GONE, 0)) continue;
@@ -333,7 +398,7 @@ static long proven_complete(struct run *run) {
             else run->skipped_present--, run->vanishing--;
         }
     }
-    uint32_t present = run->signalled - run->resolved - run->departed;
+    uint32_t present = run->signalled - run->resolved - run->departed - run->died;
     return t == (long)(1 + present + run->skipped_present);  // I4
 }
 
@@ -379,14 +444,27 @@ static void abandon(struct run *run) {
     }
 }
 
-// Waits until `target` held threads of generation `gen` have finished (run the call or left).
-static bool wait_finished(uint32_t target, uint64_t gen, int64_t deadline) {
-    uint32_t word;
-    while (counter_value(word = atomic_load(&g.finished), gen) < target) {
-        if (cb_now_ns() >= deadline) return false;  // I1
-        cb_futex_wait(&g.finished, word, deadline);
+// Waits until `target` held threads of this generation have finished (run the call or
+// left) or died inside (strict: a held thread counted into `arrived`, never into `finished`).
+static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
+    int64_t slice = ARRIVAL_SLICE_NS;
+    for (;;) {
+        uint32_t word = atomic_load(&g.finished);
+        if (counter_value(word, run->gen) + run->died >= target) return true;
+        int64_t now = cb_now_ns();
+        if (now >= deadline) return false;  // I1
+        if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
+            bury_dead(run, run->gen);  // I12
+            slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
+        }
     }
-    return true;
+}
+
+// A handler counts itself in before it stores its final state (I10), so a complete
+// count can run a moment ahead of the states: waits (to `deadline`) until no slot of
+// this generation is claimed by a live thread. Usually it finds none at once.
+static void await_final_states(struct run *run, int64_t deadline) {
+    while (bury_dead(run, run->gen) && cb_now_ns() < deadline) cb_sys0(SYS_sched_yield);  // I1
 }
 
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
@@ -399,24 +477,43 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
     // slot but had not counted in when `held` was read may already sleep on WAIT; without
     // this wake it would sleep until its hold deadline (found by the model checker).
     cb_futex_wake(&g.cmd, INT32_MAX);
-    return wait_finished(held, run->gen, deadline);
+    return wait_finished(run, held, deadline);
 }
 
 // Step 0: waits until no handler of the previous generation is still inside
-// (I8). Only a broadcast that ended with a claimed, unfinished slot leaves one.
+// (I8, I10), or proven dead there (I12). Only a broadcast that ended with a claimed,
+// unfinished slot leaves one, and so does a caller that died.
 static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
-    uint64_t inside = mkstate(g.gen, P_ARRIVED);
-    for (;;) {
-        uint32_t count = atomic_load(&g.count), i = 0;
-        while (i < count && atomic_load(&g.slots[i].state) != inside) i++;
-        if (i == count) break;
+    while (bury_dead(NULL, g.gen)) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));
     }
     maybe_late = false;
     return true;
+}
+
+// The lock was taken over from a caller that died inside its broadcast (I11). Its
+// generation g.gen may have threads signalled, held, or running the program: no new
+// claim (live_gen 0, and every unclaimed slot abandoned by CAS), the held ones leave
+// (ABORT), the drain waits for those still inside, then the registry is rebuilt, as
+// the dead caller may have died halfway through changing it.
+static long recover(int64_t deadline) {
+    uint64_t gen = g.gen;
+    atomic_store(&g.live_gen, 0);
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t st = mkstate(gen, P_SIGNALLED);
+        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5
+    }
+    uint32_t cmd = atomic_load(&g.cmd);
+    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2
+    cb_futex_wake(&g.cmd, INT32_MAX);
+    maybe_late = true;
+    if (!drain(deadline)) return -EBUSY;
+    g.recover = false;
+    return cb_registry_reset();
 }
 
 // Whether the caller's result `r` of step `s` stops the program.
@@ -463,6 +560,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     long r = stop_world(run);
     if (r != STOPPED) abandon(run);
     atomic_store(&g.live_gen, 0);
+    await_final_states(run, run->deadline);  // I10
     if (r == STOPPED) return outcome(limit, g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
@@ -470,20 +568,21 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
-    atomic_store(&g.hold_until, run->deadline + HOLD_GRACE_NS);  // I1
+    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) {
         abandon(run);
-        release(run, CMD_ABORT, run->deadline + LEAVE_GRACE_NS);  // I2
+        release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
         atomic_store(&g.live_gen, 0);
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
     uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
-    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? run->deadline + LEAVE_GRACE_NS : run->deadline);  // I9
+    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? add_sat(run->deadline, LEAVE_GRACE_NS) : run->deadline);  // I9
     atomic_store(&g.live_gen, 0);
+    if (complete) await_final_states(run, run->deadline);  // I10
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
     if (!complete) return CB_INCOMPLETE;
@@ -513,7 +612,7 @@ static void conclude(const struct run *run, cb_report *out) {
         enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
         if (ph == P_ARRIVED) maybe_late = true;
         if (!counts) continue;
-        if (ph == P_GAVE_UP) out->status = CB_INCOMPLETE;
+        if (ph == P_GAVE_UP || ph == P_DIED) out->status = CB_INCOMPLETE;
         if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
             out->status = CB_MISMATCH;
     }
@@ -553,13 +652,17 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->setup_errno = (int32_t)-r;
         return;
     }
-    struct run run = {.deadline = t0 + opts->timeout_ns, .relaxed = opts->relaxed != 0};
-    if (!cb_lock_acquire(run.deadline)) {
+    struct run run = {.deadline = add_sat(t0, opts->timeout_ns), .relaxed = opts->relaxed != 0};
+    enum lock_outcome lock = cb_lock_acquire(run.deadline);
+    if (lock == LOCK_BUSY || lock == LOCK_NESTED) {
         out->status = CB_BUSY;
+        out->setup_errno = lock == LOCK_NESTED ? EDEADLK : 0;
         out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
+    if (lock == LOCK_TAKEN_OVER) g.recover = true;  // I11: kept until the clean-up succeeds
     r = cb_setup();
+    if (r == 0 && g.recover) r = recover(run.deadline);  // I11
     if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
     if (r == 0) r = cb_ensure_handler(opts->signal);
     if (r >= 0) r = cb_compact();

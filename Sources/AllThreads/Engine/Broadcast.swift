@@ -278,6 +278,7 @@ private struct Problem {
         case CB_REASON_IO_WORKER: .ioWorker
         case CB_REASON_EXITING: .exiting
         case CB_REASON_STILL_RUNNING: .stillRunning
+        case CB_REASON_DIED: .diedInHandler
         default: .noResponse
         }
     }
