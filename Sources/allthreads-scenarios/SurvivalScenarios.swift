@@ -1,0 +1,143 @@
+import AllThreads
+import AllThreadsFaults
+import AllThreadsWorkload
+import CBroadcast
+import CFaults
+import CWorkload
+import Foundation
+import Glibc
+
+/// What real processes do to a broadcast (issue 15): a thread that traps or dies at a step,
+/// a caller that dies inside its own broadcast, a step that blocks while threads are inside
+/// malloc, a fork child that reuses the engine's descriptor number, an endless deadline.
+/// Each runs in strict and in relaxed mode (`--mode`) and checks every thread through /proc.
+enum SurvivalScenarios {
+    static let all: [String: Scenario] = [
+        "trap-in-step": trapInStep,
+        "died-in-handler": diedInHandler,
+        "caller-died": callerDied,
+        "malloc-inside": mallocInside,
+        "fork-fd-reuse": forkDescriptorReuse,
+        "endless-deadline": endlessDeadline,
+    ]
+
+    /// Runs prctl(PR_SET_TIMERSLACK, slack) through the C engine and returns its report's
+    /// status, elapsed time and problems (tid, kind, reason).
+    static func rawTimerSlack(_ slack: Int, timeout: Int64, relaxed: Bool) -> (status: cb_status, elapsed: Duration, problems: [(tid: Int32, kind: Int32, reason: Int32)]) {
+        var args = (Int(PR_SET_TIMERSLACK), slack, 0, 0, 0, 0)
+        var options = cb_options(timeout_ns: timeout, signal: CB_DEFAULT_SIGNAL, abort_on_mismatch: 0, relaxed: relaxed ? 1 : 0)
+        var report = cb_report()
+        withUnsafePointer(to: &args) { tuple in
+            tuple.withMemoryRebound(to: Int.self, capacity: 6) { cb_broadcast(Int(SYS_prctl), $0, &options, &report) }
+        }
+        defer { cb_report_free(&report) }
+        let problems = UnsafeBufferPointer(start: report.problems, count: Int(report.problem_count)).map { ($0.tid, $0.kind, $0.reason) }
+        return (cb_status(rawValue: UInt32(bitPattern: report.status)), .nanoseconds(report.elapsed_ns), problems)
+    }
+
+    /// A thread whose seccomp filter answers the step with SECCOMP_RET_TRAP, in a process whose
+    /// SIGSYS handler emulates the call: the handler runs inside ours, the emulated call sets the
+    /// thread's timer slack, and the broadcast succeeds. (Before: the process died of SIGSYS.)
+    static func trapInStep(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 8)
+        try require(cw_install_sigsys_emulator() == 0, "could not install the SIGSYS emulator")
+        let slack = 555_555
+        let trapped = cw_start_filtered_thread(CW_FILTER_TRAP, Int(SYS_prctl), Int(PR_SET_TIMERSLACK), slack)
+        try require(trapped > 0, "could not start the trapping thread: \(trapped)")
+        let report = try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
+        try require(cw_emulated_calls() == 1, "the emulator ran \(cw_emulated_calls()) times, expected once (on tid \(trapped))")
+        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        let state = try ThreadState.read(pid: getpid(), tid: trapped)
+        try require(state.credentials.seccomp == .filter, "tid \(trapped) shows Seccomp \(state.credentials.seccomp)")
+        return "\(mode): tid \(trapped) trapped at the step, its SIGSYS handler emulated it inside ours; \(report.threads) threads ran it, \(checked) verified"
+    }
+
+    /// A thread whose seccomp filter kills it at the step: the broadcast names it as died in
+    /// the handler without waiting for its deadline, and the next broadcast works. (Before:
+    /// named "still running" at the deadline, and every later broadcast was BUSY.)
+    static func diedInHandler(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 8)
+        try broadcastTimerSlack(777_000, options: BroadcastOptions(mode: mode))
+        let slack = 777_777
+        let victim = cw_start_filtered_thread(CW_FILTER_KILL_THREAD, Int(SYS_prctl), Int(PR_SET_TIMERSLACK), slack)
+        try require(victim > 0, "could not start the filtered thread: \(victim)")
+        let timeout: Int64 = 3_000_000_000
+        let first = rawTimerSlack(slack, timeout: timeout, relaxed: mode == .relaxed)
+        try require(first.status == CB_INCOMPLETE, "status \(first.status), expected INCOMPLETE")
+        try require(first.problems.map(\.tid) == [victim] && first.problems[0].reason == CB_REASON_DIED.rawValue,
+                    "problems \(first.problems), expected only tid \(victim) as died in the handler")
+        try require(first.elapsed < .nanoseconds(timeout), "took \(first.elapsed): waited for the deadline instead of seeing the death")
+        try require(cw_wait_thread_gone(victim, 1000) == 0, "tid \(victim) is still alive")
+        try require(!FileManager.default.fileExists(atPath: "/proc/self/task/\(victim)"), "tid \(victim) still listed in /proc")
+        try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        let next = try broadcastTimerSlack(slack + 1, options: BroadcastOptions(timeout: .seconds(3), mode: mode))
+        let checked = try verifyEveryThread("at slack \(slack + 1)") { $0.timerSlackNanoseconds == UInt64(slack + 1) }
+        return "\(mode): tid \(victim) died at the step, named as died after \(first.elapsed); the next broadcast reached \(next.threads) threads, \(checked) verified"
+    }
+
+    /// A caller whose own step kills it, inside its broadcast (strict: the others are held;
+    /// relaxed: before any signal): the lock it held is taken over, the held threads leave
+    /// without running its call, and the next broadcast reaches every thread. (Before: BUSY forever.)
+    static func callerDied(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 8)
+        try broadcastTimerSlack(666_000, options: BroadcastOptions(mode: mode))
+        let doomed = cw_start_doomed_caller(666_666, 5_000_000_000, mode == .relaxed ? 1 : 0)
+        try require(doomed > 0, "could not start the doomed caller: \(doomed)")
+        try require(cw_wait_thread_gone(doomed, 10_000) == 0, "the doomed caller \(doomed) did not die")
+        let start = ContinuousClock.now
+        let report = try broadcastTimerSlack(666_667, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
+        let elapsed = ContinuousClock.now - start
+        let checked = try verifyEveryThread("at slack 666667 (none ran the dead caller's 666666)") { $0.timerSlackNanoseconds == 666_667 }
+        let again = try broadcastTimerSlack(666_668, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
+        try verifyEveryThread("at slack 666668") { $0.timerSlackNanoseconds == 666_668 }
+        return "\(mode): caller \(doomed) died inside its broadcast; the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
+    }
+
+    /// A step that blocks every thread but the caller while four threads loop malloc/free in one
+    /// arena: every broadcast returns within its deadline plus the bound and names the threads
+    /// still inside. (Before: the report's calloc waited for an interrupted thread's arena lock.)
+    static func mallocInside(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        let rounds = try args.int("rounds", default: 10)
+        try ThreadCrowd.start(count: 4)
+        let timeout: Int64 = 100_000_000
+        var tally = cw_blocked_tally()
+        let r = cw_blocked_step_rounds(4, Int32(rounds), timeout, mode == .relaxed ? 1 : 0, &tally)
+        try require(r == 0, "the rounds could not run: \(r)")
+        try require(tally.deadline_passed == tally.rounds, "\(tally.rounds - tally.deadline_passed) rounds met a deadline they cannot meet")
+        try require(tally.named_none == 0, "\(tally.named_none) reports named no thread still inside")
+        // The bound: deadline + 100 ms covers the report's /proc budget and scheduling on 2 CPUs.
+        try require(tally.slowest_ns < timeout + 100_000_000, "the slowest broadcast took \(Double(tally.slowest_ns) / 1e6) ms for a 100 ms deadline")
+        let slack = 880_000
+        try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(5), mode: mode))
+        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        return "\(mode): \(tally.rounds) blocked rounds with malloc loopers, slowest \(Double(tally.slowest_ns) / 1e6) ms (deadline 100 ms), \(tally.named) threads named inside; then \(checked) threads verified"
+    }
+
+    /// A fork child that closed its inherited copy of the engine's descriptor and opened a file
+    /// of its own at that number keeps its file through its first broadcast. (Before: closed.)
+    static func forkDescriptorReuse(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 4, kinds: [.pthreadPause])
+        try broadcastTimerSlack(990_000, options: BroadcastOptions(mode: mode))
+        let status = cw_fork_child_reuses_engine_fd(mode == .relaxed ? 1 : 0)
+        try require(status != Int32(CW_CHILD_FD_CLOSED), "the child's broadcast closed the child's own file")
+        try require(status == Int32(CW_CHILD_OK), "the child ended with status \(status)")
+        try broadcastTimerSlack(990_001, options: BroadcastOptions(mode: mode))
+        let checked = try verifyEveryThread("at slack 990001") { $0.timerSlackNanoseconds == 990_001 }
+        return "\(mode): the child's own file at the engine's old number survived its broadcast; parent \(checked) threads verified"
+    }
+
+    /// A deadline of Int64.max nanoseconds (what an overflowing Duration saturates to) is no
+    /// deadline, not one in the past. (Before: UNREACHABLE at once, naming nobody.)
+    static func endlessDeadline(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try ThreadCrowd.start(count: 8)
+        let report = try broadcastTimerSlack(991_000, options: BroadcastOptions(timeout: .seconds(Int64.max), mode: mode))
+        let checked = try verifyEveryThread("at slack 991000") { $0.timerSlackNanoseconds == 991_000 }
+        return "\(mode): an endless deadline reached \(report.threads) threads, \(checked) verified"
+    }
+}
