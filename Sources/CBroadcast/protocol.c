@@ -143,8 +143,20 @@
 
 // A held thread waits for the decision this long after the caller's deadline.
 #define HOLD_GRACE_NS 2000000000LL
-// Leaving after ABORT takes microseconds; this bounds the wait for it.
-#define LEAVE_GRACE_NS 1000000000LL
+// Leaving after ABORT takes a wake-up per held thread (~5 us each on 2 CPUs): the caller
+// waits this long at most, then names those still inside; the next broadcast drains them.
+#define LEAVE_GRACE_NS 20000000LL
+// I13: how far past its deadline a broadcast may return. After the deadline the caller
+// waits at most LEAVE_GRACE_NS for held threads to leave (strict ABORT), reads /proc for
+// the report at most REPORT_PROC_BUDGET_NS (10 ms, report.c), finishes the /proc read,
+// signal or futex slice in progress (every O(N) pass that makes system calls looks at the
+// clock, CLOCK_CHECK_EVERY slots at a time), and makes memory-only passes over the slots
+// (~10 ns per slot). The one exception that grows with the threads: a listing of
+// /proc/self/task begun before the deadline is finished (~1 us per task; a thread must be
+// listed to be named). Measured with 8,000 threads blocking the signal and a 50 ms deadline:
+// see the deadline-bound torture row.
+#define CB_OVERRUN_BOUND_NS 50000000LL
+#define CLOCK_CHECK_EVERY 32u
 // Waiting for arrivals: the first slice, and the longest, before triage looks at /proc.
 #define ARRIVAL_SLICE_NS 2000000LL
 #define ARRIVAL_SLICE_MAX_NS 100000000LL
@@ -204,12 +216,15 @@ static bool bury(struct run *run, struct slot *s, uint64_t gen) {
 }
 
 // Buries every claimed slot of generation `gen` whose thread died; returns how many
-// slots are still claimed by a live thread.
-static uint32_t bury_dead(struct run *run, uint64_t gen) {
-    uint32_t count = atomic_load(&g.count), inside = 0;
+// slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
+static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline) {
+    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;
     uint64_t arrived = mkstate(gen, P_ARRIVED);
-    for (uint32_t i = 0; i < count; i++)
-        if (atomic_load(&g.slots[i].state) == arrived && !bury(run, &g.slots[i], gen)) inside++;
+    for (uint32_t i = 0; i < count; i++) {
+        if (atomic_load(&g.slots[i].state) != arrived) continue;
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
+        if (!bury(run, &g.slots[i], gen)) inside++;
+    }
     return inside;
 }
 
@@ -266,12 +281,14 @@ static long send(struct run *run, const struct slot *s, uint32_t i) {
 // else changes a slot that has no signal queued, but the moves still go through
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count), looked = 0;
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         uint64_t st = atomic_load(&s->state);
         enum phase ph = phase_of(st, run->gen);
         if (ph != P_NONE && ph != P_UNSENT) continue;
+        // I13: past the deadline the rest stay unsent; abandon() names them.
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;
         if (ph == P_UNSENT) run->unsent--;
         if (s->tid == run->self) { transition(s, st, run->gen, P_SELF, 0); continue; }
         if (s->kind == K_ZOMBIE_MAIN && settle(run, s, st, V_ZOMBIE_MAIN)) continue;
@@ -298,10 +315,11 @@ static void triage(struct run *run) {
     run->resend = false;
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
-    bury_dead(run, run->gen);  // I12: relaxed, a thread that died at its step never counts in
-    for (uint32_t i = 0; i < count; i++) {
+    bury_dead(run, run->gen, run->deadline);  // I12: relaxed, a thread that died at its step never counts in
+    for (uint32_t i = 0, looked = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (atomic_load(&s->state) != signalled) continue;
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;  // I13
         if (resend) {
             long sent = send(run, s, i);
             if (sent == -EAGAIN) run->resend = true;
@@ -351,7 +369,9 @@ static void note_seen(int32_t tid, void *ctx) {
 // live thread.
 static long rescan(struct run *run) {
     g.scan_no++;
-    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
+    // A listing is finished even past the deadline (~1 us per task): a thread must be
+    // listed to be named. stop_world starts none after the deadline (I1, I13).
+    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, INT64_MAX, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
     uint32_t count = atomic_load(&g.count);
@@ -391,7 +411,9 @@ static long proven_complete(struct run *run) {
             uint64_t st = atomic_load(&s->state);
             enum phase ph = phase_of(st, run->gen);
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
-            if ((!vanishing && ph != P_DONE) || exists(run, s->tid)) continue;  // I4
+            if (!vanishing && ph != P_DONE) continue;
+            if (i % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return 0;  // I13: not proven
+            if (exists(run, s->tid)) continue;  // I4
             if (!transition(s, st, run->gen, vanishing ? P_GONE : P_DEPARTED, s->reason)) continue;
             run->progress++;
             if (ph == P_DONE) run->departed++;
@@ -423,6 +445,7 @@ static long stop_world(struct run *run) {
         r = proven_complete(run);
         if (r < 0) return r;
         if (r == 1) return STOPPED;
+        if (cb_now_ns() >= run->deadline) return UNREACHABLE;  // I13: no listing starts after it
         r = rescan(run);
         if (r < 0) return r;
         if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
@@ -440,7 +463,14 @@ static void abandon(struct run *run) {
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (transition(s, signalled, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;  // I2, I5
-        else transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL);
+        else if (transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL)) continue;
+        else {
+            // Listed, but the deadline passed before its signal was sent (a scan found
+            // thousands of new threads late in the deadline): named, never left out.
+            uint64_t st = atomic_load(&s->state);
+            if (phase_of(st, run->gen) == P_NONE && s->tid != run->self)
+                transition(s, st, run->gen, P_ABANDONED, CB_REASON_NOT_SIGNALLED);
+        }
     }
 }
 
@@ -454,7 +484,7 @@ static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
-            bury_dead(run, run->gen);  // I12
+            bury_dead(run, run->gen, deadline);  // I12
             slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
         }
     }
@@ -464,7 +494,7 @@ static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
 // count can run a moment ahead of the states: waits (to `deadline`) until no slot of
 // this generation is claimed by a live thread. Usually it finds none at once.
 static void await_final_states(struct run *run, int64_t deadline) {
-    while (bury_dead(run, run->gen) && cb_now_ns() < deadline) cb_sys0(SYS_sched_yield);  // I1
+    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline)) cb_sys0(SYS_sched_yield);  // I1, I13
 }
 
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
@@ -485,7 +515,7 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
 // unfinished slot leaves one, and so does a caller that died.
 static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
-    while (bury_dead(NULL, g.gen)) {
+    while (bury_dead(NULL, g.gen, deadline)) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));

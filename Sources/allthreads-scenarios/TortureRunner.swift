@@ -41,6 +41,8 @@ enum TortureRunner {
             Row(name: "zombie-main", arguments: [], timeout: 60),
             Row(name: "odd-io-uring", arguments: [], timeout: 60),
             Row(name: "odd-stacks", arguments: ["--rounds", full ? "1000" : "200"], timeout: 120),
+            Row(name: "deadline-bound", arguments: ["--mode", "strict", "--threads", "8000"], timeout: 300),
+            Row(name: "deadline-bound", arguments: ["--mode", "relaxed", "--threads", "8000"], timeout: 300),
             Row(name: "mismatch-subset", arguments: ["--seed", "\(full ? Int.random(in: 1...1000) : 7)"], timeout: 60),
         ]
     }

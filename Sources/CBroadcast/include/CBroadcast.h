@@ -57,6 +57,7 @@ typedef enum cb_reason {
     CB_REASON_GAVE_UP = 11,        ///< held past its own deadline without a decision; ran nothing
     CB_REASON_DIED = 12,           ///< took the signal and died inside the handler (e.g. its seccomp
                                    ///< filter killed it at the step); whether it ran a step is unknown
+    CB_REASON_NOT_SIGNALLED = 13,  ///< listed, but the deadline passed before its signal was sent
 } cb_reason;
 
 /// One thread that needs a word in the report.
