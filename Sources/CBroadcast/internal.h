@@ -94,8 +94,8 @@ HANDLER_CODE static inline void cb_futex_wake(const _Atomic uint32_t *word, int 
 
 // Calls visit(tid, ctx) for every task listed in the directory `dirfd`
 // (an open /proc/<pid>/task), reading with getdents64 into `buf`.
-// Returns 0 or -errno (-ETIMEDOUT: the monotonic `deadline` passed between buffers).
-long cb_proc_scan(int dirfd, char *buf, size_t bufsize, int64_t deadline, void (*visit)(int32_t tid, void *ctx), void *ctx);
+// Returns 0 or -errno.
+long cb_proc_scan(int dirfd, char *buf, size_t bufsize, void (*visit)(int32_t tid, void *ctx), void *ctx);
 
 // The number of threads of the process whose task directory is open at
 // `task_dirfd` (O(1) in the kernel). Returns the count or -errno.

@@ -371,7 +371,7 @@ static long rescan(struct run *run) {
     g.scan_no++;
     // A listing is finished even past the deadline (~1 us per task): a thread must be
     // listed to be named. stop_world starts none after the deadline (I1, I13).
-    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, INT64_MAX, note_seen, run);
+    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
     uint32_t count = atomic_load(&g.count);
