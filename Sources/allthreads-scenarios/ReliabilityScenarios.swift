@@ -25,6 +25,7 @@ enum ReliabilityScenarios {
     /// The slowest call is reported.
     static func births(_ args: ScenarioArguments) throws -> String {
         let calls = try args.int("calls", default: 1000)
+        let timeout = try args.int("timeout-ms", default: 5000)
         let mode = try args.mode()
         try ThreadCrowd.start(count: 16)
         let stop = Flag()
@@ -40,7 +41,7 @@ enum ReliabilityScenarios {
         let outcome = BirthsOutcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
-            outcome.flip(calls: calls, options: BroadcastOptions(mode: mode))
+            outcome.flip(calls: calls, options: BroadcastOptions(timeout: .milliseconds(timeout), mode: mode))
             finished.signal()
         }
         finished.wait()

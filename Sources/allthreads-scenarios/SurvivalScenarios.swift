@@ -20,6 +20,7 @@ enum SurvivalScenarios {
         "fork-fd-reuse": forkDescriptorReuse,
         "endless-deadline": endlessDeadline,
         "deadline-bound": deadlineBound,
+        "births-convergence": birthsConvergence,
     ]
 
     /// Runs prctl(PR_SET_TIMERSLACK, slack) through the C engine and returns its report's
@@ -175,5 +176,51 @@ enum SurvivalScenarios {
         let figures = overruns.map { String(format: "%.1f ms", $0) }.joined(separator: ", ")
         return "\(mode): \(count) blocked threads, 50 ms deadline, overrun \(figures) (bound 50 ms); all named; after unblocking \(checked) threads verified "
             + TortureScenarios.tally(runs: 3, threads: checked)
+    }
+
+    /// A thread is born every ~300 µs (each lives ~200 µs), with Swift tasks and Dispatch bursts
+    /// as in torture-births: with a 500 ms deadline at least 99%
+    /// of `--calls` broadcasts succeed (each checked through /proc), and every one that fails
+    /// names threads. Prints the success rate and the slowest call.
+    static func birthsConvergence(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        let calls = try args.int("calls", default: 200)
+        try ThreadCrowd.start(count: 16)
+        // As in torture-births: Swift tasks waking every 300 µs and Dispatch bursts besides.
+        let stop = Flag()
+        defer { stop.set() }
+        for _ in 0..<6 {
+            Task.detached { while !stop.isSet { try? await Task.sleep(for: .microseconds(300)) } }
+        }
+        Thread { while !stop.isSet { DispatchQueue.concurrentPerform(iterations: 4) { _ in usleep(100) } } }.start()
+        let started = cw_births_start(300, 200, getegid())
+        try require(started == 0, "could not start births: \(started)")
+        defer { cw_births_stop() }
+        var succeeded = 0, silent = 0, misses = 0
+        var slowest = Duration.zero
+        for call in 1...calls {
+            let slack = 993_000 + call
+            let start = ContinuousClock.now
+            do {
+                try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .milliseconds(500), mode: mode))
+                slowest = max(slowest, ContinuousClock.now - start)
+                succeeded += 1
+                let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
+                misses += threads.filter { $0.timerSlackNanoseconds.map { $0 != UInt64(slack) } ?? false }.count
+            } catch let error as AllThreadsError {
+                slowest = max(slowest, ContinuousClock.now - start)
+                if case .unreachable(let named) = error, named.isEmpty { silent += 1 }
+                if case .unreachableAfterChange(let named) = error, named.isEmpty { silent += 1 }
+            }
+        }
+        let births = cw_births_count()
+        try require(silent == 0, "\(silent) failed broadcasts named no thread")
+        try require(succeeded * 100 >= calls * 99, "only \(succeeded) of \(calls) broadcasts succeeded with a 500 ms deadline")
+        try require(slowest < .milliseconds(500 + 50), "the slowest call took \(slowest) for a 500 ms deadline")
+        // A newborn may be listed before it has its parent's slack; /proc misses are only those
+        // of threads that were already alive: counted, and required to be none.
+        try require(misses == 0, "\(misses) threads in /proc without the new slack after a success")
+        return "\(mode): \(succeeded) of \(calls) broadcasts succeeded under \(births.born) births (500 ms deadline) "
+            + TortureScenarios.tally(runs: calls, threads: 16, misses: misses, slowest: slowest)
     }
 }

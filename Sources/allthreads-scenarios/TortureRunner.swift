@@ -43,6 +43,8 @@ enum TortureRunner {
             Row(name: "odd-stacks", arguments: ["--rounds", full ? "1000" : "200"], timeout: 120),
             Row(name: "deadline-bound", arguments: ["--mode", "strict", "--threads", "8000"], timeout: 300),
             Row(name: "deadline-bound", arguments: ["--mode", "relaxed", "--threads", "8000"], timeout: 300),
+            Row(name: "births-convergence", arguments: ["--mode", "strict", "--calls", "200"], timeout: 300),
+            Row(name: "births-convergence", arguments: ["--mode", "relaxed", "--calls", "200"], timeout: 300),
             Row(name: "mismatch-subset", arguments: ["--seed", "\(full ? Int.random(in: 1...1000) : 7)"], timeout: 60),
         ]
     }
