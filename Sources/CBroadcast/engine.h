@@ -98,6 +98,7 @@ struct engine {
     _Atomic uint32_t arrived, arrive_target;    // tagged counter; plain target
     _Atomic uint32_t finished, finish_target;   // tagged counter; plain target
     _Atomic int64_t hold_until;  // a held thread waits for the decision until then (monotonic ns)
+    _Atomic int32_t caller;      // the live generation's caller: a held thread leaves if it dies
 
     struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
     _Atomic uint32_t count;

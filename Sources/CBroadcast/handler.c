@@ -52,6 +52,16 @@ HANDLER_CODE static bool count_in(_Atomic uint32_t *counter, _Atomic uint32_t *t
     return n == atomic_load(target);
 }
 
+// A held thread looks at its caller this often (a wake-up each time, only while held).
+#define HOLD_LOOK_NS 50000000LL
+
+// Monotonic nanoseconds with the raw system call (no vDSO, nothing a sanitizer intercepts).
+HANDLER_CODE static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    cb_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 // Stores the slot's final state: the last write of this handler to the engine's memory
 // (I10). After it the next generation may begin and rewrite everything; the wake that
 // may follow only names the counter's address (a stray wake is harmless: every futex
@@ -101,10 +111,14 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     // dies later has always counted itself in (the caller relies on it, see P_DIED).
     if (count_in(&g.arrived, &g.arrive_target, gen)) cb_futex_wake(&g.arrived, 1);
     // I1: the caller decides before its deadline; a caller frozen past it (stopped
-    // by a tracer, stuck in its own call) must not hold this thread forever.
+    // by a tracer, stuck in its own call) must not hold this thread forever, and a
+    // caller that died (I11) must not hold it until then: every HOLD_LOOK_NS the held
+    // thread asks whether the caller still exists.
     int64_t limit = atomic_load(&g.hold_until);
     while ((c = atomic_load(&g.cmd)) == wait) {
-        if (cb_futex_wait(&g.cmd, wait, limit) == -ETIMEDOUT && atomic_load(&g.cmd) == wait) break;
+        int64_t now = monotonic_ns(), until = limit - now > HOLD_LOOK_NS ? now + HOLD_LOOK_NS : limit;
+        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;
+        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;
     }
     if (c == run) run_program(s);
     bool last = count_in(&g.finished, &g.finish_target, gen);

@@ -117,7 +117,10 @@
 //     from tgkill(getpid(), owner, 0): a live owner, even stopped by a tracer,
 //     is never overtaken. The new owner abandons the dead generation's unclaimed
 //     slots (CAS), publishes ABORT to its held threads, drains, and rebuilds the
-//     registry (the owner may have died inside it). A broadcast from a signal
+//     registry (the owner may have died inside it). Threads a dead strict caller
+//     holds do not wait for its hold deadline: a held thread asks every
+//     HOLD_LOOK_NS (50 ms, handler.c) whether g.caller still exists, and leaves
+//     (GAVE_UP) on ESRCH. A broadcast from a signal
 //     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
 //     once. A longjmp out of a broadcast leaves a live owner: not recovered.
 //  I12 A thread that dies inside the handler is buried, not waited for: the
@@ -457,7 +460,11 @@ static long stop_world(struct run *run) {
 }
 
 // Gives up on every thread that has not arrived; after this no arrival can happen.
-static void abandon(struct run *run) {
+// A deadline that passed before the thread count was proven may leave threads born
+// since the last listing unknown: one more listing (the I13 exception) makes them
+// known, so that they are named as not signalled rather than left out.
+static void abandon(struct run *run, long why) {
+    if (why == UNREACHABLE) rescan(run);
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
     for (uint32_t i = 0; i < count; i++) {
@@ -588,7 +595,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
-    if (r != STOPPED) abandon(run);
+    if (r != STOPPED) abandon(run, r);
     atomic_store(&g.live_gen, 0);
     await_final_states(run, run->deadline);  // I10
     if (r == STOPPED) return outcome(limit, g.step_count);
@@ -599,10 +606,11 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
     atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1
+    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) {
-        abandon(run);
+        abandon(run, r);
         release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
         atomic_store(&g.live_gen, 0);
         out->setup_errno = r < 0 ? (int32_t)-r : 0;

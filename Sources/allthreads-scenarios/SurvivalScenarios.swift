@@ -75,8 +75,43 @@ enum SurvivalScenarios {
         try require(!FileManager.default.fileExists(atPath: "/proc/self/task/\(victim)"), "tid \(victim) still listed in /proc")
         try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
         let next = try broadcastTimerSlack(slack + 1, options: BroadcastOptions(timeout: .seconds(3), mode: mode))
-        let checked = try verifyEveryThread("at slack \(slack + 1)") { $0.timerSlackNanoseconds == UInt64(slack + 1) }
-        return "\(mode): tid \(victim) died at the step, named as died after \(first.elapsed); the next broadcast reached \(next.threads) threads, \(checked) verified"
+        try verifyEveryThread("at slack \(slack + 1)") { $0.timerSlackNanoseconds == UInt64(slack + 1) }
+        let late = try lateDeath(slack: slack + 2, mode: mode)
+        let checked = try verifyEveryThread("at slack \(slack + 3)") { $0.timerSlackNanoseconds == UInt64(slack + 3) }
+        return "\(mode): tid \(victim) died at the step, named as died after \(first.elapsed); the next broadcast reached \(next.threads) threads; "
+            + "tid \(late) died late, after its broadcast had returned, and the next one did not wait for it; \(checked) verified"
+    }
+
+    /// A thread dies inside the handler after its broadcast returned: a two-step program whose
+    /// first step blocks past the deadline, and whose second kills the thread once the first is
+    /// let go. The next broadcast's drain must bury it, not wait for it. Returns its tid.
+    private static func lateDeath(slack: Int, mode: BroadcastMode) throws -> Int32 {
+        let victim = cw_start_filtered_thread(CW_FILTER_KILL_THREAD, Int(SYS_prctl), Int(PR_SET_TIMERSLACK), slack)
+        try require(victim > 0, "could not start the filtered thread: \(victim)")
+        // Known to the engine before the blocking program (relaxed would otherwise only list
+        // it after every other thread had answered): its filter spares this value.
+        try broadcastTimerSlack(slack - 1, options: BroadcastOptions(mode: mode))
+        var fds: [Int32] = [0, 0]
+        try require(pipe(&fds) == 0, "pipe failed")
+        defer { close(fds[0]); close(fds[1]) }
+        try require(write(fds[1], "*", 1) == 1, "write failed")  // the caller's byte: every other thread blocks
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)  // late handlers write it: never freed
+        var steps = [cb_step(), cb_step()]
+        steps[0].nr = Int(SYS_read)
+        steps[0].args = (Int(fds[0]), Int(bitPattern: buffer), 1, 0, 0, 0)
+        steps[1].nr = Int(SYS_prctl)
+        steps[1].args = (Int(PR_SET_TIMERSLACK), slack, 0, 0, 0, 0)
+        var options = cb_options(timeout_ns: 200_000_000, signal: CB_DEFAULT_SIGNAL, abort_on_mismatch: 0, relaxed: mode == .relaxed ? 1 : 0)
+        var report = cb_report()
+        cb_broadcast_steps(steps, 2, &options, &report)
+        let status = cb_status(rawValue: UInt32(bitPattern: report.status))
+        cb_report_free(&report)
+        try require(status == CB_INCOMPLETE || status == CB_UNREACHABLE, "the blocked program ended with \(status)")
+        let bytes = [UInt8](repeating: 0x2a, count: 4096)
+        try require(write(fds[1], bytes, bytes.count) == bytes.count, "could not let the blocked threads go")
+        try require(cw_wait_thread_gone(victim, 5000) == 0, "tid \(victim) did not die at the second step")
+        try broadcastTimerSlack(slack + 1, options: BroadcastOptions(timeout: .seconds(3), mode: mode))
+        return victim
     }
 
     /// A caller whose own step kills it, inside its broadcast (strict: the others are held;
@@ -86,16 +121,21 @@ enum SurvivalScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 8)
         try broadcastTimerSlack(666_000, options: BroadcastOptions(mode: mode))
+        let born = ContinuousClock.now
         let doomed = cw_start_doomed_caller(666_666, 5_000_000_000, mode == .relaxed ? 1 : 0)
         try require(doomed > 0, "could not start the doomed caller: \(doomed)")
         try require(cw_wait_thread_gone(doomed, 10_000) == 0, "the doomed caller \(doomed) did not die")
+        // Strict: every thread, this one too, was held by the dead caller; they leave once they
+        // see it gone, not at its deadline (5 s) + the hold grace (2 s).
+        let freed = ContinuousClock.now - born
+        try require(freed < .seconds(3), "the threads held by the dead caller were let go only after \(freed)")
         let start = ContinuousClock.now
         let report = try broadcastTimerSlack(666_667, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         let elapsed = ContinuousClock.now - start
         let checked = try verifyEveryThread("at slack 666667 (none ran the dead caller's 666666)") { $0.timerSlackNanoseconds == 666_667 }
         let again = try broadcastTimerSlack(666_668, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         try verifyEveryThread("at slack 666668") { $0.timerSlackNanoseconds == 666_668 }
-        return "\(mode): caller \(doomed) died inside its broadcast; the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
+        return "\(mode): caller \(doomed) died inside its broadcast; its held threads were free after \(freed); the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
     }
 
     /// A step that blocks every thread but the caller while four threads loop malloc/free in one
