@@ -128,6 +128,19 @@
 //     (CB_REASON_DIED, status INCOMPLETE). Strict: a held thread counted into
 //     `arrived` before any syscall, so a died one is subtracted from `finished`'s
 //     target; relaxed: it never counted in, so from `arrived`'s.
+//  I14 Identity, not just existence. A tid counted as present must be the task
+//     it stood for: tgkill(tid, 0) succeeding also for a newborn that took a
+//     departed thread's tid. Strict: a skipped task that may exit is compared by
+//     its starttime (stat field 22, fixed for life, remembered when /proc showed
+//     it skipped). Relaxed: before the first signal and after the count, the
+//     caller reads the namespace's last pid (/proc/sys/kernel/ns_last_pid, kept
+//     open); a thread that ran the call is compared by starttime only if its tid
+//     is among the pids handed out meanwhile (usually none: one 2-us read per
+//     broadcast, no per-thread cost). A task that started in a later clock tick
+//     than the slot was signalled is not the one that answered; the same tick is
+//     undecidable and treated as a newcomer: the slot is signalled again
+//     (relaxed may then run the call twice on one thread, which it allows).
+//     Assumes fewer than pid_max pids are handed out during one broadcast.
 //  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
 //     saturates (no deadline, never a wrap). After it, the report reads /proc
 //     for at most REPORT_PROC_BUDGET_NS (report.c).
@@ -188,6 +201,7 @@ struct run {
     uint32_t resolved;         // signalled slots that /proc showed gone or skipped
     uint32_t departed;         // relaxed: ran the call, then exited
     uint32_t died;             // claimed their slot and died inside the handler (P_DIED)
+    long last_pid0;            // relaxed: the namespace's last pid before the first signal (I14)
     uint32_t skipped_present;  // skipped tasks still in the thread count
     uint32_t vanishing;        // of those, the ones that may exit at any moment
     uint32_t unsent;           // sends refused with EAGAIN, to retry
@@ -243,9 +257,10 @@ static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum pha
 // that never will.
 enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
 
-static enum verdict look_at(const struct run *run, const struct slot *s) {
+static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
     long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
     if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
@@ -274,8 +289,16 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
     return true;
 }
 
+// The boot-time clock in the ticks of /proc's starttime (CLOCK_BOOTTIME, as starttime is).
+static uint64_t boot_tick(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / g.tick_ns);
+}
+
 // Queues the broadcast signal for slot `i`, carrying the generation's token.
-static long send(struct run *run, const struct slot *s, uint32_t i) {
+static long send(struct run *run, struct slot *s, uint32_t i) {
+    s->sent_tick = boot_tick();  // I14: the thread that answers existed by then
     run->si.si_value.sival_ptr = (void *)(uintptr_t)(cb_token_of(run->gen) << IDX_BITS | i);
     return cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
 }
@@ -400,13 +423,58 @@ static long rescan(struct run *run) {
     return 0;
 }
 
+// The last pid the namespace handed out, or -1 when unknown.
+static long last_pid(void) {
+    return g.last_pid_fd < 0 ? -1 : cb_proc_read_number(g.last_pid_fd);
+}
+
+// Whether `tid` may have been handed out since the namespace's last pid was `from`
+// (it is `to` now): pids are handed out cyclically, so only those in (from, to] are
+// new (I14: assumes fewer than pid_max are handed out during one broadcast).
+static bool maybe_new(const struct run *run, int32_t tid, long to) {
+    long from = run->last_pid0;
+    if (from < 0 || to < 0) return true;
+    return from <= to ? tid > from && tid <= to : tid > from || tid <= to;
+}
+
+enum identity { SAME, GONE, REBORN };
+
+// I14: whether the task now at the slot's tid is the one the slot stands for. Its
+// starttime is fixed for life: equal to the one remembered, it is the same task; if
+// none is remembered, a task that started in an earlier clock tick than the slot was
+// signalled held the tid then, so it is the one that answered. Otherwise (a later tick,
+// or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
+static enum identity identify(struct slot *s, uint64_t *start) {
+    cb_task_info ti;
+    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
+    if (r < 0) return cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
+    *start = ti.start;
+    if (s->start) return ti.start == s->start ? SAME : REBORN;
+    return ti.start < s->sent_tick ? SAME : REBORN;
+}
+
+// A slot whose tid now belongs to another task: the one it stood for departed (or
+// left the skipped set), and the newcomer is signalled like any new thread (relaxed:
+// it may run the call twice if it was the same thread after all; relaxed allows it).
+static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phase ph, uint64_t start) {
+    if (!transition(s, observed, run->gen, P_UNSENT, 0)) return;
+    s->start = start;
+    s->kind = K_THREAD;
+    run->unsent++;
+    run->progress++;
+    if (ph == P_DONE) run->departed++;
+    else run->skipped_present--, run->vanishing--;
+}
+
 // True when the thread count proves that every task is known (I4). Every task
-// counted as present must still exist after the count was read: the held
-// threads and the caller do; a skipped task that may exit, and (relaxed) a
-// thread that ran the call and went on, are checked.
+// counted as present must still exist after the count was read, and be the same
+// task (I14): the held threads and the caller are; a skipped task that may exit,
+// and (relaxed) a thread that ran the call and went on, are checked.
 static long proven_complete(struct run *run) {
     long t = cb_proc_thread_count(g.task_fd);
     if (t < 0) return t;
+    long to = run->relaxed ? last_pid() : -1;
     if (run->vanishing || run->relaxed) {
         uint32_t count = atomic_load(&g.count);
         for (uint32_t i = 0; i < count; i++) {
@@ -416,7 +484,13 @@ static long proven_complete(struct run *run) {
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
             if (!vanishing && ph != P_DONE) continue;
             if (i % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return 0;  // I13: not proven
-            if (exists(run, s->tid)) continue;  // I4
+            // A skipped task is always identified (few, and their tids are old); a thread that
+            // ran the call only if its tid may have been handed out again since we began.
+            bool at_risk = vanishing || (to != run->last_pid0 && maybe_new(run, s->tid, to)) || to < 0;
+            uint64_t start = 0;
+            enum identity id = at_risk ? identify(s, &start) : exists(run, s->tid) ? SAME : GONE;  // I4, I14
+            if (id == SAME) continue;
+            if (id == REBORN) { reborn(run, s, st, ph, start); continue; }
             if (!transition(s, st, run->gen, vanishing ? P_GONE : P_DEPARTED, s->reason)) continue;
             run->progress++;
             if (ph == P_DONE) run->departed++;
@@ -593,6 +667,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
+    run->last_pid0 = last_pid();  // I14: before the first signal
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);

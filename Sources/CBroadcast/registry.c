@@ -9,8 +9,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-CB_HIDDEN struct engine cb_g = {.task_fd = -1};
+CB_HIDDEN struct engine cb_g = {.task_fd = -1, .last_pid_fd = -1};
 
 #define PAGE_BYTES 4096
 #define FIRST_CAPACITY 256
@@ -215,6 +216,7 @@ long cb_setup(void) {
     // (daemons close inherited descriptors). The inherited copy, if still open, is
     // O_CLOEXEC and stays until exec: one descriptor per process generation.
     g.task_fd = -1;  // I7: never closed here
+    g.last_pid_fd = -1;
     atomic_store(&g.live_gen, 0);
     atomic_store(&g.count, 0);
     long r = hash_rebuild(0);
@@ -224,6 +226,13 @@ long cb_setup(void) {
     long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return fd;
     g.task_fd = (int)fd;
+    // The last pid the namespace handed out: a tid can be reused during a broadcast only
+    // if pids were handed out meanwhile (I14). Unreadable (no /proc/sys): every thread
+    // that ran the call in relaxed mode is then proven by its starttime instead.
+    fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC, 0);
+    g.last_pid_fd = fd < 0 ? -1 : (int)fd;
+    long hz = sysconf(_SC_CLK_TCK);
+    g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
     g.pid = pid;
     if (owner_marker) atomic_store(owner_marker, pid);
     return 0;

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,4 +260,102 @@ int cw_fork_child_reuses_engine_fd(int relaxed) {
     int status;
     if (waitpid(pid, &status, 0) != pid) return -errno;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// ---- a tid reused during one broadcast -------------------------------------------------
+
+static _Atomic int exiter_tid, newborn_tid;
+
+// Leaves as soon as its own timer slack is `slack`: right after its handler ran the call.
+static void *exiter_main(void *arg) {
+    long slack = (long)arg;
+    cw_set_name("wl-exiter");
+    atomic_store(&exiter_tid, cw_gettid());
+    // Looks every 200 us (pause() could miss a handler that ran just before it).
+    while (prctl(PR_GET_TIMERSLACK) != slack) usleep(200);
+    return NULL;
+}
+
+static void *newborn_main(void *arg) {
+    (void)arg;
+    cw_set_name("wl-newborn");
+    uint64_t none = 0;  // born with its creator's mask, which blocks our signal: reachable again
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+    int me = cw_gettid();
+    atomic_store(&newborn_tid, me);
+    if (me != atomic_load(&exiter_tid)) return NULL;  // missed the tid: the creator tries again
+    for (;;) pause();
+}
+
+static bool signal_pending(int sig) {
+    uint64_t set = 0;
+    syscall(SYS_rt_sigpending, &set, 8);
+    return set >> (sig - 1) & 1;
+}
+
+struct reuser {
+    long slack;
+    _Atomic int state;  // 0 starting, 1 blocking, 2 done
+    int reused;         // the newborn took the exiter's tid
+};
+
+// Blocks our signal (raw), and once it is pending (a broadcast has begun and waits for this
+// thread), waits (at most 1 s) until the exiter is gone, points ns_last_pid below its tid and
+// starts a thread, which takes that tid with this thread's old state; then unblocks.
+static void *reuser_main(void *arg) {
+    struct reuser *r = arg;
+    cw_set_name("wl-reuser");
+    uint64_t block = 1ull << (CB_DEFAULT_SIGNAL - 1), none = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, 8);
+    atomic_store(&r->state, 1);
+    while (!signal_pending(CB_DEFAULT_SIGNAL)) usleep(100);
+    int x = atomic_load(&exiter_tid);
+    // At most 1 s (strict holds the exiter: it cannot leave before this thread answers).
+    for (long long end = now_ns() + 1000000000LL; now_ns() < end && !(syscall(SYS_tgkill, getpid(), x, 0) != 0 && errno == ESRCH);) usleep(100);
+    // The kernel frees the number a moment after tgkill stops finding the thread: a newborn
+    // that missed it leaves, and the next try points ns_last_pid below it again.
+    int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d", x - 1);
+    for (int attempt = 0; attempt < 20 && fd >= 0 && !r->reused; attempt++) {
+        pthread_t t;
+        atomic_store(&newborn_tid, 0);
+        if (write(fd, text, n) != n || pthread_create(&t, NULL, newborn_main, NULL) != 0) break;
+        pthread_detach(t);
+        while (atomic_load(&newborn_tid) == 0) usleep(100);
+        r->reused = atomic_load(&newborn_tid) == x;
+        if (!r->reused) usleep(1000);
+    }
+    if (fd >= 0) close(fd);
+    atomic_store(&r->state, 2);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+    for (;;) pause();
+}
+
+int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out) {
+    memset(out, 0, sizeof *out);
+    atomic_store(&exiter_tid, 0);
+    atomic_store(&newborn_tid, 0);
+    static struct reuser r;
+    r = (struct reuser){.slack = slack};
+    pthread_t t;
+    if (pthread_create(&t, NULL, exiter_main, (void *)slack) != 0) return -EAGAIN;
+    pthread_detach(t);
+    while (atomic_load(&exiter_tid) == 0) usleep(100);
+    // Both must be known to the engine before the broadcast: a broadcast of another value.
+    if (pthread_create(&t, NULL, reuser_main, &r) != 0) return -EAGAIN;
+    pthread_detach(t);
+    while (atomic_load(&r.state) == 0) usleep(100);
+    long args[6] = {PR_SET_TIMERSLACK, slack, 0, 0, 0, 0};
+    cb_options options = {.timeout_ns = 5000000000LL, .signal = CB_DEFAULT_SIGNAL, .relaxed = relaxed};
+    cb_report report;
+    cb_broadcast(SYS_prctl, args, &options, &report);
+    out->status = report.status;
+    if (report.problem_count) out->problem_tid = report.problems[0].tid, out->problem_reason = report.problems[0].reason;
+    cb_report_free(&report);
+    for (int i = 0; i < 20000 && atomic_load(&r.state) != 2; i++) usleep(100);
+    out->exiter = atomic_load(&exiter_tid);
+    out->newborn = atomic_load(&newborn_tid);
+    out->reused = r.reused;
+    return 0;
 }

@@ -21,6 +21,7 @@ enum SurvivalScenarios {
         "endless-deadline": endlessDeadline,
         "deadline-bound": deadlineBound,
         "births-convergence": birthsConvergence,
+        "tid-reuse": tidReuse,
     ]
 
     /// Runs prctl(PR_SET_TIMERSLACK, slack) through the C engine and returns its report's
@@ -218,23 +219,16 @@ enum SurvivalScenarios {
             + TortureScenarios.tally(runs: 3, threads: checked)
     }
 
-    /// A thread is born every ~300 µs (each lives ~200 µs), with Swift tasks and Dispatch bursts
-    /// as in torture-births: with a 500 ms deadline at least 99%
+    /// The torture-births workload (a thread born every ~300 µs, each living ~200 µs): with a
+    /// 500 ms deadline at least 99%
     /// of `--calls` broadcasts succeed (each checked through /proc), and every one that fails
     /// names threads. Prints the success rate and the slowest call.
     static func birthsConvergence(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         let calls = try args.int("calls", default: 200)
-        try ThreadCrowd.start(count: 16)
-        // As in torture-births: Swift tasks waking every 300 µs and Dispatch bursts besides.
         let stop = Flag()
         defer { stop.set() }
-        for _ in 0..<6 {
-            Task.detached { while !stop.isSet { try? await Task.sleep(for: .microseconds(300)) } }
-        }
-        Thread { while !stop.isSet { DispatchQueue.concurrentPerform(iterations: 4) { _ in usleep(100) } } }.start()
-        let started = cw_births_start(300, 200, getegid())
-        try require(started == 0, "could not start births: \(started)")
+        try ReliabilityScenarios.startBirths(until: stop)
         defer { cw_births_stop() }
         var succeeded = 0, silent = 0, misses = 0
         var slowest = Duration.zero
@@ -262,5 +256,34 @@ enum SurvivalScenarios {
         try require(misses == 0, "\(misses) threads in /proc without the new slack after a success")
         return "\(mode): \(succeeded) of \(calls) broadcasts succeeded under \(births.born) births (500 ms deadline) "
             + TortureScenarios.tally(runs: calls, threads: 16, misses: misses, slowest: slowest)
+    }
+
+    /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a thread runs the
+    /// call and leaves, and a thread that has not run it yet starts a newborn which takes the
+    /// departed tid (ns_last_pid) during the same broadcast. Relaxed: the newborn must not be
+    /// taken for the departed thread; the broadcast reaches it, and /proc shows the new value on
+    /// every thread. Strict: the departed thread is held, so nobody leaves; the broadcast must
+    /// reach every thread. (Before, relaxed: OK while the newborn kept the old value.)
+    static func tidReuse(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        let rounds = try args.int("rounds", default: 10)
+        try ThreadCrowd.start(count: 4, kinds: [.pthreadPause, .pthreadFutex])
+        try broadcastTimerSlack(994_000, options: BroadcastOptions(mode: mode))
+        var reused = 0, checked = 0, pairs: [String] = []
+        for round in 1...rounds {
+            let slack = 994_000 + round
+            var out = cw_reuse_outcome()
+            try require(cw_tid_reuse_broadcast(slack, mode == .relaxed ? 1 : 0, &out) == 0, "could not start the helpers")
+            if out.reused != 0 { reused += 1 }
+            pairs.append("\(out.exiter)->\(out.newborn)")
+            try require(out.status == CB_OK.rawValue, "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); exiter \(out.exiter), newborn \(out.newborn))")
+            checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        }
+        // Relaxed: the race is forced, but another allocation can slip in between; most rounds must reuse.
+        if mode == .relaxed { try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested") }
+        return "\(mode): \(rounds) rounds, \(reused) newborns took a departed thread's tid during the broadcast; every thread verified each round "
+            + TortureScenarios.tally(runs: rounds + 1, threads: checked)
     }
 }

@@ -26,6 +26,18 @@ final class SurvivalTests: XCTestCase {
         try bothModes("fork-fd-reuse")
     }
 
+    /// A newborn that takes a departed thread's tid during one broadcast is not taken for it
+    /// (forced with ns_last_pid in a private PID namespace; the torture matrix runs more rounds).
+    func testReusedTidIsNotTakenForTheDepartedThread() throws {
+        for mode in ["strict", "relaxed"] {
+            let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+            let result = try runExecutable(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "tid-reuse", "--mode", mode, "--rounds", "3"])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertTrue(result.stdout.contains("PASS tid-reuse"), result.stdout + result.stderr)
+        }
+    }
+
     /// A deadline of Int64.max nanoseconds does not wrap.
     func testEndlessDeadlineDoesNotWrap() throws { try bothModes("endless-deadline") }
 }

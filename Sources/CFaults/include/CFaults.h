@@ -221,6 +221,23 @@ enum { CW_CHILD_FD_CLOSED = 11 };
 /// is still open afterwards. Returns the exit status, 128 + signal, or -errno.
 int cw_fork_child_reuses_engine_fd(int relaxed);
 
+/// What cw_tid_reuse_broadcast saw.
+typedef struct cw_reuse_outcome {
+    int status;   ///< the broadcast's cb_status
+    int exiter;   ///< the thread that ran the call and left
+    int newborn;  ///< the thread started meanwhile by a thread that had not run it (0: none)
+    int reused;   ///< nonzero when the newborn got the exiter's tid
+    int problem_tid, problem_reason;  ///< the report's first problem, if any
+} cw_reuse_outcome;
+
+/// Starts a thread that leaves right after its handler ran prctl(PR_SET_TIMERSLACK, slack), and
+/// one that blocks our signal and, once it is pending, waits for that exit, writes
+/// ns_last_pid so that the next thread gets the same tid, starts one (with its own, old slack)
+/// and unblocks. Then broadcasts the call (5 s deadline) and waits for the helpers. Needs a
+/// private PID namespace (ns_last_pid is written). One call at a time; the reuser and the
+/// newborn stay (paused). Returns 0 or -errno.
+int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out);
+
 #ifdef __cplusplus
 }
 #endif
