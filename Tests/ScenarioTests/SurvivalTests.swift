@@ -15,7 +15,12 @@ final class SurvivalTests: XCTestCase {
     func testThreadDyingInTheHandlerIsNamedAndForgotten() throws { try bothModes("died-in-handler") }
 
     /// A caller killed inside its own broadcast does not keep the lock.
-    func testCallerDyingInsideItsBroadcastReleasesTheLock() throws { try bothModes("caller-died") }
+    func testCallerDyingInsideItsBroadcastReleasesTheLock() throws {
+        // The new owner reads what the dead one wrote after tgkill said ESRCH (the kernel orders
+        // the exit before it); ThreadSanitizer sees no release by the dead thread and reports races.
+        try skipUnderSanitizer("thread", because: "ThreadSanitizer cannot see the ordering through a dead thread's exit")
+        try bothModes("caller-died")
+    }
 
     /// A blocked step with threads inside malloc: every broadcast returns in time and names them.
     func testBlockedStepWithThreadsInsideMallocReturnsInTime() throws { try bothModes("malloc-inside") }
