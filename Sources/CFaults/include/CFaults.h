@@ -208,6 +208,78 @@ enum {
 /// with its outcome; waits for it. Returns the exit status, 128 + signal, or -errno.
 int cw_child_broadcast(cw_child_kind kind);
 
+// ---- what real processes do to a broadcast (survival.c) ----
+
+/// What a thread's seccomp filter does to the filtered call.
+typedef enum cw_filter_action {
+    CW_FILTER_KILL_THREAD = 0,  ///< SECCOMP_RET_KILL_THREAD: the thread dies at the call
+    CW_FILTER_TRAP = 1,         ///< SECCOMP_RET_TRAP: SIGSYS, for a handler to emulate the call
+} cw_filter_action;
+
+/// A call whose third argument is this value passes the filters below: the SIGSYS
+/// emulator re-issues the trapped call with it.
+#define CW_EMULATED_MARK 0x5eccu
+
+/// Starts a thread whose own seccomp filter applies `action` to `nr(a0, a1, ...)` (unless
+/// the third argument is CW_EMULATED_MARK), then pauses forever. Returns its tid, or -errno.
+int cw_start_filtered_thread(cw_filter_action action, long nr, long a0, long a1);
+
+/// Starts a thread whose filter kills it at prctl(PR_SET_TIMERSLACK, slack) and which then
+/// broadcasts exactly that call: it dies inside its own broadcast, holding the lock.
+/// Returns its tid, or -errno.
+int cw_start_doomed_caller(long slack, long long timeout_ns, int relaxed);
+
+/// Waits (polling, at most `milliseconds`) until thread `tid` of this process is gone. 0 or -ETIMEDOUT.
+int cw_wait_thread_gone(int tid, int milliseconds);
+
+/// Installs a SIGSYS handler that re-issues the trapped call with CW_EMULATED_MARK as its
+/// third argument and returns its result to the trapping thread. 0 or -errno.
+int cw_install_sigsys_emulator(void);
+
+/// Calls the SIGSYS emulator has run.
+unsigned long cw_emulated_calls(void);
+
+/// What cw_blocked_step_rounds saw.
+typedef struct cw_blocked_tally {
+    int rounds;
+    int deadline_passed;      ///< rounds that ended INCOMPLETE or UNREACHABLE
+    int named_none;           ///< rounds whose report named no thread as still running
+    unsigned named;           ///< threads named as still running, over all rounds
+    long long slowest_ns;     ///< the slowest broadcast, from call to return
+} cw_blocked_tally;
+
+/// Sets M_ARENA_MAX to 1, starts `loopers` threads looping malloc/free, then `rounds` times
+/// broadcasts read(pipe, 1) with `timeout_ns`: the caller reads the one byte written, every
+/// other thread blocks in the step inside its handler (loopers maybe inside malloc) until the
+/// broadcast has returned and the pipe is filled. Returns 0 or -errno.
+int cw_blocked_step_rounds(int loopers, int rounds, long long timeout_ns, int relaxed, cw_blocked_tally *out);
+
+/// The child closed its inherited copy of the engine's descriptor, and the engine closed the
+/// child's own file that took its number.
+enum { CW_CHILD_FD_CLOSED = 11 };
+
+/// Forks a child that puts a file of its own at the number of the engine's inherited
+/// /proc/<pid>/task descriptor, starts a thread and broadcasts; exits CW_CHILD_OK when its file
+/// is still open afterwards. Returns the exit status, 128 + signal, or -errno.
+int cw_fork_child_reuses_engine_fd(int relaxed);
+
+/// What cw_tid_reuse_broadcast saw.
+typedef struct cw_reuse_outcome {
+    int status;   ///< the broadcast's cb_status
+    int exiter;   ///< the thread that ran the call and left
+    int newborn;  ///< the thread started meanwhile by a thread that had not run it (0: none)
+    int reused;   ///< nonzero when the newborn got the exiter's tid
+    int problem_tid, problem_reason;  ///< the report's first problem, if any
+} cw_reuse_outcome;
+
+/// Starts a thread that leaves right after its handler ran prctl(PR_SET_TIMERSLACK, slack), and
+/// one that blocks our signal and, once it is pending, waits for that exit, writes
+/// ns_last_pid so that the next thread gets the same tid, starts one (with its own, old slack)
+/// and unblocks. Then broadcasts the call (5 s deadline) and waits for the helpers. Needs a
+/// private PID namespace (ns_last_pid is written). One call at a time; the reuser and the
+/// newborn stay (paused). Returns 0 or -errno.
+int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out);
+
 #ifdef __cplusplus
 }
 #endif
