@@ -31,6 +31,7 @@
 #define MUT_NO_DEPARTURE
 #define MUT_OLD_SETTLE
 #define MUT_COND_WAKE
+#define PRE15                     /* and none of issue 15's fixes */
 #endif
 
 #ifdef PRE15
@@ -43,6 +44,8 @@
 #define MUT_DEATH_UNSEEN_REPORT
 #define MUT_DEATH_UNSEEN_DRAIN
 #define MUT_NO_TAKEOVER
+#define MUT_FINAL_BEFORE_COUNT
+#define MUT_NO_SETTLE
 #endif
 
 /* ---- tasks ------------------------------------------------------------------------------- */
@@ -70,6 +73,7 @@
 #define IS_BCASTER(i) ((i) == 0)  /* thread 0 broadcasts NGEN times */
 #define T_PLAIN NOBODY
 #define NGEN 3
+#define NBCAST 3
 #elif defined(REUSE)
 #define NT 3
 #define IS_BCASTER(i) ((i) == 0)
@@ -92,6 +96,9 @@
 #define T_IO 6                    /* an io_uring worker: in the thread count, takes no signals */
 #define NGEN 1
 #define FREEZE 1                  /* the caller may stop past hold_until */
+/* The handler's final count and final store are one step here (2.5 times fewer states): the
+ * window between them is explored by the generations, wrap, death and reuse scenarios. */
+#define ONE_STEP_FINISH 1
 #endif
 
 /* task life: the kernel's view */
@@ -182,7 +189,16 @@ byte sleepers;                    /* tasks asleep in futex_wait on cmd (bitmask)
 #ifdef IDENT
 byte ident[NT];
 byte sid[NT];
+#ifdef IDENT_TICK
+/* The engine's plan (issue15-design.md, item 5): the holder of the tid is another thread
+ * only if it started in a later clock tick (10 ms) than the generation began. A newborn
+ * starts in the generation's tick or a later one. */
+byte gen_tick;
+byte born_tick[NT];
+#define SAME(i) (ident[i] == sid[i] || born_tick[i] <= gen_tick)
+#else
 #define SAME(i) (ident[i] == sid[i])
+#endif
 #else
 #define SAME(i) 1
 #endif
@@ -190,6 +206,12 @@ byte sid[NT];
 #define GONE_FOR_US(i) (life[i] == GONE)
 #else
 #define GONE_FOR_US(i) (life[i] == GONE || !SAME(i))
+#endif
+/* relaxed: a thread that ran and went on is checked to exist (and be itself) after the count */
+#ifdef MUT_NO_IDENTITY_DONE
+#define DEPARTED_CHECK(i) (life[i] == GONE)
+#else
+#define DEPARTED_CHECK(i) GONE_FOR_US(i)
 #endif
 
 #if T_DIER != NOBODY
@@ -205,6 +227,7 @@ byte dead_gen;                    /* the generation it was running (0: none yet)
 
 byte c1[NT];                      /* the generation whose step 1 last changed this task's state */
 byte c2[NT];                      /* the same for step 2 */
+byte inside[NT];                  /* inside its handler for this generation, from the claim until it returns */
 bool in_app[NT];                  /* running application code (not in our handler, not inside cb_broadcast) */
 bool exempt[NT];                  /* reported as gave up or mismatched: may differ from the others */
 bool inherited[NT];               /* born from a parent that had run steps of the live generation */
@@ -225,7 +248,7 @@ byte bcast_active;                /* callers inside cb_broadcast, not frozen */
 /* Which properties (P1..P6) and bug-state witnesses (W1..W3) are checked: all, or
  * only those named with -DONLY_P1 ... -DONLY_W3. */
 #if defined(ONLY_P1) || defined(ONLY_P2) || defined(ONLY_P3) || defined(ONLY_P4) || defined(ONLY_P5) || defined(ONLY_P6) || \
-    defined(ONLY_P7) || defined(ONLY_P8) || defined(ONLY_W1) || defined(ONLY_W2) || defined(ONLY_W3) || defined(ONLY_W4)
+    defined(ONLY_P7) || defined(ONLY_P8) || defined(ONLY_P9) || defined(ONLY_W1) || defined(ONLY_W2) || defined(ONLY_W3) || defined(ONLY_W4)
 #define FILTERED 1
 #else
 #define FILTERED 0
@@ -270,6 +293,11 @@ byte bcast_active;                /* callers inside cb_broadcast, not frozen */
 #else
 #define CHECK_P8 0
 #endif
+#if !FILTERED || defined(ONLY_P9)
+#define CHECK_P9 1
+#else
+#define CHECK_P9 0
+#endif
 #if !FILTERED || defined(ONLY_W4)
 #define CHECK_W4 1
 #else
@@ -303,6 +331,8 @@ hidden byte P6_failure_at_step_k_leaves_exactly_steps_before_k;
 hidden byte P7_a_thread_that_died_inside_is_named_dead;
 hidden byte P7_no_broadcast_waits_for_a_dead_handler;
 hidden byte P8_a_dead_lock_owner_is_taken_over;
+hidden byte P9_a_thread_still_inside_its_handler_is_named;
+hidden byte P9_success_means_no_handler_is_still_inside;
 /* States of the bugs of issue 9: reached by the OLD protocol, excluded by the new one. */
 hidden byte W1_count_includes_a_thread_that_ran_and_exited;
 hidden byte W2_listing_omission_believed_a_live_thread_gone;
@@ -379,7 +409,7 @@ bool changed;                     /* something moved since the caller last looke
  * every other task there, unless one of them was reported. (A plain sequence:
  * callers wrap it in an atomic block.) */
 inline enter_app(me) {
-    in_app[me] = 1;
+    in_app[me] = 1; inside[me] = 0;
 #ifndef RELAXED
     k = 0;
     do
@@ -441,7 +471,11 @@ inline run_steps(me, g) {
             fi
         :: else
         fi;
+#ifdef MUT_FINAL_BEFORE_COUNT
         slot[me] = MK(g, P_DONE);
+#else
+        fin = P_DONE;
+#endif
         CHANGED
 #if T_DIER != NOBODY
         fi
@@ -449,15 +483,25 @@ inline run_steps(me, g) {
     }
 }
 
-/* The handler's last count, then back to application code (unless the step killed it). */
-inline count_and_return(w) {
 #if T_DIER != NOBODY
-    if
-    :: life[me] == GONE -> skip
-    :: else -> count_in(w, hg); enter_app(me)
-    fi
+#define UNLESS_DEAD(stmts) if :: life[me] == GONE -> skip :: else -> stmts fi
 #else
-    count_in(w, hg); enter_app(me)
+#define UNLESS_DEAD(stmts) stmts
+#endif
+
+/* The handler's end: its last count into w, its final state (fin), back to application
+ * code. I10 (issue 15): the final state is stored last, so a handler touches the counters
+ * only while its slot is ARRIVED, which the caller's settle wait and the next drain see.
+ * MUT_FINAL_BEFORE_COUNT is today's order: the final state, then the count (the window
+ * in which a stalled handler's count can land in a later generation with the same tag). */
+inline finish(w) {
+#ifdef MUT_FINAL_BEFORE_COUNT
+    atomic { UNLESS_DEAD(count_in(w, hg); enter_app(me)) }
+#elif defined(ONE_STEP_FINISH)
+    atomic { UNLESS_DEAD(count_in(w, hg); slot[me] = MK(hg, fin); CHANGED; enter_app(me)) }
+#else
+    atomic { UNLESS_DEAD(count_in(w, hg)) };
+    atomic { UNLESS_DEAD(slot[me] = MK(hg, fin); CHANGED; enter_app(me)) }
 #endif
 }
 
@@ -477,7 +521,7 @@ inline participate(me) {
     if
     :: CMD_IS(c, hg, OP_RUN) ->
         run_steps(me, hg);
-        atomic { count_and_return(arrived) }
+        finish(arrived)
     :: else ->
         atomic {
             count_in(arrived, hg);
@@ -506,6 +550,7 @@ inline participate(me) {
         if
         :: CMD_IS(c, hg, OP_RUN) -> run_steps(me, hg)
         :: else ->
+#ifdef MUT_FINAL_BEFORE_COUNT
             atomic {
                 if
                 :: c == MKCMD(hg, OP_WAIT) -> slot[me] = MK(hg, P_GAVE_UP); exempt[me] = 1
@@ -513,8 +558,14 @@ inline participate(me) {
                 fi;
                 CHANGED
             }
+#else
+            if
+            :: c == MKCMD(hg, OP_WAIT) -> fin = P_GAVE_UP; exempt[me] = 1
+            :: else -> fin = P_LEFT
+            fi
+#endif
         fi;
-        atomic { count_and_return(finished) }
+        finish(finished)
     fi
 }
 
@@ -536,14 +587,14 @@ inline handle(me) {
 #ifdef MUT_PLAIN_STORE
             claimed = 1                                             /* checked; stored below */
 #else
-            slot[me] = MK(hg, P_ARRIVED); in_app[me] = 0; claimed = 1; c = cmd; CHANGED
+            slot[me] = MK(hg, P_ARRIVED); in_app[me] = 0; inside[me] = hg; claimed = 1; c = cmd; CHANGED
 #endif
         :: else                                                     /* pass_on */
         fi
     };
 #ifdef MUT_PLAIN_STORE
     if
-    :: claimed -> atomic { slot[me] = MK(hg, P_ARRIVED); in_app[me] = 0; c = cmd; CHANGED }
+    :: claimed -> atomic { slot[me] = MK(hg, P_ARRIVED); in_app[me] = 0; inside[me] = hg; c = cmd; CHANGED }
     :: else
     fi;
 #endif
@@ -551,7 +602,7 @@ inline handle(me) {
     :: claimed -> participate(me)
     :: else
     fi;
-    d_step { tok = 0; hg = 0; c = 0; claimed = 0 }
+    d_step { tok = 0; hg = 0; c = 0; claimed = 0; fin = 0 }
 }
 
 /* ---- the caller (protocol.c) -------------------------------------------------------------- */
@@ -678,7 +729,7 @@ inline proven_complete() {
                 slot[i] = MK(G, P_GONE); skp--
 #endif
 #if defined(RELAXED) && !defined(MUT_NO_DEPARTURE)
-            :: PH(i, G) == P_DONE && GONE_FOR_US(i) -> slot[i] = MK(G, P_DEPARTED); departed++
+            :: PH(i, G) == P_DONE && DEPARTED_CHECK(i) -> slot[i] = MK(G, P_DEPARTED); departed++
 #endif
             :: else
             fi;
@@ -773,6 +824,12 @@ sw_round:
     :: CNT(arrived, G) < signalled - resolved && GATE -> triage()
     :: CNT(arrived, G) < signalled - resolved && DEADLINE_FIRES(me) -> DEADLINE_CHECK; r = 2; goto sw_end
     od;
+#if defined(RELAXED) && !defined(MUT_NO_SETTLE)
+    do                                                             /* settle: every counted handler has stored DONE */
+    :: atomic { !ANY_SLOT(MK(G, P_ARRIVED)) -> break }
+    :: ANY_SLOT(MK(G, P_ARRIVED)) && DEADLINE_FIRES(me) -> DEADLINE_CHECK; r = 2; goto sw_end
+    od;
+#endif
     if
     :: skip
     :: DEADLINE_FIRES(me) && !LIVE_RUN -> r = 2; goto sw_end       /* now >= deadline */
@@ -860,7 +917,17 @@ inline release(op) {
        }
 #endif
     :: CNT(finished, G) + dead < held && DEADLINE_FIRES(me) -> DEADLINE_CHECK; complete = 0; break
-    od
+    od;
+#ifndef MUT_NO_SETTLE
+    if                                                             /* settle: every held handler has stored its final state */
+    :: complete ->
+        do
+        :: atomic { !ANY_SLOT(MK(G, P_ARRIVED)) -> break }
+        :: ANY_SLOT(MK(G, P_ARRIVED)) && DEADLINE_FIRES(me) -> DEADLINE_CHECK; complete = 0; break
+        od
+    :: else
+    fi
+#endif
 }
 
 /* The caller runs the program itself and may fail at step 1 or 2: limit = k - 1. */
@@ -898,6 +965,16 @@ inline check_report() {
         od;
 #endif
         maybe_late = ANY_SLOT(MK(G, P_ARRIVED));
+        /* I6 / item 4: the report is built (and allocated) here: a handler still inside is named */
+        i = 0;
+        do
+        :: i < NT ->
+            assert(!CHECK_P9 || life[i] == GONE || inside[i] != G || PH(i, G) == P_ARRIVED ||
+                   P9_a_thread_still_inside_its_handler_is_named);
+            i++
+        :: else -> break
+        od;
+        assert(!CHECK_P9 || status[G] != S_OK || !maybe_late || P9_success_means_no_handler_is_still_inside);
         if
         :: (status[G] == S_OK || status[G] == S_STEP_FAILED || status[G] == S_INCOMPLETE) &&
            (ANY_SLOT(MK(G, P_GAVE_UP))) -> status[G] = S_INCOMPLETE
@@ -1092,7 +1169,7 @@ bc_out:
 #endif
 
 proctype Task(byte me) {
-    byte tok, hg, c, k;
+    byte tok, hg, c, k, fin;
     bool claimed;
     /* the caller's locals (struct run) */
     byte G, signalled, resolved, departed, skp, limit, held, dead, t, snap, i, omit, r, failk;
@@ -1126,6 +1203,9 @@ end_app:
             life[T_CHILD] = ALIVE; blk[T_CHILD] = 1;
 #ifdef IDENT
             ident[T_CHILD]++;                                      /* a new thread, maybe an old tid */
+#endif
+#ifdef IDENT_TICK
+            if :: born_tick[T_CHILD] = gen_tick :: born_tick[T_CHILD] = gen_tick + 1 fi;  /* same tick, or later */
 #endif
             c1[T_CHILD] = c1[me]; c2[T_CHILD] = c2[me]; exempt[T_CHILD] = exempt[me];
             inherited[T_CHILD] = (prog != 0 && (c1[me] == prog || c2[me] == prog));
