@@ -74,7 +74,7 @@
 #define T_PLAIN NOBODY
 #define NGEN 3
 #define NBCAST 3
-#elif defined(REUSE)
+#elif defined(REUSE) || defined(CREATE)
 #define NT 3
 #define IS_BCASTER(i) ((i) == 0)
 #define T_BLOCKABLE NOBODY
@@ -1060,7 +1060,7 @@ inline bcast() {
 #ifndef MUT_TAKEOVER_NO_ABORT
             if :: live_gen != 0 -> cmd = MKCMD(live_gen, OP_ABORT); sleepers = 0; live_gen = 0 :: else fi;
 #endif
-            maybe_late = 1; took = 0
+            maybe_late = 1
         :: else
         fi
     };
@@ -1085,6 +1085,16 @@ inline bcast() {
     :: maybe_late && DRAIN_WAITS(gen) && DEADLINE_FIRES(me) -> DEADLINE_CHECK; goto bc_unlock  /* BUSY */
 #endif
     od;
+#endif
+#ifdef CALLER_DIES
+    /* a recovered lock: the registry is rebuilt from scratch (the dead owner may have died
+     * inside an update of it); the next listing finds every thread again */
+    atomic {
+        if
+        :: took -> i = 0; do :: i < NT -> known[i] = 0; slot[i] = 0; i++ :: else -> break od; i = 0; took = 0
+        :: else
+        fi
+    };
 #endif
     /* (3) the program and the counters of generation G */
     atomic {
@@ -1158,10 +1168,19 @@ bc_out:
  * Relaxed: the clone may begin at any moment (the exiter runs the program and exits while the
  * cloner is inside clone()); strict: once the exiter is exiting, so that clone() never waits
  * for a thread held by the caller, which waits for the cloner. */
-#if T_CHILD == T_EXITER && T_EXITER != NOBODY
+#if defined(CREATE)
+/* CREATE: while a broadcast runs, T_CLONER keeps cloning a short-lived thread (T_CHILD exits
+ * at any moment), each born into the tid of the one before (the model's tids are finite) */
+#define CLONE_MAY_START (live_gen != 0 && (RELAXED_RUN || life[T_CHILD] == EXITING || life[T_CHILD] == GONE))
+#define CLONE_ONCE 0
+#elif T_CHILD == T_EXITER && T_EXITER != NOBODY
 #define CLONE_MAY_START (RELAXED_RUN || life[T_CHILD] == EXITING || life[T_CHILD] == GONE)
 #else
 #define CLONE_MAY_START 1
+#endif
+
+#ifndef CLONE_ONCE
+#define CLONE_ONCE 1
 #endif
 
 #ifndef NBCAST
@@ -1179,7 +1198,7 @@ proctype Task(byte me) {
 #ifdef CALLER_DIES
     bool took;
 #endif
-#if T_CHILD == T_EXITER && T_EXITER != NOBODY
+#if T_CHILD == T_EXITER && T_EXITER != NOBODY && !defined(CREATE)
     bool exited;
 #define MAY_EXIT !exited
 #else
@@ -1195,14 +1214,14 @@ end_app:
     :: handle(me)
     :: atomic { IS_BCASTER(me) && did < NBCAST && !DELIV(me) -> did++ }; bcast()
 #if T_CLONER != NOBODY
-    :: atomic { me == T_CLONER && !cloned && !DELIV(me) && CLONE_MAY_START -> cloned = 1; cloning = 1 };
+    :: atomic { me == T_CLONER && !(CLONE_ONCE && cloned) && !DELIV(me) && CLONE_MAY_START -> cloned = 1; cloning = 1 };
         /* clone() completes before the pending signal is handled: the child
          * exists, with the parent's state, before the parent's handler runs */
         atomic {
             life[T_CHILD] == UNBORN || life[T_CHILD] == GONE ->   /* REUSE: the tid it gets is free */
             life[T_CHILD] = ALIVE; blk[T_CHILD] = 1;
 #ifdef IDENT
-            ident[T_CHILD]++;                                      /* a new thread, maybe an old tid */
+            ident[T_CHILD] = (ident[T_CHILD] + 1) % 4;             /* a new thread, maybe an old tid */
 #endif
 #ifdef IDENT_TICK
             if :: born_tick[T_CHILD] = gen_tick :: born_tick[T_CHILD] = gen_tick + 1 fi;  /* same tick, or later */
@@ -1218,7 +1237,9 @@ end_app:
     :: atomic { me == T_EXITER && MAY_EXIT && !DELIV(me) -> life[me] = EXITING; in_app[me] = 0; CHANGED };
         atomic { life[me] = GONE; pend[me] = 0; CHANGED };
 #if T_CHILD == T_EXITER
+#ifndef CREATE
         exited = 1;
+#endif
 end_reborn:
         life[me] == ALIVE                                          /* the newborn that gets this tid */
 #else
