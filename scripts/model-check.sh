@@ -107,7 +107,7 @@ rows=(
   "death not looked for in the report|-DGENS -DDIE|strict|safe|fail:P7|-DMUT_DEATH_UNSEEN_REPORT"
   "drain waits for a dead handler|-DGENS -DDIE|strict|safe|fail:P7|-DMUT_DEATH_UNSEEN_DRAIN"
   "dead owner's lock not taken over|-DGENS -DCALLER_DIES|strict|live|fail:P8|-DMUT_NO_TAKEOVER"
-  "takeover without ABORT of its generation|-DGENS -DCALLER_DIES|strict|live|fail:P1|-DMUT_TAKEOVER_NO_ABORT"
+  "takeover without ABORT, held not watching caller|-DGENS -DCALLER_DIES|strict|live|fail:P1|-DMUT_TAKEOVER_NO_ABORT -DMUT_NO_CALLER_WATCH"
   "final state before the last count|-DWRAP -DTAGS=2|relaxed|safe|fail:P4|-DMUT_FINAL_BEFORE_COUNT"
   "final state before the last count|-DWRAP -DTAGS=2|strict|safe|fail:P9|-DMUT_FINAL_BEFORE_COUNT"
   "no settle wait after the counts|-DWRAP -DTAGS=2|strict|safe|fail:P9|-DMUT_NO_SETTLE"

@@ -9,14 +9,24 @@
  *                  of the other's broadcast, late handlers and stale deliveries
  *                  (default: scenario "churn", one broadcast with 3 targets, a
  *                  clone, an exiting thread and an io_uring worker)
+ *   GENS + DIE     a target's step kills it, once (issue 15)
+ *   GENS + CALLER_DIES   a broadcaster dies inside cb_broadcast, once (issue 15)
+ *   REUSE          a gone thread's tid is reused by a newborn (issue 15)
+ *   WRAP, TAGS=n   three broadcasts, counter tags modulo n (issue 15)
+ *   CREATE         a thread keeps cloning short-lived threads (issue 15; liveness only)
  *   LIVE           the caller's deadline fires only when nothing else can move
  *                  (Spin's `timeout`): checks that no broadcast needs its deadline
  *                  unless a thread is really unresponsive (property 1)
  *   mutations      MUT_PLAIN_STORE MUT_NO_COUNT_PROOF MUT_NO_GIVEUP MUT_NO_TOKEN
  *                  MUT_NO_DRAIN MUT_UNTAGGED MUT_NO_DEPARTURE MUT_LISTING_TRUSTED
  *                  MUT_OLD_SETTLE MUT_COND_WAKE, and OLD (the protocol before the
- *                  fix: several of these at once, see below)
- *   ONLY_P1..P6, ONLY_W1..W3   check only the named properties / witnesses
+ *                  fix of issue 9: several of these at once, see below);
+ *                  issue 15: MUT_NO_IDENTITY MUT_NO_IDENTITY_DONE MUT_NO_REREGISTER
+ *                  MUT_DEATH_UNSEEN_WAIT MUT_DEATH_UNSEEN_REPORT MUT_DEATH_UNSEEN_DRAIN
+ *                  MUT_NO_TAKEOVER MUT_TAKEOVER_NO_ABORT MUT_NO_CALLER_WATCH
+ *                  MUT_FINAL_BEFORE_COUNT MUT_NO_SETTLE, and PRE15 (the engine before
+ *                  issue 15); IDENT_TICK (the identity first planned for issue 15)
+ *   ONLY_P1..P9, ONLY_W1..W4   check only the named properties / witnesses
  */
 
 #ifdef OLD
@@ -44,6 +54,7 @@
 #define MUT_DEATH_UNSEEN_REPORT
 #define MUT_DEATH_UNSEEN_DRAIN
 #define MUT_NO_TAKEOVER
+#define MUT_NO_CALLER_WATCH
 #define MUT_FINAL_BEFORE_COUNT
 #define MUT_NO_SETTLE
 #endif
@@ -536,6 +547,14 @@ inline participate(me) {
                    !WAITING(me) -> c = cmd;
                    if :: c == MKCMD(hg, OP_WAIT) -> sleepers = sleepers | (1 << me) :: else fi
                }
+#if defined(CALLER_DIES) && !defined(MUT_NO_CALLER_WATCH)
+            :: atomic {                                             /* I11: the caller is gone (tgkill ESRCH) */
+                   WAITING(me) && CALLER_DEAD(hg) ->
+                   sleepers = sleepers & ~(1 << me);
+                   c = cmd;
+                   if :: c == MKCMD(hg, OP_WAIT) -> break :: else fi
+               }
+#endif
 #ifndef MUT_NO_GIVEUP
             :: atomic {                                             /* hold_until passed */
                    WAITING(me) && (froze || (timeout && bcast_active == 0)) ->
