@@ -404,6 +404,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains(message), "expected '\(message)' in: \(context)", file: file, line: line)
     }
 
+    // MARK: syscall refuses calls that end or fork the thread
+
+    /// `syscall exit 0` ran exit on every thread and never ended (the main thread a zombie, the
+    /// command waiting). Each call that ends, forks or leaves the thread, by name or number, is
+    /// a usage error before anything runs; an ordinary call still runs.
+    func testSyscallRefusesCallsThatEndOrForkTheThread() throws {
+        let names = ["exit", "exit_group", "clone", "clone3", "fork", "vfork", "execve", "execveat", "rt_sigreturn", "restart_syscall", "pause", "rt_sigsuspend"]
+        for name in names {
+            let call = try XCTUnwrap(SystemCall(name: name), name)
+            for spelling in [name, "SYS_" + name, "\(call.rawValue)"] {
+                try expectUsageError(["syscall", spelling, "0", "--threads", "4", "--", "cat", "/proc/self/status"], "refusing to run \(name) on every thread")
+            }
+        }
+        let getpid = try allthreads(["syscall", "getpid", "--threads", "4", "--verify"])
+        XCTAssertEqual(getpid.status, 0, getpid.stderr)
+    }
+
     // MARK: Help, completions, set-user-ID installs
 
     func testEveryCommandHasHelpWithExamples() throws {
