@@ -404,6 +404,58 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains(message), "expected '\(message)' in: \(context)", file: file, line: line)
     }
 
+    // MARK: Standard error that cannot be written
+
+    /// Runs `program arguments` from `sh` with standard error redirected by `redirection`
+    /// (`2>&-`, `2>/dev/full`), or for `"broken pipe"` onto a pipe whose reader is closed.
+    private func withFailingStandardError(_ redirection: String, _ program: String, _ arguments: [String]) throws -> Finished {
+        if redirection == "broken pipe" {
+            let script = """
+                import os, subprocess, sys
+                reader, writer = os.pipe()
+                os.close(reader)
+                result = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=writer)
+                sys.stdout.write(result.stdout.decode())
+                sys.exit(result.returncode if result.returncode >= 0 else 128 - result.returncode)
+                """
+            return try runExecutable(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, program] + arguments, timeout: 60)
+        }
+        return try runExecutable(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$@\" \(redirection)", "sh", program] + arguments, timeout: 60)
+    }
+
+    static let failingStandardErrors = ["2>&-", "2>/dev/full", "broken pipe"]
+
+    /// A message that cannot be written to standard error never stops the command (it trapped
+    /// in `FileHandle.write`: SIGILL, exit 132): a usage error still exits 2, and after
+    /// `drop --verify`, whose proof goes to standard error, the command still runs as nobody
+    /// with its own output and exit status.
+    func testAFailedWriteToStandardErrorNeverCrashes() throws {
+        let program = productsDirectory().appendingPathComponent("allthreads").path
+        for redirection in Self.failingStandardErrors {
+            let usage = try withFailingStandardError(redirection, program, ["setuid", "no-such-user", "--", "id"])
+            XCTAssertEqual(usage.status, 2, "\(redirection): \(usage.stdout)")
+            XCTAssertEqual(usage.stdout, "", redirection)
+            let drop = try withFailingStandardError(
+                redirection, program, ["drop", "--user", "nobody", "--verify", "--threads", "8", "--", "/bin/sh", "-c", "echo ran as $(id -u); exit 7"])
+            XCTAssertEqual(drop.status, 7, "\(redirection): \(drop.stdout)")
+            XCTAssertEqual(drop.stdout, "ran as 65534\n", redirection)
+            let failed = try withFailingStandardError(redirection, program, ["inspect", "--pid", "2147483647"])
+            XCTAssertEqual(failed.status, 2, "\(redirection): \(failed.stdout)")
+        }
+    }
+
+    /// The set-ID refusal exits 2 when standard error cannot take it, and runs nothing.
+    func testTheSetIDRefusalExitsTwoWhenStandardErrorFails() throws {
+        try skipUnderSanitizer("address", because: "LeakSanitizer ignores ASAN_OPTIONS in secure-execution mode")
+        let copy = try copyOfAllthreads(mode: 0o4755)
+        let arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", copy.path, "setresuid", "0", "0", "0", "--", "/usr/bin/id"]
+        for redirection in Self.failingStandardErrors {
+            let result = try withFailingStandardError(redirection, "/usr/bin/setpriv", arguments)
+            XCTAssertEqual(result.status, 2, "\(redirection): \(result.stdout)")
+            XCTAssertEqual(result.stdout, "", redirection)
+        }
+    }
+
     // MARK: syscall refuses calls that end or fork the thread
 
     /// `syscall exit 0` ran exit on every thread and never ended (the main thread a zombie, the

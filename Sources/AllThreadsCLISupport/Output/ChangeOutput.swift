@@ -76,7 +76,7 @@ public struct ChangeOutput {
                 lines.append(Summary.verified(verification))
             }
             let text = lines.joined(separator: "\n") + "\n"
-            if quiet { FileHandle.standardError.write(Data(text.utf8)) } else { Swift.print(text, terminator: "") }
+            if quiet { StandardError.write(text) } else { Swift.print(text, terminator: "") }
         }
     }
 }

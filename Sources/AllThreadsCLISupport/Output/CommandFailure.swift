@@ -28,7 +28,8 @@ public enum CommandFailure: Error {
         }
     }
 
-    /// Writes the failure to standard error as one line.
+    /// Writes the failure to standard error as one line; a failed write is ignored, the exit
+    /// status still tells.
     public func report() {
         let message: String
         switch self {
@@ -39,6 +40,6 @@ public enum CommandFailure: Error {
         }
         let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
-        FileHandle.standardError.write(Data("allthreads: \(line)\n".utf8))
+        StandardError.write("allthreads: \(line)\n")
     }
 }

@@ -52,7 +52,7 @@ public enum JSONLine {
         do {
             Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } catch {
-            FileHandle.standardError.write(Data("allthreads: could not encode the JSON result: \(error)\n".utf8))
+            StandardError.write("allthreads: could not encode the JSON result: \(error)\n")
         }
     }
 }
