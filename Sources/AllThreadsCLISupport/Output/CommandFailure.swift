@@ -8,6 +8,9 @@ public enum CommandFailure: Error {
     case usage(String)
     /// The change, its verification, or `inspect`'s comparison failed. Exit status 1.
     case failed(String)
+    /// `inspect` could not read what it was asked to compare (a process, a thread, or a file of
+    /// either), and found no thread that differs: it cannot say they agree. Exit status 3.
+    case unreadable(String)
     /// The command after `--` could not be executed after the change: 127 when it is gone, else 126.
     case exec(command: String, Errno)
     /// The exec gave this process privileges its caller lacks: nothing was read or changed. Exit status 2.
@@ -24,6 +27,7 @@ public enum CommandFailure: Error {
         switch self {
         case .usage, .refused: 2
         case .failed: 1
+        case .unreadable: 3
         case .exec(_, let errno): errno == .noSuchFileOrDirectory || errno == .notDirectory ? 127 : 126
         }
     }
@@ -35,6 +39,7 @@ public enum CommandFailure: Error {
         switch self {
         case .usage(let text): message = text
         case .failed(let text): message = text
+        case .unreadable(let text): message = text
         case .exec(let command, let errno): message = "cannot run '\(command)' after the change: \(errno)"
         case .refused(let refusal): message = refusal.description
         }

@@ -3,13 +3,14 @@ import AllThreads
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
 public enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
-    /// (exit 1) when some process has threads that differ.
+    /// (exit 1) when some process has threads that differ, else ``CommandFailure/unreadable(_:)``
+    /// (exit 3) when some process could not be read, or `/proc` itself.
     public static func run(json: Bool) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
             audit = try HostAudit.current()
         } catch {
-            throw CommandFailure.failed("cannot audit the host: \(error)")
+            throw CommandFailure.unreadable("cannot audit the host: \(error)")
         }
         if json {
             JSONLine.print(AuditJSON(audit))
@@ -20,6 +21,11 @@ public enum HostAuditOutput {
             throw CommandFailure.failed(
                 "\(audit.divergent.count) of \(audit.checkedProcesses) processes have threads that differ: "
                     + Summary.list(audit.divergent.map { "pid \($0.pid) (\($0.name))" }))
+        }
+        if !audit.complete {
+            throw CommandFailure.unreadable(
+                "no thread differs in the \(audit.checkedProcesses) processes read, but \(audit.unreadable.count) could not be read: "
+                    + Summary.list(audit.unreadable.map(\.description)))
         }
     }
 
@@ -70,18 +76,22 @@ public struct AuditJSON: Encodable {
     }
 
     public var agree: Bool
+    /// False when some process could not be read (listed in `unreadable`): `agree` then speaks
+    /// only for the processes that were read.
+    public var complete: Bool
     public var checkedProcesses: Int
     public var vanishedProcesses: Int
     public var differing: [Divergent]
     public var unreadable: [Unreadable]
 
     private enum CodingKeys: String, CodingKey {
-        case agree, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
+        case agree, complete, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
     }
 
     /// The JSON form of `audit`.
     public init(_ audit: HostAudit) {
         agree = audit.agree
+        complete = audit.complete
         checkedProcesses = audit.checkedProcesses
         vanishedProcesses = audit.vanishedProcesses
         differing = audit.divergent.map {
