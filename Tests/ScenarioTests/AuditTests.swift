@@ -203,6 +203,10 @@ final class AuditTests: XCTestCase {
         threading.Event().wait(120)
         """#
 
+    /// The hostile command line: `ESC ] 0;… BEL`, a newline, `ESC [2J`, a C1 CSI and a
+    /// bidirectional override.
+    static let hostileArguments = ["\u{1B}]0;cmdline-title\u{07}", "line1\nline2", "\u{1B}[2J", "\u{9B}31m", "a\u{202E}b"]
+
     /// Runs ``helperNamespaceScript``; returns each `run` result by name.
     private func runInNamespace(helper: String, _ arguments: [String], commands: String, file: StaticString = #filePath, line: UInt = #line)
         throws -> [String: (stdout: Data, stderr: Data, status: Int32)]
@@ -228,6 +232,17 @@ final class AuditTests: XCTestCase {
         return runs
     }
 
+    /// Fails unless `output` holds no byte a terminal acts on: no C0 control but the newline
+    /// that ends each line, no DEL, no C1 control (UTF-8 C2 80…C2 9F), no bidirectional override.
+    private func assertInert(_ output: Data, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        let text = String(decoding: output, as: UTF8.self)
+        let active = text.unicodeScalars.filter {
+            $0 != "\n" && ($0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || $0.properties.generalCategory == .format)
+        }
+        XCTAssertTrue(active.isEmpty, "\(context) prints \(active.map { String($0.value, radix: 16) }): \(text.debugDescription)", file: file, line: line)
+        XCTAssertTrue(text.isEmpty || text.hasSuffix("\n"), "\(context): \(text.debugDescription)", file: file, line: line)
+    }
+
     private func lines(_ output: Data) -> [Substring] {
         String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
     }
@@ -236,6 +251,60 @@ final class AuditTests: XCTestCase {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(Audit.self, from: output)
+    }
+
+    /// A process whose main thread is uid 0 and whose other threads, named `a\nb` and with
+    /// escape sequences, are 65534: `inspect --all` and `inspect --pid` find it (exit 1; a
+    /// newline in a name made /proc's stat unparsable, and the process was filed unreadable
+    /// with exit 0 and "agree"), and no name or argument reaches the terminal raw: every text
+    /// line is escaped, one line per row, and the JSON gives the names back exactly.
+    func testHostileNamesAreFoundAndPrintedEscapedInAPIDNamespace() throws {
+        let commands = "run all inspect --all; run alljson inspect --all --json; run pid inspect --pid \"$pid\"; run pidjson inspect --pid \"$pid\" --json"
+        let runs = try runInNamespace(helper: Self.hostileHelper, ["1"] + Self.hostileArguments, commands: commands)
+        XCTAssertEqual(Set(runs.keys), ["all", "alljson", "pid", "pidjson"])
+        for (name, run) in runs {
+            let context = "\(name): \(String(decoding: run.stdout + run.stderr, as: UTF8.self).debugDescription)"
+            XCTAssertEqual(run.status, 1, context)
+            assertInert(run.stdout, "\(name) stdout")
+            assertInert(run.stderr, "\(name) stderr")
+            XCTAssertEqual(lines(run.stderr).count, 1, context)
+        }
+        let all = try XCTUnwrap(runs["all"])
+        let allLines = lines(all.stdout)
+        XCTAssertEqual(allLines.count, 3, "\(allLines)")
+        XCTAssertTrue(allLines.first?.contains(#"(\x1b[8mmain\r) /usr/bin/python3 -c "#) == true, "\(allLines)")
+        XCTAssertTrue(
+            allLines.first?.contains(#" 1 \x1b]0;cmdline-title\x07 line1\nline2 \x1b[2J \u{009b}31m a\u{202e}b: 1 of 6 threads differ"#) == true,
+            "\(allLines)")
+        XCTAssertTrue(allLines.dropFirst().first?.contains(#"(\x1b[8mmain\r): uid 0/0/0/0, expected 65534/65534/65534/65534"#) == true, "\(allLines)")
+        // bash, the helper, allthreads itself.
+        XCTAssertEqual(allLines.last, "3 processes checked, 1 with threads that differ")
+        XCTAssertTrue(String(decoding: all.stderr, as: UTF8.self).contains(#"(\x1b[8mmain\r)"#))
+
+        let audit = try decodeAudit(try XCTUnwrap(runs["alljson"]).stdout)
+        XCTAssertFalse(audit.agree)
+        XCTAssertEqual(audit.complete, true)
+        XCTAssertTrue(audit.unreadable.isEmpty)
+        let process = try XCTUnwrap(audit.differing.first)
+        XCTAssertEqual(process.comm, "\u{1B}[8mmain\r")
+        XCTAssertEqual(Array(process.cmdline.suffix(5)), Self.hostileArguments)
+        XCTAssertEqual(process.differing.map(\.name), ["\u{1B}[8mmain\r"])
+
+        let table = lines(try XCTUnwrap(runs["pid"]).stdout)
+        // The header, six threads, the summary, the differing thread's fields.
+        XCTAssertEqual(table.count, 9, "\(table)")
+        for name in [#"\x1b]0;pwned\x07"#, #"\x1b[2J"#, #"\x1b[8m"#, #"a\nb"#, #"x) S 1\n\\q"#, #"\x1b[8mmain\r"#] {
+            XCTAssertEqual(table.filter { $0.contains(" \(name) ") }.count, 1, "\(name) in \(table)")
+        }
+        let pidJSON = try JSONDecoder().decode(NamedThreads.self, from: try XCTUnwrap(runs["pidjson"]).stdout)
+        XCTAssertEqual(
+            Set(pidJSON.threads.map(\.name)), ["\u{1B}]0;pwned\u{07}", "\u{1B}[2J", "\u{1B}[8m", "a\nb", "x) S 1\n\\q", "\u{1B}[8mmain\r"])
+    }
+
+    /// The thread names of `inspect --pid --json`.
+    struct NamedThreads: Decodable {
+        struct Thread: Decodable { var name: String }
+        var threads: [Thread]
     }
 
     /// A process whose stat cannot be parsed (a file bound over it in the namespace's /proc):

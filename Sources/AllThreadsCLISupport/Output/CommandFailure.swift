@@ -1,5 +1,4 @@
 import AllThreads
-import Foundation
 import SystemPackage
 
 /// Why a command did not succeed, and so its exit status.
@@ -32,8 +31,8 @@ public enum CommandFailure: Error {
         }
     }
 
-    /// Writes the failure to standard error as one line; a failed write is ignored, the exit
-    /// status still tells.
+    /// Writes the failure to standard error as one line, names and paths in it escaped
+    /// (``StandardError/line(_:)``); a failed write is ignored, the exit status still tells.
     public func report() {
         let message: String
         switch self {
@@ -43,8 +42,6 @@ public enum CommandFailure: Error {
         case .exec(let command, let errno): message = "cannot run '\(command)' after the change: \(errno)"
         case .refused(let refusal): message = refusal.description
         }
-        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
-        StandardError.write("allthreads: \(line)\n")
+        StandardError.line("allthreads: \(message)")
     }
 }

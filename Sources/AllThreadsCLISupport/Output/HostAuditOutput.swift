@@ -29,23 +29,24 @@ public enum HostAuditOutput {
         }
     }
 
-    /// Each divergent process with its differing threads, then one summary line.
+    /// Each divergent process with its differing threads, then one summary line; names and
+    /// arguments escaped (``TerminalText/escaped(_:)``).
     private static func print(_ audit: HostAudit) {
         for process in audit.divergent {
             let comparison = process.comparison
             let command = process.commandLine.isEmpty ? "" : " " + process.commandLine.joined(separator: " ")
             let reference = comparison.reference.map { " (like tid \($0.tid))" } ?? ""
-            Swift.print(
+            TerminalText.print(
                 "pid \(process.pid) (\(process.name))\(command): \(comparison.differences.count) of "
                     + "\(comparison.checkedThreads) threads differ from the rest\(reference):")
-            for difference in comparison.differences { Swift.print("  \(difference)") }
+            for difference in comparison.differences { TerminalText.print("  \(difference)") }
         }
         var summary = "\(audit.checkedProcesses) processes checked, \(audit.divergent.count) with threads that differ"
         if audit.vanishedProcesses > 0 { summary += ", \(audit.vanishedProcesses) exited while read" }
         if !audit.unreadable.isEmpty {
             summary += ", \(audit.unreadable.count) unreadable: " + Summary.list(audit.unreadable.map(\.description))
         }
-        Swift.print(summary)
+        TerminalText.print(summary)
     }
 }
 
