@@ -179,15 +179,15 @@ final class AuditTests: XCTestCase {
         eval "$commands"
         """#
 
-    /// A process of five threads with hostile names (`ESC ] 0;… BEL`, `ESC [2J`, `ESC [8m`,
-    /// newlines, a `)` and a forged stat line) and a main thread named `ESC [8m main CR`; with
-    /// argument 1 the five set their own uids to 65534 with raw per-thread `setresuid`, so the
+    /// A process of six threads with hostile names (`ESC ] 0;… BEL`, `ESC [2J`, `ESC [8m`,
+    /// newlines, a `)` and a forged stat line, bytes that are not UTF-8) and a main thread named
+    /// `ESC [8m main CR`; with argument 1 the six set their own uids to 65534 with raw per-thread `setresuid`, so the
     /// main thread alone differs. Its other arguments are its command line.
     static let hostileHelper = #"""
         import ctypes, os, platform, sys, threading
         libc = ctypes.CDLL(None, use_errno=True)
         setresuid = {"x86_64": 117, "aarch64": 147}[platform.machine()]
-        names = [b"\x1b]0;pwned\x07", b"\x1b[2J", b"\x1b[8m", b"a\nb", b"x) S 1\n\\q"]
+        names = [b"\x1b]0;pwned\x07", b"\x1b[2J", b"\x1b[8m", b"a\nb", b"x) S 1\n\\q", b"\xffbad\xc2"]
         started = threading.Barrier(len(names) + 1)
         def run(name):
             libc.prctl(15, name, 0, 0, 0)
@@ -274,7 +274,7 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(allLines.count, 3, "\(allLines)")
         XCTAssertTrue(allLines.first?.contains(#"(\x1b[8mmain\r) /usr/bin/python3 -c "#) == true, "\(allLines)")
         XCTAssertTrue(
-            allLines.first?.contains(#" 1 \x1b]0;cmdline-title\x07 line1\nline2 \x1b[2J \u{009b}31m a\u{202e}b: 1 of 6 threads differ"#) == true,
+            allLines.first?.contains(#" 1 \x1b]0;cmdline-title\x07 line1\nline2 \x1b[2J \u{009b}31m a\u{202e}b: 1 of 7 threads differ"#) == true,
             "\(allLines)")
         XCTAssertTrue(allLines.dropFirst().first?.contains(#"(\x1b[8mmain\r): uid 0/0/0/0, expected 65534/65534/65534/65534"#) == true, "\(allLines)")
         // bash, the helper, allthreads itself.
@@ -291,14 +291,15 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(process.differing.map(\.name), ["\u{1B}[8mmain\r"])
 
         let table = lines(try XCTUnwrap(runs["pid"]).stdout)
-        // The header, six threads, the summary, the differing thread's fields.
-        XCTAssertEqual(table.count, 9, "\(table)")
-        for name in [#"\x1b]0;pwned\x07"#, #"\x1b[2J"#, #"\x1b[8m"#, #"a\nb"#, #"x) S 1\n\\q"#, #"\x1b[8mmain\r"#] {
+        // The header, seven threads, the summary, the differing thread's fields.
+        XCTAssertEqual(table.count, 10, "\(table)")
+        for name in [#"\x1b]0;pwned\x07"#, #"\x1b[2J"#, #"\x1b[8m"#, #"a\nb"#, #"x) S 1\n\\q"#, #"\u{fffd}bad\u{fffd}"#, #"\x1b[8mmain\r"#] {
             XCTAssertEqual(table.filter { $0.contains(" \(name) ") }.count, 1, "\(name) in \(table)")
         }
         let pidJSON = try JSONDecoder().decode(NamedThreads.self, from: try XCTUnwrap(runs["pidjson"]).stdout)
         XCTAssertEqual(
-            Set(pidJSON.threads.map(\.name)), ["\u{1B}]0;pwned\u{07}", "\u{1B}[2J", "\u{1B}[8m", "a\nb", "x) S 1\n\\q", "\u{1B}[8mmain\r"])
+            Set(pidJSON.threads.map(\.name)),
+            ["\u{1B}]0;pwned\u{07}", "\u{1B}[2J", "\u{1B}[8m", "a\nb", "x) S 1\n\\q", "\u{FFFD}bad\u{FFFD}", "\u{1B}[8mmain\r"])
     }
 
     /// The thread names of `inspect --pid --json`.
