@@ -20,7 +20,9 @@ import SystemPackage
 /// - The parent changes nothing and acts for the child in no way but this: it relays bytes
 ///   between the terminal and the pseudo-terminal (the terminal in raw mode meanwhile), passes
 ///   on window size changes and the signals `kill` or a hangup sends it, and exits with the
-///   child's status (128 + N when signal N ended it). The child holds none of its descriptors.
+///   child's status (128 + N when signal N ended it); when the child stops (^Z), it stops too,
+///   and continues the child when continued. The child keeps no descriptor of the terminal,
+///   nor the master side of the pseudo-terminal.
 public enum CommandTerminal {
     /// The standard descriptors that are terminals.
     public static var terminalDescriptors: [CInt] { (0...2).filter { isatty($0) == 1 } }
@@ -50,6 +52,7 @@ public enum CommandTerminal {
 
     /// Forks as described above. Returns in the child, in its own session and on its own
     /// pseudo-terminal; in the parent, relays until the child ends and exits with its status.
+    /// Call it while the process has one thread: the child goes on running Swift after `fork`.
     ///
     /// - Throws: ``CommandFailure/failed(_:)`` when no pseudo-terminal could be made or the
     ///   fork failed: nothing changed.
@@ -91,13 +94,16 @@ public enum CommandTerminal {
         let signalDescriptor = CInt(truncatingIfNeeded: withUnsafePointer(to: &signals) {
             cb_syscall(Int(SYS_signalfd4), -1, Int(bitPattern: $0), 8, Int(O_CLOEXEC | O_NONBLOCK), 0, 0)
         })
-        let raw = RawMode(terminal != nil && terminals.contains(0) ? 0 : -1)
-        defer { raw.restore() }
-        return wait(for: child, signals: signalDescriptor, relay: terminal.map { ($0, terminals) })
+        let mode = RawMode(terminal != nil && terminals.contains(0) ? 0 : -1)
+        defer { mode.restore() }
+        return wait(for: child, signals: signalDescriptor, relay: terminal.map { ($0, terminals) }, mode: mode)
     }
 
     /// Waits for `child`, relaying between the terminal and `relay`'s pseudo-terminal if any.
-    private static func wait(for child: pid_t, signals: CInt, relay: (PseudoTerminal, [CInt])?) -> CInt {
+    /// When the child stops (^Z on its terminal), the parent restores the terminal and stops
+    /// too, as a shell expects of its job; continued (`fg`), it puts the terminal back in raw
+    /// mode and continues the child.
+    private static func wait(for child: pid_t, signals: CInt, relay: (PseudoTerminal, [CInt])?, mode: RawMode) -> CInt {
         let input: CInt = relay?.1.contains(0) == true ? 0 : -1
         let output: CInt = relay.map { $0.1.first { $0 != 0 } ?? $0.1[0] } ?? -1
         let master = relay?.0.master ?? -1
@@ -106,7 +112,17 @@ public enum CommandTerminal {
         var status: CInt?
         func reap(_ options: CInt) {
             var raw: CInt = 0
-            if waitpid(child, &raw, options) == child { status = exitStatus(raw) }
+            let reaped = waitpid(child, &raw, options | WUNTRACED)
+            if reaped < 0, errno != EINTR {
+                status = 1
+            } else if reaped == child, raw & 0xff == 0x7f {
+                mode.restore()
+                kill(getpid(), SIGSTOP)
+                mode.apply()
+                kill(child, SIGCONT)
+            } else if reaped == child {
+                status = exitStatus(raw)
+            }
         }
         // Without a signal descriptor (signalfd failed), the child's end is looked for each
         // `fallbackMilliseconds`.
@@ -134,7 +150,7 @@ public enum CommandTerminal {
             if descriptors[2].revents != 0, !copy(from: input, to: master) { descriptors[2].fd = -1 }
         }
         // poll failed for want of memory: the relay ends, the wait does not.
-        if status == nil { reap(0) }
+        while status == nil { reap(0) }
         if let relay {
             // The child is gone: let the pseudo-terminal hang up once its last holder closes it,
             // and pass on what is still on its way, for at most `drainMilliseconds`.
@@ -228,25 +244,27 @@ struct PseudoTerminal {
 /// process), and its settings to restore.
 struct RawMode {
     private let descriptor: CInt
-    private var saved = termios()
-    private let changed: Bool
+    /// The settings before, `nil` when `descriptor` is no terminal.
+    private let saved: termios?
 
     /// Puts the terminal at `descriptor` in raw mode; does nothing for -1 or a non-terminal.
     init(_ descriptor: CInt) {
         self.descriptor = descriptor
-        guard descriptor >= 0, tcgetattr(descriptor, &saved) == 0 else {
-            changed = false
-            return
-        }
-        var raw = saved
-        cfmakeraw(&raw)
-        changed = tcsetattr(descriptor, TCSADRAIN, &raw) == 0
+        var settings = termios()
+        saved = descriptor >= 0 && tcgetattr(descriptor, &settings) == 0 ? settings : nil
+        apply()
     }
 
-    /// Restores the settings it changed.
+    /// Puts the terminal in raw mode (again, after a stop).
+    func apply() {
+        guard var raw = saved else { return }
+        cfmakeraw(&raw)
+        tcsetattr(descriptor, TCSADRAIN, &raw)
+    }
+
+    /// Restores the settings from before.
     func restore() {
-        guard changed else { return }
-        var settings = saved
+        guard var settings = saved else { return }
         tcsetattr(descriptor, TCSADRAIN, &settings)
     }
 }

@@ -477,7 +477,9 @@ final class CLITests: XCTestCase {
 
     /// Run by python3: bash on a new pseudo-terminal (python's pty module) stands for root's
     /// interactive shell. It types `argv[2]` and a report of its exit status into the shell,
-    /// then each further argument; once the status is out, a marker line. Prints `completed`
+    /// then each further argument (`wait:PATTERN` waits for the pattern in the output that
+    /// follows the last one found, `raw:TEXT` types TEXT without a newline); once the status is
+    /// out, a marker line. Prints `completed`
     /// (or `timed out`), `injected` when the file `argv[1]` exists, the status, then the transcript.
     static let terminalHarness = #"""
         import os, pty, re, select, sys, time
@@ -486,11 +488,11 @@ final class CLITests: XCTestCase {
         if pid == 0:
             os.environ["PS1"] = "$ "
             os.execv("/bin/bash", ["bash", "--norc", "--noprofile"])
-        transcript = b""
+        transcript, seen = b"", 0
         def expect(pattern, seconds=60):
-            global transcript
+            global transcript, seen
             deadline = time.monotonic() + seconds
-            while not re.search(pattern, transcript):
+            while not re.search(pattern, transcript[seen:]):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
@@ -503,12 +505,19 @@ final class CLITests: XCTestCase {
                     if not data:
                         return None
                     transcript += data
-            return re.search(pattern, transcript)
+            found = re.search(pattern, transcript[seen:])
+            seen += found.end()
+            return found
         def type_line(text):
             os.write(master, text.encode() + b"\n")
         type_line(command + "; echo status=$((40+2))-$?")
         for line in typed:
-            type_line(line)
+            if line.startswith("wait:"):
+                expect(line[5:].encode())
+            elif line.startswith("raw:"):
+                os.write(master, line[4:].encode())
+            else:
+                type_line(line)
         status = expect(rb"status=42-(\d+)")
         type_line("echo marker-$((6*7))")
         done = expect(rb"marker-42") and status
@@ -596,6 +605,17 @@ final class CLITests: XCTestCase {
         let terminals = typed.transcript.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("on-/dev/pts/") }
         XCTAssertEqual(terminals.count, 2, typed.transcript)
         XCTAssertNotEqual(terminals.first, terminals.last, typed.transcript)
+
+        // The command stops (SIGSTOP; ^Z does not stop it: its process group has no parent in
+        // its session, so the kernel discards the terminal's stop signals): allthreads stops
+        // too and the shell gets the terminal back; `fg` continues both.
+        let stopped = try onTerminal(
+            "setuid 65534 -- /bin/sh -c 'kill -STOP $$; echo resumed-$((1+1)); read line; echo got-$line; exit 4'",
+            typing: ["wait:Stopped", "fg", "wait:resumed-2", "raw:\u{1A}", "hello", "wait:got-hello", "echo status=$((40+2))-$?"],
+            target: target)
+        XCTAssertTrue(stopped.completed, stopped.transcript)
+        // The job's status once continued (the line typed with the command reported the stop).
+        XCTAssertEqual(stopped.status, 4, stopped.transcript)
 
         let legacy = try String(contentsOfFile: "/proc/sys/dev/tty/legacy_tiocsti", encoding: .utf8)
         guard legacy.hasPrefix("1") else { return }
