@@ -611,10 +611,11 @@ final class CLITests: XCTestCase {
         // too and the shell gets the terminal back; `fg` continues both.
         let stopped = try onTerminal(
             "setuid 65534 -- /bin/sh -c 'kill -STOP $$; echo resumed-$((1+1)); read line; echo got-$line; exit 4'",
-            typing: ["wait:Stopped", "fg", "wait:resumed-2", "raw:\u{1A}", "hello", "wait:got-hello", "echo status=$((40+2))-$?"],
+            typing: ["wait:Stopped", "fg", "wait:resumed-2", "raw:\u{1A}", "hello", "wait:got-hello", "wait:\\$ ", "echo status=$((40+2))-$?"],
             target: target)
         XCTAssertTrue(stopped.completed, stopped.transcript)
-        // The job's status once continued (the line typed with the command reported the stop).
+        // The job's status once continued (the line typed with the command reported the stop),
+        // asked once the shell prompts again: typed sooner, the relay would take it.
         XCTAssertEqual(stopped.status, 4, stopped.transcript)
 
         let legacy = try String(contentsOfFile: "/proc/sys/dev/tty/legacy_tiocsti", encoding: .utf8)
