@@ -75,8 +75,9 @@ public struct ChangeOutput {
             if let verification, verificationFailure == nil, verifyRequested {
                 lines.append(Summary.verified(verification))
             }
-            let text = lines.joined(separator: "\n") + "\n"
-            if quiet { FileHandle.standardError.write(Data(text.utf8)) } else { Swift.print(text, terminator: "") }
+            for line in lines {
+                if quiet { StandardError.line(line) } else { TerminalText.print(line) }
+            }
         }
     }
 }
