@@ -85,7 +85,9 @@ public enum ThreadCrowd {
         let dot = CChar(bitPattern: UInt8(ascii: "."))
         var count = 0
         while let entry = readdir(dir) {
-            if entry.pointee.d_name.0 != dot { count += 1 }
+            // Only the name's first byte: a copy of `entry.pointee` would read past a short record.
+            let name = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            if name.load(as: CChar.self) != dot { count += 1 }
         }
         return count
     }

@@ -84,7 +84,10 @@ enum Procfs {
                 if errno != 0 { throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno))) }
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            // The name is read where it lies: `entry.pointee` would copy a whole `dirent`, 256
+            // bytes of name included, past the end of the last (shorter) record of the buffer.
+            let start = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))
             if let id = ProcText.decimal(name[...], max: UInt64(Int32.max)) {
                 ids.append(Int32(id))
             }
