@@ -14,6 +14,14 @@ final class DropTests: XCTestCase {
     /// kept on every thread and named by the proof.
     func testRootEquivalentCapabilitiesNeedTheirOwnParameter() throws { try scenario("drop-root-equivalent-caps") }
 
+    /// A seccomp filter without no_new_privs or a kept cap_sys_admin is refused by the library
+    /// (creating the drop, and applying one changed afterwards) with every task's /proc unchanged.
+    func testSeccompWithoutNoNewPrivilegesIsRefusedBeforeAnyThreadChanges() throws { try scenario("drop-seccomp-needs-nnp") }
+
+    /// A filter the kernel cannot synchronize after every thread dropped: the error is
+    /// `.failedAfterChange`, and /proc shows every task dropped.
+    func testSeccompSyncFailureAfterTheDropSaysThreadsChanged() throws { try scenario("drop-seccomp-sync-after-change") }
+
     /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
     /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
     func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {
