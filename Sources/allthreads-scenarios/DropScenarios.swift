@@ -15,6 +15,7 @@ enum DropScenarios {
         "drop-root-equivalent-caps": rootEquivalentCapabilities,
         "drop-seccomp-needs-nnp": seccompNeedsNoNewPrivileges,
         "drop-seccomp-sync-after-change": seccompSyncFailsAfterChange,
+        "drop-caller-lacks-capability": callerLacksCapability,
     ]
 
     /// The lines of a task's status that a drop changes.
@@ -82,6 +83,49 @@ enum DropScenarios {
         try require(dropped.count == after.count && after.count >= count + 1, "not every task dropped with the filter: \(after)")
         return "init, apply and change refused the filter without no_new_privs with all \(before.count) tasks unchanged in /proc; "
             + "with no_new_privs \(after.count) tasks show uid 65534, NoNewPrivs 1, Seccomp 2"
+    }
+
+    /// The calling thread without `cap_setpcap` in its effective set (still permitted): the drop,
+    /// which would change the groups and the gid before reducing the bounding set failed, is
+    /// refused naming it, with every task's /proc unchanged; raised again, the drop applies.
+    static func callerLacksCapability(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 8)
+        try ThreadCrowd.grow(by: count)
+        let setpcap = UInt32(1) << UInt32(Capability.setpcap.rawValue)
+        try changeOwnEffectiveSet { $0 & ~setpcap }
+        let before = try credentialLines()
+        do {
+            try PrivilegeDrop(user: "nobody").apply()
+            throw ScenarioFailure(description: "the drop was accepted although the caller lacks cap_setpcap")
+        } catch let error as AllThreadsError {
+            guard case .invalidArgument(let message) = error, message.contains("cap_setpcap") else {
+                throw ScenarioFailure(description: "expected invalidArgument naming cap_setpcap, got \(error)")
+            }
+        }
+        try requireUnchanged(before, try credentialLines(), count: count + 1, "the refused drop")
+        try changeOwnEffectiveSet { $0 | setpcap }
+        try PrivilegeDrop(user: "nobody").apply()
+        let after = try credentialLines()
+        try require(after.values.allSatisfy { $0["Uid"] == "65534\t65534\t65534\t65534" }, "not every task dropped: \(after)")
+        return "refused with the caller's cap_setpcap lowered, all \(before.count) tasks unchanged in /proc; raised again, \(after.count) tasks dropped"
+    }
+
+    /// Changes the first word (capabilities 0-31) of the calling thread's effective set alone, with
+    /// raw `capget` and `capset` (version 3: effective, permitted, inheritable, twice).
+    private static func changeOwnEffectiveSet(_ change: (UInt32) -> UInt32) throws {
+        var header: [UInt32] = [UInt32(_LINUX_CAPABILITY_VERSION_3), 0]
+        var data = [UInt32](repeating: 0, count: 6)
+        let call = { (number: Int32) in
+            header.withUnsafeMutableBytes { h in
+                data.withUnsafeMutableBytes { d in
+                    cb_syscall(Int(number), Int(bitPattern: h.baseAddress), Int(bitPattern: d.baseAddress), 0, 0, 0, 0)
+                }
+            }
+        }
+        try require(call(Int32(SYS_capget)) == 0, "capget failed")
+        data[0] = change(data[0])
+        let rc = call(Int32(SYS_capset))
+        try require(rc == 0, "capset: \(Errno(rawValue: Int32(-rc)))")
     }
 
     /// A thread with a seccomp filter of its own (that the drop's steps never meet): every thread

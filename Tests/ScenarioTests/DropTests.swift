@@ -22,6 +22,9 @@ final class DropTests: XCTestCase {
     /// `.failedAfterChange`, and /proc shows every task dropped.
     func testSeccompSyncFailureAfterTheDropSaysThreadsChanged() throws { try scenario("drop-seccomp-sync-after-change") }
 
+    /// A caller without cap_setpcap: refused before the groups and gid change, /proc unchanged.
+    func testCallerWithoutACapabilityTheDropNeedsIsRefusedBeforeAnyThreadChanges() throws { try scenario("drop-caller-lacks-capability") }
+
     /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
     /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
     func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {
