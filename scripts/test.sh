@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# Every script, with every check shellcheck has (a finding not worth fixing is disabled in place, with why).
+shellcheck scripts/*.sh
 swift build --build-tests
 # The DocC documentation, with no warning (reuses the debug build).
 bash scripts/docs.sh
