@@ -66,8 +66,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///     may hold, named apart so that keeping root in disguise is never an accident.
     ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
     ///   - noNewPrivileges: set no_new_privs.
-    ///   - seccomp: a filter to load last (validated now).
+    ///   - seccomp: a filter to load last (validated now); it needs `noNewPrivileges` or a kept
+    ///     `cap_sys_admin`, without which the kernel would refuse it once every thread had dropped.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what cannot work: a root user, an
+    ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
+    ///   does not know, `cap_setuid` or `cap_setgid` kept, a root-equivalent capability kept
+    ///   without being allowed, a seccomp filter that does not compile or that lacks both
+    ///   no_new_privs and a kept `cap_sys_admin`.
     public init(
         user: Account, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
