@@ -68,6 +68,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last (validated now); it needs `noNewPrivileges` or a kept
     ///     `cap_sys_admin`, without which the kernel would refuse it once every thread had dropped.
+    ///     The proof reads /proc after the load: a filter that forbids what that takes (`openat`,
+    ///     `read`, `close`, `getdents64`, `newfstatat`, `readlink`) is not refused here: with an
+    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/failedAfterChange(_:)``.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what cannot work: a root user, an
     ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
