@@ -1,5 +1,6 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // AllThreads runs one Linux syscall on every thread of the calling process.
+// Linux (x86_64, aarch64) only. Swift 6.1 or later: swift-system 1.8's manifest needs it.
 import PackageDescription
 
 let package = Package(
@@ -10,10 +11,12 @@ let package = Package(
         .executable(name: "allthreads-bench", targets: ["allthreads-bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Ranges, so that an app on another minor or patch release of these resolves too; the
+        // lower bounds are the releases the tests run with.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation` (scripts/docs.sh); nothing links it.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The engine: signal handler, stop-the-world protocol, thread discovery.

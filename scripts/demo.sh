@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 swift build -c release --product allthreads
+# shellcheck disable=SC2016  # $(id -u) is for the inner sh, run as the dropped user
 .build/release/allthreads drop --user nobody --no-new-privs --threads 200 --verify \
     -- sh -c 'echo "exec as uid $(id -u):"; grep -E "^(Uid|Gid|Groups|CapEff|NoNewPrivs):" /proc/self/status'

@@ -7,6 +7,8 @@ set -euo pipefail
 packages=()
 pkg-config --exists libseccomp 2>/dev/null || packages+=(libseccomp-dev pkg-config)
 command -v setcap >/dev/null && command -v getcap >/dev/null || packages+=(libcap2-bin)
+# ShellCheck, with which scripts/test.sh checks every script of scripts/.
+command -v shellcheck >/dev/null || packages+=(shellcheck)
 # SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
 command -v spin >/dev/null && command -v gcc >/dev/null || packages+=(spin gcc)
 if ((${#packages[@]})); then

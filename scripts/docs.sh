@@ -22,7 +22,7 @@ fi
 # The public module holds what an app needs: nothing that serves only the command line.
 pages=.build/plugins/Swift-DocC/outputs/AllThreads.doccarchive/data/documentation/allthreads
 cli_only='^(threadchange|changerecord|execcommand|secureexecution)(/|\.json$)|^systemcall/init\(parsing:\)|/list\(parsing:\)|/init\(timeoutseconds:|/encode\(to:\)'
-leaked=$(cd "$pages" && find . -name '*.json' | sed 's|^\./||' | grep -Ei "$cli_only" || true)
+leaked=$(cd "$pages" && { find . -name '*.json' | sed 's|^\./||' | grep -Ei "$cli_only" || true; })
 if [ -n "$leaked" ]; then
     echo "docs: import AllThreads shows what only the command line needs:" >&2
     echo "$leaked" >&2

@@ -19,7 +19,12 @@ vm_seconds=${KERNEL_MATRIX_VM_SECONDS:-240}
 export DEBIAN_FRONTEND=noninteractive
 
 # The newest cached .deb matching a glob, or nothing.
-cached() { ls $cache/$1 2>/dev/null | sort -V | tail -n 1; }
+cached() {
+    local match
+    # $1 is a glob, expanded here; an unmatched one stays as it is and fails the -e.
+    # shellcheck disable=SC2086
+    for match in "$cache"/$1; do if [ -e "$match" ]; then printf '%s\n' "$match"; fi; done | sort -V | tail -n 1
+}
 
 # ---- what it needs ----
 tools=()
@@ -55,22 +60,24 @@ amd64_vmlinuz=$(ls $build/unpacked/boot/vmlinuz-*-cloud-amd64)
 arm64_vmlinuz=$(ls $build/unpacked/boot/vmlinuz-*-arm64)
 
 # ---- the tests, static, and an initramfs per architecture ----
-tests=$(ls Tests/KernelMatrix/*.c | grep -v '/init\.c$')
+tests=""
+for source in Tests/KernelMatrix/*.c; do [ "$source" = Tests/KernelMatrix/init.c ] || tests+=" $source"; done
 engine="Sources/CBroadcast/*.c Sources/CFaults/*.c Sources/CWorkload/*.c"
 includes="-ISources/CBroadcast/include -ISources/CFaults/include -ISources/CWorkload/include"
 # glibc warns that a static binary's getpwnam needs the shared NSS modules: nothing here uses it.
 quiet_static() { grep -v -e 'statically linked applications' -e ': in function' >&2 || true; }
 build_arch() { # arch compiler [extra flags]
-    local arch=$1 cc=$2 out=$build/$1
+    local cc=$2 out=$build/$1
     shift 2
-    mkdir -p $out
+    mkdir -p "$out"
+    # $includes, $tests and $engine are lists of words (the engine's are globs).
     # shellcheck disable=SC2086
-    $cc -static -O2 -Wall -Wextra -pthread $includes "$@" -o $out/kmtests $tests $engine -lseccomp 2>&1 | quiet_static
-    $cc -static -O2 -Wall -Wextra -ISources/CBroadcast/include -o $out/init Tests/KernelMatrix/init.c
-    rm -rf $out/root && mkdir -p $out/root/proc $out/root/sys $out/root/dev $out/root/tmp
-    cp $out/init $out/kmtests $out/root/
-    mknod $out/root/dev/console c 5 1
-    (cd $out/root && find . | cpio -o -H newc --quiet) >$out/initramfs.cpio
+    $cc -static -O2 -Wall -Wextra -pthread $includes "$@" -o "$out/kmtests" $tests $engine -lseccomp 2>&1 | quiet_static
+    $cc -static -O2 -Wall -Wextra -ISources/CBroadcast/include -o "$out/init" Tests/KernelMatrix/init.c
+    rm -rf "$out/root" && mkdir -p "$out/root/proc" "$out/root/sys" "$out/root/dev" "$out/root/tmp"
+    cp "$out/init" "$out/kmtests" "$out/root/"
+    mknod "$out/root/dev/console" c 5 1
+    (cd "$out/root" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
 }
 build_arch x86_64 gcc
 build_arch aarch64 aarch64-linux-gnu-gcc -I$build/unpacked/arm64/usr/include -L$build/unpacked/arm64/usr/lib/aarch64-linux-gnu

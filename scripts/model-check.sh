@@ -147,8 +147,11 @@ check() {
   mkdir -p "$dir" && cd "$dir"
   # -o1: spin's dataflow optimisation resets a live local here (a false error);
   # -O1: gcc 12's -O2 (tree-slp-vectorize) miscompiles pan (clang -O2 and gcc -O0 agree with -O1).
+  # $flags and $pflags are lists of options.
+  # shellcheck disable=SC2086
   spin -o1 $flags -a "$model" >spin.log 2>&1
   gcc -w $opt $cflags -DCOLLAPSE -o pan pan.c
+  # shellcheck disable=SC2086
   ./pan $pflags $width >pan.log 2>&1 || true
   local states depth secs verdict
   states=$(awk '/states, stored/ {print $1; exit}' pan.log)

@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# Every script, with every check shellcheck has (a finding not worth fixing is disabled in place, with why).
+shellcheck scripts/*.sh
 swift build --build-tests
 # The DocC documentation, with no warning (reuses the debug build).
 bash scripts/docs.sh
@@ -14,6 +16,9 @@ swift test --disable-swift-testing
 # install.sh into a temporary prefix (the man page and completions too): it runs SwiftPM, which
 # waits for the lock `swift test` holds, so it runs here rather than from a test case.
 bash scripts/test-install.sh
+# README's "Add AllThreads to your package", followed in a fresh temporary package (a path
+# dependency on this checkout): it builds with no warning and, run as root, drops.
+bash scripts/test-adopt.sh
 # The benchmark plot keeps every label inside the picture.
 python3 scripts/plot_bench.py --check docs/bench.json scripts/testdata/bench-with-drops.json
 # The protocol's SPIN model: every property, and every mutation caught (about 2 minutes).

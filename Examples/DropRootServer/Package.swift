@@ -1,6 +1,7 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 // A Hummingbird 2 server that binds a privileged port as root, then drops to nobody on every
 // thread with AllThreads. A package of its own, so the library never depends on Hummingbird.
+// Swift 6.2 or later: Hummingbird 2.28's manifest needs it (AllThreads itself needs 6.1).
 import PackageDescription
 
 let package = Package(
@@ -11,7 +12,7 @@ let package = Package(
         .package(name: "AllThreads", path: "../.."),
         // No default traits: the example needs neither swift-configuration nor full Foundation,
         // and leaving them out shortens the first build.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [

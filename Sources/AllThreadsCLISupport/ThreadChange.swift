@@ -86,18 +86,10 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Checks what the single operations cannot check before they start: a raw call must not
-    /// end, fork or leave the calling thread (``SystemCall/refusedInBroadcast``), and a
-    /// privilege drop that loads a seccomp filter needs no_new_privs or a kept `cap_sys_admin`,
-    /// else the load would fail after the drop. Changes nothing.
+    /// end, fork or leave the calling thread (``SystemCall/refusedInBroadcast``). (A privilege
+    /// drop checks its own combinations.) Changes nothing.
     public func validate() throws(AllThreadsError) {
         if case .syscall(let call, _) = self { try call.requireBroadcastable() }
-        if case .privilegeDrop(let drop) = self, drop.seccomp != nil, !drop.noNewPrivileges,
-            !drop.keepCapabilities.contains(.sysAdmin)
-        {
-            throw .invalidArgument(
-                "a seccomp filter loaded after dropping root needs no_new_privs (or keeping cap_sys_admin); "
-                    + "without it the load would fail once the user has changed")
-        }
     }
 
     /// Applies the change to every thread. Never throws: the record holds the error, if any.

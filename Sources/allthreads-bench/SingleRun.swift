@@ -60,6 +60,12 @@ enum SingleRun {
         mc_start()
         for _ in 0..<50 { try relaxed() }
         let allocations = max(strictAllocations, Double(mc_stop()) / 50)
+        #if !DEBUG
+        // The engine's promise, checked where it is measured: an optimized build allocates
+        // nothing per single-call broadcast (a debug build keeps arrays on the heap that the
+        // optimizer puts on the stack).
+        guard allocations == 0 else { throw BenchError("\(allocations) heap allocations per broadcast after warm-up; an optimized build must make none") }
+        #endif
 
         var samples: [[Int64]] = [[], [], []]
         for rep in 0..<repetitions {

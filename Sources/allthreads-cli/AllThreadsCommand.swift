@@ -30,6 +30,8 @@ struct AllThreadsCommand: ParsableCommand {
               allthreads inspect --pid 1234
               allthreads --generate-completion-script bash > allthreads.bash
             """,
+        // The newest release of CHANGELOG.md (VersionTests checks they agree).
+        version: "0.1.0",
         subcommands: [
             SetuidCommand.self, SetgidCommand.self, SetresuidCommand.self, SetresgidCommand.self, SetgroupsCommand.self,
             PrctlCommand.self, CapsCommand.self, SeccompCommand.self, DropCommand.self, SyscallCommand.self,

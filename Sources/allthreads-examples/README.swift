@@ -22,3 +22,12 @@ func readmeRawBroadcast() throws {
     precondition(snapshot.agree && snapshot.majority!.uids.all(equal: 65534))
     // end
 }
+
+// README.md, "Add AllThreads to your package": the main.swift of the package shown there.
+
+func readmeAdopt() throws {
+    // example: readme-adopt
+    let proof = try PrivilegeDrop(user: "nobody", noNewPrivileges: true).apply()
+    print("dropped to nobody and proven on \(proof.threads.count) threads")
+    // end
+}

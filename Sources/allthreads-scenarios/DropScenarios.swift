@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsFaults
 import AllThreadsWorkload
 import CBroadcast
 import Foundation
@@ -12,7 +13,146 @@ enum DropScenarios {
     static let all: [String: Scenario] = [
         "drop-fsetown": signalOwner,
         "drop-root-equivalent-caps": rootEquivalentCapabilities,
+        "drop-seccomp-needs-nnp": seccompNeedsNoNewPrivileges,
+        "drop-seccomp-sync-after-change": seccompSyncFailsAfterChange,
+        "drop-caller-lacks-capability": callerLacksCapability,
     ]
+
+    /// The lines of a task's status that a drop changes.
+    private static let credentialFields = [
+        "Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters",
+    ]
+
+    /// Every task's ``credentialFields`` lines, as the kernel wrote them, by tid.
+    private static func credentialLines() throws -> [Int32: [String: String]] {
+        var tasks: [Int32: [String: String]] = [:]
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") {
+            guard let tid = Int32(entry), let status = try? String(contentsOfFile: "/proc/self/task/\(entry)/status", encoding: .utf8) else { continue }
+            var fields: [String: String] = [:]
+            for line in status.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":"), credentialFields.contains(String(line[..<colon])) else { continue }
+                fields[String(line[..<colon])] = String(line[line.index(after: colon)...].drop { $0 == "\t" || $0 == " " })
+            }
+            try require(fields.count == credentialFields.count, "task \(tid) shows only \(fields.keys.sorted())")
+            tasks[tid] = fields
+        }
+        return tasks
+    }
+
+    /// Every task that both `before` and `after` show is the same in both; at least `count` are.
+    private static func requireUnchanged(_ before: [Int32: [String: String]], _ after: [Int32: [String: String]], count: Int, _ what: String) throws {
+        let common = Set(before.keys).intersection(after.keys)
+        try require(common.count >= count, "only \(common.count) tasks were there before and after \(what), expected \(count)")
+        for tid in common.sorted() where before[tid] != after[tid] {
+            throw ScenarioFailure(description: "\(what) changed task \(tid): \(before[tid] ?? [:]) became \(after[tid] ?? [:])")
+        }
+    }
+
+    /// A seccomp filter without no_new_privs and without a kept `cap_sys_admin` (the kernel would
+    /// refuse the filter once every thread had dropped): refused when the drop is created, and
+    /// when a valid drop is changed to it and applied (`apply` and `change`), with every task's
+    /// /proc state unchanged; with no_new_privs, the same drop applies.
+    static func seccompNeedsNoNewPrivileges(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 8)
+        try ThreadCrowd.grow(by: count)
+        let filter = try SeccompFilter(parsing: SeccompScenarios.denyText)
+        let before = try credentialLines()
+        try require(before.values.allSatisfy { $0["Uid"] == "0\t0\t0\t0" && $0["Seccomp"] == "0" }, "not every task is unfiltered root: \(before)")
+        var drop = try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: filter)
+        drop.noNewPrivileges = false
+        let attempts: [(String, () throws -> Void)] = [
+            ("init", { _ = try PrivilegeDrop(user: "nobody", seccomp: filter) }),
+            ("apply", { try drop.apply() }),
+            ("change", { try drop.change() }),
+        ]
+        for (name, attempt) in attempts {
+            do {
+                try attempt()
+                throw ScenarioFailure(description: "\(name): a seccomp filter without no_new_privs or cap_sys_admin was accepted")
+            } catch let error as AllThreadsError {
+                guard case .invalidArgument(let message) = error, message.contains("needs no_new_privs") else {
+                    throw ScenarioFailure(description: "\(name): expected invalidArgument naming no_new_privs, got \(error)")
+                }
+            }
+            try requireUnchanged(before, try credentialLines(), count: count + 1, "the refused \(name)")
+        }
+        drop.noNewPrivileges = true
+        try drop.apply()
+        let after = try credentialLines()
+        let dropped = after.filter { $0.value["Uid"] == "65534\t65534\t65534\t65534" && $0.value["NoNewPrivs"] == "1" && $0.value["Seccomp"] == "2" }
+        try require(dropped.count == after.count && after.count >= count + 1, "not every task dropped with the filter: \(after)")
+        return "init, apply and change refused the filter without no_new_privs with all \(before.count) tasks unchanged in /proc; "
+            + "with no_new_privs \(after.count) tasks show uid 65534, NoNewPrivs 1, Seccomp 2"
+    }
+
+    /// The calling thread without `cap_setpcap` in its effective set (still permitted): the drop,
+    /// which would change the groups and the gid before reducing the bounding set failed, is
+    /// refused naming it, with every task's /proc unchanged; raised again, the drop applies.
+    static func callerLacksCapability(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 8)
+        try ThreadCrowd.grow(by: count)
+        let setpcap = UInt32(1) << UInt32(Capability.setpcap.rawValue)
+        try changeOwnEffectiveSet { $0 & ~setpcap }
+        let before = try credentialLines()
+        do {
+            try PrivilegeDrop(user: "nobody").apply()
+            throw ScenarioFailure(description: "the drop was accepted although the caller lacks cap_setpcap")
+        } catch let error as AllThreadsError {
+            guard case .invalidArgument(let message) = error, message.contains("cap_setpcap") else {
+                throw ScenarioFailure(description: "expected invalidArgument naming cap_setpcap, got \(error)")
+            }
+        }
+        try requireUnchanged(before, try credentialLines(), count: count + 1, "the refused drop")
+        try changeOwnEffectiveSet { $0 | setpcap }
+        try PrivilegeDrop(user: "nobody").apply()
+        let after = try credentialLines()
+        try require(after.values.allSatisfy { $0["Uid"] == "65534\t65534\t65534\t65534" }, "not every task dropped: \(after)")
+        return "refused with the caller's cap_setpcap lowered, all \(before.count) tasks unchanged in /proc; raised again, \(after.count) tasks dropped"
+    }
+
+    /// Changes the first word (capabilities 0-31) of the calling thread's effective set alone, with
+    /// raw `capget` and `capset` (version 3: effective, permitted, inheritable, twice).
+    private static func changeOwnEffectiveSet(_ change: (UInt32) -> UInt32) throws {
+        var header: [UInt32] = [UInt32(_LINUX_CAPABILITY_VERSION_3), 0]
+        var data = [UInt32](repeating: 0, count: 6)
+        let call = { (number: Int32) in
+            header.withUnsafeMutableBytes { h in
+                data.withUnsafeMutableBytes { d in
+                    cb_syscall(Int(number), Int(bitPattern: h.baseAddress), Int(bitPattern: d.baseAddress), 0, 0, 0, 0)
+                }
+            }
+        }
+        try require(call(Int32(SYS_capget)) == 0, "capget failed")
+        data[0] = change(data[0])
+        let rc = call(Int32(SYS_capset))
+        try require(rc == 0, "capset: \(Errno(rawValue: Int32(-rc)))")
+    }
+
+    /// A thread with a seccomp filter of its own (that the drop's steps never meet): every thread
+    /// drops (``PrivilegeDrop/change(options:)``), then the kernel cannot synchronize the filter to that thread. The error says in
+    /// its type that threads had changed, and /proc shows every task dropped, none with the filter.
+    static func seccompSyncFailsAfterChange(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 8)
+        try ThreadCrowd.grow(by: count)
+        let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_getpgid), errno: Errno.noFunction.rawValue)
+        let before = try credentialLines()
+        do {
+            // change(): apply() refuses up front, as a thread's own filter could trip its io_uring probe.
+            try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: try SeccompFilter(parsing: SeccompScenarios.denyText)).change()
+            throw ScenarioFailure(description: "the drop succeeded although tid \(odd) has a filter of its own")
+        } catch let error as AllThreadsError {
+            guard case .failedAfterChange(.seccompSyncFailed(let thread)) = error, thread.tid == odd else {
+                throw ScenarioFailure(description: "expected failedAfterChange(seccompSyncFailed(tid \(odd))), got \(error)")
+            }
+        }
+        let after = try credentialLines()
+        try require(after.count >= count + 2, "only \(after.count) tasks")
+        for (tid, fields) in after {
+            try require(fields["Uid"] == "65534\t65534\t65534\t65534", "task \(tid) did not drop: Uid \(fields["Uid"] ?? "?")")
+            try require(fields["Seccomp_filters"] == before[tid]?["Seccomp_filters"], "task \(tid) got a filter: \(fields["Seccomp_filters"] ?? "?")")
+        }
+        return "failedAfterChange(seccompSyncFailed(tid \(odd))); /proc shows all \(after.count) tasks at uid 65534 and none with the new filter"
+    }
 
     /// `F_SETSIG` and `O_ASYNC` (Linux), which Swift's Glibc does not import.
     private static let setSignal: Int32 = 10, asynchronous: Int32 = 0o20000

@@ -5,6 +5,29 @@ import Foundation
 /// A scenario: runs, proves its property or throws, and returns a one-line summary.
 typealias Scenario = @Sendable (ScenarioArguments) throws -> String
 
+/// Every scenario by name; each scenario file contributes its own table.
+enum ScenarioTable {
+    /// Each file's table.
+    static let parts: [[String: Scenario]] = [
+        EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all, CLIScenarios.all, IoUringScenarios.all, DropScenarios.all,
+        TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, SurvivalScenarios.all, ["torture": TortureRunner.run],
+    ]
+
+    /// The tables of ``parts`` in one.
+    static func all() throws(ScenarioFailure) -> [String: Scenario] { try merged(parts) }
+
+    /// `parts` in one table; a name in two of them is an error that names it (one would be lost).
+    static func merged(_ parts: [[String: Scenario]]) throws(ScenarioFailure) -> [String: Scenario] {
+        var table: [String: Scenario] = [:]
+        for part in parts {
+            for (name, scenario) in part where table.updateValue(scenario, forKey: name) != nil {
+                throw ScenarioFailure(description: "two scenarios are named '\(name)'")
+            }
+        }
+        return table
+    }
+}
+
 /// A scenario failed: the message says which property broke.
 struct ScenarioFailure: Error, CustomStringConvertible {
     var description: String

@@ -56,6 +56,8 @@ enum TortureRunner {
     struct Outcome {
         var runs = "-", threads = "-", misses = "-", hangs = "0", wrong = "-", slowest = "-", verdict = "FAIL"
         var detail = ""
+        /// Why the row could not run here (its scenario said `SKIPPED:`); `nil` when it ran.
+        var skipReason: String?
     }
 
     static func run(_ args: ScenarioArguments) throws -> String {
@@ -74,9 +76,21 @@ enum TortureRunner {
         }
         print(line(header))
         for r in rows { print(line(r)) }
-        let failed = outcomes.filter { !$0.1.verdict.hasPrefix("pass") && !$0.1.verdict.hasPrefix("cannot run") }
+        let failed = outcomes.filter { $0.1.verdict != "pass" && $0.1.skipReason == nil }
         try require(failed.isEmpty, "\(failed.count) rows failed: " + failed.map { "\($0.0.label): \($0.1.detail)" }.joined(separator: "; "))
-        return "\(outcomes.count) rows, all green (\(full ? "full" : "bounded") matrix)"
+        return summary(outcomes.map { ($0.0.label, $0.1) }, full: full)
+    }
+
+    /// The run's summary: "all green" only when every row ran and passed; rows that cannot run
+    /// here make it a skip (`SKIPPED:`, which the tests report as skipped) naming each with why.
+    static func summary(_ outcomes: [(label: String, outcome: Outcome)], full: Bool) -> String {
+        let skipped = outcomes.compactMap { label, outcome in outcome.skipReason.map { "\(label): \($0)" } }
+        let matrix = full ? "full" : "bounded"
+        guard skipped.isEmpty else {
+            return "SKIPPED: \(skipped.count) of \(outcomes.count) rows cannot run here (\(skipped.joined(separator: "; "))); "
+                + "the other \(outcomes.count - skipped.count) pass (\(matrix) matrix)"
+        }
+        return "\(outcomes.count) rows, all green (\(matrix) matrix)"
     }
 
     static func runRow(_ row: Row) throws -> Outcome {
@@ -123,7 +137,8 @@ enum TortureRunner {
             outcome.wrong = values["wrong"] ?? "-"
             outcome.slowest = values["slowest"] ?? "-"
         }
-        if let skipped = summary.range(of: "SKIPPED: ") {
+        if let skipped = summary.range(of: "SKIPPED: "), process.terminationStatus == 0, summary.hasPrefix("PASS") {
+            outcome.skipReason = String(summary[skipped.upperBound...])
             outcome.verdict = "cannot run: " + summary[skipped.upperBound...]
         } else if process.terminationStatus == 0 && summary.hasPrefix("PASS") {
             outcome.verdict = "pass"

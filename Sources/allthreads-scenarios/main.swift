@@ -3,9 +3,13 @@
 // Prints "PASS NAME: summary" and exits 0, or "FAIL NAME: reason" and exits 1.
 import Foundation
 
-/// Every scenario by name; each scenario file contributes its own table.
-let scenarios: [String: Scenario] = [EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all, CLIScenarios.all, IoUringScenarios.all, DropScenarios.all, TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, SurvivalScenarios.all, ["torture": TortureRunner.run]]
-    .reduce(into: [:]) { table, part in table.merge(part) { first, _ in first } }
+let scenarios: [String: Scenario]
+do {
+    scenarios = try ScenarioTable.all()
+} catch {
+    print("FAIL: \(error)")
+    exit(1)
+}
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let name = arguments.first, let scenario = scenarios[name] else {

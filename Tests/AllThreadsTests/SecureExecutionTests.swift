@@ -1,5 +1,6 @@
 import AllThreads
 import AllThreadsCLISupport
+import Foundation
 import Glibc
 import XCTest
 
@@ -59,11 +60,37 @@ final class SecureExecutionTests: XCTestCase {
         }
     }
 
-    /// The test runner, started by root without a set-ID file, reads as an ordinary process
-    /// with its own ids.
-    func testTheTestRunnerIsOrdinary() {
+    /// The test runner, started without a set-ID file, reads as an ordinary process with its
+    /// own ids: the expectation comes from the kernel's own text (the calling thread's `Uid:`
+    /// and `Gid:` in /proc, `AT_SECURE` in /proc/self/auxv), not from the calls under test.
+    func testTheTestRunnerIsOrdinary() throws {
+        let status = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8).split(separator: "\n")
+        func ids(_ key: String) throws -> [UInt32] {
+            let line = try XCTUnwrap(status.first { $0.hasPrefix(key + ":") }, key)
+            return line.dropFirst(key.count + 1).split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) }
+        }
+        let uids = try ids("Uid"), gids = try ids("Gid")
+        XCTAssertEqual(uids.count, 4)
+        XCTAssertEqual(gids.count, 4)
+        let expected = SecureExecution(atSecure: try Self.auxiliaryValue(Self.atSecure) != 0, uid: uids[0], euid: uids[1], gid: gids[0], egid: gids[1])
         let current = SecureExecution.current()
-        XCTAssertEqual(current, SecureExecution(atSecure: false, uid: getuid(), euid: geteuid(), gid: getgid(), egid: getegid()))
+        XCTAssertEqual(current, expected)
         XCTAssertNil(current.refusal)
+    }
+
+    /// `AT_SECURE` in <elf.h>.
+    static let atSecure: UInt = 23
+
+    /// The value of entry `type` of this process's auxiliary vector, read from /proc/self/auxv
+    /// (pairs of words: type, value; type 0 ends it).
+    static func auxiliaryValue(_ type: UInt) throws -> UInt {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: "/proc/self/auxv")))
+        let size = MemoryLayout<UInt>.size
+        let words = bytes.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count - size + 1, by: size).map { raw.loadUnaligned(fromByteOffset: $0, as: UInt.self) }
+        }
+        for pair in stride(from: 0, to: words.count - 1, by: 2) where words[pair] == type { return words[pair + 1] }
+        XCTFail("no entry \(type) in /proc/self/auxv")
+        return 0
     }
 }

@@ -43,6 +43,19 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(try PrivilegeDrop(user: UserID(rawValue: 65534), groups: [], keepCapabilities: [.netBindService]), drop)
     }
 
+    /// A seccomp filter needs no_new_privs or a kept cap_sys_admin, else the kernel would refuse
+    /// it after every thread dropped: refused when the drop is created, either one accepted.
+    /// (Applying a drop changed since is refused too: the drop-seccomp-needs-nnp scenario.)
+    func testPrivilegeDropRefusesASeccompFilterItCouldNotLoad() throws {
+        let filter = SeccompFilter(defaultAction: .allow, rules: [.init("ptrace", .errno(.notPermitted))])
+        XCTAssertEqual(
+            message { _ = try PrivilegeDrop(user: "nobody", seccomp: filter) },
+            "a seccomp filter loaded after dropping root needs no_new_privs (or keeping cap_sys_admin); "
+                + "without it the kernel would refuse the filter once every thread had dropped")
+        XCTAssertNoThrow(try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: filter))
+        XCTAssertNoThrow(try PrivilegeDrop(user: "nobody", keepCapabilities: [.sysAdmin], allowingRootEquivalentCapabilities: [.sysAdmin], seccomp: filter))
+    }
+
     /// Every root-equivalent capability is refused alone unless named apart, with its reason; the
     /// others are kept without it; cap_setuid and cap_setgid are refused even when named.
     func testRootEquivalentCapabilitiesNeedTheSeparateParameter() throws {

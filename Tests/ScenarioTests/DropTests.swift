@@ -14,6 +14,31 @@ final class DropTests: XCTestCase {
     /// kept on every thread and named by the proof.
     func testRootEquivalentCapabilitiesNeedTheirOwnParameter() throws { try scenario("drop-root-equivalent-caps") }
 
+    /// A seccomp filter without no_new_privs or a kept cap_sys_admin is refused by the library
+    /// (creating the drop, and applying one changed afterwards) with every task's /proc unchanged.
+    func testSeccompWithoutNoNewPrivilegesIsRefusedBeforeAnyThreadChanges() throws { try scenario("drop-seccomp-needs-nnp") }
+
+    /// A filter the kernel cannot synchronize after every thread dropped: the error is
+    /// `.failedAfterChange`, and /proc shows every task dropped.
+    func testSeccompSyncFailureAfterTheDropSaysThreadsChanged() throws { try scenario("drop-seccomp-sync-after-change") }
+
+    /// A filter that forbids what the proof reads (`openat` fails with EACCES): every thread drops
+    /// and takes the filter, then the proof cannot read /proc; the command says threads had
+    /// changed (`.failedAfterChange(.procfs)`), exits 1 and runs nothing.
+    func testCLIFilterThatForbidsTheProofSaysThreadsHadChanged() throws {
+        let filter = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-drop-\(getpid())-openat")
+        try Data("default allow\nopenat errno EACCES\n".utf8).write(to: filter)
+        defer { try? FileManager.default.removeItem(at: filter) }
+        let result = try runProduct("allthreads", ["drop", "--user", "nobody", "--no-new-privs", "--seccomp", filter.path, "--verify", "--", "/bin/echo", "ran"])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stderr.contains("threads had already changed when this failed"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("could not read /proc"), result.stderr)
+        XCTAssertFalse(result.stdout.contains("ran"), result.stdout)
+    }
+
+    /// A caller without cap_setpcap: refused before the groups and gid change, /proc unchanged.
+    func testCallerWithoutACapabilityTheDropNeedsIsRefusedBeforeAnyThreadChanges() throws { try scenario("drop-caller-lacks-capability") }
+
     /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
     /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
     func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {

@@ -68,13 +68,18 @@ private final class Collected: @unchecked Sendable {
     var stderr: String { lock.withLock { err } }
 }
 
-/// Runs a scenario and asserts that it passed; returns its summary line.
+/// Runs a scenario and asserts that it passed; returns its summary line. A scenario that could
+/// not run here (its summary says `SKIPPED:`, such as io_uring disabled) makes the test a skip
+/// with its reason, never a pass.
 @discardableResult
 public func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
     let result = try runProduct("allthreads-scenarios", [name] + options, file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     print(result.stdout, terminator: "")
+    if result.status == 0, result.stdout.contains("PASS \(name): SKIPPED: ") {
+        throw XCTSkip(result.stdout, file: file, line: line)
+    }
     return result.stdout
 }
 

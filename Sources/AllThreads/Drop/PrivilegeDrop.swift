@@ -66,40 +66,88 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///     may hold, named apart so that keeping root in disguise is never an accident.
     ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
     ///   - noNewPrivileges: set no_new_privs.
-    ///   - seccomp: a filter to load last (validated now).
+    ///   - seccomp: a filter to load last (validated now); it needs `noNewPrivileges` or a kept
+    ///     `cap_sys_admin`, without which the kernel would refuse it once every thread had dropped.
+    ///     The proof reads /proc after the load: a filter that forbids what that takes (`openat`,
+    ///     `read`, `close`, `getdents64`, `newfstatat`, `readlink`) is not refused here: with an
+    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/failedAfterChange(_:)``.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what cannot work: a root user, an
+    ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
+    ///   does not know, `cap_setuid` or `cap_setgid` kept, a root-equivalent capability kept
+    ///   without being allowed, a seccomp filter that does not compile or that lacks both
+    ///   no_new_privs and a kept `cap_sys_admin`.
     public init(
         user: Account, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
         ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
-        guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
         self.user = user
-        self.group = try GroupID(validating: Int((group ?? user.gid).rawValue))
-        self.groups = try AccountKind.group.validate((groups ?? user.groups).map(\.rawValue)).map(GroupID.init(rawValue:))
-        let maxGroups = Credentials.maxGroups
-        guard self.groups.count <= maxGroups else {
-            throw .invalidArgument("\(self.groups.count) groups is more than the kernel's NGROUPS_MAX (\(maxGroups))")
-        }
-        try Capabilities.requireSupported(keepCapabilities)
-        let regainers = keepCapabilities.intersection([.setuid, .setgid])
-        guard regainers.isEmpty else {
-            throw .invalidArgument("keeping \(regainers) would let any thread regain root, so the drop could not be proven")
-        }
-        let disguised = keepCapabilities.intersection(.rootEquivalent).subtracting(allowingRootEquivalentCapabilities)
-        guard disguised.isEmpty else {
-            let reasons = disguised.map { "\($0): \($0.rootEquivalence ?? "")" }.joined(separator: "; ")
-            throw .invalidArgument(
-                "keeping \(disguised) is root in disguise (\(reasons)); name them in allowingRootEquivalentCapabilities "
-                    + "(--keep-root-equivalent-caps) to keep them anyway")
-        }
-        try seccomp?.validate()
+        self.group = group ?? user.gid
+        self.groups = groups ?? user.groups
         self.keepCapabilities = keepCapabilities
         self.allowedRootEquivalentCapabilities = allowingRootEquivalentCapabilities
         self.dropBoundingSet = dropBoundingSet
         self.noNewPrivileges = noNewPrivileges
         self.seccomp = seccomp
         self.ioUringPolicy = ioUringPolicy
+        try validate()
+    }
+
+    /// Checks every property and every combination of them; changes nothing. The properties are
+    /// variables, so ``apply(options:)`` and ``change(options:)`` check again before any thread
+    /// changes.
+    ///
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong: a root user; a
+    ///   group id outside the user namespace or more groups than `NGROUPS_MAX`; a capability the
+    ///   kernel does not know; `cap_setuid` or `cap_setgid` kept; a root-equivalent capability
+    ///   kept without being allowed; a seccomp filter that does not compile, or one without
+    ///   no_new_privs and without a kept `cap_sys_admin` (the kernel would refuse to load it once
+    ///   the user has changed).
+    func validate() throws(AllThreadsError) {
+        guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
+        _ = try AccountKind.user.validate(user.uid.rawValue)
+        _ = try AccountKind.group.validate(group.rawValue)
+        _ = try AccountKind.group.validate(groups.map(\.rawValue))
+        let maxGroups = Credentials.maxGroups
+        guard groups.count <= maxGroups else {
+            throw .invalidArgument("\(groups.count) groups is more than the kernel's NGROUPS_MAX (\(maxGroups))")
+        }
+        try Capabilities.requireSupported(keepCapabilities)
+        let regainers = keepCapabilities.intersection([.setuid, .setgid])
+        guard regainers.isEmpty else {
+            throw .invalidArgument("keeping \(regainers) would let any thread regain root, so the drop could not be proven")
+        }
+        let disguised = keepCapabilities.intersection(.rootEquivalent).subtracting(allowedRootEquivalentCapabilities)
+        guard disguised.isEmpty else {
+            let reasons = disguised.map { "\($0): \($0.rootEquivalence ?? "")" }.joined(separator: "; ")
+            throw .invalidArgument(
+                "keeping \(disguised) is root in disguise (\(reasons)); name them in allowingRootEquivalentCapabilities "
+                    + "(--keep-root-equivalent-caps) to keep them anyway")
+        }
+        guard let seccomp else { return }
+        try seccomp.validate()
+        guard noNewPrivileges || keepCapabilities.contains(.sysAdmin) else {
+            throw .invalidArgument(
+                "a seccomp filter loaded after dropping root needs no_new_privs (or keeping cap_sys_admin); "
+                    + "without it the kernel would refuse the filter once every thread had dropped")
+        }
+    }
+
+    /// Checks that the calling thread can make every step of the drop: `cap_setuid` and
+    /// `cap_setgid` effective, `cap_setpcap` effective to reduce the bounding set, and the kept
+    /// capabilities permitted (a thread can only give up permitted capabilities). Changes nothing.
+    private func requireCallerCanDrop() throws(AllThreadsError) {
+        let caller = try Capabilities.callerCapabilities()
+        let needed: CapabilitySet = dropBoundingSet ? [.setuid, .setgid, .setpcap] : [.setuid, .setgid]
+        let missing = needed.subtracting(caller.effective)
+        guard missing.isEmpty else {
+            throw .invalidArgument("the calling thread lacks the effective capabilities \(missing) that the drop needs (run it as root)")
+        }
+        let unheld = keepCapabilities.subtracting(caller.permitted)
+        guard unheld.isEmpty else {
+            throw .invalidArgument("the calling thread does not hold \(unheld) (permitted), so the drop cannot keep them")
+        }
     }
 
     /// Validates a drop to the user with id `user`, which must have an entry in the password
@@ -138,8 +186,13 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   just before are waited for, up to the options' timeout); ``AllThreadsError/unreachable(_:)``
     ///   or ``AllThreadsError/callFailed(_:)`` (nothing changed), ``AllThreadsError/stepFailed(_:)``
     ///   (the steps before the failed one are applied on every thread); or after the drop
-    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed, or
-    ///   `.privilegeRetained(_:threadsChanged: true)`.
+    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed,
+    ///   `.privilegeRetained(_:threadsChanged: true)`, or ``AllThreadsError/failedAfterChange(_:)``
+    ///   holding any other error raised once threads had changed (such as the seccomp filter's
+    ///   load). ``AllThreadsError/invalidArgument(_:)`` before anything changes when a property
+    ///   changed since the value was created no longer validates, or the calling thread lacks a
+    ///   capability the drop needs (`cap_setuid`, `cap_setgid`, `cap_setpcap` to reduce the
+    ///   bounding set, the kept ones).
     @discardableResult
     public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ProcessSnapshot {
         try applyReporting(options: options).proof
@@ -147,16 +200,20 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// ``apply(options:)``, also returning the reports of the change's broadcasts.
     package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
+        try validate()
+        try requireCallerCanDrop()
         try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)
         let programTime = start.duration(to: clock.now)
-        // Before the filter loads, which could forbid the system calls of both.
-        let owners = DescriptorOwners.rerecord()
-        let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
-        let loading = clock.now
-        try seccomp?.loadOnAllThreads()
-        return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
+        return try Self.afterChange { () throws(AllThreadsError) in
+            // Before the filter loads, which could forbid the system calls of both.
+            let owners = DescriptorOwners.rerecord()
+            let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
+            let loading = clock.now
+            try seccomp?.loadOnAllThreads()
+            return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
+        }
     }
 
     /// The change alone: the program (one broadcast while it has at most
@@ -168,11 +225,30 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   descriptors whose owner could not be re-recorded.
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
+        try validate()
+        try requireCallerCanDrop()
         let reports = try runProgram(options: options)
-        let owners = DescriptorOwners.rerecord()
-        guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
-        try seccomp?.loadOnAllThreads()
-        return reports
+        return try Self.afterChange { () throws(AllThreadsError) in
+            let owners = DescriptorOwners.rerecord()
+            guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
+            try seccomp?.loadOnAllThreads()
+            return reports
+        }
+    }
+
+    /// Runs `body` after threads changed: an error that does not say so itself (as
+    /// `.proofFailed` and `.privilegeRetained(_:threadsChanged: true)` do) becomes
+    /// `.failedAfterChange`, whatever it says about its own step.
+    private static func afterChange<T>(_ body: () throws(AllThreadsError) -> T) throws(AllThreadsError) -> T {
+        do {
+            return try body()
+        } catch {
+            switch error {
+            case .proofFailed, .failedAfterChange: throw error
+            case .privilegeRetained(let found, _): throw .privilegeRetained(found, threadsChanged: true)
+            default: throw .failedAfterChange(error)
+            }
+        }
     }
 
     /// The program, in as many broadcasts as it takes.
@@ -187,6 +263,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
                 throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
             } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
                 throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
+            } catch {
+                // The broadcasts before this one changed every thread.
+                throw reports.isEmpty ? error : .failedAfterChange(error)
             }
         }
         return reports

@@ -43,6 +43,12 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     case privilegeRetained([RetainedPrivilege], threadsChanged: Bool)
     /// A `/proc` file needed to validate or prove a change could not be read.
     case procfs(ProcfsError)
+    /// A privilege drop failed after threads had changed: the error is what failed then (such as
+    /// the seccomp filter's load, or the second broadcast of a long drop), and what it says about
+    /// "no thread changed" holds for that last step only. Every thread ran the drop's program (or,
+    /// for a drop of several broadcasts, the broadcasts before the failed one): the process is
+    /// between states and must not be trusted.
+    indirect case failedAfterChange(AllThreadsError)
 
     public var description: String {
         switch self {
@@ -81,6 +87,8 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "the drop cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
         case .procfs(let error):
             return "could not read /proc: \(error)"
+        case .failedAfterChange(let error):
+            return "threads had already changed when this failed (the failed step itself changed nothing): \(error)"
         }
     }
 }
