@@ -143,11 +143,13 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The inodes of the io_uring files mapped in `maps` at `path`
-    /// (`address perms offset dev inode path`, one mapping per line).
+    /// (`address perms offset dev inode path`, one mapping per line), read a chunk at a time:
+    /// a process of many mappings has a `maps` of tens of megabytes.
     private static func mappedRings(path: String) throws(ProcfsError) -> Set<UInt64> {
         let suffix = Array((" " + fileName).utf8)
         var inodes: Set<UInt64> = []
-        for line in try Procfs.read(path).split(separator: 10) where line.reversed().starts(with: suffix.reversed()) {
+        try Procfs.forEachLine(path) { (line: ArraySlice<UInt8>) throws(ProcfsError) in
+            guard line.reversed().starts(with: suffix.reversed()) else { return }
             let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count == 6, let inode = ProcText.decimal(fields[4], max: .max) else {
                 throw ProcfsError(path: path, kind: .malformed(field: "inode"))
