@@ -350,8 +350,10 @@ final class AuditTests: XCTestCase {
     /// The rings of `inspect --pid --json`.
     struct InspectedRings: Decodable {
         struct Ring: Decodable {
+            struct ThreadFD: Decodable, Equatable { var tid: Int32; var fd: Int32 }
             var inode: UInt64
             var fds: [Int32]
+            var threadFds: [ThreadFD]
             var mapped: Bool
         }
         var ioUringRings: [Ring]?
@@ -405,6 +407,42 @@ final class AuditTests: XCTestCase {
         }
         let rings = try decodeRings(try XCTUnwrap(runs["pidjson"]).stdout)
         XCTAssertEqual(rings.filter { $0.inode == inode }.map(\.mapped), [true], "\(rings)")
+    }
+
+    /// A ring in the descriptor table of a thread that has a table of its own
+    /// (`unshare(CLONE_FILES)`): `inspect --pid --json` lists it under `thread_fds` with that
+    /// thread's tid and fd (`/proc/<pid>/fd`, the main thread's table, does not show it).
+    func testInspectListsARingInAThreadsOwnTableInAPIDNamespace() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-own-table-\(getpid())")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let helper = Self.ringSetupHelper + #"""
+            import sys, threading
+            made = threading.Event()
+            def own():
+                if libc.unshare(0x400) != 0:  # CLONE_FILES
+                    os._exit(5)
+                fd = ring_setup()
+                with open(os.path.join(sys.argv[1], "ring"), "w") as f:
+                    f.write(f"{threading.get_native_id()} {fd} {os.fstat(fd).st_ino}\n")
+                made.set()
+                threading.Event().wait()
+            threading.Thread(target=own, daemon=True).start()
+            made.wait(30)
+            print("ready", os.getpid(), flush=True)
+            threading.Event().wait(120)
+            """#
+        let runs = try runInNamespace(helper: helper, [base.path], commands: #"run pidjson inspect --pid "$pid" --json"#)
+        let made = try String(contentsOf: base.appendingPathComponent("ring"), encoding: .utf8).split(whereSeparator: \.isWhitespace)
+        XCTAssertEqual(made.count, 3, "\(made)")
+        let tid = try XCTUnwrap(Int32(made[0])), fd = try XCTUnwrap(Int32(made[1])), inode = try XCTUnwrap(UInt64(made[2]))
+        let run = try XCTUnwrap(runs["pidjson"])
+        XCTAssertEqual(run.status, 0, String(decoding: run.stderr, as: UTF8.self))
+        let rings = try decodeRings(run.stdout)
+        let ring = try XCTUnwrap(rings.first { $0.inode == inode }, "\(rings)")
+        XCTAssertEqual(ring.threadFds, [.init(tid: tid, fd: fd)], "\(ring)")
+        XCTAssertEqual(ring.fds, [], "\(ring)")
+        XCTAssertFalse(ring.mapped)
     }
 
     func testAllWithPidIsAUsageError() throws {
