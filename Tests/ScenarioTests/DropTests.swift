@@ -14,6 +14,10 @@ final class DropTests: XCTestCase {
     /// kept on every thread and named by the proof.
     func testRootEquivalentCapabilitiesNeedTheirOwnParameter() throws { try scenario("drop-root-equivalent-caps") }
 
+    /// The change's time (program, filter load) ends before the proof starts, and change + proof
+    /// fit in the whole call: the CLI's `elapsed_ns` never includes the proof.
+    func testTheChangesTimeExcludesTheProof() throws { try scenario("drop-timeline") }
+
     /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
     /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
     func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {

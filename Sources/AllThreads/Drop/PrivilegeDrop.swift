@@ -145,18 +145,22 @@ public struct PrivilegeDrop: Sendable, Hashable {
         try applyReporting(options: options).proof
     }
 
-    /// ``apply(options:)``, also returning the reports of the change's broadcasts.
-    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
+    /// ``apply(options:)``, also returning the reports of the change's broadcasts and when the
+    /// change and the proof ran.
+    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
         try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)
-        let programTime = start.duration(to: clock.now)
+        let programEnd = clock.now
         // Before the filter loads, which could forbid the system calls of both.
         let owners = DescriptorOwners.rerecord()
         let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
         let loading = clock.now
         try seccomp?.loadOnAllThreads()
-        return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
+        // The change's last clock read, before the proof (which times itself): the change's time never includes it.
+        let loaded = clock.now
+        let (proof, proving) = try proveState(probe: probe, owners: owners)
+        return (proof, reports, DropTimeline(change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving))
     }
 
     /// The change alone: the program (one broadcast while it has at most
@@ -335,7 +339,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
     /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded).
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner]) throws(AllThreadsError) -> ProcessSnapshot {
+    /// - Returns: the proof, and when it started and ended.
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner]) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
+        let clock = ContinuousClock(), start = clock.now
         var snapshot = try Self.snapshot()
         let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
         guard failures.isEmpty else { throw .proofFailed(failures) }
@@ -343,6 +349,6 @@ public struct PrivilegeDrop: Sendable, Hashable {
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
         snapshot.ioUringRegistrations = probe?.registrations
         snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
-        return snapshot
+        return (snapshot, start..<clock.now)
     }
 }
