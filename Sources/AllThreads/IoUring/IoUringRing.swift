@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// An io_uring instance of a process, found through the descriptor table of every thread
@@ -97,8 +98,18 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
             ring.submissionPollingThread = ring.submissionPollingThread ?? found.submissionPollingThread
             rings[found.inode] = ring
         }
-        // Each thread's table: most threads share the process's, and show the same rings at the same numbers.
+        // Each thread's table: most threads share the process's, and show the same rings at the same
+        // numbers. In the calling process the kernel says which do (kcmp against the thread group
+        // leader, whose table /proc/self/fd lists), and only the others are read.
+        let leader = process == "/proc/self" && SharedDescriptorTable.procNumbersAreOurs ? getpid() : nil
         for tid in try Procfs.numericEntries(of: "\(process)/task") {
+            if let leader {
+                guard tid != leader else { continue }
+                switch SharedDescriptorTable.compare(leader, tid) {
+                case .shared, .gone: continue
+                case .different, .unknown: break
+                }
+            }
             let own: [Int32: (inode: UInt64, submissionPollingThread: Int32?)]
             do throws(ProcfsError) { own = try descriptors(in: "\(process)/task/\(tid)") } catch where error.taskIsGone { continue }
             for (fd, found) in own where shared[fd]?.inode != found.inode {
