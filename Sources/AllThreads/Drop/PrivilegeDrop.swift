@@ -148,18 +148,21 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// ``apply(options:)``, also returning the reports of the change's broadcasts and when the
     /// change and the proof ran.
     package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
-        try refuseRetainedPrivileges(options: options)
+        let checked = try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)
         let programEnd = clock.now
-        // Before the filter loads, which could forbid the system calls of both.
+        // Before the filter loads, which could forbid the system calls of all three. The probe
+        // names the threads of the check before the change, and runs only if none had a filter then.
         let owners = DescriptorOwners.rerecord()
-        let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
+        let probe = try IoUringRegistration.probe(threads: checked, options: options)
+        // A tracee attached from now on is attached with the new credentials.
+        let mayTrace = TracedProcess.mayExist()
         let loading = clock.now
         try seccomp?.loadOnAllThreads()
         // The change's last clock read, before the proof (which times itself): the change's time never includes it.
         let loaded = clock.now
-        let (proof, proving) = try proveState(probe: probe, owners: owners)
+        let (proof, proving) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
         return (proof, reports, DropTimeline(change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving))
     }
 
@@ -238,15 +241,16 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// Before anything changes: throws `.privilegeRetained(_, threadsChanged: false)` for what would
     /// keep the old credentials. io_uring tasks of rings already closed exit on their own: they are
     /// waited for until the options' timeout.
-    private func refuseRetainedPrivileges(options: BroadcastOptions) throws(AllThreadsError) {
+    /// - Returns: the threads as /proc showed them when nothing was found.
+    private func refuseRetainedPrivileges(options: BroadcastOptions) throws(AllThreadsError) -> [ThreadState] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.timeout)
         var snapshot = try Self.snapshot()
         let probe = try IoUringRegistration.probe(threads: snapshot.threads, options: options)
-        let traced = try tracedProcesses(in: snapshot)
+        let traced = TracedProcess.mayExist() ? try tracedProcesses(in: snapshot) : []
         while true {
             let found = retained(in: snapshot, probe: probe) + traced
-            guard !found.isEmpty else { return }
+            guard !found.isEmpty else { return snapshot.threads }
             guard found.allSatisfy(\.mayExitOnItsOwn), clock.now < deadline else {
                 throw .privilegeRetained(found, threadsChanged: false)
             }
@@ -338,14 +342,15 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
-    /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded).
+    /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
+    /// `mayTrace`: ``TracedProcess/mayExist()`` after the change, before the filter).
     /// - Returns: the proof, and when it started and ended.
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner]) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
         let clock = ContinuousClock(), start = clock.now
         var snapshot = try Self.snapshot()
         let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
         guard failures.isEmpty else { throw .proofFailed(failures) }
-        let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (try tracedProcesses(in: snapshot))
+        let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (mayTrace ? try tracedProcesses(in: snapshot) : [])
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
         snapshot.ioUringRegistrations = probe?.registrations
         snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
