@@ -150,12 +150,19 @@ public struct PrivilegeDrop: Sendable, Hashable {
     package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
         let checked = try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
-        let reports = try runProgram(options: options)
+        // The program ends with the io_uring probe's first step: when every thread says it has no
+        // io_uring context, the change's own broadcast was the probe after it.
+        let (reports, contextStep) = try runProgram(options: options, endingWithContextStep: true)
         let programEnd = clock.now
-        // Before the filter loads, which could forbid the system calls of all three. The probe
+        // Before the filter loads, which could forbid the system calls of all three. A full probe
         // names the threads of the check before the change, and runs only if none had a filter then.
         let owners = DescriptorOwners.rerecord()
-        let probe = try IoUringRegistration.probe(threads: checked, options: options)
+        let probe: IoUringProbe?
+        if let contextStep, IoUringRegistration.saysNoContext(contextStep) {
+            probe = IoUringProbe(registrations: [], contexts: [])
+        } else {
+            probe = try IoUringRegistration.probe(threads: checked, options: options)
+        }
         // A tracee attached from now on is attached with the new credentials.
         let mayTrace = TracedProcess.mayExist()
         let loading = clock.now
@@ -175,28 +182,35 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   descriptors whose owner could not be re-recorded.
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
-        let reports = try runProgram(options: options)
+        let reports = try runProgram(options: options, endingWithContextStep: false).reports
         let owners = DescriptorOwners.rerecord()
         guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
         try seccomp?.loadOnAllThreads()
         return reports
     }
 
-    /// The program, in as many broadcasts as it takes.
-    private func runProgram(options: BroadcastOptions) throws(AllThreadsError) -> [BroadcastReport] {
-        let steps = program.steps
+    /// The program, in as many broadcasts as it takes, and with `endingWithContextStep` then
+    /// ``IoUringRegistration/contextStep``.
+    /// - Returns: the reports, and the caller's result of the context step when every thread got
+    ///   the same (`nil` when a thread got another: after every step of the change).
+    private func runProgram(options: BroadcastOptions, endingWithContextStep: Bool) throws(AllThreadsError) -> (reports: [BroadcastReport], contextStep: SyscallResult?) {
+        let steps = program.steps + (endingWithContextStep ? [IoUringRegistration.contextStep] : [])
         var reports: [BroadcastReport] = []
         for start in stride(from: 0, to: steps.count, by: BroadcastProgram.maxSteps) {
             let part = BroadcastProgram(Array(steps[start..<min(start + BroadcastProgram.maxSteps, steps.count)]))
+            let last = start + part.steps.count == steps.count
             do {
                 reports.append(try Broadcast.run(part, options: options))
+            } catch .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }) {
+                // Only at the context step: every step of the change ran on every thread.
+                return (reports, nil)
             } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
                 throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
             } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
                 throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
             }
         }
-        return reports
+        return (reports, endingWithContextStep ? reports.last?.stepResults.last : nil)
     }
 
     /// A regain probe (`setuid(0)`, `setgid(0)`) that did not fail with `EPERM` on `thread`.

@@ -87,6 +87,21 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension IoUringRegistration {
+    /// The probe's first step, to end another program: every thread enters slot 0 as
+    /// ``probe(threads:options:)`` does, and its result is compared with the caller's.
+    static var contextStep: BroadcastStep {
+        BroadcastStep(SystemCall(rawValue: Int(SYS_io_uring_enter)), 0, 0, 0, enterRegisteredRing, 0, 0, expecting: .probe)
+    }
+
+    /// True when `result` of ``contextStep``, got by every thread, says none has an io_uring
+    /// context (`EINVAL`, or `ENOSYS` without io_uring): then no thread has a registered ring
+    /// either, and that step was the whole probe.
+    static func saysNoContext(_ result: SyscallResult) -> Bool {
+        result.errno == .invalidArgument || result.errno == .noFunction
+    }
+}
+
 /// What ``IoUringRegistration/probe(threads:options:)`` found.
 struct IoUringProbe {
     /// The rings in the threads' registered-ring tables.
