@@ -131,7 +131,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// First the check for retained privileges; then the change is one broadcast (``program``);
     /// then the seccomp filter, if any, is loaded with the kernel's TSYNC, and every thread and
     /// io_uring task is read back from /proc.
-    /// - Returns: every thread's state after the drop, as /proc showed it, with the io_uring rings
+    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
+    ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
     /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
     ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
@@ -277,10 +278,12 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How often the check before the drop looks again for io_uring tasks that are exiting.
     private static let exitPollNanoseconds = 1_000_000
 
-    /// Every thread, io_uring task and ring of the calling process.
+    /// Every thread (without its timer slack, which no check reads), io_uring task and ring of
+    /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
-            var snapshot = try ProcessSnapshot.current()
+            let tids = try Procfs.numericEntries(of: "/proc/self/task")
+            var snapshot = try ProcessSnapshot.read(process: "/proc/self", pid: getpid(), tids: tids, timerSlack: false)
             snapshot.ioUringRings = try IoUringRing.current()
             return snapshot
         } catch {
