@@ -50,6 +50,9 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
         guard threads.allSatisfy({ $0.credentials.seccomp == .disabled }) else { return nil }
         var options = options
         options.onMismatch = .throwError  // disagreement is the answer here, never a reason to abort
+        // A read that changes nothing: one wake-up per thread is enough (a thread born meanwhile has
+        // no io_uring context, and one that runs it twice gets the same answer).
+        options.mode = .relaxed
         let caller = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
         let running = threads.filter { !$0.runsNoCode }.map(\.identity)
         var found = IoUringProbe(registrations: [], contexts: [])
