@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "CMallocCounter"),
         .executableTarget(
             name: "allthreads-bench",
-            dependencies: ["AllThreads", "CFaults", "CWorkload", "CMallocCounter"]
+            dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults", "CWorkload", "CMallocCounter"]
         ),
         // Every Swift example of README.md and of the DocC catalog, compiled by every build and
         // never run by the tests (they drop root); ExamplesTests checks they match the text.

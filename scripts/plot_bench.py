@@ -28,8 +28,9 @@ CHECK_EM = 0.6
 ASCENT, DESCENT = 0.8, 0.25  # of the font size, above and below the baseline
 PLOT_HEIGHT = 230
 GREY, LIGHT = "#666666", "#e6e6e6"
-DASH = {"pause": "", "futex": "6,4"}
-IDLE_LABEL = {"pause": "threads idle in pause()", "futex": "threads idle on a futex"}
+DASH = {"pause": "", "futex": "6,4", "mixed": "2,3"}
+IDLE_LABEL = {"pause": "threads idle in pause()", "futex": "threads idle on a futex",
+              "mixed": "a mixed population (pthreads, Foundation, Dispatch, a TaskGroup)"}
 
 
 @dataclass
@@ -99,6 +100,7 @@ def panels(suite):
     drops = [d for d in suite.get("drops", []) if d["threads"] > 0 and d["kind"] != "glibc"]
     if drops:
         variants = {("credential", "strict"): "#c0392b", ("credential", "relaxed"): "#2471a3",
+                    ("proven", "strict"): "#7d3c98", ("proven", "relaxed"): "#b7950b",
                     ("full", "strict"): "#d35400", ("full", "relaxed"): "#17a589"}
         present = [v for v in variants if any((d["kind"], d["mode"]) == v for d in drops)]
         drop_idles = sorted({d["idle"] for d in drops}, key=list(DASH).index)

@@ -136,9 +136,9 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
         case .privilegeDrop(let drop):
-            let (proof, programReports, changeTime) = try drop.applyReporting(options: options)
+            let (proof, programReports, timeline) = try drop.applyReporting(options: options)
             reports += programReports
-            return (proof, changeTime)
+            return (proof, timeline.changeDuration)
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
         }
         return (nil, nil)

@@ -1,4 +1,5 @@
 import AllThreads
+import AllThreadsWorkload
 import CMallocCounter
 import CFaults
 import CWorkload
@@ -10,8 +11,9 @@ enum IdleKind: String, Codable, CaseIterable, Sendable {
     case pause
     /// Waiting on a private futex, as Dispatch workers and most Swift threads do.
     case futex
-
-    var workload: cw_idle { self == .pause ? CW_IDLE_PAUSE : CW_IDLE_FUTEX }
+    /// A mixed population (`ThreadCrowd.grow`): pthreads blocked in pause, read, a futex and
+    /// nanosleep, Foundation threads, Dispatch work items, `concurrentPerform` and a TaskGroup.
+    case mixed
 }
 
 /// The figures of one configuration: N extra idle threads of one kind, the three
@@ -43,8 +45,9 @@ enum SingleRun {
 
     /// Starts `count` extra threads that wait as `idle` says.
     static func startIdleThreads(_ count: Int, _ idle: IdleKind) throws {
+        guard idle != .mixed else { return try ThreadCrowd.grow(by: count) }
         for _ in 0..<count {
-            let tid = cw_start_idle_thread(idle.workload)
+            let tid = cw_start_idle_thread(idle == .pause ? CW_IDLE_PAUSE : CW_IDLE_FUTEX)
             if tid < 0 { throw BenchError("could not start idle thread: \(tid)") }
         }
     }

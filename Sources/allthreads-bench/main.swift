@@ -4,8 +4,8 @@
 //   allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big 10000]
 //                    [--drop-sizes 16,128,1024] [--drop-processes 7] [--quick] [--json FILE]
 //   allthreads-bench one --threads N --idle pause|futex --reps R     (one configuration, JSON on stdout)
-//   allthreads-bench drop --kind glibc|credential|full --mode strict|relaxed --threads N --idle KIND
-//                                                                     (one drop in this process, JSON [ns, broadcasts])
+//   allthreads-bench drop --kind glibc|credential|proven|full --mode strict|relaxed --threads N --idle pause|futex|mixed
+//                          (one drop in this process, JSON [ns, broadcasts, CPU ns, change ns, proof ns])
 //   allthreads-bench idle-cost                                        (JSON [before, after] on stdout)
 import AllThreads
 import Foundation
@@ -17,7 +17,8 @@ func value(_ name: String, in arguments: [String]) -> String? {
 
 let usage = """
     usage: allthreads-bench [--sizes 0,1,16,128,1024,4096] [--idle pause,futex] [--big N]
-                            [--drop-sizes 16,128,1024] [--drop-processes 7] [--quick] [--json FILE]
+                            [--drop-sizes 16,128,1024] [--drop-idle pause,futex,mixed] [--drop-processes 7]
+                            [--quick] [--json FILE]
       Times a no-op setresuid broadcast by us (strict and relaxed) and by glibc, in the same
       process with the same idle threads, alternated; prints median, p90, ratio, wake-ups per
       thread and heap allocations per broadcast. Then whole drops, each in a fresh process,
@@ -48,7 +49,7 @@ do {
         let cost = try SingleRun.idleCost(threads: 16)
         FileHandle.standardOutput.write(try encoder.encode([cost.before, cost.after]))
     default:
-        let known: Set = ["--sizes", "--idle", "--big", "--json", "--drop-sizes", "--drop-processes"]
+        let known: Set = ["--sizes", "--idle", "--big", "--json", "--drop-sizes", "--drop-idle", "--drop-processes"]
         var rest = arguments[...]
         while let word = rest.popFirst() {
             if known.contains(word) { _ = rest.popFirst() } else if word != "--quick" { throw BenchError("unknown argument '\(word)'\n\(usage)") }
@@ -57,10 +58,13 @@ do {
             guard let n = Int(text), n >= 0 else { throw BenchError("--sizes takes numbers, not \(text)") }
             return n
         }
-        let idles = try (value("--idle", in: arguments) ?? "pause,futex").split(separator: ",").map { text in
-            guard let kind = IdleKind(rawValue: String(text)) else { throw BenchError("--idle takes pause and futex, not \(text)") }
-            return kind
+        func idleKinds(_ option: String, default list: String) throws -> [IdleKind] {
+            try (value(option, in: arguments) ?? list).split(separator: ",").map { text in
+                guard let kind = IdleKind(rawValue: String(text)) else { throw BenchError("\(option) takes pause, futex and mixed, not \(text)") }
+                return kind
+            }
         }
+        let idles = try idleKinds("--idle", default: "pause,futex")
         let big = value("--big", in: arguments).map { Int($0) ?? 10000 }
         let dropSizes = try (value("--drop-sizes", in: arguments) ?? "16,128,1024").split(separator: ",").map { text in
             guard let n = Int(text), n >= 0 else { throw BenchError("--drop-sizes takes numbers, not \(text)") }
@@ -70,7 +74,7 @@ do {
             throw BenchError("--drop-processes takes a positive number")
         }
         var suite = try Suite.run(sizes: sizes, idles: idles, big: big, quick: arguments.contains("--quick"))
-        suite.drops = try DropRun.rows(sizes: dropSizes, idles: idles, processes: processes)
+        suite.drops = try DropRun.rows(sizes: dropSizes, idles: try idleKinds("--drop-idle", default: "pause,futex,mixed"), processes: processes)
         print(Table.render(suite))
         if let path = value("--json", in: arguments) { try encoder.encode(suite).write(to: URL(fileURLWithPath: path)) }
     }

@@ -16,6 +16,7 @@ enum DropScenarios {
         "drop-seccomp-needs-nnp": seccompNeedsNoNewPrivileges,
         "drop-seccomp-sync-after-change": seccompSyncFailsAfterChange,
         "drop-caller-lacks-capability": callerLacksCapability,
+        "drop-timeline": timeline,
     ]
 
     /// The lines of a task's status that a drop changes.
@@ -152,6 +153,27 @@ enum DropScenarios {
             try require(fields["Seccomp_filters"] == before[tid]?["Seccomp_filters"], "task \(tid) got a filter: \(fields["Seccomp_filters"] ?? "?")")
         }
         return "failedAfterChange(seccompSyncFailed(tid \(odd))); /proc shows all \(after.count) tasks at uid 65534 and none with the new filter"
+    }
+
+    /// A drop with a seccomp filter, timed around the call: the change's intervals (program, filter
+    /// load) come in order and all end before the proof starts, everything lies within the call, so
+    /// the change's time (the CLI's `elapsed_ns`) plus the proof's never exceeds the whole call's:
+    /// a change time read after the proof would overlap it.
+    static func timeline(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.grow(by: try args.int("threads", default: 32))
+        let drop = try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: try SeccompFilter(parsing: "default allow\ngetpgid errno EPERM\n"))
+        let clock = ContinuousClock(), called = clock.now
+        let timeline = try drop.applyReporting(options: BroadcastOptions()).timeline
+        let returned = clock.now
+        try require(timeline.change.count == 2, "expected the program's and the filter's intervals, got \(timeline.change)")
+        let bounds = [called] + timeline.change.flatMap { [$0.lowerBound, $0.upperBound] } + [timeline.proof.lowerBound, timeline.proof.upperBound, returned]
+        try require(zip(bounds, bounds.dropFirst()).allSatisfy { $0 <= $1 }, "the change's and the proof's intervals overlap or leave the call: \(bounds)")
+        let total = called.duration(to: returned)
+        try require(timeline.proofDuration > .zero, "the proof took no time")
+        try require(timeline.changeDuration + timeline.proofDuration <= total, "change \(timeline.changeDuration) + proof \(timeline.proofDuration) > call \(total)")
+        let tasks = try RawTask.all()
+        try require(tasks.allSatisfy { $0.uids == [65534, 65534, 65534, 65534] }, "a task is not at 65534: \(tasks)")
+        return "change \(timeline.changeDuration), then proof \(timeline.proofDuration), within the call's \(total)"
     }
 
     /// `F_SETSIG` and `O_ASYNC` (Linux), which Swift's Glibc does not import.

@@ -232,10 +232,12 @@ enum IoUringScenarios {
     }
 
     /// A root process traced by one of our threads: refused (ptrace keeps the tracer's rights);
-    /// after PTRACE_DETACH the drop passes.
+    /// after PTRACE_DETACH the drop passes. With `--orphan 1` the tracee is not our child (a
+    /// shell started it in the background and exited), and this process has no child at all:
+    /// only the tracee makes `waitid` see something to wait for.
     static func tracee(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        let child = try spawn(["/bin/sleep", "3"])
+        let child = try args.int("orphan", default: 0) == 0 ? try spawn(["/bin/sleep", "3"]) : try orphanSleeper()
         let stopped = cw_ptrace_stop(child)
         try require(stopped == 0, "ptrace of pid \(child): \(Errno(rawValue: -stopped))")
         let me = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
@@ -518,6 +520,20 @@ enum IoUringScenarios {
     }
 
     /// Starts `words` with posix_spawn (Foundation's Process would reap a ptrace stop); returns its pid.
+    /// A `sleep` whose parent, a shell, has exited and been reaped: it is no child of ours.
+    private static func orphanSleeper() throws -> pid_t {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-orphan-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let shell = try spawn(["/bin/sh", "-c", "/bin/sleep 3 </dev/null >/dev/null 2>&1 & echo $! >\"$0\"", file])
+        var status: Int32 = 0
+        try require(waitpid(shell, &status, 0) == shell && status == 0, "the shell failed: status \(status)")
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw ScenarioFailure(description: "the shell did not start sleep: \(text)") }
+        var info = siginfo_t()
+        try require(waitid(P_ALL, 0, &info, WNOHANG | WEXITED) != 0 && errno == ECHILD, "this process still has a child")
+        return pid
+    }
+
     private static func spawn(_ words: [String]) throws -> pid_t {
         var pid: pid_t = 0
         let argv = words.map { strdup($0) } + [nil]

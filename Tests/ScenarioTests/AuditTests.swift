@@ -333,23 +333,62 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(lines(try XCTUnwrap(runs["all"]).stdout).last?.hasPrefix("2 processes checked, 0 with threads that differ, 1 unreadable: pid "), true)
     }
 
-    /// 4,500 mappings of a path 3,850 bytes long make `maps` about 17.6 MB, more than /proc's
-    /// reader takes: `inspect --pid` says it could not read (exit 3, naming `maps`), not that
-    /// threads differ (exit 1).
-    func testAHugeMapsIsUnreadableNotDifferentInAPIDNamespace() throws {
+    /// Python's ctypes call of `io_uring_setup(4, params)`; a helper prefix that defines
+    /// `ring_setup()`, which returns the new ring's fd.
+    static let ringSetupHelper = #"""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        def ring_setup():
+            params = ctypes.create_string_buffer(120)
+            fd = libc.syscall(425, 4, params)  # io_uring_setup, the same number on every architecture
+            if fd < 0:
+                raise OSError(ctypes.get_errno(), "io_uring_setup")
+            return fd
+
+        """#
+
+    /// The rings of `inspect --pid --json`.
+    struct InspectedRings: Decodable {
+        struct Ring: Decodable {
+            struct ThreadFD: Decodable, Equatable { var tid: Int32; var fd: Int32 }
+            var inode: UInt64
+            var fds: [Int32]
+            var threadFds: [ThreadFD]
+            var mapped: Bool
+        }
+        var ioUringRings: [Ring]?
+    }
+
+    private func decodeRings(_ output: Data) throws -> [InspectedRings.Ring] {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try XCTUnwrap(try decoder.decode(InspectedRings.self, from: output).ioUringRings)
+    }
+
+    /// 4,500 mappings of a path 3,850 bytes long make `maps` about 17.6 MB, with a mapped io_uring
+    /// ring past its first 16 MiB (the whole-file reader's limit): `inspect --pid` reads `maps` a
+    /// line at a time and finds the ring (mapped, with its inode), exit 0.
+    func testAHugeMapsIsReadAndItsRingFoundInAPIDNamespace() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-maps-\(getpid())")
         defer { try? FileManager.default.removeItem(at: base) }
-        let helper = #"""
-            import mmap, os, sys
+        let helper = Self.ringSetupHelper + #"""
+            import mmap, sys, time
+            fd = ring_setup()
+            # Mapped first, so that the file mappings below come at lower addresses, before it in maps.
+            ring = mmap.mmap(fd, 4096)
             path = os.path.join(sys.argv[1], *(["d" * 240] * 16))
             os.makedirs(path)
             path = os.path.join(path, "f")
             with open(path, "wb") as f:
                 f.write(b"\0" * 4096)
-            fd = os.open(path, os.O_RDONLY)
-            maps = [mmap.mmap(fd, 4096, prot=mmap.PROT_READ) for _ in range(4500)]
+            file = os.open(path, os.O_RDONLY)
+            maps = [mmap.mmap(file, 4096, prot=mmap.PROT_READ) for _ in range(4500)]
+            text = open("/proc/self/maps", "rb").read()
+            offset = text.index(b" anon_inode:[io_uring]\n")
+            with open(os.path.join(sys.argv[1], "ring"), "w") as f:
+                f.write(f"{os.fstat(fd).st_ino} {offset}\n")
             print("ready", os.getpid(), flush=True)
-            import time; time.sleep(120)
+            time.sleep(120)
             """#
         let commands = #"""
             run pid inspect --pid "$pid"; run pidjson inspect --pid "$pid" --json
@@ -357,13 +396,53 @@ final class AuditTests: XCTestCase {
             """#
         let runs = try runInNamespace(helper: helper, [base.path], commands: commands)
         let size = try XCTUnwrap(Int(String(decoding: try XCTUnwrap(runs["maps"]).stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
-        XCTAssertGreaterThan(size, 16 << 20, "maps is not larger than /proc's reader takes")
+        XCTAssertGreaterThan(size, 16 << 20, "maps is not larger than the whole-file reader takes")
+        let ring = try String(contentsOf: base.appendingPathComponent("ring"), encoding: .utf8).split(whereSeparator: \.isWhitespace)
+        let inode = try XCTUnwrap(ring.first.flatMap { UInt64($0) }), offset = try XCTUnwrap(ring.last.flatMap { Int($0) })
+        XCTAssertGreaterThan(offset, 16 << 20, "the ring's line is within the first 16 MiB of maps")
         for name in ["pid", "pidjson"] {
             let run = try XCTUnwrap(runs[name], name)
-            let stderr = String(decoding: run.stderr, as: UTF8.self)
-            XCTAssertEqual(run.status, 3, "\(name): \(stderr)")
-            XCTAssertTrue(stderr.contains("/maps: unreadable (File too large)"), "\(name): \(stderr)")
+            XCTAssertEqual(run.status, 0, "\(name): \(String(decoding: run.stderr, as: UTF8.self))")
+            XCTAssertEqual(run.stderr, Data(), name)
         }
+        let rings = try decodeRings(try XCTUnwrap(runs["pidjson"]).stdout)
+        XCTAssertEqual(rings.filter { $0.inode == inode }.map(\.mapped), [true], "\(rings)")
+    }
+
+    /// A ring in the descriptor table of a thread that has a table of its own
+    /// (`unshare(CLONE_FILES)`): `inspect --pid --json` lists it under `thread_fds` with that
+    /// thread's tid and fd (`/proc/<pid>/fd`, the main thread's table, does not show it).
+    func testInspectListsARingInAThreadsOwnTableInAPIDNamespace() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-own-table-\(getpid())")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let helper = Self.ringSetupHelper + #"""
+            import sys, threading
+            made = threading.Event()
+            def own():
+                if libc.unshare(0x400) != 0:  # CLONE_FILES
+                    os._exit(5)
+                fd = ring_setup()
+                with open(os.path.join(sys.argv[1], "ring"), "w") as f:
+                    f.write(f"{threading.get_native_id()} {fd} {os.fstat(fd).st_ino}\n")
+                made.set()
+                threading.Event().wait()
+            threading.Thread(target=own, daemon=True).start()
+            made.wait(30)
+            print("ready", os.getpid(), flush=True)
+            threading.Event().wait(120)
+            """#
+        let runs = try runInNamespace(helper: helper, [base.path], commands: #"run pidjson inspect --pid "$pid" --json"#)
+        let made = try String(contentsOf: base.appendingPathComponent("ring"), encoding: .utf8).split(whereSeparator: \.isWhitespace)
+        XCTAssertEqual(made.count, 3, "\(made)")
+        let tid = try XCTUnwrap(Int32(made[0])), fd = try XCTUnwrap(Int32(made[1])), inode = try XCTUnwrap(UInt64(made[2]))
+        let run = try XCTUnwrap(runs["pidjson"])
+        XCTAssertEqual(run.status, 0, String(decoding: run.stderr, as: UTF8.self))
+        let rings = try decodeRings(run.stdout)
+        let ring = try XCTUnwrap(rings.first { $0.inode == inode }, "\(rings)")
+        XCTAssertEqual(ring.threadFds, [.init(tid: tid, fd: fd)], "\(ring)")
+        XCTAssertEqual(ring.fds, [], "\(ring)")
+        XCTAssertFalse(ring.mapped)
     }
 
     func testAllWithPidIsAUsageError() throws {

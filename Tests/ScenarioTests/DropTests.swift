@@ -39,6 +39,10 @@ final class DropTests: XCTestCase {
     /// A caller without cap_setpcap: refused before the groups and gid change, /proc unchanged.
     func testCallerWithoutACapabilityTheDropNeedsIsRefusedBeforeAnyThreadChanges() throws { try scenario("drop-caller-lacks-capability") }
 
+    /// The change's time (program, filter load) ends before the proof starts, and change + proof
+    /// fit in the whole call: the CLI's `elapsed_ns` never includes the proof.
+    func testTheChangesTimeExcludesTheProof() throws { try scenario("drop-timeline") }
+
     /// `allthreads drop --keep-caps cap_chown,cap_fowner` is refused before anything changes;
     /// `--keep-root-equivalent-caps` keeps them, and the summary names them as root-equivalent.
     func testCLIKeepsRootEquivalentCapabilitiesOnlyWithTheirOwnFlag() throws {

@@ -58,8 +58,12 @@ final class IoUringDropTests: XCTestCase {
         try scenario("uring-attached-sqpoll", ["--rename", "1"])
     }
 
-    /// A root process traced by one of our threads: refused until detached.
-    func testTracedRootProcessIsRefused() throws { try scenario("ptrace-tracee") }
+    /// A root process traced by one of our threads: refused until detached; also when the tracee
+    /// is not our child and the process has none (the check's `waitid` sees tracees too).
+    func testTracedRootProcessIsRefused() throws {
+        try scenario("ptrace-tracee")
+        try scenario("ptrace-tracee", ["--orphan", "1"])
+    }
 
     // MARK: allthreads drop
 

@@ -17,8 +17,6 @@ enum DescriptorOwners {
     private static let setOwnerEx = 15, getOwnerEx = 16
     /// `PIDFD_THREAD` (Linux 6.9): a pidfd for a thread rather than a thread group leader.
     private static let pidfdThread = Int(O_EXCL)
-    /// `KCMP_FILES`: do two tasks share a descriptor table?
-    private static let kcmpFiles = 2
 
     /// `struct f_owner_ex`.
     private struct Owner {
@@ -39,7 +37,7 @@ enum DescriptorOwners {
         }
         // /proc's numbers are ours unless /proc belongs to another PID namespace: then each task's
         // number here is the last of its `NSpid:`.
-        let ownNumbers = DescriptorTarget.link("/proc/self") == String(getpid())
+        let ownNumbers = SharedDescriptorTable.procNumbersAreOurs
         let tasks: [Int32]
         do throws(ProcfsError) { tasks = try Procfs.numericEntries(of: "/proc/self/task") } catch {
             return failures + [DescriptorOwner(thread: ThreadIdentity(tid: caller, name: ""), fd: nil, error: .ioError)]
@@ -70,8 +68,10 @@ enum DescriptorOwners {
             tid = number
         }
         if tid == caller { return [] }
-        let shared = cb_syscall(Int(SYS_kcmp), Int(caller), Int(tid), kcmpFiles, 0, 0, 0)
-        if shared == 0 || shared == -Int(ESRCH) { return [] }  // the caller's table, or gone
+        switch SharedDescriptorTable.compare(caller, tid) {
+        case .shared, .gone: return []  // the caller's table, or gone
+        case .different, .unknown: break
+        }
         let pidfd = cb_syscall(Int(SYS_pidfd_open), Int(tid), pidfdThread, 0, 0, 0, 0)
         if pidfd == -Int(ESRCH) { return [] }
         guard pidfd >= 0 else { return failure(nil, Errno(rawValue: Int32(-pidfd))) }

@@ -179,7 +179,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// First the check for retained privileges; then the change is one broadcast (``program``);
     /// then the seccomp filter, if any, is loaded with the kernel's TSYNC, and every thread and
     /// io_uring task is read back from /proc.
-    /// - Returns: every thread's state after the drop, as /proc showed it, with the io_uring rings
+    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
+    ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
     /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
     ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
@@ -198,21 +199,35 @@ public struct PrivilegeDrop: Sendable, Hashable {
         try applyReporting(options: options).proof
     }
 
-    /// ``apply(options:)``, also returning the reports of the change's broadcasts.
-    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], change: Duration) {
+    /// ``apply(options:)``, also returning the reports of the change's broadcasts and when the
+    /// change and the proof ran.
+    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
         try validate()
         try requireCallerCanDrop()
-        try refuseRetainedPrivileges(options: options)
+        let checked = try refuseRetainedPrivileges(options: options)
         let clock = ContinuousClock(), start = clock.now
-        let reports = try runProgram(options: options)
-        let programTime = start.duration(to: clock.now)
+        // The program ends with the io_uring probe's first step: when every thread says it has no
+        // io_uring context, the change's own broadcast was the probe after it.
+        let (reports, contextStep) = try runProgram(options: options, endingWithContextStep: true)
+        let programEnd = clock.now
         return try Self.afterChange { () throws(AllThreadsError) in
-            // Before the filter loads, which could forbid the system calls of both.
+            // Before the filter loads, which could forbid the system calls of all three. A full probe
+            // names the threads of the check before the change, and runs only if none had a filter then.
             let owners = DescriptorOwners.rerecord()
-            let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
+            let probe: IoUringProbe?
+            if let contextStep, IoUringRegistration.saysNoContext(contextStep) {
+                probe = IoUringProbe(registrations: [], contexts: [])
+            } else {
+                probe = try IoUringRegistration.probe(threads: checked, options: options)
+            }
+            // A tracee attached from now on is attached with the new credentials.
+            let mayTrace = TracedProcess.mayExist()
             let loading = clock.now
             try seccomp?.loadOnAllThreads()
-            return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
+            // The change's last clock read, before the proof (which times itself): the change's time never includes it.
+            let loaded = clock.now
+            let (proof, proving) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
+            return (proof, reports, DropTimeline(change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving))
         }
     }
 
@@ -227,7 +242,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
         try validate()
         try requireCallerCanDrop()
-        let reports = try runProgram(options: options)
+        let reports = try runProgram(options: options, endingWithContextStep: false).reports
         return try Self.afterChange { () throws(AllThreadsError) in
             let owners = DescriptorOwners.rerecord()
             guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
@@ -251,14 +266,24 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
     }
 
-    /// The program, in as many broadcasts as it takes.
-    private func runProgram(options: BroadcastOptions) throws(AllThreadsError) -> [BroadcastReport] {
-        let steps = program.steps
+    /// The program, in as many broadcasts as it takes, and with `endingWithContextStep` then
+    /// ``IoUringRegistration/contextStep``.
+    /// - Returns: the reports, and the caller's result of the context step when every thread got
+    ///   the same (`nil` when a thread got another: after every step of the change).
+    private func runProgram(options: BroadcastOptions, endingWithContextStep: Bool) throws(AllThreadsError) -> (reports: [BroadcastReport], contextStep: SyscallResult?) {
+        let steps = program.steps + (endingWithContextStep ? [IoUringRegistration.contextStep] : [])
         var reports: [BroadcastReport] = []
         for start in stride(from: 0, to: steps.count, by: BroadcastProgram.maxSteps) {
             let part = BroadcastProgram(Array(steps[start..<min(start + BroadcastProgram.maxSteps, steps.count)]))
+            let last = start + part.steps.count == steps.count
             do {
                 reports.append(try Broadcast.run(part, options: options))
+            } catch .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }) {
+                // Only at the context step: every step of the change ran on every thread.
+                return (reports, nil)
+            } catch .mismatch where endingWithContextStep && last && part.steps.count == 1 {
+                // The context step alone in the last broadcast (a single call reports a mismatch so).
+                return (reports, nil)
             } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
                 throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
             } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
@@ -268,7 +293,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
                 throw reports.isEmpty ? error : .failedAfterChange(error)
             }
         }
-        return reports
+        guard endingWithContextStep, let last = reports.last else { return (reports, nil) }
+        return (reports, last.stepResults.last ?? SyscallResult(rawValue: last.result))
     }
 
     /// A regain probe (`setuid(0)`, `setgid(0)`) that did not fail with `EPERM` on `thread`.
@@ -313,15 +339,16 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// Before anything changes: throws `.privilegeRetained(_, threadsChanged: false)` for what would
     /// keep the old credentials. io_uring tasks of rings already closed exit on their own: they are
     /// waited for until the options' timeout.
-    private func refuseRetainedPrivileges(options: BroadcastOptions) throws(AllThreadsError) {
+    /// - Returns: the threads as /proc showed them when nothing was found.
+    private func refuseRetainedPrivileges(options: BroadcastOptions) throws(AllThreadsError) -> [ThreadState] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.timeout)
         var snapshot = try Self.snapshot()
         let probe = try IoUringRegistration.probe(threads: snapshot.threads, options: options)
-        let traced = try tracedProcesses(in: snapshot)
+        let traced = TracedProcess.mayExist() ? try tracedProcesses(in: snapshot) : []
         while true {
             let found = retained(in: snapshot, probe: probe) + traced
-            guard !found.isEmpty else { return }
+            guard !found.isEmpty else { return snapshot.threads }
             guard found.allSatisfy(\.mayExitOnItsOwn), clock.now < deadline else {
                 throw .privilegeRetained(found, threadsChanged: false)
             }
@@ -334,10 +361,12 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How often the check before the drop looks again for io_uring tasks that are exiting.
     private static let exitPollNanoseconds = 1_000_000
 
-    /// Every thread, io_uring task and ring of the calling process.
+    /// Every thread (without its timer slack, which no check reads), io_uring task and ring of
+    /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
-            var snapshot = try ProcessSnapshot.current()
+            let tids = try Procfs.numericEntries(of: "/proc/self/task")
+            var snapshot = try ProcessSnapshot.read(process: "/proc/self", pid: getpid(), tids: tids, timerSlack: false)
             snapshot.ioUringRings = try IoUringRing.current()
             return snapshot
         } catch {
@@ -413,15 +442,18 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
-    /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded).
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner]) throws(AllThreadsError) -> ProcessSnapshot {
+    /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
+    /// `mayTrace`: ``TracedProcess/mayExist()`` after the change, before the filter).
+    /// - Returns: the proof, and when it started and ended.
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
+        let clock = ContinuousClock(), start = clock.now
         var snapshot = try Self.snapshot()
         let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
         guard failures.isEmpty else { throw .proofFailed(failures) }
-        let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (try tracedProcesses(in: snapshot))
+        let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (mayTrace ? try tracedProcesses(in: snapshot) : [])
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
         snapshot.ioUringRegistrations = probe?.registrations
         snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
-        return snapshot
+        return (snapshot, start..<clock.now)
     }
 }

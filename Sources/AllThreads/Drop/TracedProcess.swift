@@ -1,3 +1,5 @@
+import Glibc
+
 /// A task of another process that a thread of ours traces (`TracerPid:`), and whose credentials
 /// differ from a privilege drop's target. `ptrace` keeps the rights the tracer had when it
 /// attached: after the drop the tracer still reads and writes the tracee's memory and registers,
@@ -20,6 +22,19 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
     /// Such as `tid 900 (sleep), traced by our tid 811: uid 0/0/0/0, expected 65534/65534/65534/65534`.
     public var description: String {
         "\(tracee), traced by our tid \(tracer): " + differences.map(\.description).joined(separator: ", ")
+    }
+
+    /// `__WALL`: wait for children and tracees of every kind.
+    private static let waitAll: Int32 = 0x4000_0000
+
+    /// False when the kernel says no thread of the calling process has a child or a tracee:
+    /// `waitid(P_ALL, WNOHANG | WNOWAIT)` without `__WNOTHREAD` looks at every thread's children
+    /// and tracees, and fails with `ECHILD` only when there are none. It reaps nothing and
+    /// consumes no state change. True on any other answer (a child, a filter that forbids the call).
+    static func mayExist() -> Bool {
+        var info = siginfo_t()
+        let options = WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | waitAll
+        return waitid(P_ALL, 0, &info, options) == 0 || errno != ECHILD
     }
 
     /// The tasks of every process in `/proc` that one of `tracers` traces. Tasks that exit

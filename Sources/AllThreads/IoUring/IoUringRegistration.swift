@@ -50,6 +50,9 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
         guard threads.allSatisfy({ $0.credentials.seccomp == .disabled }) else { return nil }
         var options = options
         options.onMismatch = .throwError  // disagreement is the answer here, never a reason to abort
+        // A read that changes nothing: one wake-up per thread is enough (a thread born meanwhile has
+        // no io_uring context, and one that runs it twice gets the same answer).
+        options.mode = .relaxed
         let caller = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
         let running = threads.filter { !$0.runsNoCode }.map(\.identity)
         var found = IoUringProbe(registrations: [], contexts: [])
@@ -84,6 +87,21 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
             found.registrations.append(IoUringRegistration(slot: slot, threads: holders))
         }
         return found
+    }
+}
+
+extension IoUringRegistration {
+    /// The probe's first step, to end another program: every thread enters slot 0 as
+    /// ``probe(threads:options:)`` does, and its result is compared with the caller's.
+    static var contextStep: BroadcastStep {
+        BroadcastStep(SystemCall(rawValue: Int(SYS_io_uring_enter)), 0, 0, 0, enterRegisteredRing, 0, 0, expecting: .probe)
+    }
+
+    /// True when `result` of ``contextStep``, got by every thread, says none has an io_uring
+    /// context (`EINVAL`, or `ENOSYS` without io_uring): then no thread has a registered ring
+    /// either, and that step was the whole probe.
+    static func saysNoContext(_ result: SyscallResult) -> Bool {
+        result.errno == .invalidArgument || result.errno == .noFunction
     }
 }
 

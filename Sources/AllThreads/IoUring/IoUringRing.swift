@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// An io_uring instance of a process, found through the descriptor table of every thread
@@ -97,8 +98,18 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
             ring.submissionPollingThread = ring.submissionPollingThread ?? found.submissionPollingThread
             rings[found.inode] = ring
         }
-        // Each thread's table: most threads share the process's, and show the same rings at the same numbers.
+        // Each thread's table: most threads share the process's, and show the same rings at the same
+        // numbers. In the calling process the kernel says which do (kcmp against the thread group
+        // leader, whose table /proc/self/fd lists), and only the others are read.
+        let leader = process == "/proc/self" && SharedDescriptorTable.procNumbersAreOurs ? getpid() : nil
         for tid in try Procfs.numericEntries(of: "\(process)/task") {
+            if let leader {
+                guard tid != leader else { continue }
+                switch SharedDescriptorTable.compare(leader, tid) {
+                case .shared, .gone: continue
+                case .different, .unknown: break
+                }
+            }
             let own: [Int32: (inode: UInt64, submissionPollingThread: Int32?)]
             do throws(ProcfsError) { own = try descriptors(in: "\(process)/task/\(tid)") } catch where error.taskIsGone { continue }
             for (fd, found) in own where shared[fd]?.inode != found.inode {
@@ -143,11 +154,13 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The inodes of the io_uring files mapped in `maps` at `path`
-    /// (`address perms offset dev inode path`, one mapping per line).
+    /// (`address perms offset dev inode path`, one mapping per line), read a chunk at a time:
+    /// a process of many mappings has a `maps` of tens of megabytes.
     private static func mappedRings(path: String) throws(ProcfsError) -> Set<UInt64> {
         let suffix = Array((" " + fileName).utf8)
         var inodes: Set<UInt64> = []
-        for line in try Procfs.read(path).split(separator: 10) where line.reversed().starts(with: suffix.reversed()) {
+        try Procfs.forEachLine(path) { (line: ArraySlice<UInt8>) throws(ProcfsError) in
+            guard line.reversed().starts(with: suffix.reversed()) else { return }
             let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count == 6, let inode = ProcText.decimal(fields[4], max: .max) else {
                 throw ProcfsError(path: path, kind: .malformed(field: "inode"))

@@ -1,16 +1,21 @@
 /// The `Key:\tvalue` lines of a `/proc` status file, checked as the kernel writes them.
 struct ProcText {
     /// The fields ``ThreadState`` reads; others are checked for form and skipped.
-    static let wanted: Set<String> = [
+    static let wanted: [String] = [
         "Name", "State", "Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
         "NoNewPrivs", "Seccomp", "SigBlk", "Cpus_allowed_list", "voluntary_ctxt_switches",
         "nonvoluntary_ctxt_switches",
     ]
+    /// The bytes of each wanted key, compared with each line's key without making a string of it
+    /// (a status file has about 60 lines, read for every thread of every proof).
+    private static let wantedBytes: [[UInt8]] = wanted.map { Array($0.utf8) }
+    /// The position of each wanted key in ``wanted``.
+    private static let wantedIndex: [String: Int] = Dictionary(uniqueKeysWithValues: wanted.enumerated().map { ($1, $0) })
 
     /// The file the text came from, for errors.
     let path: String
-    /// The value of each wanted field: the bytes after `Key:` up to the newline.
-    private var values: [String: ArraySlice<UInt8>] = [:]
+    /// The value of each wanted field, by its position in ``wanted``: the bytes after `Key:` up to the newline.
+    private var values: [ArraySlice<UInt8>?] = Array(repeating: nil, count: wanted.count)
 
     /// Splits `bytes` into lines and keeps the wanted fields.
     ///
@@ -27,11 +32,12 @@ struct ProcText {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
                 line[..<colon].allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "_") })
             else { throw malformed("line \(lineNumber)") }
-            let key = String(decoding: line[..<colon], as: UTF8.self)
+            let key = line[..<colon]
             // A last line without its newline was cut short.
-            guard let end, !line.contains(0) else { throw malformed(key) }
-            if Self.wanted.contains(key) {
-                guard values.updateValue(line[(colon + 1)...], forKey: key) == nil else { throw malformed(key) }
+            guard let end, !line.contains(0) else { throw malformed(String(decoding: key, as: UTF8.self)) }
+            if let index = Self.wantedBytes.firstIndex(where: { $0.elementsEqual(key) }) {
+                guard values[index] == nil else { throw malformed(Self.wanted[index]) }
+                values[index] = line[(colon + 1)...]
             }
             start = end + 1
         }
@@ -43,17 +49,20 @@ struct ProcText {
     }
 
     /// True when the text has the field.
-    func has(_ key: String) -> Bool { values[key] != nil }
+    func has(_ key: String) -> Bool { value(key) != nil }
+
+    /// The value of wanted field `key`, if the text has it.
+    private func value(_ key: String) -> ArraySlice<UInt8>? { Self.wantedIndex[key].flatMap { values[$0] } }
 
     /// The field's value split at spaces and tabs; throws when the field is missing.
     func tokens(_ key: String) throws(ProcfsError) -> [ArraySlice<UInt8>] {
-        guard let value = values[key] else { throw malformed(key) }
+        guard let value = value(key) else { throw malformed(key) }
         return value.split { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }
 
     /// `Name:\t` and the escaped name: the kernel writes newline as `\n` and backslash as `\\`.
     func name() throws(ProcfsError) -> String {
-        guard let value = values["Name"], value.first == UInt8(ascii: "\t") else { throw malformed("Name") }
+        guard let value = value("Name"), value.first == UInt8(ascii: "\t") else { throw malformed("Name") }
         var name: [UInt8] = []
         name.reserveCapacity(value.count)
         var escaped = false

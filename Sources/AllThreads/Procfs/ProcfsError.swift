@@ -40,11 +40,49 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Reading whole `/proc` files, and listing `/proc` directories.
 enum Procfs {
-    /// No `/proc` file this module reads comes near this size (65,536 groups take about 720 KiB).
+    /// No `/proc` file this module reads whole comes near this size (65,536 groups take about
+    /// 720 KiB); `maps`, which can be far larger, is read a line at a time.
     static let maximumFileSize = 16 << 20
 
     /// Reads the whole file at `path` with `read(2)` until end of file.
     static func read(_ path: String) throws(ProcfsError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try forEachChunk(path) { (chunk: UnsafeRawBufferPointer) throws(ProcfsError) in
+            bytes.append(contentsOf: chunk)
+            if bytes.count > maximumFileSize {
+                throw ProcfsError(path: path, kind: .unreadable(.fileTooLarge))
+            }
+        }
+        return bytes
+    }
+
+    /// The longest line ``forEachLine(_:_:)`` takes. A `maps` line is at most about 4 KiB plus
+    /// the kernel's escapes (`\012` for each newline of a path of at most `PATH_MAX` bytes).
+    static let maximumLineLength = 64 << 10
+
+    /// Calls `body` with each line of the file at `path`, without its newline, reading the file a
+    /// chunk at a time: memory stays bounded by ``maximumLineLength`` whatever the file's size
+    /// (a `maps` of many mappings runs to tens of megabytes).
+    ///
+    /// - Throws: `.unreadable` as ``read(_:)``; `.malformed(field: "line")` for a line longer than
+    ///   ``maximumLineLength`` or a last line without its newline (the kernel ends every line).
+    static func forEachLine(_ path: String, _ body: (ArraySlice<UInt8>) throws(ProcfsError) -> Void) throws(ProcfsError) {
+        var pending: [UInt8] = []
+        try forEachChunk(path) { (chunk: UnsafeRawBufferPointer) throws(ProcfsError) in
+            pending.append(contentsOf: chunk)
+            var start = 0
+            while let end = pending[start...].firstIndex(of: 10) {
+                try body(pending[start..<end])
+                start = end + 1
+            }
+            pending.removeFirst(start)
+            guard pending.count <= maximumLineLength else { throw ProcfsError(path: path, kind: .malformed(field: "line")) }
+        }
+        guard pending.isEmpty else { throw ProcfsError(path: path, kind: .malformed(field: "line")) }
+    }
+
+    /// Opens the file at `path` and calls `body` with each chunk `read(2)` returns, until end of file.
+    private static func forEachChunk(_ path: String, _ body: (UnsafeRawBufferPointer) throws(ProcfsError) -> Void) throws(ProcfsError) {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
@@ -54,7 +92,6 @@ enum Procfs {
         defer { try? fd.close() }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
         defer { chunk.deallocate() }
-        var bytes: [UInt8] = []
         while true {
             let count: Int
             do {
@@ -62,11 +99,8 @@ enum Procfs {
             } catch {
                 throw ProcfsError(path: path, kind: .unreadable(error as? Errno ?? .ioError))
             }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
-            if bytes.count > maximumFileSize {
-                throw ProcfsError(path: path, kind: .unreadable(.fileTooLarge))
-            }
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
         }
     }
 

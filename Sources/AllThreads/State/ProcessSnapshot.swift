@@ -65,12 +65,13 @@ public struct ProcessSnapshot: Sendable {
         try read(process: "\(procRoot)/\(pid)", pid: pid, tids: tids, procRoot: procRoot)
     }
 
-    /// Reads the threads `tids` of the process whose /proc directory is `process`, leaving out those that are gone.
-    static func read(process: String, pid: Int32, tids: [Int32], procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
+    /// Reads the threads `tids` of the process whose /proc directory is `process`, leaving out those
+    /// that are gone; without `timerSlack`, not their timer slack.
+    static func read(process: String, pid: Int32, tids: [Int32], procRoot: String = "/proc", timerSlack: Bool = true) throws(ProcfsError) -> ProcessSnapshot {
         var threads: [ThreadState] = []
         for tid in tids {
             do {
-                threads.append(try ThreadState.read(process: process, tid: tid, procRoot: procRoot))
+                threads.append(try ThreadState.read(process: process, tid: tid, procRoot: procRoot, timerSlack: timerSlack))
             } catch where error.taskIsGone {
                 continue
             }

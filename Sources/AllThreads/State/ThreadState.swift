@@ -76,8 +76,9 @@ public struct ThreadState: Sendable, Hashable {
     }
 
     /// Reads thread `tid` of the process whose /proc directory is `process` (`/proc/self` for the
-    /// calling process: a pid may name another process where /proc belongs to another PID namespace).
-    static func read(process: String, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+    /// calling process: a pid may name another process where /proc belongs to another PID namespace);
+    /// without `timerSlack`, not its timer slack (a third file per thread).
+    static func read(process: String, tid: Int32, procRoot: String = "/proc", timerSlack: Bool = true) throws(ProcfsError) -> ThreadState {
         let directory = "\(process)/task/\(tid)"
         let statusPath = directory + "/status"
         var thread = try ThreadState(tid: tid, status: Procfs.read(statusPath), path: statusPath)
@@ -85,7 +86,7 @@ public struct ThreadState: Sendable, Hashable {
         try thread.apply(stat: Procfs.read(statPath), path: statPath)
         // Only /proc/<tid> has it; it is readable for any tid, thread group leader or not.
         let slackPath = "\(procRoot)/\(tid)/timerslack_ns"
-        if let slack = try? Procfs.read(slackPath) {
+        if timerSlack, let slack = try? Procfs.read(slackPath) {
             thread.timerSlackNanoseconds = try ProcText.timerSlack(slack, path: slackPath)
         }
         return thread
