@@ -1,5 +1,5 @@
 import AllThreads
-import Foundation
+import SystemPackage
 
 /// What a change command prints: one line of JSON (``Row``), or a summary for people.
 public struct ChangeOutput {
@@ -76,7 +76,7 @@ public struct ChangeOutput {
                 lines.append(Summary.verified(verification))
             }
             let text = lines.joined(separator: "\n") + "\n"
-            if quiet { FileHandle.standardError.write(Data(text.utf8)) } else { Swift.print(text, terminator: "") }
+            if quiet { _ = try? FileDescriptor.standardError.writeAll(text.utf8) } else { Swift.print(text, terminator: "") }
         }
     }
 }

@@ -1,5 +1,4 @@
 import AllThreads
-import Foundation
 import SystemPackage
 
 /// Why a command did not succeed, and so its exit status.
@@ -37,8 +36,10 @@ public enum CommandFailure: Error {
         case .exec(let command, let errno): message = "cannot run '\(command)' after the change: \(errno)"
         case .refused(let refusal): message = refusal.description
         }
-        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
-        FileHandle.standardError.write(Data("allthreads: \(line)\n".utf8))
+        let line = message.split(whereSeparator: \.isNewline).map { line in
+            let start = line.drop(while: \.isWhitespace)
+            return start[..<(start.lastIndex { !$0.isWhitespace }.map(start.index(after:)) ?? start.startIndex)]
+        }.filter { !$0.isEmpty }.joined(separator: " ")
+        _ = try? FileDescriptor.standardError.writeAll("allthreads: \(line)\n".utf8)
     }
 }
