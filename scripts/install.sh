@@ -6,6 +6,8 @@
 # that asks for them: whoever runs a program chooses its arguments, so an allthreads installed
 # set-ID or with capabilities would hand them to any local user (and it refuses to run so).
 # Give it privileges from outside: sudo allthreads ..., or a parent that holds them.
+# It refuses a prefix with a component that is a symbolic link or that a user other than root and
+# the installer may write to (see safe_directory), and changes the mode of no existing directory.
 #   scripts/install.sh [--prefix DIR] [--debug]
 # --debug installs the debug build instead: seconds once `swift build` has run (scripts/test-install.sh).
 set -euo pipefail
@@ -47,6 +49,50 @@ while (($#)); do
     esac
 done
 [[ -n $prefix ]] || fail "--prefix needs a directory"
+# A relative prefix is taken from the repository, where the script runs.
+[[ $prefix == /* ]] || prefix=$PWD/$prefix
+
+# The prefix and every directory above it must be safe to write through as root: none may be a
+# symbolic link, and none may be writable by, or belong to, a user other than root and the
+# installer, who could otherwise plant a link there and have root write into (or change the mode
+# of) a directory it points to. A root-owned sticky directory (/tmp) may be passed through, since
+# no one else can rename or remove what is under it, but only into a directory that exists and is
+# checked in turn; nothing is created in it. Existing directories are never changed; missing ones
+# are made one at a time with mode 0755 (mkdir fails on anything planted meanwhile).
+#   safe_directory DIR [create]
+safe_directory() {
+    local path=$1 create=${2:-} current="" component owner mode sticky_parent=""
+    local -a components
+    IFS=/ read -r -a components <<<"$path"
+    for component in "" "${components[@]}"; do
+        [[ -n $component || -z $current ]] || continue
+        [[ $component != . && $component != .. ]] || fail "refusing prefix '$prefix': give it without '.' or '..' components"
+        current=${current%/}/$component
+        if [[ -L $current ]]; then
+            fail "refusing prefix '$prefix': $current is a symbolic link; give the directory it names"
+        elif [[ ! -e $current ]]; then
+            [[ -z $sticky_parent ]] || fail "refusing prefix '$prefix': $current would be made in $sticky_parent, which other users can write to"
+            [[ -n $create ]] || continue
+            mkdir -m 0755 -- "$current" || fail "could not make $current"
+            continue
+        fi
+        [[ -d $current ]] || fail "refusing prefix '$prefix': $current is not a directory"
+        read -r owner mode < <(stat -c '%u %a' -- "$current")
+        [[ $owner == 0 || $owner == "$EUID" ]] ||
+            fail "refusing prefix '$prefix': $current belongs to uid $owner, who could replace what is installed"
+        sticky_parent=""
+        if ((8#$mode & 8#022)); then
+            ((owner == 0 && 8#$mode & 8#1000)) ||
+                fail "refusing prefix '$prefix': $current is writable by other users (mode $mode)"
+            sticky_parent=$current
+        fi
+    done
+    [[ -z $sticky_parent ]] || fail "refusing prefix '$prefix': $sticky_parent is writable by other users (mode 1777)"
+}
+readonly directories=(bin share/man/man1 share/bash-completion/completions share/zsh/site-functions share/fish/vendor_completions.d)
+for directory in "${directories[@]}"; do
+    safe_directory "$prefix/$directory"
+done
 
 for name in $(compgen -e); do
     case "$name" in
@@ -81,8 +127,14 @@ for shell in bash zsh fish; do
     "$built" --generate-completion-script "$shell" >"$staging/allthreads.$shell"
 done
 
-install -d -m 0755 "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
-    "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d"
+# Checked again, now that they are made: the build took minutes.
+for directory in "${directories[@]}"; do
+    safe_directory "$prefix/$directory" create
+done
+for file in "$destination" "$prefix/share/man/man1/allthreads.1" "$prefix/share/bash-completion/completions/allthreads" \
+    "$prefix/share/zsh/site-functions/_allthreads" "$prefix/share/fish/vendor_completions.d/allthreads.fish"; do
+    [[ ! -L $file ]] || fail "refusing to install over $file: it is a symbolic link"
+done
 # install(1) writes a new file: no mode bit or extended attribute of an older one survives.
 install -m 0755 "$built" "$destination"
 install -m 0644 "$staging/allthreads.1" "$prefix/share/man/man1/allthreads.1"

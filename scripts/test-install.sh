@@ -4,7 +4,8 @@
 # allthreads is installed with mode 0755, its man page and bash, zsh and fish completions with
 # mode 0644, nothing set-ID or with file capabilities; the man page is an mdoc page for section 1
 # that groff renders without a warning; the page and every completion script name every
-# subcommand `allthreads --help` lists (nested ones too).
+# subcommand `allthreads --help` lists (nested ones too). Prefixes with a symbolic link or a
+# directory other users may write to are refused, and nothing a planted link names changes.
 # It runs SwiftPM, so it cannot run inside `swift test` (which holds the build folder's lock):
 # scripts/test.sh runs it after the test suite.
 #   scripts/test-install.sh
@@ -17,7 +18,8 @@ fail() {
 }
 
 prefix=$(mktemp -d)
-trap 'rm -rf "$prefix"' EXIT
+base=$(mktemp -d)
+trap 'rm -rf "$prefix" "$base"' EXIT
 
 # Refused with exit 2 and one line on stderr, before anything is built or installed.
 refused() {
@@ -31,7 +33,39 @@ refused bash scripts/install.sh --debug --prefix "$prefix" --mode=4755
 refused bash scripts/install.sh --debug --prefix "$prefix" --caps=cap_setuid+ep
 refused env ALLTHREADS_SETUID=1 bash scripts/install.sh --debug --prefix "$prefix"
 
+# A prefix another user could have prepared is refused before anything is built, and nothing
+# it points to changes: a root-only directory a planted link names stays 0700 and empty, a
+# world-writable one keeps its mode.
+unsafe() {
+    local status=0 output
+    output=$(bash scripts/install.sh --debug --prefix "$1" 2>&1) || status=$?
+    [[ $status == 2 && $output == *"refusing prefix"*"$2"* ]] || fail "prefix $1 was not refused for '$2' (exit $status): $output"
+}
+mkdir -m 0700 "$base/private"
+ln -s "$base/private" "$base/link"
+unsafe "$base/link" "$base/link is a symbolic link"
+unsafe "$base/link/deeper" "$base/link is a symbolic link"
+mkdir -m 0755 "$base/planted"
+ln -s "$base/private" "$base/planted/bin"
+unsafe "$base/planted" "$base/planted/bin is a symbolic link"
+mkdir -m 0777 "$base/open"
+unsafe "$base/open/prefix" "$base/open is writable by other users"
+mkdir -m 1777 "$base/sticky"
+unsafe "$base/sticky" "$base/sticky/bin would be made in $base/sticky"
+unsafe "$base/sticky/new" "would be made in $base/sticky"
+if ((EUID == 0)); then
+    mkdir -m 0755 "$base/nobody"
+    chown 65534 "$base/nobody"
+    unsafe "$base/nobody/prefix" "$base/nobody belongs to uid 65534"
+fi
+for entry in private:700 open:777 sticky:1777; do
+    directory=$base/${entry%:*}
+    [[ $(stat -c %a "$directory") == "${entry#*:}" && -z $(ls -A "$directory") ]] ||
+        fail "$directory changed: mode $(stat -c %a "$directory"), holds: $(ls -A "$directory")"
+done
+
 bash scripts/install.sh --debug --prefix "$prefix" >/dev/null
+[[ $(stat -c %a "$prefix") == 700 ]] || fail "the prefix's own mode changed: $(stat -c %a "$prefix"), not 700"
 
 program=$prefix/bin/allthreads
 page=$prefix/share/man/man1/allthreads.1
@@ -90,5 +124,12 @@ bash -c 'source "$1" && complete -p allthreads' _ "$bash_completion" >/dev/null 
     fail "$bash_completion does not register a completion for allthreads"
 [[ $(head -1 "$zsh_completion") == "#compdef allthreads" ]] || fail "$zsh_completion does not start with #compdef allthreads"
 grep -Eq "^complete -c '?allthreads'? " "$fish_completion" || fail "$fish_completion has no 'complete -c allthreads'"
+
+# A link planted in place of an installed file is refused too, not written through.
+ln -sf "$base/private/planted" "$zsh_completion"
+status=0
+output=$(bash scripts/install.sh --debug --prefix "$prefix" 2>&1) || status=$?
+[[ $status == 2 && $output == *"refusing to install over $zsh_completion"* ]] || fail "a planted $zsh_completion was not refused (exit $status): $output"
+[[ -z $(ls -A "$base/private") ]] || fail "install wrote through a planted link: $(ls -A "$base/private")"
 
 echo "PASS test-install.sh: $(wc -l <<<"$all") subcommands in the man page and the bash, zsh and fish completions; modes 0755/0644, nothing set-ID"

@@ -61,7 +61,9 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .seccomp(let filter): "seccomp(default \(filter.defaultAction), \(filter.rules.count) rule(s))"
         case .privilegeDrop(let drop):
             "drop to \(drop.user.name) (uid \(drop.user.uid.rawValue), gid \(drop.group.rawValue), groups \(Self.list(drop.groups)), "
-                + "keeping \(drop.keepCapabilities)\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
+                + "keeping \(drop.keepCapabilities)"
+                + "\(drop.keepCapabilities.isDisjoint(with: .rootEquivalent) ? "" : " (root-equivalent: \(drop.keepCapabilities.intersection(.rootEquivalent)))")"
+                + "\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
                 + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
         }
@@ -83,10 +85,12 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Checks what the single operations cannot check before they start: a privilege drop that
-    /// loads a seccomp filter needs no_new_privs or a kept `cap_sys_admin`, else the load would
-    /// fail after the drop. Changes nothing.
+    /// Checks what the single operations cannot check before they start: a raw call must not
+    /// end, fork or leave the calling thread (``SystemCall/refusedInBroadcast``), and a
+    /// privilege drop that loads a seccomp filter needs no_new_privs or a kept `cap_sys_admin`,
+    /// else the load would fail after the drop. Changes nothing.
     public func validate() throws(AllThreadsError) {
+        if case .syscall(let call, _) = self { try call.requireBroadcastable() }
         if case .privilegeDrop(let drop) = self, drop.seccomp != nil, !drop.noNewPrivileges,
             !drop.keepCapabilities.contains(.sysAdmin)
         {

@@ -14,6 +14,31 @@
 
 #define CB_HIDDEN __attribute__((visibility("hidden")))
 
+// ---- memory ordering ------------------------------------------------------------
+//
+// Every atomic here is sequentially consistent (the default of atomic_load/store/CAS),
+// except the statistics counters (relaxed: nobody orders anything by them) and the
+// chained handler (release by chain_to's seq_cst store, acquire in pass_on). What each
+// store publishes, and the load it pairs with (a seq_cst store is a release and a
+// seq_cst load an acquire, so each pair orders the plain writes before the store
+// before the plain reads after the load, on arm64 as on x86_64):
+//  - live_gen (caller's store) publishes steps, step_count, hold_until, caller and the
+//    retagged counters and cmd; paired with the handler's load of live_gen in
+//    cb_on_signal, which reads none of them before it.
+//  - count (cb_slot_append's store) publishes the new slot's tid and zeroed state;
+//    paired with the handler's load of count that bounds the slot index.
+//  - cmd = RUN (caller's store) publishes limit and expected[]; paired with the
+//    handler's load that sees RUN before run_program reads them.
+//  - slot state, final store by finish() publishes ret and stopped; paired with the
+//    caller's loads in conclude/report (phase DONE before reading ret/stopped). The
+//    claim CAS (SIGNALLED -> ARRIVED) and every caller transition are CASes on the
+//    same word, so exactly one wins (I5).
+//  - arrived/finished counters publish nothing: the caller reads results only after a
+//    final state (I10); they are wake-up hints and completion counts.
+//  - lock: the acquiring CAS pairs with the releasing exchange of the previous owner,
+//    so a caller sees every plain write of the engine (registry, gen, maybe_late) its
+//    predecessor made under the lock.
+
 // ---- slots ------------------------------------------------------------------
 
 // Where a known task stands in the generation its slot's state names.
@@ -30,6 +55,7 @@ enum phase {
     P_GONE,       // no longer exists
     P_SKIPPED,    // runs no application code (`reason`)
     P_SELF,       // the caller
+    P_DIED,       // was ARRIVED, and its thread is proven gone: it died inside the handler
 };
 
 enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
@@ -41,6 +67,8 @@ struct slot {
     int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
     uint32_t seen;           // number of the last scan that listed the tid
     uint32_t stopped;        // DONE: the step it stopped at (the program's limit: it ran them all)
+    uint64_t sent_tick;      // boot-time clock tick when it was last signalled (identity, I14)
+    uint64_t start;          // starttime of the task this slot was last proven to be; 0 unknown (I14)
     long ret;                // DONE: the result of its last step run (raw, -errno)
 };
 
@@ -79,9 +107,12 @@ HANDLER_CODE static inline long run_step(const cb_step *s) {
 // ---- process state ----------------------------------------------------------------
 
 struct engine {
-    _Atomic uint32_t lock;       // 0 free, else owner pid << 2 | 1 (held) or 2 (held, waiters)
+    _Atomic uint32_t lock;       // 0 free, else owner tid << 2 | 1 (held) or 2 (held, waiters)
+    bool recover;                // the lock was taken over from a dead owner: clean up first
     pid_t pid;                   // the process the fds and registry belong to
     int task_fd;                 // /proc/self/task
+    int last_pid_fd;             // /proc/sys/kernel/ns_last_pid, or -1 (identity, I14)
+    int64_t tick_ns;             // nanoseconds per clock tick of /proc's starttime
     uint64_t secret;
     uint64_t gen;                // last generation used
     _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
@@ -96,6 +127,7 @@ struct engine {
     _Atomic uint32_t arrived, arrive_target;    // tagged counter; plain target
     _Atomic uint32_t finished, finish_target;   // tagged counter; plain target
     _Atomic int64_t hold_until;  // a held thread waits for the decision until then (monotonic ns)
+    _Atomic int32_t caller;      // the live generation's caller: a held thread leaves if it dies
 
     struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
     _Atomic uint32_t count;
@@ -123,12 +155,14 @@ CB_HIDDEN void cb_on_signal(int sig, siginfo_t *si, void *uc);
 CB_HIDDEN long cb_ensure_handler(int sig);
 
 // registry.c
-CB_HIDDEN bool cb_lock_acquire(int64_t deadline);
+enum lock_outcome { LOCK_TAKEN, LOCK_TAKEN_OVER, LOCK_BUSY, LOCK_NESTED };
+CB_HIDDEN enum lock_outcome cb_lock_acquire(int64_t deadline);
 CB_HIDDEN void cb_lock_release(void);
 CB_HIDDEN long cb_vfork_check(void);
 CB_HIDDEN long cb_setup(void);
 CB_HIDDEN long cb_slot_find(int32_t tid);
 CB_HIDDEN long cb_slot_append(int32_t tid);
 CB_HIDDEN long cb_compact(void);
+CB_HIDDEN long cb_registry_reset(void);
 
 #endif

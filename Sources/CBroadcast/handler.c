@@ -1,5 +1,7 @@
 // The signal handler: what a target thread runs when our signal reaches it.
 // Only raw system calls, atomics and futexes (I6); never errno, never a lock.
+// Synchronous signals (SIGSYS from a seccomp RET_TRAP, SIGSEGV, ...) are not blocked
+// while it runs (signal.c): the application's own handler for them runs nested in ours.
 #define _GNU_SOURCE
 #include "engine.h"
 
@@ -21,8 +23,9 @@ HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
 //
 // A handler that displaced ours and chains back to it would bounce a foreign
 // delivery between the two forever; `passing` (initial-exec TLS: no allocation,
-// safe in a handler) stops the second pass. Our handler blocks every signal
-// while it runs, so a nested pass can only be such a loop.
+// safe in a handler) stops the second pass. Our handler blocks every signal but
+// the synchronous ones while it runs, and those never come here, so a nested pass
+// can only be such a loop.
 static __thread __attribute__((tls_model("initial-exec"))) int passing;
 
 HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
@@ -36,23 +39,41 @@ HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
     passing = 0;
 }
 
-// Counts this thread into generation `gen`'s counter, waking the caller when it
-// is the last. A counter already retagged for a later generation is left alone:
-// this handler is late, and its count belongs to nobody any more (I8).
-HANDLER_CODE static void count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target, uint64_t gen) {
+// Counts this thread into generation `gen`'s counter. Returns true when it is the last
+// one the caller waits for: the caller is woken only after the slot's final state is
+// stored (finish()). A counter already retagged for a later generation cannot be met
+// here: the drain keeps a later generation from starting while this slot is ARRIVED (I10).
+HANDLER_CODE static bool count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target, uint64_t gen) {
     uint32_t tag = counter_tag(gen), word = atomic_load(counter), n;
     do {
-        if ((word & ~COUNT_MASK) != tag) return;
+        if ((word & ~COUNT_MASK) != tag) return false;
         n = (word & COUNT_MASK) + 1;
     } while (!atomic_compare_exchange_weak(counter, &word, tag | n));
-    if (n == atomic_load(target)) cb_futex_wake(counter, 1);
+    return n == atomic_load(target);
+}
+
+// A held thread looks at its caller this often (a wake-up each time, only while held).
+#define HOLD_LOOK_NS 50000000LL
+
+// Monotonic nanoseconds with the raw system call (no vDSO, nothing a sanitizer intercepts).
+HANDLER_CODE static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    cb_sys2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+// Stores the slot's final state: the last write of this handler to the engine's memory
+// (I10). After it the next generation may begin and rewrite everything; the wake that
+// may follow only names the counter's address (a stray wake is harmless: every futex
+// waiter re-checks its condition).
+HANDLER_CODE static void finish(struct slot *s, uint64_t gen, enum phase final, _Atomic uint32_t *counter, bool last) {
+    atomic_store(&s->state, mkstate(gen, final));  // I10
+    if (last) cb_futex_wake(counter, 1);
 }
 
 // Runs the program's first `limit` steps, stopping at the first result that is
-// not the expected one, and publishes where it stopped. The slot's final state
-// is the last thing the drain of the next broadcast waits for; after it, only
-// the tagged count is touched.
-HANDLER_CODE static void run_program(struct slot *s, uint64_t gen) {
+// not the expected one, and records where it stopped (published by finish()).
+HANDLER_CODE static void run_program(struct slot *s) {
     uint32_t limit = g.limit, i = 0;
     long r = 0;
     for (; i < limit; i++) {
@@ -61,19 +82,18 @@ HANDLER_CODE static void run_program(struct slot *s, uint64_t gen) {
     }
     s->ret = r;
     s->stopped = i;
-    atomic_store(&s->state, mkstate(gen, P_DONE));
     atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);
 }
 
 // Claims the slot, then: relaxed (RUN was published before the signal) runs the
 // call at once; strict is held until the caller decides, then runs the call
-// (RUN) or leaves (ABORT). A wake that lands after the caller moved on is
-// harmless: every futex waiter re-checks its condition.
+// (RUN) or leaves (ABORT).
 //
-// The program is read only after the claim: while this handler holds a claimed
-// slot (ARRIVED), the next broadcast cannot begin (its drain waits for every
-// claimed slot to reach a final state), so nobody rewrites it under the handler.
-// Reading it in place, rather than copying 64 steps, keeps the handler's stack
+// The program, `cmd` and the counters are read and written only while the slot is
+// ARRIVED (I10): the next broadcast cannot begin while a slot is ARRIVED (its drain
+// waits for every claimed slot to reach a final state, or proves its thread dead), so
+// nobody rewrites them under the handler and no later generation shares their tags.
+// Reading the program in place, rather than copying 64 steps, keeps the handler's stack
 // small enough for a minimal alternate signal stack.
 HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
@@ -82,20 +102,27 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
 
     uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
     if (atomic_load(&g.cmd) == run) {
-        run_program(s, gen);
-        count_in(&g.arrived, &g.arrive_target, gen);
+        run_program(s);
+        bool last = count_in(&g.arrived, &g.arrive_target, gen);
+        finish(s, gen, P_DONE, &g.arrived, last);  // I10: after the count
         return;
     }
-    count_in(&g.arrived, &g.arrive_target, gen);
+    // Strict: no system call between the claim and this count, so a held thread that
+    // dies later has always counted itself in (the caller relies on it, see P_DIED).
+    if (count_in(&g.arrived, &g.arrive_target, gen)) cb_futex_wake(&g.arrived, 1);
     // I1: the caller decides before its deadline; a caller frozen past it (stopped
-    // by a tracer, stuck in its own call) must not hold this thread forever.
+    // by a tracer, stuck in its own call) must not hold this thread forever, and a
+    // caller that died (I11) must not hold it until then: every HOLD_LOOK_NS the held
+    // thread asks whether the caller still exists.
     int64_t limit = atomic_load(&g.hold_until);
     while ((c = atomic_load(&g.cmd)) == wait) {
-        if (cb_futex_wait(&g.cmd, wait, limit) == -ETIMEDOUT && atomic_load(&g.cmd) == wait) break;
+        int64_t now = monotonic_ns(), until = limit - now > HOLD_LOOK_NS ? now + HOLD_LOOK_NS : limit;
+        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;
+        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;
     }
-    if (c == run) run_program(s, gen);
-    else atomic_store(&s->state, mkstate(gen, c == wait ? P_GAVE_UP : P_LEFT));
-    count_in(&g.finished, &g.finish_target, gen);
+    if (c == run) run_program(s);
+    bool last = count_in(&g.finished, &g.finish_target, gen);
+    finish(s, gen, c == run ? P_DONE : c == wait ? P_GAVE_UP : P_LEFT, &g.finished, last);  // I10
 }
 
 HANDLER_CODE void cb_on_signal(int sig, siginfo_t *si, void *uc) {

@@ -108,7 +108,12 @@ typedef struct cb_task_info {
     uint64_t sigblk;     // SigBlk mask from status (bit n-1 = signal n)
     bool has_sigblk;
     char name[16];       // comm
+    uint64_t start;      // starttime from stat: clock ticks since boot, fixed for the task's life
 } cb_task_info;
+
+// The decimal number at the start of the small /proc file open at `fd` (read from
+// offset 0), or -errno.
+long cb_proc_read_number(int fd);
 
 // Reads <tid>/stat (and, with `with_status`, <tid>/status) below the task
 // directory `dirfd`. Returns 0, or -ENOENT when the task is gone.

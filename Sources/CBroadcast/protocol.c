@@ -3,10 +3,12 @@
 //
 // PROTOCOL (one broadcast, generation G, under the process-wide lock)
 //
-//  0. Drain. A handler of generation G-1 that claimed its slot and has not
-//     finished (its program outlived G-1's deadline) is waited for: until then
-//     G would share the program and the slots with it. Then the program is
-//     copied into memory reserved beforehand.
+//  0. Lock and drain. The lock names its owner's tid; a waiter takes over a
+//     lock whose owner is proven dead and cleans up after it first (I11). A
+//     handler of generation G-1 that claimed its slot and has not finished (its
+//     program outlived G-1's deadline) is waited for, unless its thread is proven
+//     dead (I12): until then G would share the program and the slots with it.
+//     Then the program is copied into memory reserved beforehand.
 //  1. Stop. Every known thread except the caller is sent our signal with
 //     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
 //     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
@@ -25,8 +27,9 @@
 //     thread runs those steps, stops at the first result that is not the
 //     expected one (the caller's, or the step's fixed value), records where it
 //     stopped and returns to what it was doing.
-//  4. Compare. The caller waits until every held thread has finished, then
-//     names each thread that stopped early, with the step and both results.
+//  4. Compare. The caller waits until every held thread has finished (or died
+//     inside, I12) and no slot is still claimed (I10), then names each thread
+//     that stopped early, with the step and both results, and each that died.
 //  If the deadline passes in step 1 or 2, the still-SIGNALLED slots are CASed
 //  to ABANDONED, ABORT is published, and the unreachable threads are named.
 //
@@ -80,10 +83,17 @@
 //     system calls on memory reserved beforehand (mmap'd registry, static
 //     buffers): no malloc, stdio, opendir or lock another thread can hold.
 //     The handler uses raw system calls, atomics and futexes only, never
-//     errno. The report is allocated after every thread is released.
-//  I7 Fork and vfork. The lock word names its owner's pid (a child that
-//     inherits it held takes it over) and the registry is rebuilt whenever
-//     getpid() changed. A vfork child shares its parent's memory: alone in its
+//     errno. The report is built while late handlers may still be inside (one
+//     may hold a malloc arena lock for as long as its step blocks), so its
+//     problem array is mapped with the raw mmap syscall, never the heap. The
+//     handler's mask leaves the synchronous signals deliverable (signal.c): a
+//     step that traps (seccomp RET_TRAP -> SIGSYS) reaches the application's
+//     handler, as it would outside a broadcast, instead of killing the process.
+//  I7 Fork and vfork. The lock word names its owner's tid, which is not in a
+//     fork child's thread group (a child that inherits it held takes it over,
+//     I11) and the registry is rebuilt whenever getpid() changed; the parent's
+//     descriptor number is never closed in the child (it may be the child's own
+//     file by now): a new one is opened. A vfork child shares its parent's memory: alone in its
 //     thread group it takes the single-thread path, which touches no shared
 //     state; otherwise (unshare denied by a seccomp profile) it is refused.
 //  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
@@ -94,6 +104,46 @@
 //     the caller publishes that limit before any thread runs a step (strict:
 //     with RUN; relaxed: before the first signal), and a thread that stops
 //     earlier is named in a mismatch.
+//  I10 Claimed means inside. A handler reads and writes the engine's shared
+//     words (program, cmd, both counters) only while its slot is ARRIVED: it
+//     counts itself in before it stores its final state (handler.c), and the
+//     caller, once the counts are complete, waits for the states too. With the
+//     drain (I8), no handler of an older generation is inside when G retags the
+//     counters, so their 10-bit tag (and cmd's 30-bit one) can wrap harmlessly:
+//     a stalled handler keeps its slot ARRIVED and every later broadcast BUSY
+//     (naming it in no report, but never mixing generations) until it goes on
+//     or dies (I12).
+//  I11 A dead owner does not keep the lock. Death is believed only on ESRCH
+//     from tgkill(getpid(), owner, 0): a live owner, even stopped by a tracer,
+//     is never overtaken. The new owner abandons the dead generation's unclaimed
+//     slots (CAS), publishes ABORT to its held threads, drains, and rebuilds the
+//     registry (the owner may have died inside it). Threads a dead strict caller
+//     holds do not wait for its hold deadline: a held thread asks every
+//     HOLD_LOOK_NS (50 ms, handler.c) whether g.caller still exists, and leaves
+//     (GAVE_UP) on ESRCH. A broadcast from a signal
+//     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
+//     once. A longjmp out of a broadcast leaves a live owner: not recovered.
+//  I12 A thread that dies inside the handler is buried, not waited for: the
+//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH, and names it
+//     (CB_REASON_DIED, status INCOMPLETE). Strict: a held thread counted into
+//     `arrived` before any syscall, so a died one is subtracted from `finished`'s
+//     target; relaxed: it never counted in, so from `arrived`'s.
+//  I14 Identity, not just existence. A tid counted as present must be the task
+//     it stood for: tgkill(tid, 0) succeeding also for a newborn that took a
+//     departed thread's tid. Strict: a skipped task that may exit is compared by
+//     its starttime (stat field 22, fixed for life, remembered when /proc showed
+//     it skipped). Relaxed: before the first signal and after the count, the
+//     caller reads the namespace's last pid (/proc/sys/kernel/ns_last_pid, kept
+//     open); a thread that ran the call is compared by starttime only if its tid
+//     is among the pids handed out meanwhile (usually none: one 2-us read per
+//     broadcast, no per-thread cost). A task that started in a later clock tick
+//     than the slot was signalled is not the one that answered; the same tick is
+//     undecidable and treated as a newcomer: the slot is signalled again
+//     (relaxed may then run the call twice on one thread, which it allows).
+//     Assumes fewer than pid_max pids are handed out during one broadcast.
+//  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
+//     saturates (no deadline, never a wrap). After it, the report reads /proc
+//     for at most REPORT_PROC_BUDGET_NS (report.c).
 //
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs one fstat unless threads appeared
@@ -109,8 +159,20 @@
 
 // A held thread waits for the decision this long after the caller's deadline.
 #define HOLD_GRACE_NS 2000000000LL
-// Leaving after ABORT takes microseconds; this bounds the wait for it.
-#define LEAVE_GRACE_NS 1000000000LL
+// Leaving after ABORT takes a wake-up per held thread (~5 us each on 2 CPUs): the caller
+// waits this long at most, then names those still inside; the next broadcast drains them.
+#define LEAVE_GRACE_NS 20000000LL
+// I13: how far past its deadline a broadcast may return. After the deadline the caller
+// waits at most LEAVE_GRACE_NS for held threads to leave (strict ABORT), reads /proc for
+// the report at most REPORT_PROC_BUDGET_NS (10 ms, report.c), finishes the /proc read,
+// signal or futex slice in progress (every O(N) pass that makes system calls looks at the
+// clock, CLOCK_CHECK_EVERY slots at a time), and makes memory-only passes over the slots
+// (~10 ns per slot). The one exception that grows with the threads: a listing of
+// /proc/self/task begun before the deadline is finished (~1 us per task; a thread must be
+// listed to be named). Measured with 8,000 threads blocking the signal and a 50 ms deadline:
+// see the deadline-bound torture row.
+#define CB_OVERRUN_BOUND_NS 50000000LL
+#define CLOCK_CHECK_EVERY 32u
 // Waiting for arrivals: the first slice, and the longest, before triage looks at /proc.
 #define ARRIVAL_SLICE_NS 2000000LL
 #define ARRIVAL_SLICE_MAX_NS 100000000LL
@@ -138,6 +200,8 @@ struct run {
     uint32_t signalled;        // successful sends
     uint32_t resolved;         // signalled slots that /proc showed gone or skipped
     uint32_t departed;         // relaxed: ran the call, then exited
+    uint32_t died;             // claimed their slot and died inside the handler (P_DIED)
+    long last_pid0;            // relaxed: the namespace's last pid before the first signal (I14)
     uint32_t skipped_present;  // skipped tasks still in the thread count
     uint32_t vanishing;        // of those, the ones that may exit at any moment
     uint32_t unsent;           // sends refused with EAGAIN, to retry
@@ -149,9 +213,36 @@ struct run {
 };
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+// a + b for b >= 0, saturating: a deadline of INT64_MAX means "no deadline", never a wrap.
+static inline int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }  // I13
 
 static inline bool exists(const struct run *run, int32_t tid) {
     return cb_sys3(SYS_tgkill, run->pid, tid, 0) != -ESRCH;
+}
+
+// A claimed slot (ARRIVED) whose thread is gone: it died inside the handler (a seccomp
+// filter killed it at a step, say) and will never store a final state. Proven by ESRCH
+// only; a slot whose thread lives is waited for. Returns true when this call buried it.
+static bool bury(struct run *run, struct slot *s, uint64_t gen) {
+    uint64_t inside = mkstate(gen, P_ARRIVED);
+    if (atomic_load(&s->state) != inside || cb_sys3(SYS_tgkill, g.pid, s->tid, 0) != -ESRCH) return false;
+    if (!atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
+    s->reason = CB_REASON_DIED;
+    if (run) run->died++;
+    return true;
+}
+
+// Buries every claimed slot of generation `gen` whose thread died; returns how many
+// slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
+static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline) {
+    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;
+    uint64_t arrived = mkstate(gen, P_ARRIVED);
+    for (uint32_t i = 0; i < count; i++) {
+        if (atomic_load(&g.slots[i].state) != arrived) continue;
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
+        if (!bury(run, &g.slots[i], gen)) inside++;
+    }
+    return inside;
 }
 
 // Moves a slot from the state the caller observed; fails if it changed since
@@ -166,9 +257,10 @@ static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum pha
 // that never will.
 enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
 
-static enum verdict look_at(const struct run *run, const struct slot *s) {
+static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
     long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
     if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
@@ -197,8 +289,16 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
     return true;
 }
 
+// The boot-time clock in the ticks of /proc's starttime (CLOCK_BOOTTIME, as starttime is).
+static uint64_t boot_tick(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / g.tick_ns);
+}
+
 // Queues the broadcast signal for slot `i`, carrying the generation's token.
-static long send(struct run *run, const struct slot *s, uint32_t i) {
+static long send(struct run *run, struct slot *s, uint32_t i) {
+    s->sent_tick = boot_tick();  // I14: the thread that answers existed by then
     run->si.si_value.sival_ptr = (void *)(uintptr_t)(cb_token_of(run->gen) << IDX_BITS | i);
     return cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
 }
@@ -207,12 +307,14 @@ static long send(struct run *run, const struct slot *s, uint32_t i) {
 // else changes a slot that has no signal queued, but the moves still go through
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count), looked = 0;
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         uint64_t st = atomic_load(&s->state);
         enum phase ph = phase_of(st, run->gen);
         if (ph != P_NONE && ph != P_UNSENT) continue;
+        // I13: past the deadline the rest stay unsent; abandon() names them.
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;
         if (ph == P_UNSENT) run->unsent--;
         if (s->tid == run->self) { transition(s, st, run->gen, P_SELF, 0); continue; }
         if (s->kind == K_ZOMBIE_MAIN && settle(run, s, st, V_ZOMBIE_MAIN)) continue;
@@ -239,9 +341,11 @@ static void triage(struct run *run) {
     run->resend = false;
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
-    for (uint32_t i = 0; i < count; i++) {
+    bury_dead(run, run->gen, run->deadline);  // I12: relaxed, a thread that died at its step never counts in
+    for (uint32_t i = 0, looked = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (atomic_load(&s->state) != signalled) continue;
+        if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;  // I13
         if (resend) {
             long sent = send(run, s, i);
             if (sent == -EAGAIN) run->resend = true;
@@ -257,7 +361,8 @@ static long wait_arrivals(struct run *run) {
     int64_t slice = ARRIVAL_SLICE_NS;
     uint32_t last = UINT32_MAX;
     for (;;) {
-        uint32_t target = run->signalled - run->resolved;
+        // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
+        uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
         atomic_store(&g.arrive_target, target);
         uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);
         if (a >= target) return 0;
@@ -290,6 +395,8 @@ static void note_seen(int32_t tid, void *ctx) {
 // live thread.
 static long rescan(struct run *run) {
     g.scan_no++;
+    // A listing is finished even past the deadline (~1 us per task): a thread must be
+    // listed to be named. stop_world starts none after the deadline (I1, I13).
     long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
@@ -299,6 +406,10 @@ static long rescan(struct run *run) {
         if (s->seen == g.scan_no) continue;
         uint64_t st = atomic_load(&s->state);
         enum phase ph = phase_of(st, run->gen);
+        if (ph == P_ARRIVED) {  // a held thread that died (I12)
+            if (bury(run, s, run->gen)) run->progress++;
+            continue;
+        }
         if (ph != P_NONE && ph != P_UNSENT && ph != P_SKIPPED) continue;
         if (exists(run, s->tid)) continue;  // I4
         if (!transition(s, st, run->gen, P_GONE, 0)) continue;
@@ -312,13 +423,58 @@ static long rescan(struct run *run) {
     return 0;
 }
 
+// The last pid the namespace handed out, or -1 when unknown.
+static long last_pid(void) {
+    return g.last_pid_fd < 0 ? -1 : cb_proc_read_number(g.last_pid_fd);
+}
+
+// Whether `tid` may have been handed out since the namespace's last pid was `from`
+// (it is `to` now): pids are handed out cyclically, so only those in (from, to] are
+// new (I14: assumes fewer than pid_max are handed out during one broadcast).
+static bool maybe_new(const struct run *run, int32_t tid, long to) {
+    long from = run->last_pid0;
+    if (from < 0 || to < 0) return true;
+    return from <= to ? tid > from && tid <= to : tid > from || tid <= to;
+}
+
+enum identity { SAME, GONE, REBORN };
+
+// I14: whether the task now at the slot's tid is the one the slot stands for. Its
+// starttime is fixed for life: equal to the one remembered, it is the same task; if
+// none is remembered, a task that started in an earlier clock tick than the slot was
+// signalled held the tid then, so it is the one that answered. Otherwise (a later tick,
+// or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
+static enum identity identify(struct slot *s, uint64_t *start) {
+    cb_task_info ti;
+    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
+    if (r < 0) return cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
+    *start = ti.start;
+    if (s->start) return ti.start == s->start ? SAME : REBORN;
+    return ti.start < s->sent_tick ? SAME : REBORN;
+}
+
+// A slot whose tid now belongs to another task: the one it stood for departed (or
+// left the skipped set), and the newcomer is signalled like any new thread (relaxed:
+// it may run the call twice if it was the same thread after all; relaxed allows it).
+static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phase ph, uint64_t start) {
+    if (!transition(s, observed, run->gen, P_UNSENT, 0)) return;
+    s->start = start;
+    s->kind = K_THREAD;
+    run->unsent++;
+    run->progress++;
+    if (ph == P_DONE) run->departed++;
+    else run->skipped_present--, run->vanishing--;
+}
+
 // True when the thread count proves that every task is known (I4). Every task
-// counted as present must still exist after the count was read: the held
-// threads and the caller do; a skipped task that may exit, and (relaxed) a
-// thread that ran the call and went on, are checked.
+// counted as present must still exist after the count was read, and be the same
+// task (I14): the held threads and the caller are; a skipped task that may exit,
+// and (relaxed) a thread that ran the call and went on, are checked.
 static long proven_complete(struct run *run) {
     long t = cb_proc_thread_count(g.task_fd);
     if (t < 0) return t;
+    long to = run->relaxed ? last_pid() : -1;
     if (run->vanishing || run->relaxed) {
         uint32_t count = atomic_load(&g.count);
         for (uint32_t i = 0; i < count; i++) {
@@ -326,14 +482,22 @@ static long proven_complete(struct run *run) {
             uint64_t st = atomic_load(&s->state);
             enum phase ph = phase_of(st, run->gen);
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
-            if ((!vanishing && ph != P_DONE) || exists(run, s->tid)) continue;  // I4
+            if (!vanishing && ph != P_DONE) continue;
+            if (i % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return 0;  // I13: not proven
+            // A skipped task is always identified (few, and their tids are old); a thread that
+            // ran the call only if its tid may have been handed out again since we began.
+            bool at_risk = vanishing || (to != run->last_pid0 && maybe_new(run, s->tid, to)) || to < 0;
+            uint64_t start = 0;
+            enum identity id = at_risk ? identify(s, &start) : exists(run, s->tid) ? SAME : GONE;  // I4, I14
+            if (id == SAME) continue;
+            if (id == REBORN) { reborn(run, s, st, ph, start); continue; }
             if (!transition(s, st, run->gen, vanishing ? P_GONE : P_DEPARTED, s->reason)) continue;
             run->progress++;
             if (ph == P_DONE) run->departed++;
             else run->skipped_present--, run->vanishing--;
         }
     }
-    uint32_t present = run->signalled - run->resolved - run->departed;
+    uint32_t present = run->signalled - run->resolved - run->departed - run->died;
     return t == (long)(1 + present + run->skipped_present);  // I4
 }
 
@@ -358,6 +522,7 @@ static long stop_world(struct run *run) {
         r = proven_complete(run);
         if (r < 0) return r;
         if (r == 1) return STOPPED;
+        if (cb_now_ns() >= run->deadline) return UNREACHABLE;  // I13: no listing starts after it
         r = rescan(run);
         if (r < 0) return r;
         if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
@@ -369,24 +534,48 @@ static long stop_world(struct run *run) {
 }
 
 // Gives up on every thread that has not arrived; after this no arrival can happen.
-static void abandon(struct run *run) {
+// A deadline that passed before the thread count was proven may leave threads born
+// since the last listing unknown: one more listing (the I13 exception) makes them
+// known, so that they are named as not signalled rather than left out.
+static void abandon(struct run *run, long why) {
+    if (why == UNREACHABLE) rescan(run);
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (transition(s, signalled, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;  // I2, I5
-        else transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL);
+        else if (transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL)) continue;
+        else {
+            // Listed, but the deadline passed before its signal was sent (a scan found
+            // thousands of new threads late in the deadline): named, never left out.
+            uint64_t st = atomic_load(&s->state);
+            if (phase_of(st, run->gen) == P_NONE && s->tid != run->self)
+                transition(s, st, run->gen, P_ABANDONED, CB_REASON_NOT_SIGNALLED);
+        }
     }
 }
 
-// Waits until `target` held threads of generation `gen` have finished (run the call or left).
-static bool wait_finished(uint32_t target, uint64_t gen, int64_t deadline) {
-    uint32_t word;
-    while (counter_value(word = atomic_load(&g.finished), gen) < target) {
-        if (cb_now_ns() >= deadline) return false;  // I1
-        cb_futex_wait(&g.finished, word, deadline);
+// Waits until `target` held threads of this generation have finished (run the call or
+// left) or died inside (strict: a held thread counted into `arrived`, never into `finished`).
+static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
+    int64_t slice = ARRIVAL_SLICE_NS;
+    for (;;) {
+        uint32_t word = atomic_load(&g.finished);
+        if (counter_value(word, run->gen) + run->died >= target) return true;
+        int64_t now = cb_now_ns();
+        if (now >= deadline) return false;  // I1
+        if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
+            bury_dead(run, run->gen, deadline);  // I12
+            slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
+        }
     }
-    return true;
+}
+
+// A handler counts itself in before it stores its final state (I10), so a complete
+// count can run a moment ahead of the states: waits (to `deadline`) until no slot of
+// this generation is claimed by a live thread. Usually it finds none at once.
+static void await_final_states(struct run *run, int64_t deadline) {
+    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline)) cb_sys0(SYS_sched_yield);  // I1, I13
 }
 
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
@@ -399,24 +588,43 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
     // slot but had not counted in when `held` was read may already sleep on WAIT; without
     // this wake it would sleep until its hold deadline (found by the model checker).
     cb_futex_wake(&g.cmd, INT32_MAX);
-    return wait_finished(held, run->gen, deadline);
+    return wait_finished(run, held, deadline);
 }
 
 // Step 0: waits until no handler of the previous generation is still inside
-// (I8). Only a broadcast that ended with a claimed, unfinished slot leaves one.
+// (I8, I10), or proven dead there (I12). Only a broadcast that ended with a claimed,
+// unfinished slot leaves one, and so does a caller that died.
 static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
-    uint64_t inside = mkstate(g.gen, P_ARRIVED);
-    for (;;) {
-        uint32_t count = atomic_load(&g.count), i = 0;
-        while (i < count && atomic_load(&g.slots[i].state) != inside) i++;
-        if (i == count) break;
+    while (bury_dead(NULL, g.gen, deadline)) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));
     }
     maybe_late = false;
     return true;
+}
+
+// The lock was taken over from a caller that died inside its broadcast (I11). Its
+// generation g.gen may have threads signalled, held, or running the program: no new
+// claim (live_gen 0, and every unclaimed slot abandoned by CAS), the held ones leave
+// (ABORT), the drain waits for those still inside, then the registry is rebuilt, as
+// the dead caller may have died halfway through changing it.
+static long recover(int64_t deadline) {
+    uint64_t gen = g.gen;
+    atomic_store(&g.live_gen, 0);
+    uint32_t count = atomic_load(&g.count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t st = mkstate(gen, P_SIGNALLED);
+        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5
+    }
+    uint32_t cmd = atomic_load(&g.cmd);
+    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2
+    cb_futex_wake(&g.cmd, INT32_MAX);
+    maybe_late = true;
+    if (!drain(deadline)) return -EBUSY;
+    g.recover = false;
+    return cb_registry_reset();
 }
 
 // Whether the caller's result `r` of step `s` stops the program.
@@ -459,10 +667,12 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
     atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
+    run->last_pid0 = last_pid();  // I14: before the first signal
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
-    if (r != STOPPED) abandon(run);
+    if (r != STOPPED) abandon(run, r);
     atomic_store(&g.live_gen, 0);
+    await_final_states(run, run->deadline);  // I10
     if (r == STOPPED) return outcome(limit, g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
@@ -470,20 +680,22 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
-    atomic_store(&g.hold_until, run->deadline + HOLD_GRACE_NS);  // I1
+    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1
+    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies
     atomic_store(&g.live_gen, run->gen);
     long r = stop_world(run);
     if (r != STOPPED) {
-        abandon(run);
-        release(run, CMD_ABORT, run->deadline + LEAVE_GRACE_NS);  // I2
+        abandon(run, r);
+        release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
         atomic_store(&g.live_gen, 0);
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
     uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
-    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? run->deadline + LEAVE_GRACE_NS : run->deadline);  // I9
+    bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? add_sat(run->deadline, LEAVE_GRACE_NS) : run->deadline);  // I9
     atomic_store(&g.live_gen, 0);
+    if (complete) await_final_states(run, run->deadline);  // I10
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
     if (!complete) return CB_INCOMPLETE;
@@ -513,7 +725,7 @@ static void conclude(const struct run *run, cb_report *out) {
         enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
         if (ph == P_ARRIVED) maybe_late = true;
         if (!counts) continue;
-        if (ph == P_GAVE_UP) out->status = CB_INCOMPLETE;
+        if (ph == P_GAVE_UP || ph == P_DIED) out->status = CB_INCOMPLETE;
         if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
             out->status = CB_MISMATCH;
     }
@@ -553,13 +765,17 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->setup_errno = (int32_t)-r;
         return;
     }
-    struct run run = {.deadline = t0 + opts->timeout_ns, .relaxed = opts->relaxed != 0};
-    if (!cb_lock_acquire(run.deadline)) {
+    struct run run = {.deadline = add_sat(t0, opts->timeout_ns), .relaxed = opts->relaxed != 0};
+    enum lock_outcome lock = cb_lock_acquire(run.deadline);
+    if (lock == LOCK_BUSY || lock == LOCK_NESTED) {
         out->status = CB_BUSY;
+        out->setup_errno = lock == LOCK_NESTED ? EDEADLK : 0;
         out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
+    if (lock == LOCK_TAKEN_OVER) g.recover = true;  // I11: kept until the clean-up succeeds
     r = cb_setup();
+    if (r == 0 && g.recover) r = recover(run.deadline);  // I11
     if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
     if (r == 0) r = cb_ensure_handler(opts->signal);
     if (r >= 0) r = cb_compact();

@@ -9,8 +9,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-CB_HIDDEN struct engine cb_g = {.task_fd = -1};
+CB_HIDDEN struct engine cb_g = {.task_fd = -1, .last_pid_fd = -1};
 
 #define PAGE_BYTES 4096
 #define FIRST_CAPACITY 256
@@ -85,7 +86,7 @@ long cb_compact(void) {
     uint32_t count = atomic_load(&g.count), kept = 0;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;
-        if (ph == P_GONE || ph == P_DEPARTED) continue;
+        if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) continue;
         if (kept != i) {
             g.slots[kept] = g.slots[i];
             atomic_store(&g.slots[kept].state, 0);
@@ -97,29 +98,58 @@ long cb_compact(void) {
     return hash_rebuild(kept);
 }
 
+// Forgets every thread: after a dead owner, whose registry may be half-updated (it may
+// have died inside cb_slot_append or cb_compact). Runs after the drain, so no handler
+// is inside.
+long cb_registry_reset(void) {
+    atomic_store(&g.count, 0);
+    return hash_rebuild(0);
+}
+
 // ---- the lock ---------------------------------------------------------------------
 
-// The lock word names the owning process: a child made by fork(), _Fork() or a
-// raw clone while another thread was broadcasting inherits the word held by a
-// thread that does not exist in the child. Such a word is stale, and is taken over.
+// The lock word names the owning thread. An owner that died holding it (killed inside
+// its own step, cancelled) leaves a word whose tid no longer exists in this thread
+// group: a waiter takes it over (and cleans up, see cb_registry_reset and protocol.c).
+// A child made by fork(), _Fork() or a raw clone while another thread was broadcasting
+// inherits a word naming a thread of its parent, which is not in the child's thread
+// group either: the same rule takes it over. Death is believed only on ESRCH from
+// tgkill: a live owner that is merely slow (or stopped by a tracer) is never overtaken.
 #define LOCK_HELD 1u
 #define LOCK_WAITERS 2u
 #define LOCK_STATE 3u
+// A waiter looks at the owner this often.
+#define LOCK_LOOK_NS 10000000LL
 static inline uint32_t lock_owner(uint32_t word) { return word >> 2; }
 
-bool cb_lock_acquire(int64_t deadline) {
-    uint32_t me = (uint32_t)cb_sys0(SYS_getpid) << 2, taken = me | LOCK_HELD;
+static bool owner_dead(uint32_t word) {
+    return cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), lock_owner(word), 0) == -ESRCH;
+}
+
+enum lock_outcome cb_lock_acquire(int64_t deadline) {
+    uint32_t me = (uint32_t)cb_sys0(SYS_gettid) << 2, taken = me | LOCK_HELD;
     for (;;) {
         uint32_t c = atomic_load(&g.lock);
-        if (c == 0 || lock_owner(c) != me >> 2) {
-            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return true;
+        if (c == 0) {
+            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;
+            continue;
+        }
+        // Our own tid: a signal handler broadcasting while it interrupted this thread's
+        // broadcast. Waiting would wait for ourselves; taking over would corrupt the
+        // broadcast that resumes when the handler returns.
+        if (lock_owner(c) == me >> 2) return LOCK_NESTED;
+        if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
+            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;
             continue;
         }
         // Once anyone has waited, take the lock as "held with waiters" so that
         // the release wakes the next one.
         taken = me | LOCK_WAITERS;
-        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) continue;
-        if (cb_futex_wait(&g.lock, me | LOCK_WAITERS, deadline) == -ETIMEDOUT) return false;
+        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;
+        int64_t now = cb_now_ns();
+        if (now >= deadline) return LOCK_BUSY;  // I1
+        int64_t until = deadline - now > LOCK_LOOK_NS ? now + LOCK_LOOK_NS : deadline;
+        cb_futex_wait(&g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
     }
 }
 
@@ -181,8 +211,12 @@ long cb_setup(void) {
     // A new secret per process: a forked child does not share its parent's tokens.
     long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
     if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
-    if (g.task_fd >= 0) cb_sys1(SYS_close, g.task_fd);
-    g.task_fd = -1;
+    // A task_fd here was opened by another process (we are its fork child). The number
+    // is not closed: the child may have closed it and reused it for a file of its own
+    // (daemons close inherited descriptors). The inherited copy, if still open, is
+    // O_CLOEXEC and stays until exec: one descriptor per process generation.
+    g.task_fd = -1;  // I7: never closed here
+    g.last_pid_fd = -1;
     atomic_store(&g.live_gen, 0);
     atomic_store(&g.count, 0);
     long r = hash_rebuild(0);
@@ -192,6 +226,13 @@ long cb_setup(void) {
     long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return fd;
     g.task_fd = (int)fd;
+    // The last pid the namespace handed out: a tid can be reused during a broadcast only
+    // if pids were handed out meanwhile (I14). Unreadable (no /proc/sys): every thread
+    // that ran the call in relaxed mode is then proven by its starttime instead.
+    fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC, 0);
+    g.last_pid_fd = fd < 0 ? -1 : (int)fd;
+    long hz = sysconf(_SC_CLK_TCK);
+    g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
     g.pid = pid;
     if (owner_marker) atomic_store(owner_marker, pid);
     return 0;

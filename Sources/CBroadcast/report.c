@@ -1,18 +1,40 @@
-// The report: what each thread did, built after every thread is released, so
-// it may allocate and read /proc at leisure; and glibc's and Go's policy of
-// aborting when threads disagree, for callers that ask for it.
+// The report: what each thread did; and glibc's and Go's policy of aborting when
+// threads disagree, for callers that ask for it.
+//
+// It is built while threads may still be inside the handler (a step that outlived
+// the deadline, a thread that gave up late): one of them may have been interrupted
+// inside malloc and hold its arena lock for as long as its step blocks. So the report
+// takes no userspace lock and never allocates from the heap: its problem array is
+// mapped with the raw mmap system call and unmapped by cb_report_free (I6). Its /proc
+// reads (names, states, reasons) stop after REPORT_PROC_BUDGET_NS (I13): the entries
+// past that carry the tid and the engine's own reason only.
 #define _GNU_SOURCE
 #include "engine.h"
 #include "report.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+// How long the report may spend reading /proc (per-thread names and states) after the
+// broadcast ended; part of the deadline overrun bound (protocol.c).
+#define REPORT_PROC_BUDGET_NS 10000000LL
+#define PAGE_BYTES 4096
+
+// The mapping starts with its own length (a slot's problem may resolve between the
+// count and the fill, so problem_count can end below the capacity mapped).
+#define HEADER_BYTES 16
+
+static size_t mapped_bytes(uint32_t problems) {
+    return (HEADER_BYTES + (size_t)problems * sizeof(cb_problem) + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1);
+}
 
 static bool is_problem(const struct slot *s, uint64_t gen, int32_t *kind) {
     switch (phase_of(atomic_load(&s->state), gen)) {
     case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
     case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_GAVE_UP: *kind = CB_PROBLEM_NO_RESULT; return true;
+    case P_DIED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_SKIPPED: *kind = CB_PROBLEM_SKIPPED; return true;
     case P_DONE:
     case P_DEPARTED: *kind = CB_PROBLEM_MISMATCH; return s->stopped < g.limit;
@@ -37,18 +59,24 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
     }
     if (out->changed) out->threads++;  // the caller
     if (!n) return;
-    out->problems = calloc(n, sizeof *out->problems);
-    if (!out->problems) return;
-    for (uint32_t i = 0; i < count; i++) {
+    size_t bytes = mapped_bytes(n);
+    long map = cb_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map < 0 && map > -4096) return;  // I6: no heap while a handler may be inside
+    *(size_t *)map = bytes;
+    out->problems = (cb_problem *)(map + HEADER_BYTES);
+    int64_t budget_end = cb_now_ns() + REPORT_PROC_BUDGET_NS;
+    for (uint32_t i = 0; i < count && out->problem_count < n; i++) {
         struct slot *s = &g.slots[i];
         if (!is_problem(s, gen, &kind)) continue;
         cb_problem *p = &out->problems[out->problem_count++];
         *p = (cb_problem){.tid = s->tid, .kind = kind, .reason = s->reason, .result = s->ret};
-        if (kind == CB_PROBLEM_NO_RESULT)
-            p->reason = phase_of(atomic_load(&s->state), gen) == P_GAVE_UP ? CB_REASON_GAVE_UP : CB_REASON_STILL_RUNNING;
+        if (kind == CB_PROBLEM_NO_RESULT) {
+            enum phase ph = phase_of(atomic_load(&s->state), gen);
+            p->reason = ph == P_GAVE_UP ? CB_REASON_GAVE_UP : ph == P_DIED ? CB_REASON_DIED : CB_REASON_STILL_RUNNING;
+        }
         cb_task_info ti;
         bool unreachable = kind == CB_PROBLEM_UNREACHABLE;
-        if (cb_proc_task_info(g.task_fd, s->tid, unreachable, &ti) == 0) {
+        if (cb_now_ns() < budget_end && cb_proc_task_info(g.task_fd, s->tid, unreachable, &ti) == 0) {  // I13
             memcpy(p->name, ti.name, sizeof p->name);
             p->state = ti.state;
             if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);
@@ -96,7 +124,10 @@ void cb_abort_on_mismatch(const cb_report *r) {
 }
 
 void cb_report_free(cb_report *report) {
-    free(report->problems);
+    if (report->problems) {
+        char *map = (char *)report->problems - HEADER_BYTES;
+        cb_sys2(SYS_munmap, map, *(size_t *)map);
+    }
     report->problems = NULL;
     report->problem_count = 0;
 }

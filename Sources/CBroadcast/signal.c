@@ -41,6 +41,15 @@ __asm__(".text\n"
 // The kernel's sigset size for rt_sigaction.
 #define KSIGSET_BYTES 8
 
+// Signals the kernel forces on the thread that caused them: a seccomp RET_TRAP
+// (SIGSYS), a fault, a breakpoint. Forced while blocked, they take their default
+// action and kill the process; left unblocked, the application's handler runs nested
+// in ours (a sandbox's SIGSYS handler emulates the trapped call, and the step gets
+// the result it emulated). With no handler installed the default action kills the
+// process, exactly as it would had the thread made the call itself.
+#define SIGBIT(n) (1ull << ((n) - 1))
+#define SYNCHRONOUS_SIGNALS (SIGBIT(SIGSYS) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP))
+
 static void chain_to(int sig, const struct ksigaction *previous) {
     bool real = previous->handler != (void *)SIG_DFL && previous->handler != (void *)SIG_IGN;
     void *known = atomic_load(&cb_chained_handler[sig]);
@@ -58,7 +67,9 @@ long cb_ensure_handler(int sig) {
         .handler = (void *)cb_on_signal,
         .flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK | RESTORER_FLAG,
         .restorer = RESTORER,
-        .mask = ~0ull,  // nothing interrupts a held thread; SIGKILL/SIGSTOP cannot be blocked anyway
+        // Nothing asynchronous interrupts a held thread (SIGKILL/SIGSTOP cannot be
+        // blocked anyway); the synchronous signals stay deliverable (see above).
+        .mask = ~SYNCHRONOUS_SIGNALS,  // I6
     };
     long r = cb_sys4(SYS_rt_sigaction, sig, NULL, &cur, KSIGSET_BYTES);
     if (r < 0) return r;

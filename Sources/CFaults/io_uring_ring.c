@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
+#include <poll.h>
+#include <sched.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <signal.h>
@@ -38,6 +41,16 @@
 #define MAKER_WAIT_SECONDS 10
 /// How often the ring maker looks at its pending signals.
 #define MAKER_POLL_NS 50000L
+/// How often a wait for a completion looks at a ring that has no fd left to wait on.
+#define COMPLETION_POLL_NS 1000000L
+/// How long the SQPOLL thread of an attached ring polls before it sleeps: once asleep, only
+/// io_uring_enter on a ring fd wakes it, and the attached ring's fd is closed.
+#define ATTACHED_IDLE_MS 20000
+/// user_data of the scenarios' requests.
+#define DRAIN_POLL_DATA 1
+#define DRAINED_OPEN_DATA 2
+#define SELF_POLL_DATA 3
+#define SUBMITTED_OPEN_DATA 4
 
 struct ring {
     int in_use;
@@ -50,6 +63,7 @@ struct ring {
     struct io_uring_sqe *sqes;
     size_t ring_bytes, sqe_bytes;
     void *user_memory;  // NO_MMAP rings: our own pages, never unmapped while the ring may live
+    int personality;    // registered by cw_ring_create_on_exiting_thread, 0 if none
 };
 
 static struct ring rings[RING_MAX];
@@ -78,7 +92,9 @@ static int setup_mapped(struct ring *r) {
     return 0;
 }
 
-int cw_ring_create(int options) {
+/// A ring with `options`; attached to the SQPOLL thread of the ring `attach_fd` when >= 0;
+/// its SQPOLL thread (if it makes one) idles after `idle_ms`.
+static int create(int options, int attach_fd, unsigned idle_ms) {
     int handle = 0;
     while (handle < RING_MAX && rings[handle].in_use) handle++;
     if (handle == RING_MAX) return -EMFILE;
@@ -88,7 +104,11 @@ int cw_ring_create(int options) {
     r->slot = -1;
     if (options & CW_RING_SQPOLL) {
         r->flags |= IORING_SETUP_SQPOLL;
-        r->params.sq_thread_idle = SQPOLL_IDLE_MS;
+        r->params.sq_thread_idle = idle_ms;
+    }
+    if (attach_fd >= 0) {
+        r->flags |= IORING_SETUP_ATTACH_WQ;
+        r->params.wq_fd = (unsigned)attach_fd;
     }
     if (options & CW_RING_USER_MEMORY) {
         // Page 0: the SQ and CQ rings; page 1: the SQEs (each must start on a page).
@@ -119,6 +139,8 @@ int cw_ring_create(int options) {
     r->in_use = 1;
     return handle;
 }
+
+int cw_ring_create(int options) { return create(options, -1, SQPOLL_IDLE_MS); }
 
 int cw_ring_fd(int handle) {
     struct ring *r = ring_at(handle);
@@ -177,44 +199,276 @@ static long enter(struct ring *r, unsigned to_submit, unsigned min_complete, uns
     return syscall(SYS_io_uring_enter, target, to_submit, min_complete, flags, arg, arg_bytes);
 }
 
-int cw_ring_openat(int handle, const char *path, int personality) {
-    struct ring *r = ring_at(handle);
-    if (!r) return -EBADF;
+/// The next free SQE of `r`, zeroed; published by publish().
+static struct io_uring_sqe *next_sqe(struct ring *r) {
+    struct io_uring_params *p = &r->params;
+    _Atomic uint32_t *sq_tail = (_Atomic uint32_t *)(r->sq + p->sq_off.tail);
+    uint32_t sq_mask = *(uint32_t *)(r->sq + p->sq_off.ring_mask);
+    uint32_t index = atomic_load_explicit(sq_tail, memory_order_relaxed) & sq_mask;
+    struct io_uring_sqe *sqe = &r->sqes[index];
+    memset(sqe, 0, sizeof *sqe);
+    return sqe;
+}
+
+/// Publishes the SQE next_sqe() returned: after this an SQPOLL thread may submit it at once.
+static void publish(struct ring *r) {
     struct io_uring_params *p = &r->params;
     _Atomic uint32_t *sq_tail = (_Atomic uint32_t *)(r->sq + p->sq_off.tail);
     uint32_t sq_mask = *(uint32_t *)(r->sq + p->sq_off.ring_mask);
     uint32_t *array = (uint32_t *)(r->sq + p->sq_off.array);
     uint32_t tail = atomic_load_explicit(sq_tail, memory_order_relaxed);
-    uint32_t index = tail & sq_mask;
-    struct io_uring_sqe *sqe = &r->sqes[index];
-    memset(sqe, 0, sizeof *sqe);
+    array[tail & sq_mask] = tail & sq_mask;
+    // The SQE must be visible before the tail that publishes it (an SQPOLL thread reads it at once).
+    atomic_store_explicit(sq_tail, tail + 1, memory_order_release);
+}
+
+static void prep_openat(struct io_uring_sqe *sqe, const char *path, int personality, uint64_t user_data) {
     sqe->opcode = IORING_OP_OPENAT;
     sqe->fd = AT_FDCWD;
     sqe->addr = (uint64_t)(uintptr_t)path;
     sqe->open_flags = O_RDONLY | O_CLOEXEC;
     sqe->personality = (uint16_t)personality;
-    array[index] = index;
-    // The SQE must be visible before the tail that publishes it (an SQPOLL thread reads it at once).
-    atomic_store_explicit(sq_tail, tail + 1, memory_order_release);
+    sqe->user_data = user_data;
+}
 
+static void prep_poll(struct io_uring_sqe *sqe, int fd, uint64_t user_data) {
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = fd;
+    sqe->poll32_events = POLLIN;
+    sqe->user_data = user_data;
+}
+
+/// The result of the completion `user_data`, waiting for it until the deadline: through
+/// io_uring_enter while the ring has an fd or a slot, else by looking at the CQ ring in memory
+/// (an SQPOLL ring whose fd is closed). Other completions are consumed. -ETIMEDOUT if none came.
+static int reap(struct ring *r, uint64_t user_data) {
+    struct io_uring_params *p = &r->params;
     _Atomic uint32_t *cq_head = (_Atomic uint32_t *)(r->cq + p->cq_off.head);
     _Atomic uint32_t *cq_tail = (_Atomic uint32_t *)(r->cq + p->cq_off.tail);
     uint32_t cq_mask = *(uint32_t *)(r->cq + p->cq_off.ring_mask);
     struct io_uring_cqe *cqes = (struct io_uring_cqe *)(r->cq + p->cq_off.cqes);
-    // Wait for the completion with a deadline (IORING_ENTER_EXT_ARG carries the timeout).
-    struct __kernel_timespec timeout = {.tv_sec = COMPLETION_SECONDS};
-    struct io_uring_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&timeout};
+    struct timespec deadline, left;
+    int rc = cw_deadline_after(&deadline, COMPLETION_SECONDS);
+    if (rc != 0) return rc;
+    for (;;) {
+        uint32_t head = atomic_load_explicit(cq_head, memory_order_relaxed);
+        while (head != atomic_load_explicit(cq_tail, memory_order_acquire)) {
+            struct io_uring_cqe cqe = cqes[head & cq_mask];
+            atomic_store_explicit(cq_head, ++head, memory_order_release);
+            if (cqe.user_data == user_data) return cqe.res;
+        }
+        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
+        if (r->fd < 0 && r->slot < 0) {
+            cw_sleep_ns(COMPLETION_POLL_NS);
+            continue;
+        }
+        struct __kernel_timespec timeout = {.tv_sec = left.tv_sec, .tv_nsec = left.tv_nsec};
+        struct io_uring_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&timeout};
+        if (enter(r, 0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg) < 0 && errno != ETIME && errno != EINTR)
+            return -errno;
+    }
+}
+
+int cw_ring_openat(int handle, const char *path, int personality) {
+    struct ring *r = ring_at(handle);
+    if (!r) return -EBADF;
+    prep_openat(next_sqe(r), path, personality, 0);
+    publish(r);
     int sqpoll = (r->flags & IORING_SETUP_SQPOLL) != 0;
     // With SQPOLL the kernel thread submits: wake it in case it went idle; to_submit is ignored.
-    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | (sqpoll ? IORING_ENTER_SQ_WAKEUP : 0);
-    if (enter(r, sqpoll ? 0 : 1, 1, flags, &arg, sizeof arg) < 0 && errno != ETIME) return -errno;
-    uint32_t head = atomic_load_explicit(cq_head, memory_order_relaxed);
-    if (atomic_load_explicit(cq_tail, memory_order_acquire) == head) return -ETIMEDOUT;
-    int result = cqes[head & cq_mask].res;
-    atomic_store_explicit(cq_head, head + 1, memory_order_release);
+    if (enter(r, sqpoll ? 0 : 1, 0, sqpoll ? IORING_ENTER_SQ_WAKEUP : 0, NULL, 0) < 0) return -errno;
+    int result = reap(r, 0);
     if (result < 0) return result;
     close(result);  // the file opened through the ring: only whether it opened matters
     return 0;
+}
+
+int cw_ring_queue_drained_openat(int handle, int poll_fd, const char *path) {
+    struct ring *r = ring_at(handle);
+    if (!r || r->fd < 0 || (r->flags & IORING_SETUP_SQPOLL)) return -EBADF;
+    prep_poll(next_sqe(r), poll_fd, DRAIN_POLL_DATA);
+    publish(r);
+    struct io_uring_sqe *sqe = next_sqe(r);
+    prep_openat(sqe, path, 0, DRAINED_OPEN_DATA);
+    sqe->flags = IOSQE_IO_DRAIN;  // runs only once the poll has completed
+    publish(r);
+    long submitted = syscall(SYS_io_uring_enter, r->fd, 2, 0, 0, NULL, 0);
+    if (submitted < 0) return -errno;
+    return submitted == 2 ? 0 : -EAGAIN;
+}
+
+int cw_ring_drained_openat_result(int handle) {
+    struct ring *r = ring_at(handle);
+    if (!r) return -EBADF;
+    int result = reap(r, DRAINED_OPEN_DATA);
+    if (result >= 0) {
+        close(result);
+        return 0;
+    }
+    return result;
+}
+
+static void maker_publish(int *word, int value);
+static int maker_await(int *word);
+
+// ---- rings made by threads that are gone ------------------------------------------
+
+/// What a ring-making thread is asked to do, and what it did.
+struct making {
+    int options;
+    int want_personality;
+    int attach_handle;     // -1, or the ring whose SQPOLL thread the new ring joins
+    uid_t uid;             // 0, or the uid (and gid) the thread switches to, alone, first
+    int handle;            // out: the handle or -errno
+};
+
+/// Switches the calling thread alone (raw system calls, not glibc's process-wide ones) to `uid`,
+/// with gid and one supplementary group of the same number (as nobody/nogroup).
+static int become(uid_t uid) {
+    gid_t group = (gid_t)uid;
+    if (syscall(SYS_setgroups, 1, &group) != 0) return -errno;
+    if (syscall(SYS_setresgid, uid, uid, uid) != 0) return -errno;
+    if (syscall(SYS_setresuid, uid, uid, uid) != 0) return -errno;
+    return 0;
+}
+
+static void *making_main(void *argument) {
+    struct making *m = argument;
+    cw_set_name("wl-ringmade");
+    if (m->uid != 0 && (m->handle = become(m->uid)) != 0) return NULL;
+    int attach_fd = m->attach_handle >= 0 ? cw_ring_fd(m->attach_handle) : -1;
+    m->handle = create(m->options, attach_fd, m->attach_handle >= 0 ? ATTACHED_IDLE_MS : SQPOLL_IDLE_MS);
+    if (m->handle >= 0 && m->want_personality) {
+        int id = cw_ring_register_personality(m->handle);
+        if (id < 0) {
+            cw_ring_release(m->handle);
+            m->handle = id;
+        } else {
+            rings[m->handle].personality = id;
+        }
+    }
+    return NULL;
+}
+
+/// Runs making_main on a new thread and waits for it to exit (and so for its io_uring context to end).
+static int make_elsewhere(struct making *m) {
+    pthread_t thread;
+    int rc = cw_spawn(&thread, making_main, m, CW_STACK_BYTES, 0);
+    if (rc != 0) return rc;
+    pthread_join(thread, NULL);
+    return m->handle;
+}
+
+int cw_ring_create_on_exiting_thread(int options, int personality) {
+    struct making m = {.options = options, .want_personality = personality, .attach_handle = -1};
+    return make_elsewhere(&m);
+}
+
+int cw_ring_personality(int handle) {
+    struct ring *r = ring_at(handle);
+    return r ? r->personality : -EBADF;
+}
+
+int cw_ring_attached_behind_sqpoll_of(unsigned uid) {
+    // Ring A: SQPOLL, made by a thread that holds `uid` alone; its SQPOLL thread takes that uid.
+    struct making a = {.options = CW_RING_SQPOLL, .attach_handle = -1, .uid = uid};
+    int first = make_elsewhere(&a);
+    if (first < 0) return first;
+    // Ring B: made by a thread with the caller's credentials, served by A's SQPOLL thread, in user memory.
+    struct making b = {.options = CW_RING_SQPOLL | CW_RING_USER_MEMORY, .attach_handle = first};
+    int second = make_elsewhere(&b);
+    if (second < 0) return second;
+    struct ring *r = &rings[second];
+    // A poll of B on B's own fd keeps B alive once every fd is closed.
+    prep_poll(next_sqe(r), r->fd, SELF_POLL_DATA);
+    publish(r);
+    _Atomic uint32_t *sq_head = (_Atomic uint32_t *)(r->sq + r->params.sq_off.head);
+    _Atomic uint32_t *sq_tail = (_Atomic uint32_t *)(r->sq + r->params.sq_off.tail);
+    struct timespec deadline, left;
+    int rc = cw_deadline_after(&deadline, COMPLETION_SECONDS);
+    if (rc != 0) return rc;
+    // The SQPOLL thread must have taken the poll (and looked its fd up) before the fd closes.
+    while (atomic_load_explicit(sq_head, memory_order_acquire) != atomic_load_explicit(sq_tail, memory_order_relaxed)) {
+        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
+        syscall(SYS_io_uring_enter, r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL, 0);
+        cw_sleep_ns(COMPLETION_POLL_NS);
+    }
+    cw_ring_release(first);
+    cw_ring_close_fd(second);
+    return second;
+}
+
+int cw_ring_submit_openat(int handle, const char *path) {
+    struct ring *r = ring_at(handle);
+    if (!r) return -EBADF;
+    // Only a write to memory: the SQPOLL thread, still polling, submits it.
+    prep_openat(next_sqe(r), path, 0, SUBMITTED_OPEN_DATA);
+    publish(r);
+    int result = reap(r, SUBMITTED_OPEN_DATA);
+    if (result >= 0) {
+        close(result);
+        return 0;
+    }
+    return result;
+}
+
+// ---- a ring in a thread's own descriptor table --------------------------------------
+
+/// The thread with a table of its own, its ring and its futex words.
+static struct {
+    int tid;        // futex word: 0 until ready, then the tid or -errno
+    int handle;
+    int request;    // futex word: requests counted up by the caller
+    int served;     // futex word: requests served
+    const char *path;
+    int result;
+} owner;
+
+static void *owner_main(void *unused) {
+    (void)unused;
+    cw_set_name("wl-owntable");
+    // A table of its own; a ring made by a thread it starts (which shares that table) and exits.
+    if (unshare(CLONE_FILES) != 0) {
+        maker_publish(&owner.tid, -errno);
+        return NULL;
+    }
+    owner.handle = cw_ring_create_on_exiting_thread(0, 1);
+    maker_publish(&owner.tid, owner.handle < 0 ? owner.handle : cw_gettid());
+    for (int served = 0;;) {
+        int request = __atomic_load_n(&owner.request, __ATOMIC_ACQUIRE);
+        if (request == served) {
+            cw_futex(&owner.request, FUTEX_WAIT_PRIVATE, served, NULL);
+            continue;
+        }
+        owner.result = cw_ring_openat(owner.handle, owner.path, rings[owner.handle].personality);
+        maker_publish(&owner.served, ++served);
+    }
+    return NULL;
+}
+
+int cw_start_own_table_ring(void) {
+    if (__atomic_load_n(&owner.tid, __ATOMIC_ACQUIRE) != 0) return -EBUSY;
+    pthread_t thread;
+    int rc = cw_spawn(&thread, owner_main, NULL, CW_STACK_BYTES, 1);
+    return rc != 0 ? rc : maker_await(&owner.tid);
+}
+
+int cw_own_table_ring_fd(void) { return owner.handle >= 0 ? cw_ring_fd(owner.handle) : owner.handle; }
+
+int cw_own_table_openat(const char *path) {
+    if (__atomic_load_n(&owner.tid, __ATOMIC_ACQUIRE) <= 0) return -ESRCH;
+    owner.path = path;
+    int request = __atomic_add_fetch(&owner.request, 1, __ATOMIC_RELEASE);
+    cw_futex(&owner.request, FUTEX_WAKE_PRIVATE, 1, NULL);
+    struct timespec deadline, left;
+    int rc = cw_deadline_after(&deadline, MAKER_WAIT_SECONDS);
+    if (rc != 0) return rc;
+    int served;
+    while ((served = __atomic_load_n(&owner.served, __ATOMIC_ACQUIRE)) != request) {
+        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
+        cw_futex(&owner.served, FUTEX_WAIT_PRIVATE, served, &left);
+    }
+    return owner.result;
 }
 
 // ---- a ring made while a broadcast waits ---------------------------------------
@@ -225,6 +479,7 @@ static struct {
     int result;  // futex word: 0 until done, then the handle + 1 or -errno
     int kernel_signal;
     int options;
+    int skip;    // broadcasts to let pass before the one the ring is made in
 } maker;
 
 static void maker_publish(int *word, int value) {
@@ -262,6 +517,11 @@ static void *maker_main(void *unused) {
         uint64_t pending = 0;
         if (syscall(SYS_rt_sigpending, &pending, sizeof pending) != 0) {
             result = -errno;
+        } else if ((pending & mask) && maker.skip > 0) {
+            // Let this broadcast reach the thread (the handler runs as the signal unblocks), then wait for the next.
+            maker.skip--;
+            syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &mask, NULL, sizeof mask);
+            if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, NULL, sizeof mask) != 0) result = -errno;
         } else if (pending & mask) {
             int handle = cw_ring_create(maker.options);
             result = handle < 0 ? handle : handle + 1;
@@ -277,11 +537,12 @@ static void *maker_main(void *unused) {
     return NULL;
 }
 
-int cw_start_ring_maker(int kernel_signal, int options) {
+int cw_start_ring_maker(int kernel_signal, int options, int skip) {
     if (kernel_signal < 1 || kernel_signal > 64) return -EINVAL;
     if (__atomic_load_n(&maker.tid, __ATOMIC_ACQUIRE) != 0) return -EBUSY;
     maker.kernel_signal = kernel_signal;
     maker.options = options;
+    maker.skip = skip;
     pthread_t thread;
     int rc = cw_spawn(&thread, maker_main, NULL, CW_STACK_BYTES, 1);
     return rc != 0 ? rc : maker_await(&maker.tid);

@@ -20,7 +20,8 @@ struct AllThreadsCommand: ParsableCommand {
 
             Exit status: 0 success; 1 the change or the verification failed, or 'inspect' found \
             threads that differ; 2 usage error, or started set-user-ID, set-group-ID or with file \
-            capabilities, which it always refuses (nothing changed; use sudo instead); 126/127 the \
+            capabilities, which it always refuses (nothing changed; use sudo instead); 3 'inspect' \
+            could not read a process or thread and found none that differ; 126/127 the \
             command after '--' could not be run after the change; otherwise the command's own status.
 
             Examples:

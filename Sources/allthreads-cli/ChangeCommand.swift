@@ -13,8 +13,9 @@ protocol ChangeCommand: ParsableCommand {
 }
 
 extension ChangeCommand {
-    /// Resolves everything (nothing changes if an argument is bad), starts the extra threads,
-    /// applies the change, verifies it, prints the result, and executes the command after `--`.
+    /// Resolves everything (nothing changes if an argument is bad), moves off a shared terminal
+    /// when a command follows (``CommandTerminal``), starts the extra threads, applies the
+    /// change, verifies it, prints the result, and executes the command after `--`.
     func run() throws {
         let broadcast: BroadcastOptions
         let change: ThreadChange
@@ -27,6 +28,9 @@ extension ChangeCommand {
         } catch {
             throw CommandFailure.usage(error)
         }
+
+        // Before any thread starts or anything changes: the parent stays as it is and relays.
+        if command != nil, !options.noPty, CommandTerminal.isShared { try CommandTerminal.isolate() }
 
         do {
             try ThreadCrowd.grow(by: options.threads)

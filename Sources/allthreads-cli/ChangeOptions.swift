@@ -20,6 +20,9 @@ struct ChangeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each broadcast.", valueName: "seconds"))
     var timeout: Double = 5
 
+    @Flag(help: "Run the command after '--' on this terminal, not on its own pseudo-terminal (it can then type into this terminal with TIOCSTI, as sudo's !use_pty).")
+    var noPty = false
+
     /// The words after `--`: a command to run in place of allthreads once every thread has
     /// changed; `nil` without `--`. ``AllThreadsCommand/main()`` splits them off before parsing,
     /// because the parser takes no positional argument after a list such as `syscall`'s.
@@ -33,10 +36,16 @@ struct ChangeOptions: ParsableArguments {
         thread has changed (execv; it is looked up in PATH before anything changes), as setpriv \
         and gosu do; then allthreads prints nothing but --json output, and the exit status is \
         COMMAND's.
+
+        When allthreads has a controlling terminal or a standard descriptor is a terminal, \
+        COMMAND runs in a new session, and on its own pseudo-terminal (as sudo's use_pty): \
+        allthreads forks before anything changes, the child makes the change and runs COMMAND, \
+        and the parent, unchanged, relays between the terminal and the pseudo-terminal, so that \
+        COMMAND cannot type into the terminal (TIOCSTI) or keep it. --no-pty turns this off.
         """
 
     private enum CodingKeys: String, CodingKey {
-        case threads, verify, json, timeout
+        case threads, verify, json, timeout, noPty
     }
 
     func validate() throws {

@@ -19,8 +19,8 @@ struct DropCommand: ChangeCommand {
             io_uring: a ring created before the drop may carry personalities registered as root, \
             which /proc does not show, so the drop refuses while the process holds any ring (exit \
             1, nothing changed). --accept-io-uring accepts the rings and names them in the output. \
-            An SQPOLL thread or io-wq worker still holding other credentials, and a process traced \
-            since before the drop, always fail it.
+            A thread that has used io_uring, any SQPOLL thread, an io-wq worker still holding other \
+            credentials, and a process traced since before the drop, always fail it.
 
             Examples:
               allthreads drop --user nobody --no-new-privs -- id -u
@@ -48,6 +48,12 @@ struct DropCommand: ChangeCommand {
     @Option(help: ArgumentHelp("Capabilities to keep (permitted, effective, inheritable and ambient).", valueName: "capabilities"))
     var keepCaps: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Root-equivalent capabilities to keep as well (cap_chown, cap_dac_override, cap_fowner, cap_sys_admin, ...; see README): --keep-caps refuses them.",
+            valueName: "capabilities"))
+    var keepRootEquivalentCaps: String?
+
     @Flag(help: "Leave the bounding set as it is (as setpriv and gosu do); by default it is reduced to the kept capabilities.")
     var keepBoundingSet = false
 
@@ -69,11 +75,13 @@ struct DropCommand: ChangeCommand {
 
     func change() throws(AllThreadsError) -> ThreadChange {
         let supplementary = initGroups ? nil : try GroupID.list(parsing: groups ?? "")
+        let disguised = try keepRootEquivalentCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []
         return .privilegeDrop(
             try PrivilegeDrop(
                 user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) },
                 groups: supplementary,
-                keepCapabilities: try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? [],
+                keepCapabilities: (try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []).union(disguised),
+                allowingRootEquivalentCapabilities: disguised,
                 dropBoundingSet: !keepBoundingSet, noNewPrivileges: noNewPrivs,
                 seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
                 ioUringPolicy: acceptIoUring ? .accept : .refuse))

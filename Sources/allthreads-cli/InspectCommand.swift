@@ -7,7 +7,7 @@ import SystemPackage
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show every thread's credentials in any process; exit 1 when threads differ.",
+        abstract: "Show every thread's credentials in any process; exit 1 when threads differ, 3 when unreadable.",
         discussion: """
             One row per thread: tid, name, uids and gids (real/effective/saved/filesystem), \
             supplementary groups, the five capability sets (as /proc masks), no_new_privs and the \
@@ -19,7 +19,10 @@ struct InspectCommand: ParsableCommand {
             read are skipped, unreadable ones are counted and named.
 
             Exit status: 0 when every thread agrees, 1 when some differ, 2 for a bad argument \
-            (such as a process that does not exist).
+            (such as a process that does not exist), 3 when what was asked for could not be read \
+            and no thread was found to differ (a process or thread unreadable, or a /proc file \
+            that is malformed or larger than 16 MiB): then nothing is said to agree. With --all, \
+            1 wins over 3; the JSON's "complete" is false when some process was unreadable.
 
             Examples:
               allthreads inspect --pid $(pidof nginx)
@@ -50,7 +53,7 @@ struct InspectCommand: ParsableCommand {
             if let pid, case .unreadable(let errno) = error.kind, errno == .noSuchFileOrDirectory || errno == .noSuchProcess {
                 throw CommandFailure.usage("no process with pid \(pid)")
             }
-            throw CommandFailure.failed("cannot inspect: \(error)")
+            throw CommandFailure.unreadable("cannot inspect: \(error)")
         }
         let comparison = ThreadComparison(majorityOf: snapshot)
         if json {

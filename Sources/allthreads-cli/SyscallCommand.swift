@@ -13,6 +13,12 @@ struct SyscallCommand: ChangeCommand {
             every thread's credentials with the caller's (and the timer slack, nice value or \
             CPU affinity for prctl(PR_SET_TIMERSLACK), setpriority and sched_setaffinity).
 
+            Refused (exit 2, nothing runs): calls that end the thread or the process (exit, \
+            exit_group, execve, execveat: run a program after '--' instead), start a task \
+            (clone, clone3, fork, vfork), leave the signal handler another way (rt_sigreturn, \
+            sigreturn, restart_syscall) or wait for a signal without a deadline (pause, \
+            rt_sigsuspend, sigsuspend); by name or by number.
+
             Examples:
               allthreads syscall setresuid 65534 65534 65534 --threads 64 --verify
               allthreads syscall prctl 29 100000 --threads 64 --verify --json

@@ -45,7 +45,7 @@ func docPrivilegeDropTyped() throws {
 
 func docIoUringRing() throws {
     // example: doc-io-uring-ring
-    for ring in try IoUringRing.find(pid: getpid()) { print(ring) }   // io_uring ring fd 3 (SQPOLL thread tid 812)
+    for ring in try IoUringRing.current() { print(ring) }   // io_uring ring fd 3 (SQPOLL thread tid 812)
     // end
 }
 

@@ -25,6 +25,10 @@ enum IoUringScenarios {
         "ptrace-tracee": tracee,
         "uring-exec-cli": execCLI,
         "uring-inspect-target": inspectTarget,
+        "uring-own-table": ownTable,
+        "uring-pidns-decoy": pidNamespaceDecoy,
+        "uring-drained": drained,
+        "uring-attached-sqpoll": attachedToSQPOLL,
     ]
 
     static let nobody: [UInt32] = [65534, 65534, 65534, 65534]
@@ -45,13 +49,17 @@ enum IoUringScenarios {
         try require(pollers.count == 1, "expected one SQPOLL thread, /proc shows \(pollers)")
         let poller = pollers[0].tid
 
+        let me = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         try require(
-            refused.count == 2 && refused.contains { isRing($0, fd: fd, poller: poller) } && refused.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) },
-            "the refusal names \(refused), expected ring fd \(fd) and its SQPOLL thread \(poller)")
+            refused.count == 3 && refused.contains { isRing($0, fd: fd, poller: poller) } && refused.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) }
+                && refused.contains { isContext($0, tid: me) },
+            "the refusal names \(refused), expected ring fd \(fd), its SQPOLL thread \(poller) and tid \(me), which has used io_uring")
         try requireNothingChanged()
         let accepted = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply() }
-        try require(accepted.count == 1 && isSQPOLLTask(accepted[0], tid: poller, ringFD: fd), "with rings accepted the refusal names \(accepted), expected only SQPOLL thread \(poller)")
+        try require(
+            accepted.count == 2 && accepted.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) } && accepted.contains { isContext($0, tid: me) },
+            "with rings accepted the refusal names \(accepted), expected SQPOLL thread \(poller) and tid \(me)")
         try requireNothingChanged()
 
         try dropWithPlainBroadcasts()
@@ -63,14 +71,16 @@ enum IoUringScenarios {
     }
 
     /// An SQPOLL ring made by a thread while the drop's first broadcast waits for it (so after the
-    /// check before the drop looked at /proc, and with root's credentials): the proof after the
-    /// drop must name it. `--policy accept` (default): the SQPOLL thread, which holds root;
-    /// `--policy refuse`: the ring and its SQPOLL thread.
+    /// check before the drop looked at /proc and probed for io_uring use, and with root's
+    /// credentials): the proof after the drop must name it. `--policy accept` (default): the
+    /// SQPOLL thread, which holds root, and the maker, which has used io_uring; `--policy refuse`:
+    /// the ring too.
     static func madeDuringTheDrop(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
         let accept = (args.values["policy"] ?? "accept") == "accept"
-        let maker = cw_start_ring_maker(KernelSignal.setxid.rawValue, Int32(CW_RING_SQPOLL))
+        // The check before the drop probes every thread with one broadcast: the ring is made in the next, the drop's.
+        let maker = cw_start_ring_maker(KernelSignal.setxid.rawValue, Int32(CW_RING_SQPOLL), 1)
         try require(maker > 0, "the ring maker did not start: \(Errno(rawValue: -maker))")
         let found = try expectRetained(threadsChanged: true) {
             try PrivilegeDrop(user: "nobody", ioUringPolicy: accept ? .accept : .refuse).apply()
@@ -85,7 +95,8 @@ enum IoUringScenarios {
         let poller = pollers[0].tid
         try requireThreadsDropped(butRoot: poller)
         try require(found.contains { isSQPOLLTask($0, tid: poller, ringFD: fd) }, "the proof does not name SQPOLL thread \(poller): \(found)")
-        try require(found.count == (accept ? 1 : 2), "the proof names \(found)")
+        try require(found.contains { isContext($0, tid: maker) }, "the proof does not name the ring maker \(maker), which has used io_uring: \(found)")
+        try require(found.count == (accept ? 2 : 3), "the proof names \(found)")
         try require(accept || found.contains { isRing($0, fd: fd, poller: poller) }, "the proof does not name ring fd \(fd): \(found)")
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, 0) == 0, "the ring made during the drop does not open \(secret)")
@@ -93,19 +104,19 @@ enum IoUringScenarios {
             + "(SQPOLL tid \(poller) at uid 0 in /proc); \(secret) opens through the ring"
     }
 
-    /// (b) The same ring closed before the drop: its SQPOLL thread is torn down a little later,
-    /// the drop waits for it and passes.
+    /// (b) The same ring, made by a thread that has exited, closed before the drop: its SQPOLL
+    /// thread is torn down a little later, the drop waits for it and passes.
     static func closedBeforeTheDrop(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        let ring = try makeRing(CW_RING_SQPOLL)
-        try require(cw_ring_openat(ring, secret, 0) == 0, "as root, the ring cannot open \(secret)")
+        let ring = cw_ring_create_on_exiting_thread(Int32(CW_RING_SQPOLL), 0)
+        try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
         try require(cw_ring_release(ring) == 0, "closing the ring failed")
         let lingering = try RawTask.all().filter(\.isIOWorker).count
         let snapshot = try PrivilegeDrop(user: "nobody").apply()
         try require(snapshot.ioUringRings == [], "the proof still reports rings: \(snapshot.ioUringRings ?? [])")
         let tasks = try requireEveryTaskDropped()
-        return "ring closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
+        return "ring made by an exited thread and closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
     }
 
     /// An SQPOLL ring whose fd is closed while it stays mapped: the ring lives on (its SQPOLL
@@ -123,18 +134,19 @@ enum IoUringScenarios {
         try require(pollers.count == 1, "the mapped ring's SQPOLL thread should live on with root: \(tasks)")
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         let mapped = refused.compactMap { if case .ioUringRing(let r) = $0, r.descriptors.isEmpty, r.isMapped { r } else { nil } }
-        try require(mapped.count == 1 && refused.count == 2, "the refusal names \(refused), expected the mapped ring and its SQPOLL thread")
+        try require(mapped.count == 1 && refused.count == 3, "the refusal names \(refused), expected the mapped ring, its SQPOLL thread and this thread (it has used io_uring)")
         try require(refused.contains { if case .ioUringTask(let t) = $0 { t.thread.tid == pollers[0].tid } else { false } }, "SQPOLL thread not named: \(refused)")
         try requireNothingChanged()
         return "refused: \(mapped[0]) and SQPOLL tid \(pollers[0].tid); nothing changed"
     }
 
-    /// (c) A ring without SQPOLL or personality, accepted: the drop passes and names it; the ring
-    /// acts as its submitter (no root left in it).
+    /// (c) A ring without SQPOLL or personality, made by a thread that has exited, accepted: the
+    /// drop passes and names it; the ring acts as its submitter (no root left in it).
     static func accepted(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        let ring = try makeRing(0)
+        let ring = cw_ring_create_on_exiting_thread(0, 0)
+        try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
         let fd = cw_ring_fd(ring)
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
         let rings = snapshot.ioUringRings ?? []
@@ -145,14 +157,16 @@ enum IoUringScenarios {
         return "accepted and reported \(rings[0]); \(tasks.count) tasks at 65534; the ring opens \(secret) only as the submitter (EACCES)"
     }
 
-    /// (d) A ring without SQPOLL but with a personality registered as root: refused unless
-    /// accepted; accepted, the personality still opens /etc/shadow after the drop.
+    /// (d) A ring without SQPOLL but with a personality registered as root (by a thread that has
+    /// exited): refused unless accepted; accepted, the personality still opens /etc/shadow after
+    /// the drop (what accepting risks).
     static func personality(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        let ring = try makeRing(0)
+        let ring = cw_ring_create_on_exiting_thread(0, 1)
+        try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
         let fd = cw_ring_fd(ring)
-        let id = cw_ring_register_personality(ring)
+        let id = cw_ring_personality(ring)
         try require(id > 0, "registering a personality failed: \(Errno(rawValue: -id))")
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         try require(
@@ -169,7 +183,8 @@ enum IoUringScenarios {
     }
 
     /// A ring in user memory, registered by two threads, its fd closed: nothing in /proc shows it,
-    /// the probe finds it and the drop is refused; accepted, its personality opens /etc/shadow.
+    /// the probe finds it and the drop is refused, also with rings accepted (both threads have
+    /// used io_uring); after a plain drop its personality opens /etc/shadow.
     static func registered(_ args: ScenarioArguments) throws -> String {
         if let unavailable = ioUringUnavailable() { return unavailable }
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
@@ -187,26 +202,33 @@ enum IoUringScenarios {
 
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         let holders = refused.compactMap { if case .registeredIoUringRing(let r) = $0, r.slot == Int(slot) { Set(r.threads.map(\.tid)) } else { nil } }
-        try require(refused.count == 1 && holders == [[me, helper]], "the refusal names \(refused), expected slot \(slot) of tids \(me) and \(helper)")
+        try require(
+            refused.count == 3 && holders == [[me, helper]] && refused.contains { isContext($0, tid: me) } && refused.contains { isContext($0, tid: helper) },
+            "the refusal names \(refused), expected slot \(slot) of tids \(me) and \(helper), and both as having used io_uring")
         try requireNothingChanged()
-        let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
-        try require(snapshot.ioUringRegistrations?.map(\.slot) == [Int(slot)], "the result names \(snapshot.ioUringRegistrations ?? [])")
+        let accepted = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply() }
+        try require(accepted.count == 2 && accepted.allSatisfy { isContext($0, tid: me) || isContext($0, tid: helper) }, "with rings accepted the refusal names \(accepted)")
+        try requireNothingChanged()
+        try dropWithPlainBroadcasts()
         try requireEveryTaskDropped()
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, id) == 0, "the registered ring's personality no longer opens \(secret)")
-        return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper); accepted, personality \(id) still opens \(secret) through the slot"
+        return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper), also with rings accepted; after a plain drop personality \(id) still opens \(secret) through the slot"
     }
 
     /// A seccomp filter that kills the process on `io_uring_enter`, loaded before the drop: the
-    /// drop must not probe registered rings (the probe would kill it) and says it did not.
+    /// drop must not probe (the probe would kill it), so it cannot tell whether a thread has used
+    /// io_uring: refused before anything changes, with rings refused and accepted.
     static func probeUnderSeccomp(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
         try ThreadAttributes.setNoNewPrivileges()
         try SeccompFilter(parsing: "default allow\nio_uring_enter kill-process\n").loadOnAllThreads()
-        let snapshot = try PrivilegeDrop(user: "nobody").apply()
-        try require(snapshot.ioUringRegistrations == nil, "the result claims registered rings were probed: \(snapshot.ioUringRegistrations ?? [])")
-        try requireEveryTaskDropped()
-        return "with a filter that kills on io_uring_enter, the drop passed without probing (registrations: not probed)"
+        for policy in [IoUringPolicy.refuse, .accept] {
+            let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply() }
+            try require(refused == [.ioUringNotProbed], "\(policy): the refusal names \(refused), expected only 'not probed'")
+            try requireNothingChanged()
+        }
+        return "with a filter that kills on io_uring_enter, the drop did not probe and refused (io_uring use not probed); nothing changed"
     }
 
     /// A root process traced by one of our threads: refused (ptrace keeps the tracer's rights);
@@ -264,6 +286,116 @@ enum IoUringScenarios {
         return "waited; SQPOLL tid \(pollers[0].tid)"
     }
 
+    /// A ring in the descriptor table of a thread that has a table of its own (`unshare(CLONE_FILES)`),
+    /// with a personality registered as root: /proc/self/fd does not show it, the thread's
+    /// /proc/self/task/<tid>/fd does. Refused naming the thread's descriptor; after a plain drop
+    /// the personality still opens /etc/shadow.
+    static func ownTable(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 8))
+        let owner = cw_start_own_table_ring()
+        try require(owner > 0, "the thread with a table of its own did not start: \(Errno(rawValue: -owner))")
+        let fd = cw_own_table_ring_fd()
+        try require(RawTask.ringDescriptors().isEmpty, "/proc/self/fd shows a ring: \(RawTask.ringDescriptors())")
+        try require(RawTask.ringDescriptors(tid: owner) == [fd], "/proc/self/task/\(owner)/fd does not show ring fd \(fd)")
+        try require(cw_own_table_openat(secret) == 0, "as root, the ring's personality cannot open \(secret)")
+
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        let named = refused.contains { if case .ioUringRing(let r) = $0 { r.threadDescriptors == [.init(tid: owner, fd: fd)] } else { false } }
+        try require(named, "the refusal does not name fd \(fd) of tid \(owner)'s own table: \(refused)")
+        try requireNothingChanged()
+        try dropWithPlainBroadcasts()
+        try requireThreadsDropped()
+        try require(cw_own_table_openat(secret) == 0, "after a plain drop the personality no longer opens \(secret)")
+        return "refused naming fd \(fd) of tid \(owner)'s own table; after a plain drop its root personality still opens \(secret)"
+    }
+
+    /// Run by the test in a PID namespace without a /proc of its own, where `/proc/<getpid()>` is a
+    /// decoy process of 65534 with an empty bounding set: the proof reads this process through
+    /// /proc/self, finds its root ring and refuses.
+    static func pidNamespaceDecoy(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self")).flatMap { Int32($0) }
+        try require(own != nil && own != getpid(), "not in a PID namespace without its own /proc: /proc/self is \(own ?? -1), getpid() \(getpid())")
+        let decoy = ((try? String(contentsOfFile: "/proc/\(getpid())/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        try ThreadCrowd.grow(by: try args.int("threads", default: 4))
+        let snapshot = try ProcessSnapshot.current()
+        let tasks = try RawTask.all()
+        try require(snapshot.threads.map(\.tid) == tasks.map(\.tid).sorted(), "ProcessSnapshot.current() read \(snapshot.threads.map(\.tid)), this process has \(tasks.map(\.tid))")
+        let ring = cw_ring_create_on_exiting_thread(0, 1)
+        try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
+        let fd = cw_ring_fd(ring)
+
+        let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
+        try require(refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [fd] } else { false } }, "the refusal does not name ring fd \(fd): \(refused)")
+        try requireNothingChanged()
+        try dropWithPlainBroadcasts()
+        try requireThreadsDropped()
+        try require(cw_ring_openat(ring, secret, cw_ring_personality(ring)) == 0, "after a plain drop the personality no longer opens \(secret)")
+        return "/proc/\(getpid()) is \(decoy.isEmpty ? "another process" : decoy) (pid \(own ?? -1) outside); the proof read this process and refused ring fd \(fd)"
+    }
+
+    /// An `openat` of /etc/shadow queued as root behind a poll with IOSQE_IO_DRAIN: nothing in /proc
+    /// shows the request. Refused also with rings accepted (the thread has used io_uring); after a
+    /// plain drop, the poll completes and the drained open runs as root.
+    static func drained(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 8))
+        let ring = try makeRing(0)
+        var pipeFDs: [Int32] = [0, 0]
+        try require(pipe(&pipeFDs) == 0, "pipe: \(Errno(rawValue: errno))")
+        let queued = cw_ring_queue_drained_openat(ring, pipeFDs[0], secret)
+        try require(queued == 0, "queueing the drained open failed: \(Errno(rawValue: -queued))")
+        let me = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
+
+        for policy in [IoUringPolicy.refuse, .accept] {
+            let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply() }
+            try require(refused.contains { if case .ioUringContext(let t) = $0 { t.tid == me } else { false } }, "\(policy): the refusal does not name tid \(me), which has used io_uring: \(refused)")
+            try requireNothingChanged()
+        }
+        try dropWithPlainBroadcasts()
+        try requireThreadsDropped()
+        try require(write(pipeFDs[1], "x", 1) == 1, "writing to the pipe failed")
+        let opened = cw_ring_drained_openat_result(ring)
+        try require(opened == 0, "after a plain drop the drained open did not run as root: \(Errno(rawValue: -opened))")
+        return "refused with rings refused and accepted (tid \(me) has used io_uring); after a plain drop the drained open of \(secret) ran as root"
+    }
+
+    /// The ATTACH_WQ hole: ring B, made by a root thread that exited, is served by the SQPOLL thread
+    /// of a ring made by a thread that held 65534; B lives only through a poll on its own fd.
+    /// /proc shows only the SQPOLL thread, at 65534. Refused (rings refused and accepted), naming
+    /// the SQPOLL thread; after a plain drop a write to B's memory opens /etc/shadow as root.
+    /// `--rename 1`: the SQPOLL thread is renamed `iou-wrk-1` first (its name proves nothing).
+    static func attachedToSQPOLL(_ args: ScenarioArguments) throws -> String {
+        if let unavailable = ioUringUnavailable() { return unavailable }
+        try ThreadCrowd.grow(by: try args.int("threads", default: 8))
+        let ring = cw_ring_attached_behind_sqpoll_of(65534)
+        if ring == -EINVAL { return "SKIPPED: this kernel has no IORING_SETUP_NO_MMAP (Linux 6.5+)" }
+        try require(ring >= 0, "setting up the attached ring failed: \(Errno(rawValue: -ring))")
+        try require(RawTask.ringDescriptors().isEmpty && RawTask.mappedRings() == 0, "/proc still shows a ring")
+        let tasks = try RawTask.all()
+        let pollers = tasks.filter(\.isIOWorker)
+        try require(pollers.count == 1 && pollers[0].uids == nobody, "expected one io_uring task, an SQPOLL thread at 65534: \(tasks)")
+        if try args.int("rename", default: 0) != 0 {
+            // Any thread of the process may rename any task of it: the SQPOLL thread now looks like an io-wq worker.
+            try "iou-wrk-1".write(toFile: "/proc/self/task/\(pollers[0].tid)/comm", atomically: false, encoding: .utf8)
+            try require(try RawTask.all().first { $0.tid == pollers[0].tid }?.name == "iou-wrk-1", "renaming the SQPOLL thread failed")
+        }
+        let options = BroadcastOptions(timeout: .seconds(2))
+        for policy in [IoUringPolicy.refuse, .accept] {
+            let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply(options: options) }
+            try require(
+                refused.contains { if case .ioUringTask(let t) = $0 { t.thread.tid == pollers[0].tid } else { false } },
+                "\(policy): the refusal does not name SQPOLL thread \(pollers[0].tid): \(refused)")
+            try requireNothingChanged(but: pollers[0].tid)
+        }
+        try dropWithPlainBroadcasts()
+        try requireEveryTaskDropped()
+        let opened = cw_ring_submit_openat(ring, secret)
+        try require(opened == 0, "after a plain drop the attached ring did not open \(secret) as root: \(Errno(rawValue: -opened))")
+        return "/proc showed only SQPOLL tid \(pollers[0].tid) at 65534; refused naming it; after a plain drop, a write to the attached ring's memory opened \(secret) as root"
+    }
+
     // MARK: Support
 
     /// Why io_uring cannot be used here, as a SKIPPED summary; `nil` when it can.
@@ -301,6 +433,12 @@ enum IoUringScenarios {
         return ring.descriptors == [fd] && ring.submissionPollingThread == poller
     }
 
+    /// True when `finding` names thread `tid` as having used io_uring.
+    private static func isContext(_ finding: RetainedPrivilege, tid: Int32) -> Bool {
+        guard case .ioUringContext(let thread) = finding else { return false }
+        return thread.tid == tid
+    }
+
     /// True when `finding` is the SQPOLL thread `tid` of ring `ringFD`.
     private static func isSQPOLLTask(_ finding: RetainedPrivilege, tid: Int32, ringFD: Int32) -> Bool {
         guard case .ioUringTask(let task) = finding else { return false }
@@ -308,10 +446,16 @@ enum IoUringScenarios {
             && task.differences.contains { $0.field == "uid" }
     }
 
-    /// Every task of this process still holds root, as /proc shows it.
-    private static func requireNothingChanged() throws {
-        let tasks = try RawTask.all()
+    /// Every task of this process (but `other`) still holds root, as /proc shows it.
+    private static func requireNothingChanged(but other: Int32? = nil) throws {
+        let tasks = try RawTask.all().filter { $0.tid != other }
         try require(tasks.allSatisfy { $0.uids == root }, "the refused drop changed a task: \(tasks.filter { $0.uids != root })")
+    }
+
+    /// Every thread of this process (io_uring tasks aside) is at 65534, as /proc shows it.
+    private static func requireThreadsDropped() throws {
+        let tasks = try RawTask.all()
+        try require(tasks.filter { !$0.isIOWorker }.allSatisfy { $0.uids == nobody }, "not every thread dropped: \(tasks)")
     }
 
     /// Every task of this process is at 65534, as /proc shows it (an SQPOLL thread left with root is not).
@@ -414,11 +558,12 @@ struct RawTask: CustomStringConvertible {
         }
     }
 
-    /// The fds of this process that link to an io_uring.
-    static func ringDescriptors() -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    /// The fds of this process's table (or of thread `tid`'s) that link to an io_uring.
+    static func ringDescriptors(tid: Int32? = nil) -> [Int32] {
+        let directory = tid.map { "/proc/self/task/\($0)/fd" } ?? "/proc/self/fd"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return entries.compactMap { entry in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == "anon_inode:[io_uring]" ? Int32(entry) : nil
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(entry)")) == "anon_inode:[io_uring]" ? Int32(entry) : nil
         }.sorted()
     }
 

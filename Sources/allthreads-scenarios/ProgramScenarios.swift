@@ -207,15 +207,26 @@ enum ProgramScenarios {
         return "5 bad programs refused before anything ran, no thread changed: " + refused.joined(separator: " | ")
     }
 
-    /// One thread's own seccomp filter makes `setuid(0)` return 0 without doing anything: the
-    /// drop's regain probe (in the same broadcast as the drop) must fail the proof, naming that
-    /// thread and the probe, while /proc shows every thread dropped.
+    /// One thread's own seccomp filter makes `setuid(0)` return 0 without doing anything. `apply`
+    /// refuses before anything changes: under a filter it cannot probe whether a thread has used
+    /// io_uring. `change` (no checks before) runs the drop: its regain probe (in the same broadcast
+    /// as the drop) must fail the proof, naming that thread and the probe, while /proc shows every
+    /// thread dropped.
     static func dropProofFails(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 16)
         let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_setuid), errno: 0)
         do {
             try PrivilegeDrop(user: "nobody").apply(options: BroadcastOptions(mode: mode))
+            throw ScenarioFailure(description: "the drop was proven although tid \(odd) has a seccomp filter, so io_uring use could not be probed")
+        } catch let error as AllThreadsError {
+            guard case .privilegeRetained(let found, false) = error, found == [.ioUringNotProbed] else {
+                throw ScenarioFailure(description: "expected a refusal before the drop (io_uring use not probed), got \(error)")
+            }
+        }
+        try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: 0) } > 0, "the refused drop changed a thread")
+        do {
+            try PrivilegeDrop(user: "nobody").change(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
         } catch let error as AllThreadsError {
             guard case .proofFailed(let threads) = error else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
@@ -223,7 +234,7 @@ enum ProgramScenarios {
                         && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }
         let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: 65534) && $0.credentials.gids.all(equal: 65534) }
-        return "\(mode): the proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
+        return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
             + TortureScenarios.tally(runs: 1, threads: checked)
     }
 }

@@ -25,22 +25,17 @@ enum ReliabilityScenarios {
     /// The slowest call is reported.
     static func births(_ args: ScenarioArguments) throws -> String {
         let calls = try args.int("calls", default: 1000)
+        let timeout = try args.int("timeout-ms", default: 5000)
         let mode = try args.mode()
-        try ThreadCrowd.start(count: 16)
         let stop = Flag()
         defer { stop.set() }
-        for _ in 0..<6 {
-            Task.detached { while !stop.isSet { try? await Task.sleep(for: .microseconds(300)) } }
-        }
-        Thread { while !stop.isSet { DispatchQueue.concurrentPerform(iterations: 4) { _ in usleep(100) } } }.start()
-        let started = cw_births_start(300, 200, getegid())
-        try require(started == 0, "could not start births: \(Errno(rawValue: -started))")
+        try startBirths(until: stop)
         defer { cw_births_stop() }
 
         let outcome = BirthsOutcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
-            outcome.flip(calls: calls, options: BroadcastOptions(mode: mode))
+            outcome.flip(calls: calls, options: BroadcastOptions(timeout: .milliseconds(timeout), mode: mode))
             finished.signal()
         }
         finished.wait()
@@ -55,6 +50,19 @@ enum ReliabilityScenarios {
             + TortureScenarios.tally(
                 runs: calls, threads: outcome.most, misses: outcome.misses + Int(children.wrong),
                 slowest: outcome.slowest)
+    }
+
+    /// The births workload: 16 long-lived threads of every kind, Swift tasks waking every
+    /// 300 µs and Dispatch bursts until `stop` is set, and a pthread living ~200 µs born every
+    /// ~300 µs (until cw_births_stop()).
+    static func startBirths(until stop: Flag) throws {
+        try ThreadCrowd.start(count: 16)
+        for _ in 0..<6 {
+            Task.detached { while !stop.isSet { try? await Task.sleep(for: .microseconds(300)) } }
+        }
+        Thread { while !stop.isSet { DispatchQueue.concurrentPerform(iterations: 4) { _ in usleep(100) } } }.start()
+        let started = cw_births_start(300, 200, getegid())
+        try require(started == 0, "could not start births: \(Errno(rawValue: -started))")
     }
 
     /// A call that outlives its deadline: every thread blocks in `read` on a pipe inside its

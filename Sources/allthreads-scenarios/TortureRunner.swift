@@ -12,6 +12,8 @@ enum TortureRunner {
         var name: String
         var arguments: [String]
         var timeout: TimeInterval
+        /// Runs in a private PID namespace of its own (`unshare --pid --fork --mount-proc`).
+        var namespace = false
 
         /// The name shown in the table: the scenario, and its mode when it has one.
         var label: String {
@@ -41,6 +43,12 @@ enum TortureRunner {
             Row(name: "zombie-main", arguments: [], timeout: 60),
             Row(name: "odd-io-uring", arguments: [], timeout: 60),
             Row(name: "odd-stacks", arguments: ["--rounds", full ? "1000" : "200"], timeout: 120),
+            Row(name: "deadline-bound", arguments: ["--mode", "strict", "--threads", "8000"], timeout: 300),
+            Row(name: "deadline-bound", arguments: ["--mode", "relaxed", "--threads", "8000"], timeout: 300),
+            Row(name: "births-convergence", arguments: ["--mode", "strict", "--calls", "200"], timeout: 300),
+            Row(name: "births-convergence", arguments: ["--mode", "relaxed", "--calls", "200"], timeout: 300),
+            Row(name: "tid-reuse", arguments: ["--mode", "strict", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
+            Row(name: "tid-reuse", arguments: ["--mode", "relaxed", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
             Row(name: "mismatch-subset", arguments: ["--seed", "\(full ? Int.random(in: 1...1000) : 7)"], timeout: 60),
         ]
     }
@@ -73,8 +81,14 @@ enum TortureRunner {
 
     static func runRow(_ row: Row) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = [row.name] + row.arguments
+        let own = [row.name] + row.arguments
+        if row.namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["--pid", "--fork", "--mount-proc", CommandLine.arguments[0]] + own
+        } else {
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            process.arguments = own
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         let out = Pipe()
         process.standardOutput = out

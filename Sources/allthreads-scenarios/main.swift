@@ -4,7 +4,7 @@
 import Foundation
 
 /// Every scenario by name; each scenario file contributes its own table.
-let scenarios: [String: Scenario] = [EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all, CLIScenarios.all, IoUringScenarios.all, TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, ["torture": TortureRunner.run]]
+let scenarios: [String: Scenario] = [EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all, CLIScenarios.all, IoUringScenarios.all, DropScenarios.all, TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, SurvivalScenarios.all, ["torture": TortureRunner.run]]
     .reduce(into: [:]) { table, part in table.merge(part) { first, _ in first } }
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -373,6 +373,15 @@ final class ThreadStateParsingTests: XCTestCase {
 
         try state.apply(stat: Self.stat(comm: "", flags: 0, nice: 0))
         XCTAssertEqual(state.nice, 0)
+
+        // A thread may name itself with newlines: the text then spans lines, and ends at the last.
+        for comm in ["a\nb", "\n", ")\n) S 1 2 3\n", "x) S 1\n77 (y"] {
+            try state.apply(stat: Self.stat(comm: comm, flags: 0x10, nice: -3))
+            XCTAssertEqual(state.nice, -3, comm.debugDescription)
+            XCTAssertTrue(state.isIOWorker, comm.debugDescription)
+            try state.apply(stat: Self.stat(comm: comm, flags: 0, nice: 4))
+            XCTAssertEqual(state.nice, 4, comm.debugDescription)
+        }
     }
 
     func testHostileStatThrowsAndChangesNothing() throws {
@@ -384,6 +393,7 @@ final class ThreadStateParsingTests: XCTestCase {
             ("", "end of line"),
             (String(good.dropLast()), "end of line"),
             (good + "1\n", "end of line"),
+            (good.replacingOccurrences(of: " 99 ", with: " 99\n"), "end of line"),
             (Self.stat(pid: 78, comm: "x", flags: 0, nice: 0), "pid"),
             ("-77 (x) S 1\n", "pid"),
             ("77 x) S 1\n", "pid"),

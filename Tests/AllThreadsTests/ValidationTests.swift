@@ -43,6 +43,38 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(try PrivilegeDrop(user: UserID(rawValue: 65534), groups: [], keepCapabilities: [.netBindService]), drop)
     }
 
+    /// Every root-equivalent capability is refused alone unless named apart, with its reason; the
+    /// others are kept without it; cap_setuid and cap_setgid are refused even when named.
+    func testRootEquivalentCapabilitiesNeedTheSeparateParameter() throws {
+        let expected: CapabilitySet = [
+            .chown, .dacOverride, .dacReadSearch, .fowner, .setgid, .setuid, .setpcap, .sysModule, .sysRawio, .sysPtrace,
+            .sysAdmin, .sysBoot, .mknod, .setfcap, .bpf, .perfmon,
+        ]
+        XCTAssertEqual(CapabilitySet.rootEquivalent, expected)
+        for capability in CapabilitySet.allSupported {
+            let refusal = message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [capability]) }
+            guard CapabilitySet.rootEquivalent.contains(capability) else {
+                XCTAssertNil(refusal, "\(capability)")
+                XCTAssertNil(capability.rootEquivalence, "\(capability)")
+                continue
+            }
+            let reason = try XCTUnwrap(capability.rootEquivalence, "\(capability) has no reason")
+            XCTAssertFalse(reason.isEmpty)
+            if capability == .setuid || capability == .setgid {
+                XCTAssertNotNil(message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [capability], allowingRootEquivalentCapabilities: [capability]) })
+                continue
+            }
+            XCTAssertEqual(
+                refusal,
+                "keeping \(capability) is root in disguise (\(capability): \(reason)); name them in allowingRootEquivalentCapabilities "
+                    + "(--keep-root-equivalent-caps) to keep them anyway")
+            let allowed = try PrivilegeDrop(user: "nobody", keepCapabilities: [capability, .netBindService], allowingRootEquivalentCapabilities: [capability])
+            XCTAssertEqual(allowed.keepCapabilities, [capability, .netBindService])
+            XCTAssertEqual(allowed.allowedRootEquivalentCapabilities, [capability])
+        }
+        XCTAssertNotNil(message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.chown, .fowner], allowingRootEquivalentCapabilities: [.chown]) })
+    }
+
     func testOperationsRefuseBadValuesWithoutBroadcasting() throws {
         let before = EngineStatistics.current.broadcasts
         XCTAssertNotNil(message { try ThreadAttributes.setNice(-21) })

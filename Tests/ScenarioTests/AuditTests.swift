@@ -22,6 +22,7 @@ final class AuditTests: XCTestCase {
             var pid: Int32
         }
         var agree: Bool
+        var complete: Bool?
         var checkedProcesses: Int
         var vanishedProcesses: Int
         var differing: [Process]
@@ -154,6 +155,215 @@ final class AuditTests: XCTestCase {
         let text = try auditInNamespace(divergent: false)
         XCTAssertEqual(text.status, 0, "\(text)")
         XCTAssertEqual(text.output, ["5 processes checked, 0 with threads that differ"], "\(text)")
+    }
+
+    // MARK: Hostile names, unreadable processes
+
+    /// Run by bash as pid 1 of a new PID namespace with its own /proc: starts
+    /// `/usr/bin/python3 -c HELPER ARG...`, whose first line is `ready <pid>`, as `$pid`; then
+    /// evaluates COMMANDS, in which `run NAME ARG...` runs `allthreads ARG...` and keeps its
+    /// standard output, standard error and exit status in `$out/NAME.out`, `.err` and `.status`.
+    static let helperNamespaceScript = #"""
+        set -euo pipefail
+        allthreads=$1 out=$2 helper=$3 commands=$4
+        shift 4
+        exec {fd}< <(exec /usr/bin/python3 -c "$helper" "$@")
+        read -r -t 30 -u "$fd" ready || { echo "the helper did not start within 30 s" >&2; exit 3; }
+        pid=${ready#ready }
+        run() {
+            local name=$1 status=0
+            shift
+            "$allthreads" "$@" >"$out/$name.out" 2>"$out/$name.err" || status=$?
+            echo "$status" >"$out/$name.status"
+        }
+        eval "$commands"
+        """#
+
+    /// A process of six threads with hostile names (`ESC ] 0;… BEL`, `ESC [2J`, `ESC [8m`,
+    /// newlines, a `)` and a forged stat line, bytes that are not UTF-8) and a main thread named
+    /// `ESC [8m main CR`; with argument 1 the six set their own uids to 65534 with raw per-thread `setresuid`, so the
+    /// main thread alone differs. Its other arguments are its command line.
+    static let hostileHelper = #"""
+        import ctypes, os, platform, sys, threading
+        libc = ctypes.CDLL(None, use_errno=True)
+        setresuid = {"x86_64": 117, "aarch64": 147}[platform.machine()]
+        names = [b"\x1b]0;pwned\x07", b"\x1b[2J", b"\x1b[8m", b"a\nb", b"x) S 1\n\\q", b"\xffbad\xc2"]
+        started = threading.Barrier(len(names) + 1)
+        def run(name):
+            libc.prctl(15, name, 0, 0, 0)
+            if sys.argv[1] == "1" and libc.syscall(setresuid, 65534, 65534, 65534) != 0:
+                os._exit(5)
+            started.wait()
+            threading.Event().wait()
+        for name in names:
+            threading.Thread(target=run, args=(name,), daemon=True).start()
+        started.wait()
+        libc.prctl(15, b"\x1b[8mmain\r", 0, 0, 0)
+        print("ready", os.getpid(), flush=True)
+        threading.Event().wait(120)
+        """#
+
+    /// The hostile command line: `ESC ] 0;… BEL`, a newline, `ESC [2J`, a C1 CSI and a
+    /// bidirectional override.
+    static let hostileArguments = ["\u{1B}]0;cmdline-title\u{07}", "line1\nline2", "\u{1B}[2J", "\u{9B}31m", "a\u{202E}b"]
+
+    /// Runs ``helperNamespaceScript``; returns each `run` result by name.
+    private func runInNamespace(helper: String, _ arguments: [String], commands: String, file: StaticString = #filePath, line: UInt = #line)
+        throws -> [String: (stdout: Data, stderr: Data, status: Int32)]
+    {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-audit-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let allthreads = productsDirectory().appendingPathComponent("allthreads").path
+        let result = try runExecutable(
+            URL(fileURLWithPath: "/usr/bin/unshare"),
+            ["--pid", "--fork", "--mount-proc", "bash", "-c", Self.helperNamespaceScript, "audit", allthreads, out.path, helper, commands] + arguments,
+            timeout: 120, file: file, line: line)
+        XCTAssertEqual(result.status, 0, "\(result.stdout)\n\(result.stderr)", file: file, line: line)
+        var runs: [String: (stdout: Data, stderr: Data, status: Int32)] = [:]
+        for name in Set(try FileManager.default.contentsOfDirectory(atPath: out.path).map { ($0 as NSString).deletingPathExtension }) {
+            let path = out.appendingPathComponent(name).path
+            let status = try String(contentsOfFile: path + ".status", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            runs[name] = (
+                try Data(contentsOf: URL(fileURLWithPath: path + ".out")), try Data(contentsOf: URL(fileURLWithPath: path + ".err")),
+                try XCTUnwrap(Int32(status), file: file, line: line)
+            )
+        }
+        return runs
+    }
+
+    /// Fails unless `output` holds no byte a terminal acts on: no C0 control but the newline
+    /// that ends each line, no DEL, no C1 control (UTF-8 C2 80…C2 9F), no bidirectional override.
+    private func assertInert(_ output: Data, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        let text = String(decoding: output, as: UTF8.self)
+        let active = text.unicodeScalars.filter {
+            $0 != "\n" && ($0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || $0.properties.generalCategory == .format)
+        }
+        XCTAssertTrue(active.isEmpty, "\(context) prints \(active.map { String($0.value, radix: 16) }): \(text.debugDescription)", file: file, line: line)
+        XCTAssertTrue(text.isEmpty || text.hasSuffix("\n"), "\(context): \(text.debugDescription)", file: file, line: line)
+    }
+
+    private func lines(_ output: Data) -> [Substring] {
+        String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    }
+
+    private func decodeAudit(_ output: Data) throws -> Audit {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(Audit.self, from: output)
+    }
+
+    /// A process whose main thread is uid 0 and whose other threads, named `a\nb` and with
+    /// escape sequences, are 65534: `inspect --all` and `inspect --pid` find it (exit 1; a
+    /// newline in a name made /proc's stat unparsable, and the process was filed unreadable
+    /// with exit 0 and "agree"), and no name or argument reaches the terminal raw: every text
+    /// line is escaped, one line per row, and the JSON gives the names back exactly.
+    func testHostileNamesAreFoundAndPrintedEscapedInAPIDNamespace() throws {
+        let commands = "run all inspect --all; run alljson inspect --all --json; run pid inspect --pid \"$pid\"; run pidjson inspect --pid \"$pid\" --json"
+        let runs = try runInNamespace(helper: Self.hostileHelper, ["1"] + Self.hostileArguments, commands: commands)
+        XCTAssertEqual(Set(runs.keys), ["all", "alljson", "pid", "pidjson"])
+        for (name, run) in runs {
+            let context = "\(name): \(String(decoding: run.stdout + run.stderr, as: UTF8.self).debugDescription)"
+            XCTAssertEqual(run.status, 1, context)
+            assertInert(run.stdout, "\(name) stdout")
+            assertInert(run.stderr, "\(name) stderr")
+            XCTAssertEqual(lines(run.stderr).count, 1, context)
+        }
+        let all = try XCTUnwrap(runs["all"])
+        let allLines = lines(all.stdout)
+        XCTAssertEqual(allLines.count, 3, "\(allLines)")
+        XCTAssertTrue(allLines.first?.contains(#"(\x1b[8mmain\r) /usr/bin/python3 -c "#) == true, "\(allLines)")
+        XCTAssertTrue(
+            allLines.first?.contains(#" 1 \x1b]0;cmdline-title\x07 line1\nline2 \x1b[2J \u{009b}31m a\u{202e}b: 1 of 7 threads differ"#) == true,
+            "\(allLines)")
+        XCTAssertTrue(allLines.dropFirst().first?.contains(#"(\x1b[8mmain\r): uid 0/0/0/0, expected 65534/65534/65534/65534"#) == true, "\(allLines)")
+        // bash, the helper, allthreads itself.
+        XCTAssertEqual(allLines.last, "3 processes checked, 1 with threads that differ")
+        XCTAssertTrue(String(decoding: all.stderr, as: UTF8.self).contains(#"(\x1b[8mmain\r)"#))
+
+        let audit = try decodeAudit(try XCTUnwrap(runs["alljson"]).stdout)
+        XCTAssertFalse(audit.agree)
+        XCTAssertEqual(audit.complete, true)
+        XCTAssertTrue(audit.unreadable.isEmpty)
+        let process = try XCTUnwrap(audit.differing.first)
+        XCTAssertEqual(process.comm, "\u{1B}[8mmain\r")
+        XCTAssertEqual(Array(process.cmdline.suffix(5)), Self.hostileArguments)
+        XCTAssertEqual(process.differing.map(\.name), ["\u{1B}[8mmain\r"])
+
+        let table = lines(try XCTUnwrap(runs["pid"]).stdout)
+        // The header, seven threads, the summary, the differing thread's fields.
+        XCTAssertEqual(table.count, 10, "\(table)")
+        for name in [#"\x1b]0;pwned\x07"#, #"\x1b[2J"#, #"\x1b[8m"#, #"a\nb"#, #"x) S 1\n\\q"#, #"\u{fffd}bad\u{fffd}"#, #"\x1b[8mmain\r"#] {
+            XCTAssertEqual(table.filter { $0.contains(" \(name) ") }.count, 1, "\(name) in \(table)")
+        }
+        let pidJSON = try JSONDecoder().decode(NamedThreads.self, from: try XCTUnwrap(runs["pidjson"]).stdout)
+        XCTAssertEqual(
+            Set(pidJSON.threads.map(\.name)),
+            ["\u{1B}]0;pwned\u{07}", "\u{1B}[2J", "\u{1B}[8m", "a\nb", "x) S 1\n\\q", "\u{FFFD}bad\u{FFFD}", "\u{1B}[8mmain\r"])
+    }
+
+    /// The thread names of `inspect --pid --json`.
+    struct NamedThreads: Decodable {
+        struct Thread: Decodable { var name: String }
+        var threads: [Thread]
+    }
+
+    /// A process whose stat cannot be parsed (a file bound over it in the namespace's /proc):
+    /// `inspect --all` no longer exits 0 with "agree" (exit 3, `complete` false, the process
+    /// named), and `inspect --pid` no longer exits 1, the status that means "threads differ".
+    func testAnUnreadableProcessNeverYieldsAgreeInAPIDNamespace() throws {
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-garbage-\(getpid())")
+        try Data("garbage\n".utf8).write(to: garbage)
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let commands = """
+            mount --bind \(garbage.path) /proc/$pid/task/$pid/stat
+            run all inspect --all; run alljson inspect --all --json; run pid inspect --pid "$pid"; run pidjson inspect --pid "$pid" --json
+            """
+        let runs = try runInNamespace(helper: Self.hostileHelper, ["0"], commands: commands)
+        for (name, run) in runs {
+            let context = "\(name): \(String(decoding: run.stdout + run.stderr, as: UTF8.self))"
+            XCTAssertEqual(run.status, 3, context)
+            XCTAssertEqual(lines(run.stderr).count, 1, context)
+            XCTAssertTrue(String(decoding: run.stderr, as: UTF8.self).contains("/task/"), context)
+        }
+        let audit = try decodeAudit(try XCTUnwrap(runs["alljson"]).stdout)
+        XCTAssertTrue(audit.agree)
+        XCTAssertEqual(audit.complete, false)
+        XCTAssertEqual(audit.unreadable.count, 1)
+        XCTAssertEqual(lines(try XCTUnwrap(runs["all"]).stdout).last?.hasPrefix("2 processes checked, 0 with threads that differ, 1 unreadable: pid "), true)
+    }
+
+    /// 4,500 mappings of a path 3,850 bytes long make `maps` about 17.6 MB, more than /proc's
+    /// reader takes: `inspect --pid` says it could not read (exit 3, naming `maps`), not that
+    /// threads differ (exit 1).
+    func testAHugeMapsIsUnreadableNotDifferentInAPIDNamespace() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-maps-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let helper = #"""
+            import mmap, os, sys
+            path = os.path.join(sys.argv[1], *(["d" * 240] * 16))
+            os.makedirs(path)
+            path = os.path.join(path, "f")
+            with open(path, "wb") as f:
+                f.write(b"\0" * 4096)
+            fd = os.open(path, os.O_RDONLY)
+            maps = [mmap.mmap(fd, 4096, prot=mmap.PROT_READ) for _ in range(4500)]
+            print("ready", os.getpid(), flush=True)
+            import time; time.sleep(120)
+            """#
+        let commands = #"""
+            run pid inspect --pid "$pid"; run pidjson inspect --pid "$pid" --json
+            wc -c <"/proc/$pid/maps" >"$out/maps.out"; : >"$out/maps.err"; echo 0 >"$out/maps.status"
+            """#
+        let runs = try runInNamespace(helper: helper, [base.path], commands: commands)
+        let size = try XCTUnwrap(Int(String(decoding: try XCTUnwrap(runs["maps"]).stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertGreaterThan(size, 16 << 20, "maps is not larger than /proc's reader takes")
+        for name in ["pid", "pidjson"] {
+            let run = try XCTUnwrap(runs[name], name)
+            let stderr = String(decoding: run.stderr, as: UTF8.self)
+            XCTAssertEqual(run.status, 3, "\(name): \(stderr)")
+            XCTAssertTrue(stderr.contains("/maps: unreadable (File too large)"), "\(name): \(stderr)")
+        }
     }
 
     func testAllWithPidIsAUsageError() throws {

@@ -404,6 +404,227 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains(message), "expected '\(message)' in: \(context)", file: file, line: line)
     }
 
+    // MARK: Standard error that cannot be written
+
+    /// Runs `program arguments` from `sh` with standard error redirected by `redirection`
+    /// (`2>&-`, `2>/dev/full`), or for `"broken pipe"` onto a pipe whose reader is closed.
+    private func withFailingStandardError(_ redirection: String, _ program: String, _ arguments: [String]) throws -> Finished {
+        if redirection == "broken pipe" {
+            let script = """
+                import os, subprocess, sys
+                reader, writer = os.pipe()
+                os.close(reader)
+                result = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=writer)
+                sys.stdout.write(result.stdout.decode())
+                sys.exit(result.returncode if result.returncode >= 0 else 128 - result.returncode)
+                """
+            return try runExecutable(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, program] + arguments, timeout: 60)
+        }
+        return try runExecutable(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$@\" \(redirection)", "sh", program] + arguments, timeout: 60)
+    }
+
+    static let failingStandardErrors = ["2>&-", "2>/dev/full", "broken pipe"]
+
+    /// A message that cannot be written to standard error never stops the command (it trapped
+    /// in `FileHandle.write`: SIGILL, exit 132): a usage error still exits 2, and after
+    /// `drop --verify`, whose proof goes to standard error, the command still runs as nobody
+    /// with its own output and exit status.
+    func testAFailedWriteToStandardErrorNeverCrashes() throws {
+        let program = productsDirectory().appendingPathComponent("allthreads").path
+        for redirection in Self.failingStandardErrors {
+            let usage = try withFailingStandardError(redirection, program, ["setuid", "no-such-user", "--", "id"])
+            XCTAssertEqual(usage.status, 2, "\(redirection): \(usage.stdout)")
+            XCTAssertEqual(usage.stdout, "", redirection)
+            let drop = try withFailingStandardError(
+                redirection, program, ["drop", "--user", "nobody", "--verify", "--threads", "8", "--", "/bin/sh", "-c", "echo ran as $(id -u); exit 7"])
+            XCTAssertEqual(drop.status, 7, "\(redirection): \(drop.stdout)")
+            XCTAssertEqual(drop.stdout, "ran as 65534\n", redirection)
+            let failed = try withFailingStandardError(redirection, program, ["inspect", "--pid", "2147483647"])
+            XCTAssertEqual(failed.status, 2, "\(redirection): \(failed.stdout)")
+        }
+    }
+
+    /// The set-ID refusal exits 2 when standard error cannot take it, and runs nothing.
+    func testTheSetIDRefusalExitsTwoWhenStandardErrorFails() throws {
+        try skipUnderSanitizer("address", because: "LeakSanitizer ignores ASAN_OPTIONS in secure-execution mode")
+        let copy = try copyOfAllthreads(mode: 0o4755)
+        let arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", copy.path, "setresuid", "0", "0", "0", "--", "/usr/bin/id"]
+        for redirection in Self.failingStandardErrors {
+            let result = try withFailingStandardError(redirection, "/usr/bin/setpriv", arguments)
+            XCTAssertEqual(result.status, 2, "\(redirection): \(result.stdout)")
+            XCTAssertEqual(result.stdout, "", redirection)
+        }
+    }
+
+    // MARK: syscall refuses calls that end or fork the thread
+
+    /// `syscall exit 0` ran exit on every thread and never ended (the main thread a zombie, the
+    /// command waiting). Each call that ends, forks or leaves the thread, by name or number, is
+    /// a usage error before anything runs; an ordinary call still runs.
+    func testSyscallRefusesCallsThatEndOrForkTheThread() throws {
+        let names = ["exit", "exit_group", "clone", "clone3", "fork", "vfork", "execve", "execveat", "rt_sigreturn", "restart_syscall", "pause", "rt_sigsuspend"]
+        for name in names {
+            let call = try XCTUnwrap(SystemCall(name: name), name)
+            for spelling in [name, "SYS_" + name, "\(call.rawValue)"] {
+                try expectUsageError(["syscall", spelling, "0", "--threads", "4", "--", "cat", "/proc/self/status"], "refusing to run \(name) on every thread")
+            }
+        }
+        let getpid = try allthreads(["syscall", "getpid", "--threads", "4", "--verify"])
+        XCTAssertEqual(getpid.status, 0, getpid.stderr)
+    }
+
+    // MARK: The invoker's terminal
+
+    /// Run by python3: bash on a new pseudo-terminal (python's pty module) stands for root's
+    /// interactive shell. It types `argv[2]` and a report of its exit status into the shell,
+    /// then each further argument (`wait:PATTERN` waits for the pattern in the output that
+    /// follows the last one found, `raw:TEXT` types TEXT without a newline); once the status is
+    /// out, a marker line. Prints `completed`
+    /// (or `timed out`), `injected` when the file `argv[1]` exists, the status, then the transcript.
+    static let terminalHarness = #"""
+        import os, pty, re, select, sys, time
+        target, command, typed = sys.argv[1], sys.argv[2], sys.argv[3:]
+        pid, master = pty.fork()
+        if pid == 0:
+            os.environ["PS1"] = "$ "
+            os.execv("/bin/bash", ["bash", "--norc", "--noprofile"])
+        transcript, seen = b"", 0
+        def expect(pattern, seconds=60):
+            global transcript, seen
+            deadline = time.monotonic() + seconds
+            while not re.search(pattern, transcript[seen:]):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                ready, _, _ = select.select([master], [], [], left)
+                if ready:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:
+                        return None
+                    if not data:
+                        return None
+                    transcript += data
+            found = re.search(pattern, transcript[seen:])
+            seen += found.end()
+            return found
+        def type_line(text):
+            os.write(master, text.encode() + b"\n")
+        type_line(command + "; echo status=$((40+2))-$?")
+        for line in typed:
+            if line.startswith("wait:"):
+                expect(line[5:].encode())
+            elif line.startswith("raw:"):
+                os.write(master, line[4:].encode())
+            else:
+                type_line(line)
+        status = expect(rb"status=42-(\d+)")
+        type_line("echo marker-$((6*7))")
+        done = expect(rb"marker-42") and status
+        type_line("exit")
+        expect(rb"\0", 5)
+        os.waitpid(pid, 0)
+        print("completed" if done else "timed out")
+        print("injected" if os.path.exists(target) else "not injected")
+        print("status", int(status.group(1)) if status else -1)
+        sys.stdout.write(transcript.decode(errors="replace"))
+        """#
+
+    /// What ``terminalHarness`` saw.
+    struct TerminalRun {
+        var completed: Bool
+        var injected: Bool
+        var status: Int
+        var transcript: String
+    }
+
+    /// Runs `before` and `allthreads arguments` from bash on a pseudo-terminal
+    /// (``terminalHarness``), typing `typed` after it; `target` is the file an injection would make.
+    private func onTerminal(
+        _ arguments: String, typing typed: [String] = [], target: URL, before: String = "", file: StaticString = #filePath, line: UInt = #line
+    ) throws -> TerminalRun {
+        let allthreads = productsDirectory().appendingPathComponent("allthreads").path
+        let result = try runExecutable(
+            URL(fileURLWithPath: "/usr/bin/python3"), ["-c", Self.terminalHarness, target.path, before + allthreads + " " + arguments] + typed, timeout: 150,
+            file: file, line: line)
+        let lines = result.stdout.split(separator: "\n", maxSplits: 3, omittingEmptySubsequences: false)
+        XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+        XCTAssertGreaterThanOrEqual(lines.count, 3, result.stdout + result.stderr, file: file, line: line)
+        guard lines.count >= 3 else { return TerminalRun(completed: false, injected: false, status: -1, transcript: result.stdout) }
+        return TerminalRun(
+            completed: lines[0] == "completed", injected: lines[1] == "injected", status: Int(lines[2].dropFirst("status ".count)) ?? -1,
+            transcript: lines.count > 3 ? String(lines[3]) : "")
+    }
+
+    /// On root's terminal, `drop --user nobody -- CMD` where CMD, as nobody, types `id > FILE`
+    /// into its terminal with TIOCSTI (on descriptor 0, and through /dev/tty when no standard
+    /// descriptor is a terminal): the line never reaches root's shell, since CMD runs in its own
+    /// session on its own pseudo-terminal; its output, its input and its exit status still pass.
+    /// With --no-pty the same CMD does reach the shell (it did by default before: root's shell
+    /// ran `id` as root), which shows the test sees an injection.
+    func testTheCommandCannotTypeIntoTheInvokingTerminal() throws {
+        let directory = try worldEnterableDirectory()
+        let target = directory.appendingPathComponent("injected")
+        func injector(_ terminal: String) -> String {
+            let program = """
+                import fcntl, os, termios
+                print("uid", os.getuid(), flush=True)
+                try:
+                    fd = \(terminal)
+                except OSError as error:
+                    print("no terminal:", error, flush=True)
+                    raise SystemExit(0)
+                for c in b"id > \(target.path)\\n":
+                    fcntl.ioctl(fd, termios.TIOCSTI, bytes([c]))
+                """
+            return "/usr/bin/python3 -c '\(program)'"
+        }
+        let onStandardInput = injector("0"), throughDevTTY = injector("os.open(\"/dev/tty\", os.O_RDWR)")
+
+        let pty = try onTerminal("drop --user nobody --verify --threads 8 -- \(onStandardInput)", target: target)
+        XCTAssertTrue(pty.completed, pty.transcript)
+        XCTAssertFalse(pty.injected, pty.transcript)
+        XCTAssertEqual(pty.status, 0, pty.transcript)
+        XCTAssertTrue(pty.transcript.contains("uid 65534"), pty.transcript)
+        XCTAssertTrue(pty.transcript.contains("verified from /proc: all "), pty.transcript)
+
+        let devTTY = try onTerminal("drop --user nobody -- \(throughDevTTY) </dev/null >\(directory.path)/out 2>&1", target: target)
+        XCTAssertTrue(devTTY.completed, devTTY.transcript)
+        XCTAssertFalse(devTTY.injected, devTTY.transcript)
+        XCTAssertEqual(devTTY.status, 0, devTTY.transcript)
+        let out = try String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)
+        XCTAssertTrue(out.contains("uid 65534") && out.contains("no terminal:"), out)
+
+        // The shell's terminal, then the command's: another one.
+        let typed = try onTerminal(
+            "setuid 65534 -- /bin/sh -c 'echo on-$(tty); read line; echo got-$line; exit 3'", typing: ["hello"], target: target,
+            before: "echo on-$(tty); ")
+        XCTAssertTrue(typed.completed, typed.transcript)
+        XCTAssertEqual(typed.status, 3, typed.transcript)
+        XCTAssertTrue(typed.transcript.contains("got-hello"), typed.transcript)
+        let terminals = typed.transcript.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("on-/dev/pts/") }
+        XCTAssertEqual(terminals.count, 2, typed.transcript)
+        XCTAssertNotEqual(terminals.first, terminals.last, typed.transcript)
+
+        // The command stops (SIGSTOP; ^Z does not stop it: its process group has no parent in
+        // its session, so the kernel discards the terminal's stop signals): allthreads stops
+        // too and the shell gets the terminal back; `fg` continues both.
+        let stopped = try onTerminal(
+            "setuid 65534 -- /bin/sh -c 'kill -STOP $$; echo resumed-$((1+1)); read line; echo got-$line; exit 4'",
+            typing: ["wait:Stopped", "fg", "wait:resumed-2", "raw:\u{1A}", "hello", "wait:got-hello", "wait:\\$ ", "echo status=$((40+2))-$?"],
+            target: target)
+        XCTAssertTrue(stopped.completed, stopped.transcript)
+        // The job's status once continued (the line typed with the command reported the stop),
+        // asked once the shell prompts again: typed sooner, the relay would take it.
+        XCTAssertEqual(stopped.status, 4, stopped.transcript)
+
+        let legacy = try String(contentsOfFile: "/proc/sys/dev/tty/legacy_tiocsti", encoding: .utf8)
+        guard legacy.hasPrefix("1") else { return }
+        let shared = try onTerminal("drop --user nobody --no-pty -- \(onStandardInput)", target: target)
+        XCTAssertTrue(shared.completed, shared.transcript)
+        XCTAssertTrue(shared.injected, "--no-pty: the injection did not reach the shell: \(shared.transcript)")
+    }
+
     // MARK: Help, completions, set-user-ID installs
 
     func testEveryCommandHasHelpWithExamples() throws {

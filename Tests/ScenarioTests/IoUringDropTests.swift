@@ -21,10 +21,11 @@ final class IoUringDropTests: XCTestCase {
         try scenario("uring-during-drop", ["--policy", "refuse"])
     }
 
-    /// (b) The SQPOLL ring closed just before the drop: the drop waits for its thread and passes.
+    /// (b) The SQPOLL ring, made by a thread that has exited, closed just before the drop: the drop
+    /// waits for its thread and passes.
     func testRingClosedBeforeTheDropPasses() throws { try scenario("uring-closed") }
 
-    /// (c) An accepted ring: the drop passes and names it.
+    /// (c) An accepted ring, made by a thread that has exited: the drop passes and names it.
     func testAcceptedRingIsReported() throws { try scenario("uring-accepted") }
 
     /// (d) A ring with a personality registered as root: refused unless accepted; accepted, the
@@ -34,11 +35,28 @@ final class IoUringDropTests: XCTestCase {
     /// An SQPOLL ring kept alive by its mapping after its fd is closed: named by inode.
     func testMappedRingWithoutADescriptorIsRefused() throws { try scenario("uring-mapped") }
 
-    /// A ring /proc does not show (user memory, registered ring fd, fd closed): the probe finds it.
+    /// A ring /proc does not show (user memory, registered ring fd, fd closed): the probe finds it,
+    /// and the threads that registered it have used io_uring, so accepting rings does not pass.
     func testRegisteredRingWithoutADescriptorIsFound() throws { try scenario("uring-registered") }
 
-    /// A filter that kills on io_uring_enter: the drop does not probe registered rings, and says so.
-    func testRegisteredRingsAreNotProbedUnderASeccompFilter() throws { try scenario("uring-probe-under-seccomp") }
+    /// A filter that kills on io_uring_enter: the drop cannot probe for io_uring use, and refuses.
+    func testDropRefusesWhenASeccompFilterForbidsTheProbe() throws { try scenario("uring-probe-under-seccomp") }
+
+    /// A ring in a thread's own descriptor table (`unshare(CLONE_FILES)`) with a root personality:
+    /// found through /proc/self/task/<tid>/fd and refused.
+    func testRingInAThreadsOwnTableIsRefused() throws { try scenario("uring-own-table") }
+
+    /// An open of /etc/shadow queued as root behind a poll with IOSQE_IO_DRAIN, which /proc does not
+    /// show: refused, also with rings accepted, because the thread has used io_uring.
+    func testDrainedRequestQueuedBeforeTheDropIsRefused() throws { try scenario("uring-drained") }
+
+    /// A root ring attached (ATTACH_WQ) to the SQPOLL thread of a ring made at 65534, alive only
+    /// through a poll on its own fd: /proc shows only the SQPOLL thread at 65534; refused naming it.
+    /// The same with the SQPOLL thread renamed like an io-wq worker.
+    func testRingAttachedToAnSQPOLLThreadIsRefused() throws {
+        try scenario("uring-attached-sqpoll")
+        try scenario("uring-attached-sqpoll", ["--rename", "1"])
+    }
 
     /// A root process traced by one of our threads: refused until detached.
     func testTracedRootProcessIsRefused() throws { try scenario("ptrace-tracee") }

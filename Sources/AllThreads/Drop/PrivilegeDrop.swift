@@ -18,10 +18,15 @@ import SystemPackage
 /// anything changes. Then it changes every thread in the order that never leaves a privileged
 /// path open: supplementary groups, gid, the bounding set (while `CAP_SETPCAP` is still
 /// held), uid, the kept capabilities (through keep-caps, then permitted, effective,
-/// inheritable and ambient), no_new_privs, and last the seccomp filter. Then it
-/// reads every thread and every io_uring task back from /proc, checks on every thread that
+/// inheritable and ambient), no_new_privs; it re-records the `F_SETOWN` owner of every
+/// descriptor of every thread's table under the new credentials, and last loads the seccomp
+/// filter. Then it reads every thread and every io_uring task back from /proc (through
+/// `/proc/self`, never a pid that may name another process), checks on every thread that
 /// `setuid(0)` and `setgid(0)` fail, and looks for retained privileges again (one could have
 /// been created meanwhile). Any doubt is an error, never a warning.
+///
+/// Root-equivalent capabilities (``CapabilitySet/rootEquivalent``) are kept only when named in
+/// `allowingRootEquivalentCapabilities:` as well.
 public struct PrivilegeDrop: Sendable, Hashable {
     /// The user to become.
     public var user: Account
@@ -31,6 +36,10 @@ public struct PrivilegeDrop: Sendable, Hashable {
     public var groups: [GroupID]
     /// Capabilities to keep in the permitted, effective, inheritable and ambient sets.
     public var keepCapabilities: CapabilitySet
+    /// The root-equivalent capabilities (``CapabilitySet/rootEquivalent``) the caller allowed
+    /// ``keepCapabilities`` to hold; the proof names those kept
+    /// (``ProcessSnapshot/keptRootEquivalentCapabilities``).
+    public var allowedRootEquivalentCapabilities: CapabilitySet
     /// Whether to reduce the bounding set to ``keepCapabilities``.
     public var dropBoundingSet: Bool
     /// Whether to set no_new_privs.
@@ -51,14 +60,17 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - group: the gid to become; default: the user's primary group.
     ///   - groups: supplementary groups; `nil`: the user's groups (`getgrouplist`); `[]`: none.
     ///   - keepCapabilities: capabilities to keep; `cap_setuid` and `cap_setgid` are refused, as they
-    ///     would let any thread regain root.
+    ///     would let any thread regain root; the other root-equivalent ones
+    ///     (``CapabilitySet/rootEquivalent``) only with `allowingRootEquivalentCapabilities`.
+    ///   - allowingRootEquivalentCapabilities: root-equivalent capabilities that `keepCapabilities`
+    ///     may hold, named apart so that keeping root in disguise is never an accident.
     ///   - dropBoundingSet: reduce the bounding set to the kept capabilities (default true).
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last (validated now).
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
     public init(
         user: Account, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
-        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
         ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
         guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
@@ -74,8 +86,16 @@ public struct PrivilegeDrop: Sendable, Hashable {
         guard regainers.isEmpty else {
             throw .invalidArgument("keeping \(regainers) would let any thread regain root, so the drop could not be proven")
         }
+        let disguised = keepCapabilities.intersection(.rootEquivalent).subtracting(allowingRootEquivalentCapabilities)
+        guard disguised.isEmpty else {
+            let reasons = disguised.map { "\($0): \($0.rootEquivalence ?? "")" }.joined(separator: "; ")
+            throw .invalidArgument(
+                "keeping \(disguised) is root in disguise (\(reasons)); name them in allowingRootEquivalentCapabilities "
+                    + "(--keep-root-equivalent-caps) to keep them anyway")
+        }
         try seccomp?.validate()
         self.keepCapabilities = keepCapabilities
+        self.allowedRootEquivalentCapabilities = allowingRootEquivalentCapabilities
         self.dropBoundingSet = dropBoundingSet
         self.noNewPrivileges = noNewPrivileges
         self.seccomp = seccomp
@@ -86,24 +106,24 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// database (for its primary group and groups); nothing changes.
     public init(
         user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
-        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
         ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
         try self.init(
             user: try Account.user(id: user), group: group, groups: groups, keepCapabilities: keepCapabilities,
-            dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
+            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
     }
 
     /// Validates a drop to the user named `user` (or a numeric uid, as text), as configuration
     /// files and command lines give it; nothing changes.
     public init(
         user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
-        dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
+        allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
         ioUringPolicy: IoUringPolicy = .refuse
     ) throws(AllThreadsError) {
         try self.init(
             user: try Account.lookUp(user), group: group, groups: groups, keepCapabilities: keepCapabilities,
-            dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
+            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
     }
 
     /// Applies the drop to every thread and proves it.
@@ -131,20 +151,26 @@ public struct PrivilegeDrop: Sendable, Hashable {
         let clock = ContinuousClock(), start = clock.now
         let reports = try runProgram(options: options)
         let programTime = start.duration(to: clock.now)
-        // Probed before the filter loads: the filter could forbid io_uring_enter.
-        let registrations = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
+        // Before the filter loads, which could forbid the system calls of both.
+        let owners = DescriptorOwners.rerecord()
+        let probe = try IoUringRegistration.probe(threads: try Self.snapshot().threads, options: options)
         let loading = clock.now
         try seccomp?.loadOnAllThreads()
-        return (try proveState(registrations: registrations), reports, programTime + loading.duration(to: clock.now))
+        return (try proveState(probe: probe, owners: owners), reports, programTime + loading.duration(to: clock.now))
     }
 
     /// The change alone: the program (one broadcast while it has at most
-    /// ``BroadcastProgram/maxSteps`` steps), then the seccomp filter; without the /proc proof and
-    /// without the checks for retained privileges (io_uring, ptrace) of ``apply(options:)``.
+    /// ``BroadcastProgram/maxSteps`` steps), the `F_SETOWN` owners of every descriptor re-recorded
+    /// under the new credentials, then the seccomp filter; without the /proc proof and without the
+    /// checks for retained privileges (io_uring, ptrace) of ``apply(options:)``.
     /// - Returns: the report of each broadcast.
+    /// - Throws: as ``apply(options:)``, and `.privilegeRetained(_:threadsChanged: true)` naming the
+    ///   descriptors whose owner could not be re-recorded.
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
         let reports = try runProgram(options: options)
+        let owners = DescriptorOwners.rerecord()
+        guard owners.isEmpty else { throw .privilegeRetained(owners.map { .descriptorOwner($0) }, threadsChanged: true) }
         try seccomp?.loadOnAllThreads()
         return reports
     }
@@ -212,10 +238,10 @@ public struct PrivilegeDrop: Sendable, Hashable {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.timeout)
         var snapshot = try Self.snapshot()
-        let registrations = ioUringPolicy == .refuse ? try IoUringRegistration.probe(threads: snapshot.threads, options: options) : []
+        let probe = try IoUringRegistration.probe(threads: snapshot.threads, options: options)
         let traced = try tracedProcesses(in: snapshot)
         while true {
-            let found = retained(in: snapshot, registrations: registrations ?? []) + traced
+            let found = retained(in: snapshot, probe: probe) + traced
             guard !found.isEmpty else { return }
             guard found.allSatisfy(\.mayExitOnItsOwn), clock.now < deadline else {
                 throw .privilegeRetained(found, threadsChanged: false)
@@ -233,7 +259,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
             var snapshot = try ProcessSnapshot.current()
-            snapshot.ioUringRings = try IoUringRing.find(pid: snapshot.pid)
+            snapshot.ioUringRings = try IoUringRing.current()
             return snapshot
         } catch {
             throw .procfs(error)
@@ -254,21 +280,24 @@ public struct PrivilegeDrop: Sendable, Hashable {
             noNewPrivs: noNewPrivileges, seccomp: seccomp == nil ? .disabled : .filter)
     }
 
-    /// The io_uring tasks that act with other credentials than the target's, and the rings and
-    /// registrations unless the policy accepts them.
-    private func retained(in snapshot: ProcessSnapshot, registrations: [IoUringRegistration]) -> [RetainedPrivilege] {
+    /// What io_uring leaves acting with other credentials than the target's: every io_uring task
+    /// whatever it holds (an SQPOLL thread serves rings attached to it with their creators'
+    /// credentials, and a task's name, which any thread of the process can change, does not tell
+    /// an SQPOLL thread from an io-wq worker); every thread that has used io_uring; and the
+    /// rings and registrations unless the policy accepts them. `probe` is `nil` when a seccomp
+    /// filter forbade probing: that is a finding too.
+    private func retained(in snapshot: ProcessSnapshot, probe: IoUringProbe?) -> [RetainedPrivilege] {
         let rings = snapshot.ioUringRings ?? []
         var found: [RetainedPrivilege] = []
         if ioUringPolicy == .refuse {
-            found += rings.map { .ioUringRing($0) } + registrations.map { .registeredIoUringRing($0) }
+            found += rings.map { .ioUringRing($0) } + (probe?.registrations ?? []).map { .registeredIoUringRing($0) }
         }
+        found += probe.map { $0.contexts.map { .ioUringContext($0) } } ?? [.ioUringNotProbed]
         for thread in snapshot.threads where thread.actsForProcess && thread.runsNoCode {
             let differences = thread.credentials.actingDifferences(from: target)
-            guard !differences.isEmpty else { continue }
             let served = rings.filter { $0.submissionPollingThread == thread.tid }
-            found.append(.ioUringTask(IoUringTask(
-                thread: thread.identity, role: served.isEmpty ? thread.ioUringRole ?? .worker : .submissionPolling,
-                rings: served, differences: differences)))
+            let role = served.isEmpty ? thread.ioUringRole ?? .worker : .submissionPolling
+            found.append(.ioUringTask(IoUringTask(thread: thread.identity, role: role, rings: served, differences: differences)))
         }
         return found
     }
@@ -283,9 +312,6 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
     }
 
-    /// Reads every thread from /proc and checks each property of the drop, then looks for
-    /// retained privileges again (`registrations`: probed before the seccomp filter loaded; `nil`
-    /// when a filter made the probe unsafe).
     /// How `thread` differs from what the drop promises, or `nil` when it holds all of it.
     private func differences(of thread: ThreadState) -> ThreadDifference? {
         let c = thread.credentials, sets = c.capabilities
@@ -306,13 +332,17 @@ public struct PrivilegeDrop: Sendable, Hashable {
         return found.isEmpty ? nil : ThreadDifference(thread: ThreadIdentity(tid: thread.tid, name: thread.name), fields: found)
     }
 
-    private func proveState(registrations: [IoUringRegistration]?) throws(AllThreadsError) -> ProcessSnapshot {
+    /// Reads every thread from /proc and checks each property of the drop, then looks for
+    /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
+    /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded).
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner]) throws(AllThreadsError) -> ProcessSnapshot {
         var snapshot = try Self.snapshot()
         let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
         guard failures.isEmpty else { throw .proofFailed(failures) }
-        let found = retained(in: snapshot, registrations: registrations ?? []) + (try tracedProcesses(in: snapshot))
+        let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (try tracedProcesses(in: snapshot))
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
-        snapshot.ioUringRegistrations = registrations
+        snapshot.ioUringRegistrations = probe?.registrations
+        snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
         return snapshot
     }
 }

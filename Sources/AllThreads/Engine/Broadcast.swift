@@ -278,6 +278,8 @@ private struct Problem {
         case CB_REASON_IO_WORKER: .ioWorker
         case CB_REASON_EXITING: .exiting
         case CB_REASON_STILL_RUNNING: .stillRunning
+        case CB_REASON_DIED: .diedInHandler
+        case CB_REASON_NOT_SIGNALLED: .notSignalled
         default: .noResponse
         }
     }

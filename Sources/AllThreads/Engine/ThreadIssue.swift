@@ -25,6 +25,11 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         /// Relaxed mode: it took the signal but had not finished the call at the deadline;
         /// it finishes it late.
         case stillRunning
+        /// It took the signal and died inside the handler (its seccomp filter killed it at a
+        /// step, say): it runs no code any more; whether it ran a step is unknown.
+        case diedInHandler
+        /// Found in `/proc`, but the deadline passed before it could be signalled.
+        case notSignalled
     }
 
     /// The kernel thread id.
@@ -63,6 +68,8 @@ extension ThreadIssue.Reason: CustomStringConvertible {
         case .ioWorker: "io_uring worker"
         case .exiting: "exiting"
         case .stillRunning: "took the signal but was still running the call at the deadline"
+        case .diedInHandler: "took the signal and died while running the call"
+        case .notSignalled: "found, but the deadline passed before it was signalled"
         }
     }
 }

@@ -29,7 +29,8 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     /// No kernel has as many slots (6.18 has 16); the probe stops here even if the kernel never says "past the table".
     static let maximumSlots = 64
 
-    /// Finds the registrations of every thread of the calling process.
+    /// Finds the registrations of every thread of the calling process, and the threads that have
+    /// used io_uring.
     ///
     /// For slot 0, 1, ... every thread runs `io_uring_enter(slot, 0, 0, IORING_ENTER_REGISTERED_RING)`,
     /// which submits and waits for nothing; its result tells: `EINVAL` (the thread never used
@@ -37,17 +38,21 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     /// there). The probe stops at the first slot where every thread got `EINVAL`: one broadcast in
     /// a process that never used io_uring.
     ///
+    /// At slot 0, `EINVAL` means the thread has no io_uring context: the kernel gives a thread one
+    /// at its first `io_uring_setup`, `io_uring_enter` that submits, or ring registration, keeps it
+    /// until the thread exits (an `execve` ends it too), and the probe itself creates none.
+    ///
     /// - Parameter threads: the threads of a recent snapshot, to name the threads that agreed with
-    ///   the calling thread when it holds a ring (a broadcast names only those that disagree).
+    ///   the calling thread (a broadcast names only those that disagree).
     /// - Returns: `nil` when a thread has a seccomp filter: it might kill the process for the probe.
     /// - Throws: the broadcast's errors other than a mismatch (which tells who holds a ring).
-    static func probe(threads: [ThreadState], options: BroadcastOptions) throws(AllThreadsError) -> [IoUringRegistration]? {
+    static func probe(threads: [ThreadState], options: BroadcastOptions) throws(AllThreadsError) -> IoUringProbe? {
         guard threads.allSatisfy({ $0.credentials.seccomp == .disabled }) else { return nil }
         var options = options
         options.onMismatch = .throwError  // disagreement is the answer here, never a reason to abort
         let caller = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
         let running = threads.filter { !$0.runsNoCode }.map(\.identity)
-        var found: [IoUringRegistration] = []
+        var found = IoUringProbe(registrations: [], contexts: [])
         for slot in 0..<maximumSlots {
             var callerResult: SyscallResult
             var others: [ThreadResult] = []
@@ -59,21 +64,35 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
                 callerResult = result
                 others = threads
             }
-            if !callerResult.holdsRing && !others.contains(where: { $0.result?.holdsRing ?? false }) {
+            /// The threads whose result satisfies `test`: those named in the mismatch, and, when the
+            /// caller's does, every thread the mismatch does not name (they got the caller's result).
+            func threads(where test: (SyscallResult) -> Bool) -> [ThreadIdentity] {
+                var matching = others.filter { $0.result.map(test) ?? false }.map { ThreadIdentity(tid: $0.tid, name: $0.name) }
+                if test(callerResult) {
+                    let disagreeing = Set(others.map(\.tid))
+                    matching += running.filter { !disagreeing.contains($0.tid) }
+                    if !matching.contains(where: { $0.tid == caller }) { matching.append(ThreadIdentity(tid: caller, name: "")) }
+                }
+                return matching.sorted { $0.tid < $1.tid }
+            }
+            if slot == 0 { found.contexts = threads { $0.errno != .invalidArgument && $0.errno != .noFunction } }
+            let holders = threads(where: \.holdsRing)
+            if holders.isEmpty {
                 if callerResult.errno == .invalidArgument && others.allSatisfy({ $0.result?.errno == .invalidArgument }) { break }
                 continue
             }
-            var holders = others.filter { $0.result?.holdsRing ?? false }.map { ThreadIdentity(tid: $0.tid, name: $0.name) }
-            if callerResult.holdsRing {
-                // Every thread that is not named in the mismatch got the caller's result.
-                let disagreeing = Set(others.map(\.tid))
-                holders += running.filter { !disagreeing.contains($0.tid) }
-                if !holders.contains(where: { $0.tid == caller }) { holders.append(ThreadIdentity(tid: caller, name: "")) }
-            }
-            found.append(IoUringRegistration(slot: slot, threads: holders.sorted { $0.tid < $1.tid }))
+            found.registrations.append(IoUringRegistration(slot: slot, threads: holders))
         }
         return found
     }
+}
+
+/// What ``IoUringRegistration/probe(threads:options:)`` found.
+struct IoUringProbe {
+    /// The rings in the threads' registered-ring tables.
+    var registrations: [IoUringRegistration]
+    /// The threads that have an io_uring context: they have used io_uring since they started.
+    var contexts: [ThreadIdentity]
 }
 
 extension SyscallResult {

@@ -1,5 +1,6 @@
-/// An io_uring task of the process (an SQPOLL thread or an io-wq worker) that holds credentials
-/// other than a privilege drop's target: no broadcast reaches it, and it keeps them.
+/// An io_uring task of the process (an SQPOLL thread or an io-wq worker) that a privilege drop
+/// cannot vouch for: no broadcast reaches it, it keeps the credentials it was created with, and an
+/// SQPOLL thread also serves rings attached to it with their creators' credentials.
 public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
     /// The task.
     public var thread: ThreadIdentity
@@ -9,7 +10,8 @@ public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
     /// thread whose ring has no descriptor left (closed and being torn down, or kept alive by a
     /// mapping or a registration).
     public var rings: [IoUringRing]
-    /// Its credentials against the target's (``ThreadCredentials/actingDifferences(from:)``).
+    /// Its credentials against the target's (``ThreadCredentials/actingDifferences(from:)``); empty
+    /// when it holds the target's (it counts all the same).
     public var differences: [FieldDifference]
 
     /// Describes a task.
@@ -23,6 +25,6 @@ public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
     /// Such as `tid 812 (iou-sqp-811), SQPOLL thread of io_uring ring fd 3: uid 0/0/0/0, expected 65534/65534/65534/65534`.
     public var description: String {
         let owner = rings.isEmpty ? "" : " of " + rings.map(\.description).joined(separator: ", ")
-        return "\(thread), \(role)\(owner): " + differences.map(\.description).joined(separator: ", ")
+        return "\(thread), \(role)\(owner)" + (differences.isEmpty ? "" : ": " + differences.map(\.description).joined(separator: ", "))
     }
 }

@@ -70,8 +70,13 @@ public struct HostAudit: Sendable {
     /// The processes that could not be read, in pid order.
     public var unreadable: [UnreadableProcess]
 
-    /// True when no process has threads that disagree.
+    /// True when no process that was read has threads that disagree. It says nothing about the
+    /// ``unreadable`` processes: see ``complete``.
     public var agree: Bool { divergent.isEmpty }
+
+    /// True when every process was read (none is ``unreadable``); only then does ``agree``
+    /// speak for the whole host.
+    public var complete: Bool { unreadable.isEmpty }
 
     /// Creates an audit from its parts, for tests and tools.
     public init(checkedProcesses: Int, vanishedProcesses: Int, divergent: [DivergentProcess], unreadable: [UnreadableProcess]) {

@@ -22,6 +22,9 @@ public struct ProcessSnapshot: Sendable {
     /// The rings in the threads' registered-ring tables; `nil` unless probed: only a broadcast in
     /// the process itself finds them, and ``PrivilegeDrop`` probes them for its proof.
     public var ioUringRegistrations: [IoUringRegistration]?
+    /// The root-equivalent capabilities (``CapabilitySet/rootEquivalent``) every thread keeps after
+    /// a ``PrivilegeDrop`` that was allowed to keep them; `nil` unless this is a drop's proof.
+    public var keptRootEquivalentCapabilities: CapabilitySet?
 
     /// Creates a snapshot from threads read earlier or made up, for tests and tools.
     public init(
@@ -41,10 +44,15 @@ public struct ProcessSnapshot: Sendable {
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
     public static func read(pid: Int32, procRoot: String = "/proc", includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
-        var snapshot = try read(pid: pid, tids: Procfs.numericEntries(of: "\(procRoot)/\(pid)/task"), procRoot: procRoot)
+        try read(process: "\(procRoot)/\(pid)", pid: pid, procRoot: procRoot, includingIoUringRings: includingIoUringRings)
+    }
+
+    /// Reads every thread of the process whose /proc directory is `process`, and its rings.
+    private static func read(process: String, pid: Int32, procRoot: String, includingIoUringRings: Bool) throws(ProcfsError) -> ProcessSnapshot {
+        var snapshot = try read(process: process, pid: pid, tids: Procfs.numericEntries(of: "\(process)/task"), procRoot: procRoot)
         if includingIoUringRings {
             do throws(ProcfsError) {
-                snapshot.ioUringRings = try IoUringRing.find(pid: pid, procRoot: procRoot)
+                snapshot.ioUringRings = try IoUringRing.find(process: process)
             } catch {
                 guard case .unreadable(let errno) = error.kind, errno == .permissionDenied || errno == .notPermitted else { throw error }
             }
@@ -54,10 +62,15 @@ public struct ProcessSnapshot: Sendable {
 
     /// Reads the threads `tids` of process `pid`, leaving out those that are gone.
     static func read(pid: Int32, tids: [Int32], procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
+        try read(process: "\(procRoot)/\(pid)", pid: pid, tids: tids, procRoot: procRoot)
+    }
+
+    /// Reads the threads `tids` of the process whose /proc directory is `process`, leaving out those that are gone.
+    static func read(process: String, pid: Int32, tids: [Int32], procRoot: String = "/proc") throws(ProcfsError) -> ProcessSnapshot {
         var threads: [ThreadState] = []
         for tid in tids {
             do {
-                threads.append(try ThreadState.read(pid: pid, tid: tid, procRoot: procRoot))
+                threads.append(try ThreadState.read(process: process, tid: tid, procRoot: procRoot))
             } catch where error.taskIsGone {
                 continue
             }
@@ -65,9 +78,11 @@ public struct ProcessSnapshot: Sendable {
         return ProcessSnapshot(pid: pid, threads: threads)
     }
 
-    /// Reads every thread of the calling process, and with `includingIoUringRings` its io_uring rings.
+    /// Reads every thread of the calling process through `/proc/self` (never `/proc/<getpid()>`:
+    /// in a PID namespace without a /proc of its own, that number names another process), and
+    /// with `includingIoUringRings` its io_uring rings.
     public static func current(includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
-        try read(pid: getpid(), includingIoUringRings: includingIoUringRings)
+        try read(process: "/proc/self", pid: getpid(), procRoot: "/proc", includingIoUringRings: includingIoUringRings)
     }
 
     /// The credentials most threads have (ties: the lowest tid's), over threads that run code;

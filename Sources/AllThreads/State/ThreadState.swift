@@ -59,7 +59,8 @@ public struct ThreadState: Sendable, Hashable {
 
     /// Applies the text of the task's `stat` file: nice (field 19) and flags (field 9).
     ///
-    /// The command name in field 2 may contain spaces and `)`: fields are counted after the last `)`.
+    /// The command name in field 2 may contain spaces, newlines and `)`: fields are counted
+    /// after the last `)`.
     /// Field 1 must be this thread's ``tid``. On error nothing changes.
     public mutating func apply(stat: String) throws(ProcfsError) {
         try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
@@ -71,7 +72,13 @@ public struct ThreadState: Sendable, Hashable {
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
     public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
-        let directory = "\(procRoot)/\(pid)/task/\(tid)"
+        try read(process: "\(procRoot)/\(pid)", tid: tid, procRoot: procRoot)
+    }
+
+    /// Reads thread `tid` of the process whose /proc directory is `process` (`/proc/self` for the
+    /// calling process: a pid may name another process where /proc belongs to another PID namespace).
+    static func read(process: String, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+        let directory = "\(process)/task/\(tid)"
         let statusPath = directory + "/status"
         var thread = try ThreadState(tid: tid, status: Procfs.read(statusPath), path: statusPath)
         let statPath = directory + "/stat"
@@ -182,19 +189,22 @@ extension ThreadState {
     /// Applies stat text; errors name `path`. On error nothing changes.
     mutating func apply(stat bytes: [UInt8], path: String) throws(ProcfsError) {
         func malformed(_ field: String) -> ProcfsError { ProcfsError(path: path, kind: .malformed(field: field)) }
-        // "pid (comm) state ppid ... flags ... priority nice ...\n": one line.
-        guard let newline = bytes.firstIndex(of: 10), newline == bytes.count - 1 else { throw malformed("end of line") }
-        let line = bytes[..<newline]
+        // "pid (comm) state ppid ... flags ... priority nice ...\n": one line, but comm may hold
+        // newlines too (a thread names itself "a\nb"): only the last byte ends the text.
+        guard bytes.last == 10 else { throw malformed("end of line") }
+        let line = bytes.dropLast()
         guard let commStart = line.firstIndex(of: UInt8(ascii: "(")), commStart >= 2,
             line[commStart - 1] == UInt8(ascii: " "),
             let pid = ProcText.decimal(line[..<(commStart - 1)], max: UInt64(Int32.max)), pid == tid
         else { throw malformed("pid") }
-        // The name may hold anything but NUL, ")" included: it ends at the last ")".
+        // The name may hold anything but NUL, ")", spaces and newlines included: it ends at the
+        // last ")", since no field after it can hold one.
         guard let commEnd = line.lastIndex(of: UInt8(ascii: ")")), commEnd > commStart,
             !line[commStart..<commEnd].contains(0)
         else { throw malformed("comm") }
         // Fields 3... follow ") ", each after one space.
         let rest = line[(commEnd + 1)...]
+        guard !rest.contains(10) else { throw malformed("end of line") }
         guard rest.first == UInt8(ascii: " ") else { throw malformed("state") }
         let fields = rest.dropFirst().split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         for (index, field) in fields.enumerated() where field.isEmpty || field.contains(0) {

@@ -1,5 +1,4 @@
 import AllThreads
-import SystemPackage
 
 /// What a change command prints: one line of JSON (``Row``), or a summary for people.
 public struct ChangeOutput {
@@ -75,8 +74,9 @@ public struct ChangeOutput {
             if let verification, verificationFailure == nil, verifyRequested {
                 lines.append(Summary.verified(verification))
             }
-            let text = lines.joined(separator: "\n") + "\n"
-            if quiet { _ = try? FileDescriptor.standardError.writeAll(text.utf8) } else { Swift.print(text, terminator: "") }
+            for line in lines {
+                if quiet { StandardError.line(line) } else { TerminalText.print(line) }
+            }
         }
     }
 }

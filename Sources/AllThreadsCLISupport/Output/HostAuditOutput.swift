@@ -3,13 +3,14 @@ import AllThreads
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
 public enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
-    /// (exit 1) when some process has threads that differ.
+    /// (exit 1) when some process has threads that differ, else ``CommandFailure/unreadable(_:)``
+    /// (exit 3) when some process could not be read, or `/proc` itself.
     public static func run(json: Bool) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
             audit = try HostAudit.current()
         } catch {
-            throw CommandFailure.failed("cannot audit the host: \(error)")
+            throw CommandFailure.unreadable("cannot audit the host: \(error)")
         }
         if json {
             JSONLine.print(AuditJSON(audit))
@@ -21,25 +22,31 @@ public enum HostAuditOutput {
                 "\(audit.divergent.count) of \(audit.checkedProcesses) processes have threads that differ: "
                     + Summary.list(audit.divergent.map { "pid \($0.pid) (\($0.name))" }))
         }
+        if !audit.complete {
+            throw CommandFailure.unreadable(
+                "no thread differs in the \(audit.checkedProcesses) processes read, but \(audit.unreadable.count) could not be read: "
+                    + Summary.list(audit.unreadable.map(\.description)))
+        }
     }
 
-    /// Each divergent process with its differing threads, then one summary line.
+    /// Each divergent process with its differing threads, then one summary line; names and
+    /// arguments escaped (``TerminalText/escaped(_:)``).
     private static func print(_ audit: HostAudit) {
         for process in audit.divergent {
             let comparison = process.comparison
             let command = process.commandLine.isEmpty ? "" : " " + process.commandLine.joined(separator: " ")
             let reference = comparison.reference.map { " (like tid \($0.tid))" } ?? ""
-            Swift.print(
+            TerminalText.print(
                 "pid \(process.pid) (\(process.name))\(command): \(comparison.differences.count) of "
                     + "\(comparison.checkedThreads) threads differ from the rest\(reference):")
-            for difference in comparison.differences { Swift.print("  \(difference)") }
+            for difference in comparison.differences { TerminalText.print("  \(difference)") }
         }
         var summary = "\(audit.checkedProcesses) processes checked, \(audit.divergent.count) with threads that differ"
         if audit.vanishedProcesses > 0 { summary += ", \(audit.vanishedProcesses) exited while read" }
         if !audit.unreadable.isEmpty {
             summary += ", \(audit.unreadable.count) unreadable: " + Summary.list(audit.unreadable.map(\.description))
         }
-        Swift.print(summary)
+        TerminalText.print(summary)
     }
 }
 
@@ -70,18 +77,22 @@ public struct AuditJSON: Encodable {
     }
 
     public var agree: Bool
+    /// False when some process could not be read (listed in `unreadable`): `agree` then speaks
+    /// only for the processes that were read.
+    public var complete: Bool
     public var checkedProcesses: Int
     public var vanishedProcesses: Int
     public var differing: [Divergent]
     public var unreadable: [Unreadable]
 
     private enum CodingKeys: String, CodingKey {
-        case agree, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
+        case agree, complete, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
     }
 
     /// The JSON form of `audit`.
     public init(_ audit: HostAudit) {
         agree = audit.agree
+        complete = audit.complete
         checkedProcesses = audit.checkedProcesses
         vanishedProcesses = audit.vanishedProcesses
         differing = audit.divergent.map {

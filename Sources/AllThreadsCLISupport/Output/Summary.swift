@@ -1,6 +1,5 @@
 import AllThreads
 import FoundationEssentials
-import SystemPackage
 
 /// The one-line summaries printed for people.
 public enum Summary {
@@ -48,15 +47,16 @@ public enum Summary {
 /// Printing values as one line of JSON.
 public enum JSONLine {
     /// Prints `value` as one line of JSON with sorted, snake_case keys (the rows' synthesized
-    /// `Encodable` names them in camelCase).
+    /// `Encodable` names them in camelCase). Every character a terminal may act on is a
+    /// `\u` escape (``TerminalText/escapedJSON(_:)``).
     public static func print(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         do {
-            Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+            Swift.print(TerminalText.escapedJSON(String(decoding: try encoder.encode(value), as: UTF8.self)))
         } catch {
-            _ = try? FileDescriptor.standardError.writeAll("allthreads: could not encode the JSON result: \(error)\n".utf8)
+            StandardError.line("allthreads: could not encode the JSON result: \(error)")
         }
     }
 }

@@ -8,14 +8,15 @@ public enum ThreadTable {
         ("CAPPRM", 17), ("CAPEFF", 17), ("CAPBND", 17), ("CAPAMB", 17), ("NNP", 4), ("SECCOMP", 0),
     ]
 
-    /// Prints the header, one row per thread, and the differing threads' fields.
+    /// Prints the header, one row per thread, and the differing threads' fields. Thread names
+    /// and ring paths are escaped (``TerminalText/escaped(_:)``): any process chooses them.
     public static func print(_ comparison: ThreadComparison) {
         let differing = Set(comparison.differences.map(\.thread.tid))
         Swift.print(row(columns.map(\.0)))
         for thread in comparison.snapshot.threads {
             let c = thread.credentials, sets = c.capabilities
             Swift.print(row([
-                differing.contains(thread.tid) ? "*" : " ", "\(thread.tid)", thread.name, String(thread.state),
+                differing.contains(thread.tid) ? "*" : " ", "\(thread.tid)", TerminalText.escaped(thread.name), String(thread.state),
                 c.uids.description, c.gids.description, c.groupList, sets.inheritable.procMask, sets.permitted.procMask,
                 sets.effective.procMask, sets.bounding.procMask, sets.ambient.procMask, c.noNewPrivs ? "1" : "0",
                 c.seccomp.description,
@@ -27,9 +28,9 @@ public enum ThreadTable {
         } else {
             let reference = comparison.reference.map { " (like tid \($0.tid))" } ?? ""
             Swift.print("pid \(comparison.snapshot.pid): \(count) threads, \(differing.count) differ from the rest\(reference), marked *:")
-            for difference in comparison.differences { Swift.print("  \(difference)") }
+            for difference in comparison.differences { TerminalText.print("  \(difference)") }
         }
-        for ring in comparison.snapshot.ioUringRings ?? [] { Swift.print("  \(ring)") }
+        for ring in comparison.snapshot.ioUringRings ?? [] { TerminalText.print("  \(ring)") }
     }
 
     /// The cells padded to their column widths.

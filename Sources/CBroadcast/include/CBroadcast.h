@@ -22,8 +22,11 @@ typedef enum cb_status {
     ///< (a later step failed on the caller: CB_STEP_FAILED)
     CB_UNREACHABLE = 2,  ///< a thread did not answer before the deadline; no thread changed unless `changed` (relaxed)
     CB_MISMATCH = 3,     ///< every thread ran the call; some results differ from the caller's
-    CB_INCOMPLETE = 4,   ///< the deadline passed while threads were still running the call
-    CB_BUSY = 5,         ///< the deadline passed waiting for another broadcast of this process
+    CB_INCOMPLETE = 4,   ///< the deadline passed while threads were still running the call, or a thread
+                         ///< died inside the handler (CB_REASON_DIED)
+    CB_BUSY = 5,         ///< the deadline passed waiting for another broadcast of this process (or for a late
+                         ///< handler of the previous one); at once when called from a signal handler
+                         ///< that interrupted this thread's own broadcast
     CB_SETUP_FAILED = 6, ///< /proc, memory or the handler could not be set up (`setup_errno`); no thread changed
     CB_INVALID = 7,      ///< an option or a step is out of range; nothing was done
     CB_STEP_FAILED = 8,  ///< the caller's step `failed_step` (> 0) failed (`result`); every thread
@@ -52,6 +55,9 @@ typedef enum cb_reason {
     CB_REASON_EXITING = 9,         ///< the thread is exiting
     CB_REASON_STILL_RUNNING = 10,  ///< took the signal, but had not finished the call at the deadline
     CB_REASON_GAVE_UP = 11,        ///< held past its own deadline without a decision; ran nothing
+    CB_REASON_DIED = 12,           ///< took the signal and died inside the handler (e.g. its seccomp
+                                   ///< filter killed it at the step); whether it ran a step is unknown
+    CB_REASON_NOT_SIGNALLED = 13,  ///< listed, but the deadline passed before its signal was sent
 } cb_reason;
 
 /// One thread that needs a word in the report.

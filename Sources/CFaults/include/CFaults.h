@@ -65,11 +65,53 @@ int cw_ring_release(int handle);
 /// the open's -errno, or -ETIMEDOUT.
 int cw_ring_openat(int handle, const char *path, int personality);
 
+/// Submits, on a ring without SQPOLL, a poll of `poll_fd` (readable) and behind it an
+/// IORING_OP_OPENAT of `path` with IOSQE_IO_DRAIN: the open waits until the poll completes (write
+/// to `poll_fd`'s pipe), and then runs with the credentials of the submitter at submission. 0 or -errno.
+int cw_ring_queue_drained_openat(int handle, int poll_fd, const char *path);
+
+/// Waits at most 5 s for the drained open's completion: 0 when the file opened (closed again),
+/// the open's -errno, or -ETIMEDOUT.
+int cw_ring_drained_openat_result(int handle);
+
+/// Creates a ring with `options` on a new thread that, with `personality`, also registers its
+/// credentials as a personality (cw_ring_personality), and then exits: no live thread of the
+/// process has used io_uring. Returns the handle, or -errno.
+int cw_ring_create_on_exiting_thread(int options, int personality);
+
+/// The personality registered by cw_ring_create_on_exiting_thread, 0 if none, -EBADF for a bad handle.
+int cw_ring_personality(int handle);
+
+/// The ATTACH_WQ hole: a thread that switches itself alone to `uid` (gid and groups: the same
+/// number) makes SQPOLL ring A and
+/// exits (A's SQPOLL thread holds `uid`); a thread with the caller's credentials makes ring B
+/// (SQPOLL, ATTACH_WQ to A, rings in user memory), submits a poll on B's own fd, and exits; A is
+/// closed and unmapped, B's fd closed. B lives on through its own poll, is served by A's SQPOLL
+/// thread with B's creator's credentials, and /proc shows no fd, mapping or registration of it.
+/// Returns B's handle, or -errno.
+int cw_ring_attached_behind_sqpoll_of(unsigned uid);
+
+/// Submits IORING_OP_OPENAT of `path` by a write to the ring's memory only (an SQPOLL ring,
+/// even with its fd closed) and waits at most 5 s: 0 when the file opened, -errno, or -ETIMEDOUT.
+int cw_ring_submit_openat(int handle, const char *path);
+
+/// Starts a thread with a descriptor table of its own (unshare(CLONE_FILES)) that holds a ring
+/// with a personality registered by a thread it started, which has exited. Returns its tid, or -errno.
+int cw_start_own_table_ring(void);
+
+/// The fd of that ring in that thread's table, or -errno.
+int cw_own_table_ring_fd(void);
+
+/// Has that thread open `path` through its ring with the personality; waits at most 10 s.
+/// 0 when the file opened, -errno, or -ETIMEDOUT.
+int cw_own_table_openat(const char *path);
+
 /// Starts the process's one ring maker: a thread that blocks `kernel_signal` (raw rt_sigprocmask)
-/// and, once that signal is pending for it (a broadcast has started and waits for it), creates a
-/// ring with `options`, with the credentials it holds at that moment, then unblocks the signal so
-/// the broadcast goes on. Returns its tid once the signal is blocked, or -errno (-EBUSY: one ran).
-int cw_start_ring_maker(int kernel_signal, int options);
+/// and, once that signal is pending for it (a broadcast has started and waits for it) for the
+/// `skip`+1st time, creates a ring with `options`, with the credentials it holds at that moment,
+/// then unblocks the signal so the broadcast goes on (the `skip` broadcasts before reach it at
+/// once). Returns its tid once the signal is blocked, or -errno (-EBUSY: one ran).
+int cw_start_ring_maker(int kernel_signal, int options, int skip);
 
 /// The ring maker's ring handle (waits at most 10 s), or -errno (-ETIMEDOUT: no broadcast came).
 int cw_ring_maker_result(void);
@@ -165,6 +207,78 @@ enum {
 /// Makes a child of `kind` that broadcasts a timer slack with a 3 s deadline and exits
 /// with its outcome; waits for it. Returns the exit status, 128 + signal, or -errno.
 int cw_child_broadcast(cw_child_kind kind);
+
+// ---- what real processes do to a broadcast (survival.c) ----
+
+/// What a thread's seccomp filter does to the filtered call.
+typedef enum cw_filter_action {
+    CW_FILTER_KILL_THREAD = 0,  ///< SECCOMP_RET_KILL_THREAD: the thread dies at the call
+    CW_FILTER_TRAP = 1,         ///< SECCOMP_RET_TRAP: SIGSYS, for a handler to emulate the call
+} cw_filter_action;
+
+/// A call whose third argument is this value passes the filters below: the SIGSYS
+/// emulator re-issues the trapped call with it.
+#define CW_EMULATED_MARK 0x5eccu
+
+/// Starts a thread whose own seccomp filter applies `action` to `nr(a0, a1, ...)` (unless
+/// the third argument is CW_EMULATED_MARK), then pauses forever. Returns its tid, or -errno.
+int cw_start_filtered_thread(cw_filter_action action, long nr, long a0, long a1);
+
+/// Starts a thread whose filter kills it at prctl(PR_SET_TIMERSLACK, slack) and which then
+/// broadcasts exactly that call: it dies inside its own broadcast, holding the lock.
+/// Returns its tid, or -errno.
+int cw_start_doomed_caller(long slack, long long timeout_ns, int relaxed);
+
+/// Waits (polling, at most `milliseconds`) until thread `tid` of this process is gone. 0 or -ETIMEDOUT.
+int cw_wait_thread_gone(int tid, int milliseconds);
+
+/// Installs a SIGSYS handler that re-issues the trapped call with CW_EMULATED_MARK as its
+/// third argument and returns its result to the trapping thread. 0 or -errno.
+int cw_install_sigsys_emulator(void);
+
+/// Calls the SIGSYS emulator has run.
+unsigned long cw_emulated_calls(void);
+
+/// What cw_blocked_step_rounds saw.
+typedef struct cw_blocked_tally {
+    int rounds;
+    int deadline_passed;      ///< rounds that ended INCOMPLETE or UNREACHABLE
+    int named_none;           ///< rounds whose report named no thread as still running
+    unsigned named;           ///< threads named as still running, over all rounds
+    long long slowest_ns;     ///< the slowest broadcast, from call to return
+} cw_blocked_tally;
+
+/// Sets M_ARENA_MAX to 1, starts `loopers` threads looping malloc/free, then `rounds` times
+/// broadcasts read(pipe, 1) with `timeout_ns`: the caller reads the one byte written, every
+/// other thread blocks in the step inside its handler (loopers maybe inside malloc) until the
+/// broadcast has returned and the pipe is filled. Returns 0 or -errno.
+int cw_blocked_step_rounds(int loopers, int rounds, long long timeout_ns, int relaxed, cw_blocked_tally *out);
+
+/// The child closed its inherited copy of the engine's descriptor, and the engine closed the
+/// child's own file that took its number.
+enum { CW_CHILD_FD_CLOSED = 11 };
+
+/// Forks a child that puts a file of its own at the number of the engine's inherited
+/// /proc/<pid>/task descriptor, starts a thread and broadcasts; exits CW_CHILD_OK when its file
+/// is still open afterwards. Returns the exit status, 128 + signal, or -errno.
+int cw_fork_child_reuses_engine_fd(int relaxed);
+
+/// What cw_tid_reuse_broadcast saw.
+typedef struct cw_reuse_outcome {
+    int status;   ///< the broadcast's cb_status
+    int exiter;   ///< the thread that ran the call and left
+    int newborn;  ///< the thread started meanwhile by a thread that had not run it (0: none)
+    int reused;   ///< nonzero when the newborn got the exiter's tid
+    int problem_tid, problem_reason;  ///< the report's first problem, if any
+} cw_reuse_outcome;
+
+/// Starts a thread that leaves right after its handler ran prctl(PR_SET_TIMERSLACK, slack), and
+/// one that blocks our signal and, once it is pending, waits for that exit, writes
+/// ns_last_pid so that the next thread gets the same tid, starts one (with its own, old slack)
+/// and unblocks. Then broadcasts the call (5 s deadline) and waits for the helpers. Needs a
+/// private PID namespace (ns_last_pid is written). One call at a time; the reuser and the
+/// newborn stay (paused). Returns 0 or -errno.
+int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out);
 
 #ifdef __cplusplus
 }
