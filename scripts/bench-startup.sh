@@ -4,29 +4,30 @@
 # alternated, release build. Prints, for each, the median and p90 of wall time, CPU time
 # (user + system, steadier than wall time on a shared machine) and max RSS, their ratios to
 # setpriv's, and the shared libraries the executable loads. Needs root (it changes uids).
-#   scripts/bench-startup.sh [--runs N] [--allthreads PATH]   (default 31 runs of each, the release build as
-#   scripts/install.sh makes it)
+#   scripts/bench-startup.sh [--runs N] [--allthreads PATH]...   (default 31 runs of each, the release build as
+#   scripts/install.sh makes it; several --allthreads compare builds with each other in the same run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=31
-allthreads=
+allthreads=()
 while (($#)); do
     case "$1" in
     --runs) runs=$2; shift 2 ;;
-    --allthreads) allthreads=$2; shift 2 ;;
-    *) echo "usage: scripts/bench-startup.sh [--runs N] [--allthreads PATH]" >&2; exit 2 ;;
+    --allthreads) allthreads+=("$2"); shift 2 ;;
+    *) echo "usage: scripts/bench-startup.sh [--runs N] [--allthreads PATH]..." >&2; exit 2 ;;
     esac
 done
-if [[ -z $allthreads ]]; then
+if ((${#allthreads[@]} == 0)); then
     bash scripts/deps.sh
-    # As scripts/install.sh builds it.
-    swift build -c release --product allthreads --static-swift-stdlib
-    allthreads="$(swift build -c release --show-bin-path)/allthreads"
+    release=$(bash scripts/release-build.sh)
+    allthreads=("$release")
 fi
 [[ $(id -u) == 0 ]] || { echo "bench-startup.sh: run it as root (both commands change uids)" >&2; exit 2; }
 # Shared libraries the dynamic linker maps (ldd's list without the vDSO).
-libraries=$(ldd "$allthreads" 2>/dev/null | grep -vc "linux-vdso" || true)
-echo "allthreads: $allthreads, $(stat -c %s "$allthreads") bytes, $libraries shared libraries loaded"
+for build in "${allthreads[@]}"; do
+    libraries=$(ldd "$build" 2>/dev/null | grep -vc "linux-vdso\|statically linked" || true)
+    echo "allthreads: $build, $(stat -c %s "$build") bytes, $libraries shared libraries loaded"
+done
 # The launcher is a small C program, not the shell or Python: a child's max RSS counts what it
 # held before exec (the forked launcher's pages), which must stay below either command's own.
 work=$(mktemp -d)
@@ -40,15 +41,21 @@ cat >"$work/launch.c" <<'C'
 #include <time.h>
 #include <unistd.h>
 
-/* launch ARGV...: runs it once with stdout on /dev/null; prints "wall_ns cpu_ns max_rss_kib". */
+/* launch ARGV...: runs it once in a new session (no controlling terminal) with its standard
+   descriptors on /dev/null; prints "wall_ns cpu_ns max_rss_kib". Off any terminal, allthreads
+   runs the command in its own process, as setpriv does, whether or not the benchmark runs in one
+   (on a terminal it forks first, to keep the command off it). */
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     pid_t pid = fork();
     if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
+        int null = open("/dev/null", O_RDWR);
+        setsid();
+        dup2(null, 0);
         dup2(null, 1);
+        dup2(null, 2);
         execv(argv[1], argv + 1);
         _exit(127);
     }
@@ -68,14 +75,17 @@ int main(int argc, char **argv) {
 }
 C
 gcc -O2 -o "$work/launch" "$work/launch.c"
-python3 - "$runs" "$allthreads" "$work/launch" <<'EOF'
+python3 - "$runs" "$work/launch" "${allthreads[@]}" <<'EOF'
 import subprocess, sys
 
-runs, allthreads, launch = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+runs, launch, builds = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+# One build is "allthreads"; several are told apart by their paths.
 commands = {
-    "allthreads": [allthreads, "setresuid", "65534", "65534", "65534", "--", "/bin/true"],
-    "setpriv": ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/true"],
+    ("allthreads" if len(builds) == 1 else build): [build, "setresuid", "65534", "65534", "65534", "--", "/bin/true"]
+    for build in builds
 }
+commands["setpriv"] = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/true"]
+width = max(map(len, commands))
 
 def run(argv):
     """One fresh process: wall ns, CPU ns (user + system), max RSS KiB."""
@@ -101,6 +111,6 @@ for column, label, scale, unit in [(0, "wall", 1e6, "ms"), (1, "cpu ", 1e6, "ms"
     base = figures("setpriv", column)
     for name in commands:
         median, p90 = figures(name, column)
-        print(f"  {label} {name:10} {median / scale:7.2f} / {p90 / scale:7.2f} {unit}"
+        print(f"  {label} {name:{width}} {median / scale:7.2f} / {p90 / scale:7.2f} {unit}"
               f"   ({median / base[0]:.2f}x / {p90 / base[1]:.2f}x)")
 EOF

@@ -101,16 +101,18 @@ for name in $(compgen -e); do
 done
 
 bash scripts/deps.sh
-# The release build links the Swift standard library, Dispatch and FoundationEssentials
-# statically: 6 shared libraries instead of 17, and start-up CPU time and memory about a third
-# lower (docs/benchmark.md, "Command start-up"). The debug build stays dynamic (test-install.sh).
-static=()
-[[ $configuration == release ]] && static=(--static-swift-stdlib)
-swift build -c "$configuration" --product allthreads "${static[@]}"
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
-# The manual plugin below builds the products again, without the static standard library.
-cp "$(swift build -c "$configuration" --show-bin-path)/allthreads" "$staging/allthreads"
+# The release build loads glibc and libseccomp only, everything else linked in
+# (scripts/release-build.sh); the debug build stays dynamic (test-install.sh).
+if [[ $configuration == release ]]; then
+    release=$(bash scripts/release-build.sh)
+    cp "$release" "$staging/allthreads"
+else
+    swift build -c debug --product allthreads
+    cp "$(swift build -c debug --show-bin-path)/allthreads" "$staging/allthreads"
+fi
+# The manual plugin below builds the products again, without these link options.
 built="$staging/allthreads"
 destination="$prefix/bin/allthreads"
 
