@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: one process starts 200 extra threads of every kind (pthreads, Foundation
-# Threads, Dispatch queues, concurrentPerform, a TaskGroup), drops root on every one of them
+# The main job: one process starts 200 extra threads of every kind (pthreads started from C
+# and from Swift, Dispatch queues, concurrentPerform, a TaskGroup), drops root on every one of them
 # (groups, gid, bounding set, uid, no_new_privs), proves on every thread through /proc that
 # the drop holds and that setuid(0) fails, then runs a command as the dropped user.
 set -euo pipefail

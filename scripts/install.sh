@@ -101,8 +101,19 @@ for name in $(compgen -e); do
 done
 
 bash scripts/deps.sh
-swift build -c "$configuration" --product allthreads
-built="$(swift build -c "$configuration" --show-bin-path)/allthreads"
+staging=$(mktemp -d)
+trap 'rm -rf "$staging"' EXIT
+# The release build loads glibc and libseccomp only, everything else linked in
+# (scripts/release-build.sh); the debug build stays dynamic (test-install.sh).
+if [[ $configuration == release ]]; then
+    release=$(bash scripts/release-build.sh)
+    cp "$release" "$staging/allthreads"
+else
+    swift build -c debug --product allthreads
+    cp "$(swift build -c debug --show-bin-path)/allthreads" "$staging/allthreads"
+fi
+# The manual plugin below builds the products again, without these link options.
+built="$staging/allthreads"
 destination="$prefix/bin/allthreads"
 
 # Everything is made before anything is installed. The plugin builds the package's products,
@@ -111,8 +122,6 @@ manual=.build/plugins/GenerateManual/outputs/allthreads-cli/allthreads.1
 rm -f "$manual"
 swift package plugin generate-manual --configuration "$configuration" >&2
 [[ -s $manual ]] || fail "swift package plugin generate-manual wrote no $manual"
-staging=$(mktemp -d)
-trap 'rm -rf "$staging"' EXIT
 # The generator copies the blank lines of the commands' discussions; mdoc wants .Pp there
 # (man warns "Empty input line" otherwise).
 sed 's/^$/.Pp/' "$manual" >"$staging/allthreads.1"

@@ -86,6 +86,9 @@ if command -v getcap >/dev/null; then
     [[ -z $capabilities ]] || fail "files with capabilities installed: $capabilities"
 fi
 "$program" inspect >/dev/null || fail "the installed allthreads does not run"
+# No Foundation: it brings ICU, 2 ms and 6 MiB more at every start (docs/benchmark.md).
+foundation=$(ldd "$program" | grep -E 'lib(Foundation|FoundationInternationalization|_FoundationICU)\.so' || true)
+[[ -z $foundation ]] || fail "the installed allthreads loads Foundation: $foundation"
 
 # An mdoc page: a comment line, the date, then the title for section 1.
 [[ $(sed -n 3p "$page") == ".Dt ALLTHREADS 1" && $(sed -n 2p "$page") == .Dd* ]] ||

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Glibc
 
 /// Never signalled: every parked Swift-side unit waits on it for the rest of the process.
 private let neverSignalled = DispatchSemaphore(value: 0)
@@ -23,9 +23,8 @@ package func checkedTid(_ result: Int32, _ what: String) throws(WorkloadError) -
 
 /// Names the calling thread (its comm) for /proc and failure reports; best effort.
 ///
-/// Foundation's `Thread.name` does not reliably reach the kernel on Linux (it
-/// races with the thread's start), so the name is written to
-/// /proc/thread-self/comm, which names exactly the calling thread.
+/// The name is written to /proc/thread-self/comm, which names exactly the calling
+/// thread (Foundation's `Thread.name` races with the thread's start on Linux).
 func nameCurrentThread(_ name: String) {
     let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
     guard fd >= 0 else { return }

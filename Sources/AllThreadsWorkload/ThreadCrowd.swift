@@ -1,13 +1,13 @@
 import CWorkload
 import Dispatch
-import Foundation
+import Glibc
 import Synchronization
 
 /// Threads started on demand; they live until the process exits.
 ///
 /// ``start(count:kinds:)`` starts units round-robin over the kinds. A unit is one
-/// pthread, `Thread`, Dispatch work item, `concurrentPerform` iteration or child
-/// task. The C pthread, `Thread` and `dispatchQueue` units get a thread each;
+/// pthread (started from C or from Swift), Dispatch work item, `concurrentPerform` iteration or
+/// child task. The pthread and `dispatchQueue` units get a thread each;
 /// `concurrentPerform` and `taskGroup` units share the small pools Dispatch and
 /// Swift concurrency keep (about one thread per CPU), so the process gains fewer
 /// threads than units when those kinds are included.
@@ -38,8 +38,12 @@ public enum ThreadCrowd {
                     throw .startFailed("only \(index) of \(count) units started within \(startTimeout)")
                 }
                 _ = try checkedTid(cw_start_idle_thread(cIdle(kind)), "\(kind.rawValue) unit \(index)")
-            case .foundationThread:
-                startFoundationThread(ready)
+            case .swiftThread:
+                try startSwiftThread("\(kind.rawValue) unit \(index)") {
+                    nameCurrentThread("wl-thread")
+                    ready.signal()
+                    parkForever()
+                }
                 pending += 1
             case .dispatchQueue:
                 try startDispatchQueueItem(ready)
@@ -51,7 +55,7 @@ public enum ThreadCrowd {
             }
         }
         if performUnits > 0 {
-            startConcurrentPerform(iterations: performUnits, ready)
+            try startConcurrentPerform(iterations: performUnits, ready)
             pending += performUnits
         }
         if taskUnits > 0 {
@@ -63,7 +67,7 @@ public enum ThreadCrowd {
             let nanoseconds = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
             if ready.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds))) == .timedOut {
                 throw .startFailed(
-                    "\(pending - reported) of \(pending) Foundation/Dispatch/task units did not report running within \(startTimeout)")
+                    "\(pending - reported) of \(pending) Swift-thread/Dispatch/task units did not report running within \(startTimeout)")
             }
         }
     }
@@ -75,7 +79,7 @@ public enum ThreadCrowd {
         let before = liveThreadCount()
         try start(count: count)
         let missing = before + count - liveThreadCount()
-        if missing > 0 { try start(count: missing, kinds: [.pthreadRead, .pthreadNanosleep, .foundationThread, .dispatchQueue]) }
+        if missing > 0 { try start(count: missing, kinds: [.pthreadRead, .pthreadNanosleep, .swiftThread, .dispatchQueue]) }
     }
 
     /// Threads of this process right now (entries in /proc/self/task), or 0 if that cannot be read.
@@ -101,14 +105,25 @@ public enum ThreadCrowd {
         }
     }
 
-    private static func startFoundationThread(_ ready: DispatchSemaphore) {
-        let thread = Thread {
-            nameCurrentThread("wl-thread")
-            ready.signal()
-            parkForever()
+    /// Starts a detached pthread with a 512 KiB stack that runs `body`, from Swift: what
+    /// Foundation's `Thread` does on Linux, without linking Foundation (and ICU) into the
+    /// command; `what` names the unit if it cannot start.
+    private static func startSwiftThread(_ what: String, _ body: @escaping @Sendable () -> Void) throws(WorkloadError) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 512 * 1024)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(SwiftThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, &attributes, { context in
+            Unmanaged<SwiftThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard result == 0 else {
+            Unmanaged<SwiftThreadBody>.fromOpaque(context).release()
+            throw .startFailed("\(what): \(errnoText(-result))")
         }
-        thread.stackSize = 512 * 1024
-        thread.start()
     }
 
     /// `dispatchQueue` units started so far, over all calls; picks the QoS of the next one.
@@ -139,15 +154,14 @@ public enum ThreadCrowd {
         }
     }
 
-    private static func startConcurrentPerform(iterations: Int, _ ready: DispatchSemaphore) {
+    private static func startConcurrentPerform(iterations: Int, _ ready: DispatchSemaphore) throws(WorkloadError) {
         let batch = PerformBatch(total: iterations)
-        let thread = Thread {
+        try startSwiftThread("concurrentPerform") {
             nameCurrentThread("wl-perform")
             DispatchQueue.concurrentPerform(iterations: iterations) { index in
                 batch.iteration(index, ready)
             }
         }
-        thread.start()
     }
 
     private static func startTaskGroup(children: Int, _ ready: DispatchSemaphore) {
@@ -157,7 +171,7 @@ public enum ThreadCrowd {
                     group.addTask {
                         ready.signal()
                         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                            parkedLock.withLock { parkedContinuations.append(continuation) }
+                            parkedQueue.sync { parkedContinuations.append(continuation) }
                         }
                     }
                 }
@@ -169,10 +183,16 @@ public enum ThreadCrowd {
 
 /// Continuations of `taskGroup` units: kept, never resumed, so those tasks stay
 /// suspended without occupying a thread (and are not reported as leaked).
-/// Guarded by `parkedLock`, an NSLock (a pthread mutex ThreadSanitizer understands;
+/// Guarded by `parkedQueue`, a serial Dispatch queue (which ThreadSanitizer understands;
 /// it cannot see the futex inside Synchronization's Mutex).
 nonisolated(unsafe) private var parkedContinuations: [CheckedContinuation<Void, Never>] = []
-private let parkedLock = NSLock()
+private let parkedQueue = DispatchQueue(label: "workload.parked")
+
+/// The closure a Swift-started pthread runs, passed through `pthread_create`'s context pointer.
+private final class SwiftThreadBody {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
 
 /// One `concurrentPerform` call's units.
 ///

@@ -8,11 +8,13 @@ public enum ThreadKind: String, CaseIterable, Sendable {
     case pthreadFutex
     /// A C pthread looping on a one-hour `nanosleep`.
     case pthreadNanosleep
-    /// A `Foundation.Thread` blocked on a semaphore.
-    case foundationThread
+    /// A pthread started from Swift, running a Swift closure blocked on a semaphore: what
+    /// Foundation's `Thread` is on Linux (its `start()` calls `pthread_create`), without
+    /// Foundation, which the command does not link (the scenarios start real `Thread`s too).
+    case swiftThread
     /// A work item on its own serial `DispatchQueue`, so on a Dispatch worker thread of its own, blocked on a semaphore.
     case dispatchQueue
-    /// Iterations of one `DispatchQueue.concurrentPerform`, run from a background `Thread`: each reports running,
+    /// Iterations of one `DispatchQueue.concurrentPerform`, run from a `swiftThread`: each reports running,
     /// and the last ones stay blocked on a semaphore, one per thread of Dispatch's small pool (and the caller).
     case concurrentPerform
     /// Child tasks of a `withTaskGroup` that await a continuation never resumed, leaving the cooperative pool idle.

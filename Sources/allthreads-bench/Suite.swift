@@ -13,6 +13,8 @@ struct SuiteResult: Codable, Sendable {
     var idleLoopAfterMicroseconds: Double
     /// Whole drops against glibc's three-call credential drop, each in a fresh process.
     var drops: [DropResult] = []
+    /// Concurrent broadcasters (glibc's tst-pthread-setuid-loop), each kind in fresh processes.
+    var contention: ContentionResult?
 }
 
 enum Suite {
@@ -94,6 +96,9 @@ enum Table {
         if !suite.drops.isEmpty {
             lines += ["", "whole drops, each in a fresh process; the change alone (no thread start-up, no /proc proof), microseconds",
                       DropTable.render(suite.drops)]
+        }
+        if let contention = suite.contention {
+            lines += ["", "concurrent broadcasters", ContentionTable.render(contention)]
         }
         return lines.joined(separator: "\n")
     }

@@ -1,7 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import ArgumentParser
-import Foundation
+import Glibc
 
 /// `allthreads`: apply a per-thread change to every thread of a process, and prove it.
 @main
@@ -49,7 +49,7 @@ struct AllThreadsCommand: ParsableCommand {
         if let refusal = SecureExecution.current().refusal {
             let failure = CommandFailure.refused(refusal)
             failure.report()
-            Foundation.exit(failure.status)
+            Glibc.exit(failure.status)
         }
         var arguments = Array(CommandLine.arguments.dropFirst())
         var trailing: [String]?
@@ -67,19 +67,19 @@ struct AllThreadsCommand: ParsableCommand {
                 command = change
             }
             try command.run()
-            Foundation.exit(0)
+            Glibc.exit(0)
         } catch let failure as CommandFailure {
             failure.report()
-            Foundation.exit(failure.status)
+            Glibc.exit(failure.status)
         } catch {
             // Help, completion scripts and version requests exit 0 with their text on stdout.
             guard exitCode(for: error) != .success else {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             let failure = CommandFailure.usage(message(for: error))
             failure.report()
-            Foundation.exit(failure.status)
+            Glibc.exit(failure.status)
         }
     }
 }

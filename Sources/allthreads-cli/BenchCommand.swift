@@ -1,7 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// `allthreads bench`: runs the benchmark program built beside this one.
 ///

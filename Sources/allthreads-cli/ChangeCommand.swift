@@ -2,7 +2,6 @@ import AllThreads
 import AllThreadsCLISupport
 import AllThreadsWorkload
 import ArgumentParser
-import Foundation
 
 /// A command that changes every thread: it resolves its arguments to a ``ThreadChange``,
 /// and ``run()`` does the rest the same way for all of them.

@@ -8,7 +8,7 @@ struct ChangeOptions: ParsableArguments {
     static let maximumThreads = 10_000
 
     // `.unconditional`: `--threads -3` reads -3 (and is refused), not a missing value.
-    @Option(parsing: .unconditional, help: "Start this many extra threads of mixed kinds (pthreads, Foundation threads, Dispatch, async tasks) first.")
+    @Option(parsing: .unconditional, help: "Start this many extra threads of mixed kinds (pthreads started from C and from Swift, Dispatch, async tasks) first.")
     var threads: Int = 0
 
     @Flag(help: "Read every thread back from /proc; exit 1 unless each agrees with the change.")

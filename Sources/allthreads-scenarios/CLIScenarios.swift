@@ -15,7 +15,7 @@ enum CLIScenarios {
     /// `ready <pid> <tid>` (tid 0 without a divergent thread), then waits `--wait` seconds
     /// (default 120) for the test to inspect and kill it.
     static func divergentThread(_ args: ScenarioArguments) throws -> String {
-        try ThreadCrowd.start(count: try args.int("threads", default: 10), kinds: [.pthreadPause, .pthreadRead, .foundationThread])
+        try ThreadCrowd.start(count: try args.int("threads", default: 10), kinds: [.pthreadPause, .pthreadRead, .swiftThread])
         var tid: Int32 = 0
         if try args.int("diverge", default: 1) != 0 {
             let changed = DispatchSemaphore(value: 0)

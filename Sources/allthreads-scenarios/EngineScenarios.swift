@@ -91,7 +91,7 @@ enum EngineScenarios {
     /// The main thread calls pthread_exit and stays a zombie: broadcasts from
     /// another thread skip it, report it, and reach every other thread.
     static func zombieMain(_ args: ScenarioArguments) throws -> String {
-        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .foundationThread, .dispatchQueue])
+        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .swiftThread, .dispatchQueue])
         Thread {
             var code: Int32 = 0
             do {
@@ -120,7 +120,7 @@ enum EngineScenarios {
     /// the other threads forever: they give up 2 s after the deadline without running
     /// the call, and the broadcast reports each of them as having no result.
     static func heldDeadline(_ args: ScenarioArguments) throws -> String {
-        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .pthreadFutex, .foundationThread])
+        try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .pthreadFutex, .swiftThread])
         try broadcastTimerSlack(120_000)
         var sleep = timespec(tv_sec: 3, tv_nsec: 0)
         let others = try ProcessSnapshot.current().threads.count - 1

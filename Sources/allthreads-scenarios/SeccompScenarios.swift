@@ -49,7 +49,7 @@ enum SeccompScenarios {
         try require(missing.errno == .noFunction, "getpgid(0) returned \(missing) on every thread, expected ENOSYS")
 
         // Threads started after the load inherit the filter.
-        try ThreadCrowd.start(count: 8, kinds: [.pthreadPause, .pthreadRead, .foundationThread, .dispatchQueue])
+        try ThreadCrowd.start(count: 8, kinds: [.pthreadPause, .pthreadRead, .swiftThread, .dispatchQueue])
         let later = try SeccompState.everyThread()
         try require(later.count >= after.count + 8, "only \(later.count - after.count) new threads appeared")
         try requireAll(later, are: loaded, "filtered after starting 8 more threads")

@@ -37,4 +37,20 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(allocations, config.allocationsPerBroadcast, accuracy: 0.5, "allocations per broadcast grow with the threads (16: \(config.allocationsPerBroadcast))")
         print("wake-ups per thread per call: glibc \(glibc), strict \(strict), relaxed \(relaxed); allocations per broadcast (debug build) \(config.allocationsPerBroadcast) at 16 threads, \(allocations) at 64")
     }
+
+    /// The contention row's processes (glibc's tst-pthread-setuid-loop shape) run every call:
+    /// a failed setuid fails the process, and ours makes one engine broadcast per call.
+    func testContentionRunsOneBroadcastPerCall() throws {
+        for sanitizer in ["thread", "address"] {
+            try skipUnderSanitizer(sanitizer, because: "the benchmark interposes malloc, as the sanitizer runtimes do")
+        }
+        struct Sample: Decodable { var broadcasts: Int; var contextSwitches: Int }
+        for (kind, broadcasts) in [("glibc", 0), ("strict", 40), ("relaxed", 40)] {
+            let result = try runProduct("allthreads-bench", ["contention", "--kind", kind, "--iterations", "10"])
+            XCTAssertEqual(result.status, 0, "\(kind): \(result.stderr)")
+            let sample = try JSONDecoder().decode(Sample.self, from: Data(result.stdout.utf8))
+            XCTAssertEqual(sample.broadcasts, broadcasts, "\(kind): 10 iterations of 4 calls")
+            XCTAssertGreaterThan(sample.contextSwitches, 0, kind)
+        }
+    }
 }

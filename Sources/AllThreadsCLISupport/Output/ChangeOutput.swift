@@ -1,5 +1,4 @@
 import AllThreads
-import Foundation
 
 /// What a change command prints: one line of JSON (``Row``), or a summary for people.
 public struct ChangeOutput {

@@ -1,5 +1,5 @@
 import AllThreads
-import Foundation
+import FoundationEssentials
 
 /// The one-line summaries printed for people.
 public enum Summary {
@@ -14,8 +14,11 @@ public enum Summary {
 
     /// A duration in milliseconds, such as `0.412 ms`.
     public static func milliseconds(_ duration: Duration) -> String {
+        // Rounded to the microsecond in integers: String(format:) is in Foundation, not FoundationEssentials.
         let (seconds, attoseconds) = duration.components
-        return String(format: "%.3f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        let microseconds = seconds * 1_000_000 + (attoseconds + 500_000_000_000) / 1_000_000_000_000
+        let fraction = String(Int(microseconds % 1000))
+        return "\(microseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) ms"
     }
 
     /// Such as `setuid(65534): 1 broadcast(s), 66 threads, 1 round(s), 0.412 ms`; a drop's checks

@@ -1,5 +1,4 @@
 import AllThreads
-import Foundation
 
 /// The text table `inspect` prints.
 public enum ThreadTable {
