@@ -62,7 +62,9 @@ enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
 
 struct slot {
     _Atomic uint64_t state;  // generation << 8 | phase
-    int32_t tid;
+    int32_t tid;             // in our PID namespace: what tgkill and gettid() use
+    int32_t name;            // in /proc's PID namespace: the task's directory below task_fd
+                             // (equal to tid unless /proc belongs to an ancestor namespace)
     int32_t kind;            // enum kind, remembered between broadcasts
     int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
     uint32_t seen;           // number of the last scan that listed the tid
@@ -111,6 +113,7 @@ struct engine {
     bool recover;                // the lock was taken over from a dead owner: clean up first
     pid_t pid;                   // the process the fds and registry belong to
     int task_fd;                 // /proc/self/task
+    bool translate;              // /proc is of an ancestor PID namespace: its names are not our tids
     int last_pid_fd;             // /proc/sys/kernel/ns_last_pid, or -1 (identity, I14)
     int64_t tick_ns;             // nanoseconds per clock tick of /proc's starttime
     uint64_t secret;
@@ -159,9 +162,12 @@ enum lock_outcome { LOCK_TAKEN, LOCK_TAKEN_OVER, LOCK_BUSY, LOCK_NESTED };
 CB_HIDDEN enum lock_outcome cb_lock_acquire(int64_t deadline);
 CB_HIDDEN void cb_lock_release(void);
 CB_HIDDEN long cb_vfork_check(void);
+// cb_setup's refusal when /proc belongs to a PID namespace this process is not in (its
+// threads cannot be listed there): reported as CB_PROC_ELSEWHERE, not as an errno.
+#define SETUP_PROC_ELSEWHERE (-EXDEV)
 CB_HIDDEN long cb_setup(void);
-CB_HIDDEN long cb_slot_find(int32_t tid);
-CB_HIDDEN long cb_slot_append(int32_t tid);
+CB_HIDDEN long cb_slot_find(int32_t name);
+CB_HIDDEN long cb_slot_append(int32_t name, int32_t tid);
 CB_HIDDEN long cb_compact(void);
 CB_HIDDEN long cb_registry_reset(void);
 

@@ -115,8 +115,18 @@ typedef struct cb_task_info {
 // offset 0), or -errno.
 long cb_proc_read_number(int fd);
 
-// Reads <tid>/stat (and, with `with_status`, <tid>/status) below the task
+// Reads <name>/stat (and, with `with_status`, <name>/status) below the task
 // directory `dirfd`. Returns 0, or -ENOENT when the task is gone.
-long cb_proc_task_info(int dirfd, int32_t tid, bool with_status, cb_task_info *out);
+long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out);
+
+// The id of a task in its own PID namespace: the last field of the `NSpid:` line of the
+// status file at `path` below `dirfd` (the line lists the ids from /proc's namespace
+// down to the task's own). `levels`, unless NULL, gets the number of fields: 1 when /proc
+// belongs to the task's own namespace. Returns the id, or -errno (-ENOENT or -ESRCH:
+// the task is gone; -ENODATA: no NSpid line, before Linux 4.1).
+long cb_proc_ns_tid(int dirfd, const char *path, int *levels);
+
+// cb_proc_ns_tid of the task `name` below the task directory `dirfd`.
+long cb_proc_own_tid(int dirfd, int32_t name);
 
 #endif

@@ -144,6 +144,13 @@
 //  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
 //     saturates (no deadline, never a wrap). After it, the report reads /proc
 //     for at most REPORT_PROC_BUDGET_NS (report.c).
+//  I15 Names are not tids. /proc of an ancestor PID namespace (`unshare --pid --fork`
+//     without a /proc of its own) lists each thread by its id in that namespace, which
+//     tgkill and gettid() do not know. cb_setup detects it (the NSpid line of /proc/self
+//     has more than one field) and every newly listed task is translated once, by its
+//     own NSpid line: a slot keeps the tid (signals, the caller, the report) and the
+//     name (every /proc read, the registry's hash). /proc of a namespace we are not in
+//     cannot list us at all: refused before anything is done (CB_PROC_ELSEWHERE).
 //
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs one fstat unless threads appeared
@@ -259,7 +266,7 @@ enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITIN
 
 static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
     if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
@@ -379,11 +386,21 @@ static long wait_arrivals(struct run *run) {
     }
 }
 
-static void note_seen(int32_t tid, void *ctx) {
+// Our tid of the task /proc lists as `name` (they differ when /proc is of an ancestor PID
+// namespace, see cb_setup): 0 when the task is gone, or -errno.
+static long tid_of(int32_t name) {
+    if (!g.translate) return name;
+    long tid = cb_proc_own_tid(g.task_fd, name);
+    return tid == -ENOENT || tid == -ESRCH ? 0 : tid;
+}
+
+static void note_seen(int32_t name, void *ctx) {
     struct run *run = ctx;
-    long idx = cb_slot_find(tid);
+    long idx = cb_slot_find(name);
     if (idx < 0) {
-        idx = cb_slot_append(tid);
+        long tid = tid_of(name);
+        if (tid == 0) return;  // gone since it was listed: it is not in the count either
+        idx = tid < 0 ? tid : cb_slot_append(name, (int32_t)tid);  // I15
         if (idx >= 0) run->progress++;
     }
     if (idx < 0) run->error = run->error ? run->error : idx;
@@ -446,7 +463,7 @@ enum identity { SAME, GONE, REBORN };
 // or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
 static enum identity identify(struct slot *s, uint64_t *start) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
     if (r < 0) return cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
     *start = ti.start;
@@ -459,6 +476,8 @@ static enum identity identify(struct slot *s, uint64_t *start) {
 // it may run the call twice if it was the same thread after all; relaxed allows it).
 static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phase ph, uint64_t start) {
     if (!transition(s, observed, run->gen, P_UNSENT, 0)) return;
+    long tid = tid_of(s->name);  // the newcomer's own tid, if /proc names it otherwise
+    if (tid > 0) s->tid = (int32_t)tid;
     s->start = start;
     s->kind = K_THREAD;
     run->unsent++;
@@ -779,7 +798,9 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
     if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
     if (r == 0) r = cb_ensure_handler(opts->signal);
     if (r >= 0) r = cb_compact();
-    if (r < 0) {
+    if (r == SETUP_PROC_ELSEWHERE) {
+        out->status = CB_PROC_ELSEWHERE;
+    } else if (r < 0) {
         out->status = r == -EBUSY ? CB_BUSY : CB_SETUP_FAILED;
         out->setup_errno = (int32_t)-r;
     } else {

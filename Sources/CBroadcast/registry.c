@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 CB_HIDDEN struct engine cb_g = {.task_fd = -1, .last_pid_fd = -1};
@@ -30,12 +32,14 @@ static long commit(void *base, size_t bytes) {
     return cb_sys3(SYS_mprotect, base, len, PROT_READ | PROT_WRITE);
 }
 
-// ---- tid hash -------------------------------------------------------------------
+// ---- name hash ------------------------------------------------------------------
+//
+// Keyed by the name a listing of /proc/self/task gives (the tid in /proc's namespace).
 
-static uint32_t hash_index(int32_t tid, uint32_t size) { return ((uint32_t)tid * 2654435761u) & (size - 1); }
+static uint32_t hash_index(int32_t name, uint32_t size) { return ((uint32_t)name * 2654435761u) & (size - 1); }
 
-static void hash_insert(int32_t tid, uint32_t idx) {
-    uint32_t h = hash_index(tid, g.hash_size);
+static void hash_insert(int32_t name, uint32_t idx) {
+    uint32_t h = hash_index(name, g.hash_size);
     while (g.hash[h]) h = (h + 1) & (g.hash_size - 1);
     g.hash[h] = idx + 1;
 }
@@ -51,17 +55,17 @@ static long hash_rebuild(uint32_t need) {
     g.hash_size = size;
     memset(g.hash, 0, (size_t)size * sizeof *g.hash);
     uint32_t count = atomic_load(&g.count);
-    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].tid, i);
+    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].name, i);
     return 0;
 }
 
-long cb_slot_find(int32_t tid) {
-    for (uint32_t h = hash_index(tid, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
-        if (g.slots[g.hash[h] - 1].tid == tid) return g.hash[h] - 1;
+long cb_slot_find(int32_t name) {
+    for (uint32_t h = hash_index(name, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
+        if (g.slots[g.hash[h] - 1].name == name) return g.hash[h] - 1;
     return -1;
 }
 
-long cb_slot_append(int32_t tid) {
+long cb_slot_append(int32_t name, int32_t tid) {
     uint32_t count = atomic_load(&g.count);
     if (count == MAX_SLOTS) return -ENOMEM;
     if (count == g.capacity) {
@@ -74,8 +78,8 @@ long cb_slot_append(int32_t tid) {
         long r = hash_rebuild(count + 1);
         if (r < 0) return r;
     }
-    g.slots[count] = (struct slot){.tid = tid};
-    hash_insert(tid, count);
+    g.slots[count] = (struct slot){.tid = tid, .name = name};
+    hash_insert(name, count);
     atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it)
     return count;
 }
@@ -195,6 +199,30 @@ static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork)
 
 // ---- setup ------------------------------------------------------------------------------
 
+// Whether /proc is a procfs mount (PROC_SUPER_MAGIC): then a missing /proc/self means it
+// belongs to a PID namespace this process is not in (a sibling's, or a descendant's).
+static bool proc_mounted(void) {
+    struct statfs fs;
+    return cb_sys2(SYS_statfs, "/proc", &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+// Whether /proc/self/task (open at `task_fd`) names our threads by our own tids. A PID
+// namespace made without a /proc of its own (`unshare --pid --fork`, no --mount-proc) sees
+// the /proc of an ancestor namespace: /proc/self still is this process, but it lists each
+// thread under its id in that ancestor, which tgkill and gettid() do not know. The NSpid
+// line of our status names us in every namespace from /proc's down to ours: more than one
+// field, and every listed thread is translated (registry: slot.name vs slot.tid). Its last
+// field must be getpid(), or the directory is not ours.
+static long names_or_tids(int task_fd, pid_t pid) {
+    int levels = 1;
+    long own = cb_proc_ns_tid(task_fd, "../status", &levels);
+    if (own == -ENODATA) own = pid;  // before Linux 4.1: no NSpid line, nor a way to translate
+    if (own < 0) return own;
+    if (own != pid) return SETUP_PROC_ELSEWHERE;  // I15
+    g.translate = levels > 1;  // I15
+    return 0;
+}
+
 // Opens /proc/self/task for this process and forgets another process's threads
 // (I7: reset on a pid change, whatever made the child). Runs under the lock,
 // before any thread is signalled, so it may allocate.
@@ -224,7 +252,12 @@ long cb_setup(void) {
     // Opened once and kept: still usable after a Landlock restriction that
     // would forbid opening it again (the failure libpsx had).
     long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0) return fd;
+    if (fd < 0) return fd == -ENOENT && proc_mounted() ? SETUP_PROC_ELSEWHERE : fd;  // I15
+    r = names_or_tids((int)fd, pid);
+    if (r < 0) {
+        cb_sys1(SYS_close, fd);  // opened just now: ours to close
+        return r;
+    }
     g.task_fd = (int)fd;
     // The last pid the namespace handed out: a tid can be reused during a broadcast only
     // if pids were handed out meanwhile (I14). Unreadable (no /proc/sys): every thread

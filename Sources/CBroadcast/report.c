@@ -76,7 +76,7 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
         }
         cb_task_info ti;
         bool unreachable = kind == CB_PROBLEM_UNREACHABLE;
-        if (cb_now_ns() < budget_end && cb_proc_task_info(g.task_fd, s->tid, unreachable, &ti) == 0) {  // I13
+        if (cb_now_ns() < budget_end && cb_proc_task_info(g.task_fd, s->name, unreachable, &ti) == 0) {  // I13
             memcpy(p->name, ti.name, sizeof p->name);
             p->state = ti.state;
             if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);

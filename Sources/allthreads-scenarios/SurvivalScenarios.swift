@@ -6,6 +6,7 @@ import CFaults
 import CWorkload
 import Foundation
 import Glibc
+import SystemPackage
 
 /// What real processes do to a broadcast (issue 15): a thread that traps or dies at a step,
 /// a caller that dies inside its own broadcast, a step that blocks while threads are inside
@@ -22,6 +23,8 @@ enum SurvivalScenarios {
         "deadline-bound": deadlineBound,
         "births-convergence": birthsConvergence,
         "tid-reuse": tidReuse,
+        "pidns-outer-proc": pidNamespaceWithOuterProc,
+        "pidns-foreign-proc": pidNamespaceWithForeignProc,
     ]
 
     /// Runs prctl(PR_SET_TIMERSLACK, slack) through the C engine and returns its report's
@@ -285,5 +288,102 @@ enum SurvivalScenarios {
         if mode == .relaxed { try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested") }
         return "\(mode): \(rounds) rounds, \(reused) newborns took a departed thread's tid during the broadcast; every thread verified each round "
             + TortureScenarios.tally(runs: rounds + 1, threads: checked)
+    }
+
+    /// The ids of this process in every PID namespace from /proc's down to its own (the NSpid
+    /// line of /proc/self/status): one id when /proc belongs to its own namespace.
+    static func namespacePids() throws -> [Int32] {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else {
+            throw ScenarioFailure(description: "no NSpid line in /proc/self/status")
+        }
+        return line.dropFirst(6).split(whereSeparator: { $0 == "\t" || $0 == " " }).compactMap { Int32($0) }
+    }
+
+    /// Run in a PID namespace without a /proc of its own (`unshare --pid --fork`, no
+    /// --mount-proc): /proc lists every thread under its id in the outer namespace, which
+    /// tgkill does not know. Threads of several kinds; three broadcasts must reach every one,
+    /// each checked through /proc by its outer name; then a thread that blocks the signal is
+    /// named by its own tid, with the reason read from /proc (its SigBlk, by its outer name).
+    /// (Before, with 2 or more threads: every broadcast ended "did not settle".)
+    static func pidNamespaceWithOuterProc(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        let ids = try namespacePids()
+        try require(ids.count >= 2 && ids.last == getpid(), "run in a PID namespace without a /proc of its own (unshare --pid --fork): NSpid \(ids)")
+        try ThreadCrowd.start(count: try args.int("threads", default: 24))
+        let live = ThreadCrowd.liveThreadCount()
+        var checked = 0
+        for round in 1...3 {
+            let slack = 996_000 + round
+            let report = try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
+            checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            try require(report.threads >= live, "round \(round): the report counts \(report.threads) threads, fewer than the \(live) live ones")
+        }
+        try require(checked >= live, "/proc showed \(checked) threads, fewer than the \(live) live ones")
+        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
+        do {
+            try broadcastTimerSlack(996_100, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
+            throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
+        } catch let error as AllThreadsError {
+            let named: [ThreadIssue]
+            switch (error, mode) {
+            case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed): named = threads
+            default: throw ScenarioFailure(description: "expected the blocker to be unreachable, got \(error)")
+            }
+            try require(named.map(\.tid) == [blocker] && named[0].reason == .signalBlocked && named[0].name == "wl-sigblock",
+                        "expected only tid \(blocker) (wl-sigblock) blocking the signal, got \(named)")
+        }
+        if mode == .strict { try verifyEveryThread("still at slack 996003") { $0.timerSlackNanoseconds == 996_003 } }
+        return "\(mode): /proc of the namespace \(ids.count - 1) level(s) up; 3 broadcasts reached \(live) threads, each verified by its outer name; "
+            + "the blocker named by its own tid \(blocker) " + TortureScenarios.tally(runs: 4, threads: checked)
+    }
+
+    /// A thread that sees /proc of a PID namespace this process is not in (it enters, alone, the
+    /// mount namespace `--mount-namespace`, of a child `unshare --pid --fork --mount-proc`) makes
+    /// the process's first broadcast: refused before anything changes, with its own error, in both
+    /// modes; every thread is then checked through the process's own /proc.
+    static func pidNamespaceWithForeignProc(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        guard let path = args.values["mount-namespace"] else { throw ScenarioFailure(description: "--mount-namespace /proc/PID/ns/mnt is required") }
+        try ThreadCrowd.start(count: try args.int("threads", default: 12))
+        let attempt = ForeignProcAttempt()
+        Thread { attempt.run(mountNamespace: path, mode: mode) }.start()
+        let refusal = try attempt.wait()
+        let checked = try verifyEveryThread("unchanged (slack not 997000)") { $0.timerSlackNanoseconds != 997_000 }
+        return "\(mode): refused (\(refusal)); \(checked) threads unchanged per /proc"
+    }
+}
+
+/// The thread of pidns-foreign-proc that enters another mount namespace and broadcasts.
+private final class ForeignProcAttempt: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<String, any Error> = .failure(ScenarioFailure(description: "the broadcasting thread did not run"))
+
+    /// On the new thread: its own filesystem context (unshare CLONE_FS, this thread only), the
+    /// mount namespace at `path`, and the process's first broadcast, which must be refused.
+    func run(mountNamespace path: String, mode: BroadcastMode) {
+        result = Result {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            try require(fd >= 0, "open \(path): \(Errno(rawValue: errno))")
+            defer { close(fd) }
+            let unshared = cb_syscall(Int(SYS_unshare), Int(CLONE_FS), 0, 0, 0, 0, 0)
+            try require(unshared == 0, "unshare(CLONE_FS): \(Errno(rawValue: Int32(-unshared)))")
+            let entered = cb_syscall(Int(SYS_setns), Int(fd), Int(CLONE_NEWNS), 0, 0, 0, 0)
+            try require(entered == 0, "setns: \(Errno(rawValue: Int32(-entered)))")
+            try require(!FileManager.default.fileExists(atPath: "/proc/self"), "/proc/self exists in \(path)")
+            do {
+                try broadcastTimerSlack(997_000, options: BroadcastOptions(mode: mode))
+            } catch AllThreadsError.procOfAnotherPIDNamespace {
+                return "\(AllThreadsError.procOfAnotherPIDNamespace)"
+            }
+            throw ScenarioFailure(description: "the broadcast succeeded with a /proc that cannot list its threads")
+        }
+        done.signal()
+    }
+
+    /// What the thread found (at most 30 s).
+    func wait() throws -> String {
+        guard done.wait(timeout: .now() + 30) == .success else { throw ScenarioFailure(description: "the broadcasting thread did not finish in 30 s") }
+        return try result.get()
     }
 }

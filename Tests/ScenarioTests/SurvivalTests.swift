@@ -1,4 +1,5 @@
 import AllThreadsTestSupport
+import Foundation
 import XCTest
 
 /// Issue 15: the engine survives what real processes do. Each scenario runs in both modes in a
@@ -40,6 +41,46 @@ final class SurvivalTests: XCTestCase {
                 URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "tid-reuse", "--mode", mode, "--rounds", "3"])
             XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
             XCTAssertTrue(result.stdout.contains("PASS tid-reuse"), result.stdout + result.stderr)
+        }
+    }
+
+    /// In a PID namespace without a /proc of its own, /proc names every thread by its id in the outer
+    /// namespace: each is translated, reached, and checked through /proc by that outer name.
+    func testPIDNamespaceWithTheOuterProcReachesEveryThread() throws {
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+        for mode in ["strict", "relaxed"] {
+            let result = try runExecutable(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", scenarios, "pidns-outer-proc", "--mode", mode, "--threads", "30"])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertTrue(result.stdout.contains("PASS pidns-outer-proc"), result.stdout + result.stderr)
+        }
+    }
+
+    /// A thread that sees /proc of a PID namespace the process is not in (a child namespace's, whose
+    /// mount namespace it entered alone) is refused with its own error, and no thread changes.
+    func testProcOfAnotherPIDNamespaceIsRefusedUpFront() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--pid", "--fork", "--mount-proc", "--kill-child", "/bin/sleep", "60"]
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
+        // The child namespace's /proc is mounted once its first process runs sleep.
+        var sleeper: Int32 = 0
+        for _ in 0..<1000 where sleeper == 0 {
+            let children = (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children", encoding: .utf8)) ?? ""
+            if let child = children.split(separator: " ").first.flatMap({ Int32($0) }),
+               (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) == "sleep\n" {
+                sleeper = child
+            } else {
+                usleep(1000)
+            }
+        }
+        XCTAssertNotEqual(sleeper, 0, "the namespace holder did not start")
+        for mode in ["strict", "relaxed"] {
+            try scenario("pidns-foreign-proc", ["--mode", mode, "--mount-namespace", "/proc/\(sleeper)/ns/mnt"])
         }
     }
 

@@ -226,6 +226,8 @@ extension BroadcastReport {
             throw .busy
         case CB_SETUP_FAILED:
             throw .setupFailed(Errno(rawValue: report.setup_errno))
+        case CB_PROC_ELSEWHERE:
+            throw .procOfAnotherPIDNamespace
         default:
             throw .invalidArgument("the engine rejected the options")
         }

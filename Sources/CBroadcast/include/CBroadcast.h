@@ -31,6 +31,8 @@ typedef enum cb_status {
     CB_INVALID = 7,      ///< an option or a step is out of range; nothing was done
     CB_STEP_FAILED = 8,  ///< the caller's step `failed_step` (> 0) failed (`result`); every thread
                          ///< ran exactly the steps before it
+    CB_PROC_ELSEWHERE = 9, ///< /proc is mounted from a PID namespace this process is not in, so its
+                           ///< threads cannot be listed or named; nothing was done
 } cb_status;
 
 /// What a problem entry is about.
