@@ -154,7 +154,18 @@ CB_HIDDEN uint64_t cb_token_of(uint64_t gen);
 CB_HIDDEN void cb_on_signal(int sig, siginfo_t *si, void *uc);
 
 // signal.c: installs cb_on_signal on `sig` unless it is there already.
-// Returns 0 when ours was in place, 1 when it had to be installed, or -errno.
+// Returns 0 when ours was in place, 1 when it had to be installed, or -errno
+// (-ENOSPC: more distinct handlers displaced ours than CB_CHAIN_RECORDS).
+
+// A handler we displaced, as the kernel gave it: never changed once published (signal.c).
+struct chained {
+    void *handler;
+    unsigned long flags;
+};
+#define CB_CHAIN_RECORDS 64
+CB_HIDDEN extern struct chained cb_chain_records[CB_CHAIN_RECORDS];
+// Per signal: 1 + the index of the record deliveries that are not ours go to; 0 none.
+CB_HIDDEN extern _Atomic uint32_t cb_chain_current[65];
 CB_HIDDEN long cb_ensure_handler(int sig);
 
 // registry.c

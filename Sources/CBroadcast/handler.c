@@ -7,10 +7,6 @@
 
 CB_HIDDEN _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not_ours;
 
-// The handlers we replaced, per signal, so that foreign deliveries reach them
-// (signal.c fills them in).
-CB_HIDDEN _Atomic(void *) cb_chained_handler[65];
-CB_HIDDEN _Atomic unsigned long cb_chained_flags[65];
 
 HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
     uint64_t t = (g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
@@ -30,8 +26,13 @@ static __thread __attribute__((tls_model("initial-exec"))) int passing;
 
 HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
     atomic_fetch_add_explicit(&cb_stat_not_ours, 1, memory_order_relaxed);
-    void *h = atomic_load_explicit(&cb_chained_handler[sig], memory_order_acquire);
-    unsigned long flags = atomic_load_explicit(&cb_chained_flags[sig], memory_order_relaxed);
+    // One load names a whole record (handler and flags written together before it was
+    // published, never changed after): the pair cannot be torn by a concurrent chain_to.
+    // Acquire: pairs with chain_to's release store of the index.
+    uint32_t current = atomic_load_explicit(&cb_chain_current[sig], memory_order_acquire);
+    if (current == 0) return;
+    void *h = cb_chain_records[current - 1].handler;
+    unsigned long flags = cb_chain_records[current - 1].flags;
     if (h == (void *)SIG_DFL || h == (void *)SIG_IGN || passing) return;
     passing = 1;
     if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
