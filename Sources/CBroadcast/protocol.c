@@ -190,6 +190,8 @@
 #define QUEUE_FULL_PAUSE_NS 1000000LL
 // A late handler of the previous generation: look again this often.
 #define DRAIN_SLICE_NS 200000LL
+// ... and compare its thread's starttime every this many looks (a /proc read per thread).
+#define DRAIN_IDENTIFY_EVERY 16u
 
 #define PF_EXITING 0x00000004u
 #define PF_IO_WORKER 0x00000010u
@@ -227,13 +229,27 @@ static inline bool exists(const struct run *run, int32_t tid) {
     return cb_sys3(SYS_tgkill, run->pid, tid, 0) != -ESRCH;
 }
 
+// Whether the task now at the slot's tid started in a later clock tick than the slot was
+// signalled (I14's rule): then it is not the thread that claimed the slot (that one held
+// the tid when it was signalled, and a tid names one live task), so the claimant is gone.
+// The same tick is undecidable: alive. Under a /proc of an ancestor namespace the name
+// may belong to another task than the tid by now (I15): not decided there (ESRCH only).
+static bool tid_taken_since_sent(const struct slot *s) {
+    if (g.translate) return false;
+    cb_task_info ti;
+    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
+    return r == -ENOENT || (r == 0 && ti.start > s->sent_tick);
+}
+
 // A claimed slot (ARRIVED) whose thread is gone: it died inside the handler (a seccomp
-// filter killed it at a step, say) and will never store a final state. Proven by ESRCH
-// only; a slot whose thread lives is waited for. Returns true when this call buried it.
-static bool bury(struct run *run, struct slot *s, uint64_t gen) {
+// filter killed it at a step, say) and will never store a final state. Proven by ESRCH,
+// or (`by_identity`) by a task at its tid that started after it was signalled; a slot
+// whose thread lives is waited for. Returns true when this call buried it.
+static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity) {
     uint64_t inside = mkstate(gen, P_ARRIVED);
-    if (atomic_load(&s->state) != inside || cb_sys3(SYS_tgkill, g.pid, s->tid, 0) != -ESRCH) return false;
-    if (!atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
+    if (atomic_load(&s->state) != inside) return false;
+    bool gone = cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH || (by_identity && tid_taken_since_sent(s));  // I12, I14
+    if (!gone || !atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
     s->reason = CB_REASON_DIED;
     if (run) run->died++;
     return true;
@@ -241,13 +257,14 @@ static bool bury(struct run *run, struct slot *s, uint64_t gen) {
 
 // Buries every claimed slot of generation `gen` whose thread died; returns how many
 // slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
-static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline) {
+// `by_identity` costs a /proc read per live claimed slot: only the drain asks for it.
+static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline, bool by_identity) {
     uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;
     uint64_t arrived = mkstate(gen, P_ARRIVED);
     for (uint32_t i = 0; i < count; i++) {
         if (atomic_load(&g.slots[i].state) != arrived) continue;
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
-        if (!bury(run, &g.slots[i], gen)) inside++;
+        if (!bury(run, &g.slots[i], gen, by_identity)) inside++;
     }
     return inside;
 }
@@ -348,7 +365,7 @@ static void triage(struct run *run) {
     run->resend = false;
     uint32_t count = atomic_load(&g.count);
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
-    bury_dead(run, run->gen, run->deadline);  // I12: relaxed, a thread that died at its step never counts in
+    bury_dead(run, run->gen, run->deadline, false);  // I12: relaxed, a thread that died at its step never counts in
     for (uint32_t i = 0, looked = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (atomic_load(&s->state) != signalled) continue;
@@ -424,7 +441,7 @@ static long rescan(struct run *run) {
         uint64_t st = atomic_load(&s->state);
         enum phase ph = phase_of(st, run->gen);
         if (ph == P_ARRIVED) {  // a held thread that died (I12)
-            if (bury(run, s, run->gen)) run->progress++;
+            if (bury(run, s, run->gen, false)) run->progress++;
             continue;
         }
         if (ph != P_NONE && ph != P_UNSENT && ph != P_SKIPPED) continue;
@@ -584,7 +601,7 @@ static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
-            bury_dead(run, run->gen, deadline);  // I12
+            bury_dead(run, run->gen, deadline, false);  // I12
             slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
         }
     }
@@ -594,7 +611,7 @@ static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
 // count can run a moment ahead of the states: waits (to `deadline`) until no slot of
 // this generation is claimed by a live thread. Usually it finds none at once.
 static void await_final_states(struct run *run, int64_t deadline) {
-    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline)) cb_sys0(SYS_sched_yield);  // I1, I13
+    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline, false)) cb_sys0(SYS_sched_yield);  // I1, I13
 }
 
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
@@ -615,7 +632,9 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
 // unfinished slot leaves one, and so does a caller that died.
 static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
-    while (bury_dead(NULL, g.gen, deadline)) {
+    // A late handler's thread that died may have left its tid to a newborn by now (ESRCH
+    // never comes): identified by starttime, on the first pass and every DRAIN_IDENTIFY_EVERY.
+    for (uint32_t pass = 0; bury_dead(NULL, g.gen, deadline, pass % DRAIN_IDENTIFY_EVERY == 0); pass++) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
         cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));

@@ -23,6 +23,7 @@ enum SurvivalScenarios {
         "deadline-bound": deadlineBound,
         "births-convergence": birthsConvergence,
         "tid-reuse": tidReuse,
+        "late-death-reused": lateDeathReused,
         "pidns-outer-proc": pidNamespaceWithOuterProc,
         "pidns-foreign-proc": pidNamespaceWithForeignProc,
     ]
@@ -89,7 +90,7 @@ enum SurvivalScenarios {
     /// A thread dies inside the handler after its broadcast returned: a two-step program whose
     /// first step blocks past the deadline, and whose second kills the thread once the first is
     /// let go. The next broadcast's drain must bury it, not wait for it. Returns its tid.
-    private static func lateDeath(slack: Int, mode: BroadcastMode) throws -> Int32 {
+    private static func lateDeath(slack: Int, mode: BroadcastMode, reuse: Bool = false) throws -> Int32 {
         let victim = cw_start_filtered_thread(CW_FILTER_KILL_THREAD, Int(SYS_prctl), Int(PR_SET_TIMERSLACK), slack)
         try require(victim > 0, "could not start the filtered thread: \(victim)")
         // Known to the engine before the blocking program (relaxed would otherwise only list
@@ -114,8 +115,37 @@ enum SurvivalScenarios {
         let bytes = [UInt8](repeating: 0x2a, count: 4096)
         try require(write(fds[1], bytes, bytes.count) == bytes.count, "could not let the blocked threads go")
         try require(cw_wait_thread_gone(victim, 5000) == 0, "tid \(victim) did not die at the second step")
+        if reuse { try reuseTid(victim) }
+        let start = ContinuousClock.now
         try broadcastTimerSlack(slack + 1, options: BroadcastOptions(timeout: .seconds(3), mode: mode))
+        let elapsed = ContinuousClock.now - start
+        try require(elapsed < .seconds(1), "the broadcast after the late death took \(elapsed): it waited for the dead thread")
         return victim
+    }
+
+    /// Gives `tid` (gone) to a newborn thread that starts two clock ticks of /proc's starttime
+    /// later (ns_last_pid; a private PID namespace), so that its starttime tells it apart.
+    private static func reuseTid(_ tid: Int32) throws {
+        let tick = Duration.seconds(1) / Int(sysconf(Int32(_SC_CLK_TCK)))
+        let gone = ContinuousClock.now
+        while ContinuousClock.now - gone < tick * 2 { usleep(1000) }  // the clock, not a hope: ticks are fixed
+        try "\(tid - 1)".write(toFile: "/proc/sys/kernel/ns_last_pid", atomically: false, encoding: .utf8)
+        let newborn = try SpecialThreads.idle(.pause)
+        try require(FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)"), "no task took tid \(tid) (the newborn is \(newborn))")
+    }
+
+    /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a thread dies inside
+    /// the handler after its broadcast returned (see lateDeath), and a newborn takes its tid before
+    /// the next broadcast. That broadcast's drain must tell the newborn from the dead thread by
+    /// its starttime, not wait for it (before: BUSY at every broadcast while the newborn lived).
+    static func lateDeathReused(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try ThreadCrowd.start(count: 8)
+        let victim = try lateDeath(slack: 778_000, mode: mode, reuse: true)
+        let checked = try verifyEveryThread("at slack 778001") { $0.timerSlackNanoseconds == 778_001 }
+        return "\(mode): tid \(victim) died late inside the handler and a newborn took it; the next broadcast buried it and reached every thread; \(checked) verified"
     }
 
     /// A caller whose own step kills it, inside its broadcast (strict: the others are held;

@@ -84,6 +84,18 @@ final class SurvivalTests: XCTestCase {
         }
     }
 
+    /// A thread that dies inside the handler after its broadcast returned, whose tid a newborn
+    /// takes before the next broadcast, is buried by that broadcast (its starttime), not waited for.
+    func testLateDeathWhoseTidIsReusedIsBuried() throws {
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+        for mode in ["strict", "relaxed"] {
+            let result = try runExecutable(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "late-death-reused", "--mode", mode])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertTrue(result.stdout.contains("PASS late-death-reused"), result.stdout + result.stderr)
+        }
+    }
+
     /// A deadline of Int64.max nanoseconds does not wrap.
     func testEndlessDeadlineDoesNotWrap() throws { try bothModes("endless-deadline") }
 }
