@@ -58,7 +58,7 @@ enum phase {
     P_DIED,       // was ARRIVED, and its thread is proven gone: it died inside the handler
 };
 
-enum kind { K_THREAD, K_ZOMBIE_MAIN, K_IO_WORKER };
+enum kind { K_THREAD, K_ZOMBIE_MAIN, K_KERNEL_WORKER };  // io_uring or other user worker
 
 struct slot {
     _Atomic uint64_t state;  // generation << 8 | phase

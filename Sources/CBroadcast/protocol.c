@@ -195,6 +195,9 @@
 
 #define PF_EXITING 0x00000004u
 #define PF_IO_WORKER 0x00000010u
+// Linux 6.4+: a kernel worker cloned from a user thread (vhost; io_uring workers carry it
+// too). It blocks every signal and runs no application code: skipped like an io worker.
+#define PF_USER_WORKER 0x00004000u
 
 // Whether a handler of generation g.gen may still be inside (see step 0).
 static bool maybe_late;
@@ -279,7 +282,7 @@ static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum pha
 
 // What /proc says of a task that has not answered, or is remembered as one
 // that never will.
-enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
+enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_USER_WORKER, V_EXITING };
 
 static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
@@ -289,6 +292,7 @@ static enum verdict look_at(const struct run *run, struct slot *s) {
     if (r < 0) return V_UNKNOWN;
     if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
     if (ti.flags & PF_IO_WORKER) return V_IO_WORKER;
+    if (ti.flags & PF_USER_WORKER) return V_USER_WORKER;
     if ((ti.flags & PF_EXITING) || ti.state == 'Z') return V_EXITING;
     return V_THREAD;
 }
@@ -302,10 +306,11 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
     enum phase to = v == V_GONE ? P_GONE : P_SKIPPED;
     int32_t reason = v == V_GONE ? 0
                    : v == V_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN
-                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
+                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER
+                   : v == V_USER_WORKER ? CB_REASON_USER_WORKER : CB_REASON_EXITING;
     if (!transition(s, observed, run->gen, to, reason)) return false;  // I5: triage only through a CAS
     if (phase_of(observed, run->gen) == P_SIGNALLED) run->resolved++;
-    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER ? K_IO_WORKER : K_THREAD;
+    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER || v == V_USER_WORKER ? K_KERNEL_WORKER : K_THREAD;
     if (to == P_SKIPPED) {
         run->skipped_present++;
         if (v != V_ZOMBIE_MAIN) run->vanishing++;  // it may exit at any moment
@@ -342,8 +347,8 @@ static void send_pass(struct run *run) {
         if (ph == P_UNSENT) run->unsent--;
         if (s->tid == run->self) { transition(s, st, run->gen, P_SELF, 0); continue; }
         if (s->kind == K_ZOMBIE_MAIN && settle(run, s, st, V_ZOMBIE_MAIN)) continue;
-        // A tid may be reused: look at a remembered io worker again (rare and cheap).
-        if (s->kind == K_IO_WORKER && settle(run, s, st, look_at(run, s))) continue;
+        // A tid may be reused: look at a remembered kernel worker again (rare and cheap).
+        if (s->kind == K_KERNEL_WORKER && settle(run, s, st, look_at(run, s))) continue;
         if (!transition(s, st, run->gen, P_SIGNALLED, 0)) continue;
         uint64_t sent = mkstate(run->gen, P_SIGNALLED);
         long r = send(run, s, i);

@@ -60,6 +60,8 @@ typedef enum cb_reason {
     CB_REASON_DIED = 12,           ///< took the signal and died inside the handler (e.g. its seccomp
                                    ///< filter killed it at the step); whether it ran a step is unknown
     CB_REASON_NOT_SIGNALLED = 13,  ///< listed, but the deadline passed before its signal was sent
+    CB_REASON_USER_WORKER = 14,    ///< a kernel worker of the process that is not io_uring's (vhost,
+                                   ///< PF_USER_WORKER, Linux 6.4+): takes no signals, runs no application code
 } cb_reason;
 
 /// One thread that needs a word in the report.
