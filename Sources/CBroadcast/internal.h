@@ -119,6 +119,10 @@ long cb_proc_read_number(int fd);
 // directory `dirfd`. Returns 0, or -ENOENT when the task is gone.
 long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out);
 
+// The starttime (stat field 22, clock ticks since boot) of the task whose stat file is at
+// `path` below `dirfd`. Returns 0, or -errno (-ENOENT: the task is gone).
+long cb_proc_start(int dirfd, const char *path, uint64_t *start);
+
 // The id of a task in its own PID namespace: the last field of the `NSpid:` line of the
 // status file at `path` below `dirfd` (the line lists the ids from /proc's namespace
 // down to the task's own). `levels`, unless NULL, gets the number of fields: 1 when /proc

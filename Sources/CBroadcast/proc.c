@@ -191,6 +191,20 @@ long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *
     return 0;
 }
 
+long cb_proc_start(int dirfd, const char *path, uint64_t *start) {
+    char buf[1024];
+    long fd = cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    long n = read_at_zero((int)fd, buf, sizeof buf);
+    cb_sys1(SYS_close, fd);
+    if (n < 0) return n;
+    cb_task_info ti = {0};
+    parse_stat(buf, &ti);
+    if (!ti.start) return -EPROTO;
+    *start = ti.start;
+    return 0;
+}
+
 long cb_proc_ns_tid(int dirfd, const char *path, int *levels) {
     long fd = cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return fd;

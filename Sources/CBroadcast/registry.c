@@ -118,7 +118,8 @@ long cb_registry_reset(void) {
 // A child made by fork(), _Fork() or a raw clone while another thread was broadcasting
 // inherits a word naming a thread of its parent, which is not in the child's thread
 // group either: the same rule takes it over. Death is believed only on ESRCH from
-// tgkill: a live owner that is merely slow (or stopped by a tracer) is never overtaken.
+// tgkill, or on a task at the owner's tid that is not the owner (identity, below): a live
+// owner that is merely slow (or stopped by a tracer) is never overtaken.
 #define LOCK_HELD 1u
 #define LOCK_WAITERS 2u
 #define LOCK_STATE 3u
@@ -126,8 +127,46 @@ long cb_registry_reset(void) {
 #define LOCK_LOOK_NS 10000000LL
 static inline uint32_t lock_owner(uint32_t word) { return word >> 2; }
 
+// Identity of the owner (I11, I14): an owner that died inside its broadcast may leave its
+// tid to a newborn, and tgkill then never says ESRCH. So an acquirer publishes who it is,
+// its tid << START_BITS | its starttime, just before its CAS takes the word (a free one, or
+// a dead owner's), and a waiter compares the task now at the owner's tid with it. Why a
+// mismatch proves the owner gone: only a thread with tid T ever stores an identity naming
+// T, and the owner stored its own before its CAS (seq_cst), which the waiter's load of the
+// word saw; so the identity the waiter reads names T only if the owner stored it or a
+// later thread with tid T did, and a later one exists only once the owner is gone. An
+// identity naming another tid (a contender that lost the CAS stored last) decides nothing.
+#define START_BITS 42
+#define START_MASK ((1ull << START_BITS) - 1)
+static _Atomic uint64_t owner_identity;
+// This thread's identity, read from /proc once per thread (a fork child's thread has
+// another tid, so the cached one is read again there).
+static __thread __attribute__((tls_model("initial-exec"))) uint64_t my_identity;
+
+static uint64_t identity_of_me(uint32_t tid) {
+    if (my_identity >> START_BITS == tid) return my_identity;
+    uint64_t start = 0;
+    if (cb_proc_start(AT_FDCWD, "/proc/thread-self/stat", &start) < 0 || start > START_MASK) return 0;  // unknown
+    my_identity = (uint64_t)tid << START_BITS | start;
+    return my_identity;
+}
+
 static bool owner_dead(uint32_t word) {
-    return cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), lock_owner(word), 0) == -ESRCH;
+    uint32_t owner = lock_owner(word);
+    if (cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), owner, 0) == -ESRCH) return true;
+    // Seq_cst load: sees the owner's store before its CAS (or a later one), see above.
+    uint64_t id = atomic_load(&owner_identity);
+    // Under /proc of an ancestor namespace, /proc/self/task/<tid> is not the tid's (I15).
+    if (id >> START_BITS != owner || (id & START_MASK) == 0 || g.translate) return false;
+    char path[48] = "/proc/self/task/";
+    char *p = path + 16, digits[12];
+    int n = 0;
+    do digits[n++] = (char)('0' + owner % 10); while ((owner /= 10) > 0);
+    while (n > 0) *p++ = digits[--n];
+    memcpy(p, "/stat", 6);
+    uint64_t start;
+    long r = cb_proc_start(AT_FDCWD, path, &start);
+    return r == -ENOENT || (r == 0 && start != (id & START_MASK));  // I11: another task holds its tid
 }
 
 enum lock_outcome cb_lock_acquire(int64_t deadline) {
@@ -135,14 +174,24 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
     for (;;) {
         uint32_t c = atomic_load(&g.lock);
         if (c == 0) {
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead
             if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;
             continue;
         }
         // Our own tid: a signal handler broadcasting while it interrupted this thread's
         // broadcast. Waiting would wait for ourselves; taking over would corrupt the
         // broadcast that resumes when the handler returns.
-        if (lock_owner(c) == me >> 2) return LOCK_NESTED;
+        // Unless the identity names our tid with another starttime: then a thread that had our
+        // tid before us died holding the lock (we never stored since, or it would be ours).
+        if (lock_owner(c) == me >> 2) {
+            uint64_t mine = identity_of_me(me >> 2), id = atomic_load(&owner_identity);
+            if (!mine || id >> START_BITS != me >> 2 || (id & START_MASK) == 0 || id == mine) return LOCK_NESTED;
+            atomic_store(&owner_identity, mine);
+            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11
+            continue;
+        }
         if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead
             if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;
             continue;
         }

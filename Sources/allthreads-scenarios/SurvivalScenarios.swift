@@ -24,6 +24,7 @@ enum SurvivalScenarios {
         "births-convergence": birthsConvergence,
         "tid-reuse": tidReuse,
         "late-death-reused": lateDeathReused,
+        "caller-died-reused": callerDiedReused,
         "pidns-outer-proc": pidNamespaceWithOuterProc,
         "pidns-foreign-proc": pidNamespaceWithForeignProc,
     ]
@@ -125,13 +126,13 @@ enum SurvivalScenarios {
 
     /// Gives `tid` (gone) to a newborn thread that starts two clock ticks of /proc's starttime
     /// later (ns_last_pid; a private PID namespace), so that its starttime tells it apart.
-    private static func reuseTid(_ tid: Int32) throws {
+    private static func reuseTid(_ tid: Int32, start: () throws -> Void = { try SpecialThreads.idle(.pause) }) throws {
         let tick = Duration.seconds(1) / Int(sysconf(Int32(_SC_CLK_TCK)))
         let gone = ContinuousClock.now
         while ContinuousClock.now - gone < tick * 2 { usleep(1000) }  // the clock, not a hope: ticks are fixed
         try "\(tid - 1)".write(toFile: "/proc/sys/kernel/ns_last_pid", atomically: false, encoding: .utf8)
-        let newborn = try SpecialThreads.idle(.pause)
-        try require(FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)"), "no task took tid \(tid) (the newborn is \(newborn))")
+        try start()
+        try require(FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)"), "no task took tid \(tid)")
     }
 
     /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a thread dies inside
@@ -170,6 +171,39 @@ enum SurvivalScenarios {
         let again = try broadcastTimerSlack(666_668, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         try verifyEveryThread("at slack 666668") { $0.timerSlackNanoseconds == 666_668 }
         return "\(mode): caller \(doomed) died inside its broadcast; its held threads were free after \(freed); the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
+    }
+
+    /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a caller dies inside
+    /// its broadcast, and a newborn takes its tid before the next broadcast. The lock word still
+    /// names that tid, which tgkill finds alive: the next broadcast must tell the newborn from the
+    /// dead owner by its starttime and take the lock over; then the newborn itself broadcasts
+    /// (the word named its own tid: not a nested call). (Before: BUSY while the newborn lived.)
+    static func callerDiedReused(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try ThreadCrowd.start(count: 8)
+        try broadcastTimerSlack(668_000, options: BroadcastOptions(mode: mode))
+        let doomed = cw_start_doomed_caller(668_666, 5_000_000_000, mode == .relaxed ? 1 : 0)
+        try require(doomed > 0, "could not start the doomed caller: \(doomed)")
+        try require(cw_wait_thread_gone(doomed, 10_000) == 0, "the doomed caller \(doomed) did not die")
+        try reuseTid(doomed)
+        let start = ContinuousClock.now
+        let report = try broadcastTimerSlack(668_667, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
+        let elapsed = ContinuousClock.now - start
+        let checked = try verifyEveryThread("at slack 668667 (none ran the dead caller's 668666)") { $0.timerSlackNanoseconds == 668_667 }
+        // Again, and this time the newborn with the dead caller's tid broadcasts itself.
+        let second = cw_start_doomed_caller(668_766, 5_000_000_000, mode == .relaxed ? 1 : 0)
+        try require(second > 0, "could not start the doomed caller: \(second)")
+        try require(cw_wait_thread_gone(second, 10_000) == 0, "the doomed caller \(second) did not die")
+        let own = NewbornBroadcast()
+        try reuseTid(second) { Thread { own.run(slack: 668_767, mode: mode) }.start() }
+        let (tid, result) = try own.wait()
+        try require(tid == second, "the broadcasting newborn got tid \(tid), not \(second)")
+        try result.get()
+        try verifyEveryThread("at slack 668767") { $0.timerSlackNanoseconds == 668_767 }
+        return "\(mode): caller \(doomed) died inside its broadcast and a newborn took its tid; the next took the lock over in \(elapsed) "
+            + "and reached \(report.threads) threads (\(checked) verified); a newborn at dead caller \(second)'s tid broadcast itself"
     }
 
     /// A step that blocks every thread but the caller while four threads loop malloc/free in one
@@ -415,5 +449,26 @@ private final class ForeignProcAttempt: @unchecked Sendable {
     func wait() throws -> String {
         guard done.wait(timeout: .now() + 30) == .success else { throw ScenarioFailure(description: "the broadcasting thread did not finish in 30 s") }
         return try result.get()
+    }
+}
+
+/// A thread of caller-died-reused that broadcasts as soon as it starts, from the tid of a
+/// caller that died holding the lock.
+private final class NewbornBroadcast: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var tid: Int32 = 0
+    private var result: Result<Void, any Error> = .failure(ScenarioFailure(description: "the newborn did not run"))
+
+    func run(slack: Int, mode: BroadcastMode) {
+        tid = Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0))
+        result = Result { try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(1), mode: mode)) }.map { _ in }
+        done.signal()
+        while true { pause() }
+    }
+
+    /// Its tid and its broadcast's outcome (at most 10 s).
+    func wait() throws -> (Int32, Result<Void, any Error>) {
+        guard done.wait(timeout: .now() + 10) == .success else { throw ScenarioFailure(description: "the newborn did not broadcast in 10 s") }
+        return (tid, result)
     }
 }

@@ -96,6 +96,19 @@ final class SurvivalTests: XCTestCase {
         }
     }
 
+    /// A caller that died holding the lock, whose tid a newborn takes, does not keep the lock: the
+    /// next caller (and the newborn itself) tells them apart by starttime and takes it over.
+    func testCallerDyingWhoseTidIsReusedReleasesTheLock() throws {
+        try skipUnderSanitizer("thread", because: "ThreadSanitizer cannot see the ordering through a dead thread's exit")
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+        for mode in ["strict", "relaxed"] {
+            let result = try runExecutable(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "caller-died-reused", "--mode", mode])
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertTrue(result.stdout.contains("PASS caller-died-reused"), result.stdout + result.stderr)
+        }
+    }
+
     /// A deadline of Int64.max nanoseconds does not wrap.
     func testEndlessDeadlineDoesNotWrap() throws { try bothModes("endless-deadline") }
 }
