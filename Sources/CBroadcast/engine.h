@@ -16,28 +16,15 @@
 
 // ---- memory ordering ------------------------------------------------------------
 //
-// Every atomic here is sequentially consistent (the default of atomic_load/store/CAS),
-// except the statistics counters (relaxed: nobody orders anything by them) and the
-// chained handler (release by chain_to's seq_cst store, acquire in pass_on). What each
-// store publishes, and the load it pairs with (a seq_cst store is a release and a
-// seq_cst load an acquire, so each pair orders the plain writes before the store
-// before the plain reads after the load, on arm64 as on x86_64):
-//  - live_gen (caller's store) publishes steps, step_count, hold_until, caller and the
-//    retagged counters and cmd; paired with the handler's load of live_gen in
-//    cb_on_signal, which reads none of them before it.
-//  - count (cb_slot_append's store) publishes the new slot's tid and zeroed state;
-//    paired with the handler's load of count that bounds the slot index.
-//  - cmd = RUN (caller's store) publishes limit and expected[]; paired with the
-//    handler's load that sees RUN before run_program reads them.
-//  - slot state, final store by finish() publishes ret and stopped; paired with the
-//    caller's loads in conclude/report (phase DONE before reading ret/stopped). The
-//    claim CAS (SIGNALLED -> ARRIVED) and every caller transition are CASes on the
-//    same word, so exactly one wins (I5).
-//  - arrived/finished counters publish nothing: the caller reads results only after a
-//    final state (I10); they are wake-up hints and completion counts.
-//  - lock: the acquiring CAS pairs with the releasing exchange of the previous owner,
-//    so a caller sees every plain write of the engine (registry, gen, maybe_late) its
-//    predecessor made under the lock.
+// Every atomic here is sequentially consistent (the default of atomic_load/store/CAS)
+// unless its declaration says otherwise. A seq_cst store is a release and a seq_cst load
+// an acquire, so each pair named below orders the plain writes before the store before the
+// plain reads after the load, on arm64 as on x86_64. Each atomic's declaration names what
+// its stores publish and the loads they pair with; each access in the .c files carries a
+// tag: "release:" or "acquire:" naming its pair; "published by" the store that orders it;
+// "own" (the caller reads back what only it writes, under the lock: no pair needed); "a
+// count" (publishes nothing, I10); "stat" (relaxed); "no handler inside" (the registry
+// changes only after the drain); "this process only" / "fork child" (orders nothing).
 
 // ---- slots ------------------------------------------------------------------
 
@@ -61,7 +48,11 @@ enum phase {
 enum kind { K_THREAD, K_ZOMBIE_MAIN, K_KERNEL_WORKER };  // io_uring or other user worker
 
 struct slot {
-    _Atomic uint64_t state;  // generation << 8 | phase
+    // generation << 8 | phase. Release by the handler's claim CAS (SIGNALLED -> ARRIVED)
+    // and its final store in finish(), which publishes ret and stopped; acquire by the
+    // caller's loads and CASes (triage, conclude, the report) before it reads them. Every
+    // caller transition is a CAS on the same word, so exactly one side wins a move (I5).
+    _Atomic uint64_t state;
     int32_t tid;             // in our PID namespace: what tgkill and gettid() use
     int32_t name;            // in /proc's PID namespace: the task's directory below task_fd
                              // (equal to tid unless /proc belongs to an ancestor namespace)
@@ -86,13 +77,14 @@ static inline enum phase phase_of(uint64_t st, uint64_t gen) {
 
 // ---- generation-tagged words ---------------------------------------------------
 
-// `cmd`: generation (low 30 bits) << 2 | op.
+// `cmd`: generation modulo 2^30 << 2 | op.
 enum { CMD_WAIT = 0, CMD_RUN = 1, CMD_ABORT = 2 };
 static inline uint32_t mkcmd(uint64_t gen, uint32_t op) { return (uint32_t)(gen << 2) | op; }
 
-// The arrival and finish counters carry their generation's tag above the count,
-// so that a handler of an earlier generation, finishing late, cannot count into
-// a later one (it compares the tag and leaves the word alone).
+// The arrival and finish counters carry their generation modulo 2^10 (the 10 bits above
+// the 22-bit count), so that a handler of an earlier generation, finishing late, cannot
+// count into a later one (it compares the tag and leaves the word alone); the drain
+// keeps a handler 2^10 generations old from being inside at all (I10).
 #define COUNT_BITS IDX_BITS
 #define COUNT_MASK ((1u << COUNT_BITS) - 1)
 static inline uint32_t counter_tag(uint64_t gen) { return (uint32_t)(gen << COUNT_BITS); }
@@ -109,7 +101,10 @@ HANDLER_CODE static inline long run_step(const cb_step *s) {
 // ---- process state ----------------------------------------------------------------
 
 struct engine {
-    _Atomic uint32_t lock;       // 0 free, else owner tid << 2 | 1 (held) or 2 (held, waiters)
+    // 0 free, else owner tid << 2 | 1 (held) or 2 (held, waiters). Acquire: the taking
+    // CAS (cb_lock_acquire); release: the exchange in cb_lock_release, which publishes
+    // every plain write the owner made under the lock (registry, gen, maybe_late, recover).
+    _Atomic uint32_t lock;
     bool recover;                // the lock was taken over from a dead owner: clean up first
     pid_t pid;                   // the process the fds and registry belong to
     int task_fd;                 // /proc/self/task
@@ -118,7 +113,10 @@ struct engine {
     int64_t tick_ns;             // nanoseconds per clock tick of /proc's starttime
     uint64_t secret;
     uint64_t gen;                // last generation used
-    _Atomic uint64_t live_gen;   // generation in flight, 0 between broadcasts
+    // Generation in flight, 0 between broadcasts. Release: the caller's store in
+    // run_strict/run_relaxed, which publishes the program, hold_until, caller, the
+    // retagged counters and cmd; acquire: cb_on_signal's load, before it reads any of them.
+    _Atomic uint64_t live_gen;
 
     // The live generation's program. Written only before live_gen is published
     // and after the drain (I8), so a handler that claimed its slot reads it whole.
@@ -126,16 +124,28 @@ struct engine {
     uint32_t step_count;
     uint32_t limit;              // steps every thread runs; set before RUN is published
     long expected[CB_MAX_STEPS]; // what each step's result must be; set with `limit`
+    // Release: the caller's store of RUN (release(), run_relaxed), which publishes limit
+    // and expected[]; acquire: participate's loads that see RUN before run_program reads them.
     _Atomic uint32_t cmd;
-    _Atomic uint32_t arrived, arrive_target;    // tagged counter; plain target
-    _Atomic uint32_t finished, finish_target;   // tagged counter; plain target
-    _Atomic int64_t hold_until;  // a held thread waits for the decision until then (monotonic ns)
-    _Atomic int32_t caller;      // the live generation's caller: a held thread leaves if it dies
+    // Tagged counters (the tag is the generation modulo 2^10) and their targets. They
+    // publish nothing (the caller reads results only after a slot's final state, I10): the
+    // handler's CAS in count_in and the caller's loads are counts and wake-up hints. A
+    // target is stored by the caller and loaded by count_in to decide who wakes it.
+    _Atomic uint32_t arrived, arrive_target;
+    _Atomic uint32_t finished, finish_target;
+    // A held thread waits for the decision until then (monotonic ns), and leaves if
+    // `caller` dies. Both stored before live_gen: published by its release store, read
+    // by the handler after its acquire load of live_gen.
+    _Atomic int64_t hold_until;
+    _Atomic int32_t caller;
 
     struct slot *slots;          // reserved MAX_SLOTS, committed `capacity`
+    // Release: cb_slot_append's store, which publishes the new slot (tid, name, zeroed
+    // state); acquire: cb_on_signal's load that bounds the slot index. Shrunk (compact,
+    // reset) only while no handler is inside.
     _Atomic uint32_t count;
     uint32_t capacity;
-    uint32_t *hash;              // tid -> index + 1, open addressing
+    uint32_t *hash;              // name -> index + 1, open addressing
     uint32_t hash_size, hash_committed;
     uint32_t scan_no;
 
@@ -145,6 +155,7 @@ struct engine {
 CB_HIDDEN extern struct engine cb_g;
 #define g cb_g
 
+// Statistics: relaxed increments and plain reads; nobody orders anything by them.
 CB_HIDDEN extern _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not_ours;
 
 // ---- across files ------------------------------------------------------------------
@@ -165,6 +176,7 @@ struct chained {
 #define CB_CHAIN_RECORDS 64
 CB_HIDDEN extern struct chained cb_chain_records[CB_CHAIN_RECORDS];
 // Per signal: 1 + the index of the record deliveries that are not ours go to; 0 none.
+// Release: chain_to's store, which publishes the record; acquire: pass_on's load.
 CB_HIDDEN extern _Atomic uint32_t cb_chain_current[65];
 CB_HIDDEN long cb_ensure_handler(int sig);
 

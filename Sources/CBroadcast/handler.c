@@ -25,7 +25,7 @@ HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
 static __thread __attribute__((tls_model("initial-exec"))) int passing;
 
 HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
-    atomic_fetch_add_explicit(&cb_stat_not_ours, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cb_stat_not_ours, 1, memory_order_relaxed);  // stat: relaxed
     // One load names a whole record (handler and flags written together before it was
     // published, never changed after): the pair cannot be torn by a concurrent chain_to.
     // Acquire: pairs with chain_to's release store of the index.
@@ -45,12 +45,12 @@ HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
 // stored (finish()). A counter already retagged for a later generation cannot be met
 // here: the drain keeps a later generation from starting while this slot is ARRIVED (I10).
 HANDLER_CODE static bool count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target, uint64_t gen) {
-    uint32_t tag = counter_tag(gen), word = atomic_load(counter), n;
+    uint32_t tag = counter_tag(gen), word = atomic_load(counter), n;  // acquire: pairs with run_protocol's retagging store (read after live_gen)
     do {
         if ((word & ~COUNT_MASK) != tag) return false;
         n = (word & COUNT_MASK) + 1;
-    } while (!atomic_compare_exchange_weak(counter, &word, tag | n));
-    return n == atomic_load(target);
+    } while (!atomic_compare_exchange_weak(counter, &word, tag | n));  // counts only, publishes nothing (I10)
+    return n == atomic_load(target);  // acquire: pairs with the caller's target store; decides only who wakes it
 }
 
 // A held thread looks at its caller this often (a wake-up each time, only while held).
@@ -68,7 +68,7 @@ HANDLER_CODE static int64_t monotonic_ns(void) {
 // may follow only names the counter's address (a stray wake is harmless: every futex
 // waiter re-checks its condition).
 HANDLER_CODE static void finish(struct slot *s, uint64_t gen, enum phase final, _Atomic uint32_t *counter, bool last) {
-    atomic_store(&s->state, mkstate(gen, final));  // I10
+    atomic_store(&s->state, mkstate(gen, final));  // I10; release: publishes ret/stopped; pairs with the caller's state loads
     if (last) cb_futex_wake(counter, 1);
 }
 
@@ -83,7 +83,7 @@ HANDLER_CODE static void run_program(struct slot *s) {
     }
     s->ret = r;
     s->stopped = i;
-    atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);  // stat: relaxed
 }
 
 // Claims the slot, then: relaxed (RUN was published before the signal) runs the
@@ -99,10 +99,10 @@ HANDLER_CODE static void run_program(struct slot *s) {
 HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
     // I5: exactly one of this handler and the abandoning caller wins the slot.
-    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;
+    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;  // acquire+release: pairs with send_pass's SIGNALLED CAS and the caller's abandon CAS (I5)
 
     uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
-    if (atomic_load(&g.cmd) == run) {
+    if (atomic_load(&g.cmd) == run) {  // acquire: pairs with run_relaxed's store of RUN (limit, expected[])
         run_program(s);
         bool last = count_in(&g.arrived, &g.arrive_target, gen);
         finish(s, gen, P_DONE, &g.arrived, last);  // I10: after the count
@@ -115,11 +115,11 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     // by a tracer, stuck in its own call) must not hold this thread forever, and a
     // caller that died (I11) must not hold it until then: every HOLD_LOOK_NS the held
     // thread asks whether the caller still exists.
-    int64_t limit = atomic_load(&g.hold_until);
-    while ((c = atomic_load(&g.cmd)) == wait) {
+    int64_t limit = atomic_load(&g.hold_until);  // acquire: published by the release store of live_gen
+    while ((c = atomic_load(&g.cmd)) == wait) {  // acquire: pairs with release()'s store of RUN/ABORT (limit, expected[])
         int64_t now = monotonic_ns(), until = limit - now > HOLD_LOOK_NS ? now + HOLD_LOOK_NS : limit;
-        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;
-        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;
+        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;  // acquire: as above
+        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;  // acquire: published by the release store of live_gen
     }
     if (c == run) run_program(s);
     bool last = count_in(&g.finished, &g.finish_target, gen);
@@ -127,12 +127,12 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
 }
 
 HANDLER_CODE void cb_on_signal(int sig, siginfo_t *si, void *uc) {
-    uint64_t gen = atomic_load(&g.live_gen);
+    uint64_t gen = atomic_load(&g.live_gen);  // acquire: pairs with run_strict/run_relaxed's release store (program, counters, cmd)
     // I5: only SI_QUEUE from our pid carrying the live generation's token.
     if (gen && si->si_code == SI_QUEUE && si->si_pid == g.pid) {
         uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
         uint32_t idx = (uint32_t)(v & ((1u << IDX_BITS) - 1));
-        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&g.count)) {
+        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&g.count)) {  // acquire: pairs with cb_slot_append's release store (the slot)
             participate(&g.slots[idx], gen);
             return;
         }

@@ -96,9 +96,10 @@
 //     file by now): a new one is opened. A vfork child shares its parent's memory: alone in its
 //     thread group it takes the single-thread path, which touches no shared
 //     state; otherwise (unshare denied by a seccomp profile) it is refused.
-//  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
-//     generation; a late handler of G-1 can touch none of G's, and the drain
-//     (step 0) keeps G from starting while one is still inside its handler.
+//  I8 Generations do not mix. Slot states carry the generation modulo 2^56,
+//     `cmd` modulo 2^30 and both counters modulo 2^10; a late handler of G-1 can
+//     touch none of G's, and the drain (step 0) keeps G from starting while one
+//     is still inside its handler, so the short tags never meet (I10).
 //
 //  I9 A caller failure at step k leaves every thread with exactly steps 1..k-1:
 //     the caller publishes that limit before any thread runs a step (strict:
@@ -254,9 +255,9 @@ static bool tid_taken_since_sent(const struct slot *s) {
 // whose thread lives is waited for. Returns true when this call buried it.
 static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity) {
     uint64_t inside = mkstate(gen, P_ARRIVED);
-    if (atomic_load(&s->state) != inside) return false;
+    if (atomic_load(&s->state) != inside) return false;  // acquire: pairs with the handler's claim CAS
     bool gone = cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH || (by_identity && tid_taken_since_sent(s));  // I12, I14
-    if (!gone || !atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
+    if (!gone || !atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12; acquire+release: pairs with the claim CAS (I5)
     s->reason = CB_REASON_DIED;
     if (run) run->died++;
     return true;
@@ -266,10 +267,10 @@ static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity
 // slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
 // `by_identity` costs a /proc read per live claimed slot: only the drain asks for it.
 static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline, bool by_identity) {
-    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;
+    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;  // own
     uint64_t arrived = mkstate(gen, P_ARRIVED);
     for (uint32_t i = 0; i < count; i++) {
-        if (atomic_load(&g.slots[i].state) != arrived) continue;
+        if (atomic_load(&g.slots[i].state) != arrived) continue;  // acquire: pairs with the handler's claim CAS and finish()
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
         if (!bury(run, &g.slots[i], gen, by_identity)) inside++;
     }
@@ -279,7 +280,7 @@ static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline, bool 
 // Moves a slot from the state the caller observed; fails if it changed since
 // (its thread may have claimed it meanwhile).
 static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum phase to, int32_t reason) {
-    if (!atomic_compare_exchange_strong(&s->state, &observed, mkstate(gen, to))) return false;  // I5
+    if (!atomic_compare_exchange_strong(&s->state, &observed, mkstate(gen, to))) return false;  // I5; acquire+release: pairs with the handler's claim CAS
     s->reason = reason;
     return true;
 }
@@ -340,10 +341,10 @@ static long send(struct run *run, struct slot *s, uint32_t i) {
 // else changes a slot that has no signal queued, but the moves still go through
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
-    uint32_t count = atomic_load(&g.count), looked = 0;
+    uint32_t count = atomic_load(&g.count), looked = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
-        uint64_t st = atomic_load(&s->state);
+        uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
         enum phase ph = phase_of(st, run->gen);
         if (ph != P_NONE && ph != P_UNSENT) continue;
         // I13: past the deadline the rest stay unsent; abandon() names them.
@@ -372,12 +373,12 @@ static void triage(struct run *run) {
     if (cb_ensure_handler(run->si.si_signo) == 1) run->resend = true;
     bool resend = run->resend;
     run->resend = false;
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
     bury_dead(run, run->gen, run->deadline, false);  // I12: relaxed, a thread that died at its step never counts in
     for (uint32_t i = 0, looked = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
-        if (atomic_load(&s->state) != signalled) continue;
+        if (atomic_load(&s->state) != signalled) continue;  // acquire: pairs with the handler's claim CAS
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;  // I13
         if (resend) {
             long sent = send(run, s, i);
@@ -396,8 +397,8 @@ static long wait_arrivals(struct run *run) {
     for (;;) {
         // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
         uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
-        atomic_store(&g.arrive_target, target);
-        uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);
+        atomic_store(&g.arrive_target, target);  // release: read by count_in; decides only who wakes the caller
+        uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);  // a count: publishes nothing (I10)
         if (a >= target) return 0;
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return -ETIMEDOUT;  // I1
@@ -443,11 +444,11 @@ static long rescan(struct run *run) {
     long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
         if (s->seen == g.scan_no) continue;
-        uint64_t st = atomic_load(&s->state);
+        uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS and finish()
         enum phase ph = phase_of(st, run->gen);
         if (ph == P_ARRIVED) {  // a held thread that died (I12)
             if (bury(run, s, run->gen, false)) run->progress++;
@@ -521,10 +522,10 @@ static long proven_complete(struct run *run) {
     if (t < 0) return t;
     long to = run->relaxed ? last_pid() : -1;
     if (run->vanishing || run->relaxed) {
-        uint32_t count = atomic_load(&g.count);
+        uint32_t count = atomic_load(&g.count);  // own
         for (uint32_t i = 0; i < count; i++) {
             struct slot *s = &g.slots[i];
-            uint64_t st = atomic_load(&s->state);
+            uint64_t st = atomic_load(&s->state);  // acquire: pairs with finish() (DONE) and the claim CAS
             enum phase ph = phase_of(st, run->gen);
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
             if (!vanishing && ph != P_DONE) continue;
@@ -560,7 +561,7 @@ static long stop_world(struct run *run) {
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return UNREACHABLE;  // I1
         if (run->unsent) {  // the queue was full: arrivals free entries; back off a little
-            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));
+            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));  // a count: publishes nothing
             continue;
         }
         uint32_t progress = run->progress;
@@ -573,7 +574,7 @@ static long stop_world(struct run *run) {
         if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
         // The count disagrees and nothing new turned up (a thread being born or
         // leaving, not yet in the listing): give it a moment rather than spin.
-        cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1
+        cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1; a count: publishes nothing
         pause = min64(pause * 2, RECOUNT_PAUSE_MAX_NS);
     }
 }
@@ -584,7 +585,7 @@ static long stop_world(struct run *run) {
 // known, so that they are named as not signalled rather than left out.
 static void abandon(struct run *run, long why) {
     if (why == UNREACHABLE) rescan(run);
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &g.slots[i];
@@ -593,7 +594,7 @@ static void abandon(struct run *run, long why) {
         else {
             // Listed, but the deadline passed before its signal was sent (a scan found
             // thousands of new threads late in the deadline): named, never left out.
-            uint64_t st = atomic_load(&s->state);
+            uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
             if (phase_of(st, run->gen) == P_NONE && s->tid != run->self)
                 transition(s, st, run->gen, P_ABANDONED, CB_REASON_NOT_SIGNALLED);
         }
@@ -605,7 +606,7 @@ static void abandon(struct run *run, long why) {
 static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
     int64_t slice = ARRIVAL_SLICE_NS;
     for (;;) {
-        uint32_t word = atomic_load(&g.finished);
+        uint32_t word = atomic_load(&g.finished);  // a count: publishes nothing (I10)
         if (counter_value(word, run->gen) + run->died >= target) return true;
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
@@ -626,9 +627,9 @@ static void await_final_states(struct run *run, int64_t deadline) {
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
 // run the call or left. Returns false when the deadline passed first.
 static bool release(struct run *run, uint32_t op, int64_t deadline) {
-    uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);
-    atomic_store(&g.finish_target, held);
-    atomic_store(&g.cmd, mkcmd(run->gen, op));
+    uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);  // a count: publishes nothing
+    atomic_store(&g.finish_target, held);  // release: read by count_in; decides only who wakes the caller
+    atomic_store(&g.cmd, mkcmd(run->gen, op));  // release: publishes limit, expected[]; pairs with participate's cmd loads
     // I1: wake even when no thread has counted itself in yet. A thread that claimed its
     // slot but had not counted in when `held` was read may already sleep on WAIT; without
     // this wake it would sleep until its hold deadline (found by the model checker).
@@ -646,7 +647,7 @@ static bool drain(int64_t deadline) {
     for (uint32_t pass = 0; bury_dead(NULL, g.gen, deadline, pass % DRAIN_IDENTIFY_EVERY == 0); pass++) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
-        cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));
+        cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));  // a count: publishes nothing
     }
     maybe_late = false;
     return true;
@@ -659,14 +660,14 @@ static bool drain(int64_t deadline) {
 // the dead caller may have died halfway through changing it.
 static long recover(int64_t deadline) {
     uint64_t gen = g.gen;
-    atomic_store(&g.live_gen, 0);
-    uint32_t count = atomic_load(&g.count);
+    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+    uint32_t count = atomic_load(&g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
         uint64_t st = mkstate(gen, P_SIGNALLED);
-        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5
+        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5; acquire+release: pairs with the claim CAS
     }
-    uint32_t cmd = atomic_load(&g.cmd);
-    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2
+    uint32_t cmd = atomic_load(&g.cmd);  // own
+    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2; release: pairs with participate's cmd loads
     cb_futex_wake(&g.cmd, INT32_MAX);
     maybe_late = true;
     if (!drain(deadline)) return -EBUSY;
@@ -713,12 +714,12 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
     run->last_pid0 = last_pid();  // I14: before the first signal
-    atomic_store(&g.live_gen, run->gen);
+    atomic_store(&g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);
-    atomic_store(&g.live_gen, 0);
+    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     await_final_states(run, run->deadline);  // I10
     if (r == STOPPED) return outcome(limit, g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
@@ -727,21 +728,21 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
-    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1
-    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies
-    atomic_store(&g.live_gen, run->gen);
+    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1; published by the release store of live_gen below
+    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies; published by the release store of live_gen below
+    atomic_store(&g.live_gen, run->gen);  // release: publishes program, hold_until, caller, counters, cmd; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) {
         abandon(run, r);
         release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
-        atomic_store(&g.live_gen, 0);
+        atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
     uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
     bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? add_sat(run->deadline, LEAVE_GRACE_NS) : run->deadline);  // I9
-    atomic_store(&g.live_gen, 0);
+    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     if (complete) await_final_states(run, run->deadline);  // I10
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
@@ -753,23 +754,24 @@ static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t coun
     memcpy(g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
     g.step_count = count;
     g.limit = 0;
-    // I8: every word the handlers count into carries this generation.
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
-    atomic_store(&g.arrived, counter_tag(run->gen));
-    atomic_store(&g.arrive_target, 0);
-    atomic_store(&g.finished, counter_tag(run->gen));
-    atomic_store(&g.finish_target, 0);
-    atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);
+    // I8: every word the handlers count into carries this generation (modulo 2^10 on the
+    // counters, 2^30 on cmd; the drain made sure no older handler is inside, I10).
+    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));  // published by the release store of live_gen
+    atomic_store(&g.arrived, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&g.arrive_target, 0);  // published by the release store of live_gen
+    atomic_store(&g.finished, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&g.finish_target, 0);  // published by the release store of live_gen
+    atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);  // stat: relaxed
     return opts->relaxed ? run_relaxed(run, out) : run_strict(run, out);
 }
 
 // The final look at the slots: a thread that stopped early, a thread that gave
 // up, and whether a handler may still be inside when the next broadcast begins.
 static void conclude(const struct run *run, cb_report *out) {
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     bool counts = out->status == CB_OK || out->status == CB_STEP_FAILED || out->status == CB_INCOMPLETE;
     for (uint32_t i = 0; i < count; i++) {
-        enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
+        enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);  // acquire: pairs with finish() (ret, stopped)
         if (ph == P_ARRIVED) maybe_late = true;
         if (!counts) continue;
         if (ph == P_GAVE_UP || ph == P_DIED) out->status = CB_INCOMPLETE;

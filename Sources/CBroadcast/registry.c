@@ -54,7 +54,7 @@ static long hash_rebuild(uint32_t need) {
     }
     g.hash_size = size;
     memset(g.hash, 0, (size_t)size * sizeof *g.hash);
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].name, i);
     return 0;
 }
@@ -66,7 +66,7 @@ long cb_slot_find(int32_t name) {
 }
 
 long cb_slot_append(int32_t name, int32_t tid) {
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&g.count);  // own
     if (count == MAX_SLOTS) return -ENOMEM;
     if (count == g.capacity) {
         uint32_t cap = g.capacity ? g.capacity * 2 : FIRST_CAPACITY;
@@ -80,25 +80,25 @@ long cb_slot_append(int32_t name, int32_t tid) {
     }
     g.slots[count] = (struct slot){.tid = tid, .name = name};
     hash_insert(name, count);
-    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it)
+    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it); release: pairs with cb_on_signal's load of count
     return count;
 }
 
 // Drops the slots of threads that are gone. Runs with no thread held and no
 // handler inside (after the drain), so no handler can be looking at a slot that moves.
 long cb_compact(void) {
-    uint32_t count = atomic_load(&g.count), kept = 0;
+    uint32_t count = atomic_load(&g.count), kept = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;
+        uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;  // no handler inside (after the drain)
         if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) continue;
         if (kept != i) {
             g.slots[kept] = g.slots[i];
-            atomic_store(&g.slots[kept].state, 0);
+            atomic_store(&g.slots[kept].state, 0);  // no handler inside (after the drain)
         }
         kept++;
     }
     if (kept == count) return 0;
-    atomic_store(&g.count, kept);
+    atomic_store(&g.count, kept);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(kept);
 }
 
@@ -106,7 +106,7 @@ long cb_compact(void) {
 // have died inside cb_slot_append or cb_compact). Runs after the drain, so no handler
 // is inside.
 long cb_registry_reset(void) {
-    atomic_store(&g.count, 0);
+    atomic_store(&g.count, 0);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(0);
 }
 
@@ -155,7 +155,7 @@ static bool owner_dead(uint32_t word) {
     uint32_t owner = lock_owner(word);
     if (cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), owner, 0) == -ESRCH) return true;
     // Seq_cst load: sees the owner's store before its CAS (or a later one), see above.
-    uint64_t id = atomic_load(&owner_identity);
+    uint64_t id = atomic_load(&owner_identity);  // acquire: pairs with the owner's store before its CAS
     // Under /proc of an ancestor namespace, /proc/self/task/<tid> is not the tid's (I15).
     if (id >> START_BITS != owner || (id & START_MASK) == 0 || g.translate) return false;
     char path[48] = "/proc/self/task/";
@@ -172,10 +172,10 @@ static bool owner_dead(uint32_t word) {
 enum lock_outcome cb_lock_acquire(int64_t deadline) {
     uint32_t me = (uint32_t)cb_sys0(SYS_gettid) << 2, taken = me | LOCK_HELD;
     for (;;) {
-        uint32_t c = atomic_load(&g.lock);
+        uint32_t c = atomic_load(&g.lock);  // acquire: pairs with cb_lock_release's exchange
         if (c == 0) {
-            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead
-            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;  // acquire: pairs with cb_lock_release's exchange
             continue;
         }
         // Our own tid: a signal handler broadcasting while it interrupted this thread's
@@ -184,21 +184,21 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
         // Unless the identity names our tid with another starttime: then a thread that had our
         // tid before us died holding the lock (we never stored since, or it would be ours).
         if (lock_owner(c) == me >> 2) {
-            uint64_t mine = identity_of_me(me >> 2), id = atomic_load(&owner_identity);
+            uint64_t mine = identity_of_me(me >> 2), id = atomic_load(&owner_identity);  // acquire: pairs with the store before the owner's CAS
             if (!mine || id >> START_BITS != me >> 2 || (id & START_MASK) == 0 || id == mine) return LOCK_NESTED;
-            atomic_store(&owner_identity, mine);
-            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11
+            atomic_store(&owner_identity, mine);  // release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11; acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
         if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
-            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead
-            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
         // Once anyone has waited, take the lock as "held with waiters" so that
         // the release wakes the next one.
         taken = me | LOCK_WAITERS;
-        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;
+        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;  // only the waiters bit: publishes nothing
         int64_t now = cb_now_ns();
         if (now >= deadline) return LOCK_BUSY;  // I1
         int64_t until = deadline - now > LOCK_LOOK_NS ? now + LOCK_LOOK_NS : deadline;
@@ -207,7 +207,7 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
 }
 
 void cb_lock_release(void) {
-    if ((atomic_exchange(&g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&g.lock, 1);
+    if ((atomic_exchange(&g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&g.lock, 1);  // release: publishes the owner's writes; pairs with the taking CAS
 }
 
 // ---- fork and vfork -----------------------------------------------------------------
@@ -226,22 +226,22 @@ __attribute__((constructor)) static void mark_owner(void) {
         return;
     }
     owner_marker = p;
-    atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+    atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));  // this process only: orders nothing
 }
 
 long cb_vfork_check(void) {
     if (!owner_marker) return 0;
-    int32_t owner = atomic_load(owner_marker);
+    int32_t owner = atomic_load(owner_marker);  // this process only: orders nothing
     if (owner == 0 || owner == (int32_t)cb_sys0(SYS_getpid)) return 0;  // 0: a fork child's wiped copy
     // Our memory names another live process: our parent, if we are its vfork child.
     return owner == (int32_t)cb_sys0(SYS_getppid) ? -EPERM : 0;
 }
 
 static void reset_after_fork(void) {
-    atomic_store(&g.lock, 0);
-    atomic_store(&g.live_gen, 0);
+    atomic_store(&g.lock, 0);  // fork child: one thread, orders nothing
+    atomic_store(&g.live_gen, 0);  // fork child: one thread, orders nothing
     g.pid = 0;
-    if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+    if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));  // this process only: orders nothing
 }
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
@@ -294,8 +294,8 @@ long cb_setup(void) {
     // O_CLOEXEC and stays until exec: one descriptor per process generation.
     g.task_fd = -1;  // I7: never closed here
     g.last_pid_fd = -1;
-    atomic_store(&g.live_gen, 0);
-    atomic_store(&g.count, 0);
+    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no claim of the old registry)
+    atomic_store(&g.count, 0);  // no handler inside: shrinks, publishes nothing
     long r = hash_rebuild(0);
     if (r < 0) return r;
     // Opened once and kept: still usable after a Landlock restriction that
@@ -316,6 +316,6 @@ long cb_setup(void) {
     long hz = sysconf(_SC_CLK_TCK);
     g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
     g.pid = pid;
-    if (owner_marker) atomic_store(owner_marker, pid);
+    if (owner_marker) atomic_store(owner_marker, pid);  // this process only: orders nothing
     return 0;
 }

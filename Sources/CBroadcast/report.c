@@ -30,7 +30,7 @@ static size_t mapped_bytes(uint32_t problems) {
 }
 
 static bool is_problem(const struct slot *s, uint64_t gen, int32_t *kind) {
-    switch (phase_of(atomic_load(&s->state), gen)) {
+    switch (phase_of(atomic_load(&s->state), gen)) {  // acquire: pairs with finish() (ret, stopped)
     case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
     case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_GAVE_UP: *kind = CB_PROBLEM_NO_RESULT; return true;
@@ -50,11 +50,11 @@ static int32_t reason_from_proc(const cb_task_info *ti, int sig) {
 }
 
 void cb_build_report(uint64_t gen, int sig, cb_report *out) {
-    uint32_t count = atomic_load(&g.count), n = 0;
+    uint32_t count = atomic_load(&g.count), n = 0;  // own
     int32_t kind;
     for (uint32_t i = 0; i < count; i++) {
         if (is_problem(&g.slots[i], gen, &kind)) n++;
-        enum phase ph = phase_of(atomic_load(&g.slots[i].state), gen);
+        enum phase ph = phase_of(atomic_load(&g.slots[i].state), gen);  // acquire: pairs with finish()
         if (ph == P_DONE || ph == P_DEPARTED) out->threads++;
     }
     if (out->changed) out->threads++;  // the caller
@@ -71,7 +71,7 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
         cb_problem *p = &out->problems[out->problem_count++];
         *p = (cb_problem){.tid = s->tid, .kind = kind, .reason = s->reason, .result = s->ret};
         if (kind == CB_PROBLEM_NO_RESULT) {
-            enum phase ph = phase_of(atomic_load(&s->state), gen);
+            enum phase ph = phase_of(atomic_load(&s->state), gen);  // acquire: pairs with finish()
             p->reason = ph == P_GAVE_UP ? CB_REASON_GAVE_UP : ph == P_DIED ? CB_REASON_DIED : CB_REASON_STILL_RUNNING;
         }
         cb_task_info ti;
@@ -133,7 +133,7 @@ void cb_report_free(cb_report *report) {
 }
 
 void cb_get_stats(cb_stats *out) {
-    out->broadcasts = atomic_load(&cb_stat_broadcasts);
-    out->handler_runs = atomic_load(&cb_stat_handler_runs);
-    out->not_ours = atomic_load(&cb_stat_not_ours);
+    out->broadcasts = atomic_load(&cb_stat_broadcasts);  // stat: plain read
+    out->handler_runs = atomic_load(&cb_stat_handler_runs);  // stat: plain read
+    out->not_ours = atomic_load(&cb_stat_not_ours);  // stat: plain read
 }
