@@ -12,8 +12,6 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#define CB_HIDDEN __attribute__((visibility("hidden")))
-
 // ---- memory ordering ------------------------------------------------------------
 //
 // Every atomic here is sequentially consistent (the default of atomic_load/store/CAS)
@@ -153,7 +151,6 @@ struct engine {
 };
 
 CB_HIDDEN extern struct engine cb_g;
-#define g cb_g
 
 // Statistics: relaxed increments and plain reads; nobody orders anything by them.
 CB_HIDDEN extern _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not_ours;

@@ -9,7 +9,7 @@ CB_HIDDEN _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not
 
 
 HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
-    uint64_t t = (g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
+    uint64_t t = (cb_g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
     return t ? t : 1;
 }
 
@@ -75,11 +75,11 @@ HANDLER_CODE static void finish(struct slot *s, uint64_t gen, enum phase final, 
 // Runs the program's first `limit` steps, stopping at the first result that is
 // not the expected one, and records where it stopped (published by finish()).
 HANDLER_CODE static void run_program(struct slot *s) {
-    uint32_t limit = g.limit, i = 0;
+    uint32_t limit = cb_g.limit, i = 0;
     long r = 0;
     for (; i < limit; i++) {
-        r = run_step(&g.steps[i]);
-        if (r != g.expected[i]) break;
+        r = run_step(&cb_g.steps[i]);
+        if (r != cb_g.expected[i]) break;
     }
     s->ret = r;
     s->stopped = i;
@@ -102,38 +102,38 @@ HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;  // acquire+release: pairs with send_pass's SIGNALLED CAS and the caller's abandon CAS (I5)
 
     uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
-    if (atomic_load(&g.cmd) == run) {  // acquire: pairs with run_relaxed's store of RUN (limit, expected[])
+    if (atomic_load(&cb_g.cmd) == run) {  // acquire: pairs with run_relaxed's store of RUN (limit, expected[])
         run_program(s);
-        bool last = count_in(&g.arrived, &g.arrive_target, gen);
-        finish(s, gen, P_DONE, &g.arrived, last);  // I10: after the count
+        bool last = count_in(&cb_g.arrived, &cb_g.arrive_target, gen);
+        finish(s, gen, P_DONE, &cb_g.arrived, last);  // I10: after the count
         return;
     }
     // Strict: no system call between the claim and this count, so a held thread that
     // dies later has always counted itself in (the caller relies on it, see P_DIED).
-    if (count_in(&g.arrived, &g.arrive_target, gen)) cb_futex_wake(&g.arrived, 1);
+    if (count_in(&cb_g.arrived, &cb_g.arrive_target, gen)) cb_futex_wake(&cb_g.arrived, 1);
     // I1: the caller decides before its deadline; a caller frozen past it (stopped
     // by a tracer, stuck in its own call) must not hold this thread forever, and a
     // caller that died (I11) must not hold it until then: every HOLD_LOOK_NS the held
     // thread asks whether the caller still exists.
-    int64_t limit = atomic_load(&g.hold_until);  // acquire: published by the release store of live_gen
-    while ((c = atomic_load(&g.cmd)) == wait) {  // acquire: pairs with release()'s store of RUN/ABORT (limit, expected[])
+    int64_t limit = atomic_load(&cb_g.hold_until);  // acquire: published by the release store of live_gen
+    while ((c = atomic_load(&cb_g.cmd)) == wait) {  // acquire: pairs with release()'s store of RUN/ABORT (limit, expected[])
         int64_t now = monotonic_ns(), until = limit - now > HOLD_LOOK_NS ? now + HOLD_LOOK_NS : limit;
-        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;  // acquire: as above
-        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;  // acquire: published by the release store of live_gen
+        if (cb_futex_wait(&cb_g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&cb_g.cmd) != wait) continue;  // acquire: as above
+        if (until == limit || cb_sys3(SYS_tgkill, cb_g.pid, atomic_load(&cb_g.caller), 0) == -ESRCH) break;  // acquire: published by the release store of live_gen
     }
     if (c == run) run_program(s);
-    bool last = count_in(&g.finished, &g.finish_target, gen);
-    finish(s, gen, c == run ? P_DONE : c == wait ? P_GAVE_UP : P_LEFT, &g.finished, last);  // I10
+    bool last = count_in(&cb_g.finished, &cb_g.finish_target, gen);
+    finish(s, gen, c == run ? P_DONE : c == wait ? P_GAVE_UP : P_LEFT, &cb_g.finished, last);  // I10
 }
 
 HANDLER_CODE void cb_on_signal(int sig, siginfo_t *si, void *uc) {
-    uint64_t gen = atomic_load(&g.live_gen);  // acquire: pairs with run_strict/run_relaxed's release store (program, counters, cmd)
+    uint64_t gen = atomic_load(&cb_g.live_gen);  // acquire: pairs with run_strict/run_relaxed's release store (program, counters, cmd)
     // I5: only SI_QUEUE from our pid carrying the live generation's token.
-    if (gen && si->si_code == SI_QUEUE && si->si_pid == g.pid) {
+    if (gen && si->si_code == SI_QUEUE && si->si_pid == cb_g.pid) {
         uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
         uint32_t idx = (uint32_t)(v & ((1u << IDX_BITS) - 1));
-        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&g.count)) {  // acquire: pairs with cb_slot_append's release store (the slot)
-            participate(&g.slots[idx], gen);
+        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&cb_g.count)) {  // acquire: pairs with cb_slot_append's release store (the slot)
+            participate(&cb_g.slots[idx], gen);
             return;
         }
     }

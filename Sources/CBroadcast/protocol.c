@@ -122,7 +122,7 @@
 //     generation's unclaimed slots (CAS), publishes ABORT to its held threads,
 //     drains, and rebuilds the registry (the owner may have died inside it).
 //     Threads a dead strict caller holds do not wait for its hold deadline: a
-//     held thread asks every HOLD_LOOK_NS (50 ms, handler.c) whether g.caller
+//     held thread asks every HOLD_LOOK_NS (50 ms, handler.c) whether cb_g.caller
 //     still exists, and leaves (GAVE_UP) on ESRCH. A broadcast from a signal
 //     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
 //     once (unless the identity names our tid with another starttime: a dead
@@ -204,7 +204,7 @@
 // too). It blocks every signal and runs no application code: skipped like an io worker.
 #define PF_USER_WORKER 0x00004000u
 
-// Whether a handler of generation g.gen may still be inside (see step 0).
+// Whether a handler of generation cb_g.gen may still be inside (see step 0).
 static bool maybe_late;
 
 struct run {
@@ -243,9 +243,9 @@ static inline bool exists(const struct run *run, int32_t tid) {
 // The same tick is undecidable: alive. Under a /proc of an ancestor namespace the name
 // may belong to another task than the tid by now (I15): not decided there (ESRCH only).
 static bool tid_taken_since_sent(const struct slot *s) {
-    if (g.translate) return false;
+    if (cb_g.translate) return false;
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
+    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
     return r == -ENOENT || (r == 0 && ti.start > s->sent_tick);
 }
 
@@ -256,7 +256,7 @@ static bool tid_taken_since_sent(const struct slot *s) {
 static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity) {
     uint64_t inside = mkstate(gen, P_ARRIVED);
     if (atomic_load(&s->state) != inside) return false;  // acquire: pairs with the handler's claim CAS
-    bool gone = cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH || (by_identity && tid_taken_since_sent(s));  // I12, I14
+    bool gone = cb_sys3(SYS_tgkill, cb_g.pid, s->tid, 0) == -ESRCH || (by_identity && tid_taken_since_sent(s));  // I12, I14
     if (!gone || !atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12; acquire+release: pairs with the claim CAS (I5)
     s->reason = CB_REASON_DIED;
     if (run) run->died++;
@@ -267,12 +267,12 @@ static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity
 // slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
 // `by_identity` costs a /proc read per live claimed slot: only the drain asks for it.
 static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline, bool by_identity) {
-    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;  // own
+    uint32_t count = atomic_load(&cb_g.count), inside = 0, looked = 0;  // own
     uint64_t arrived = mkstate(gen, P_ARRIVED);
     for (uint32_t i = 0; i < count; i++) {
-        if (atomic_load(&g.slots[i].state) != arrived) continue;  // acquire: pairs with the handler's claim CAS and finish()
+        if (atomic_load(&cb_g.slots[i].state) != arrived) continue;  // acquire: pairs with the handler's claim CAS and finish()
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
-        if (!bury(run, &g.slots[i], gen, by_identity)) inside++;
+        if (!bury(run, &cb_g.slots[i], gen, by_identity)) inside++;
     }
     return inside;
 }
@@ -291,7 +291,7 @@ enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_USER_W
 
 static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
+    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
     if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
@@ -327,7 +327,7 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
 static uint64_t boot_tick(void) {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / g.tick_ns);
+    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / cb_g.tick_ns);
 }
 
 // Queues the broadcast signal for slot `i`, carrying the generation's token.
@@ -341,9 +341,9 @@ static long send(struct run *run, struct slot *s, uint32_t i) {
 // else changes a slot that has no signal queued, but the moves still go through
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
-    uint32_t count = atomic_load(&g.count), looked = 0;  // own
+    uint32_t count = atomic_load(&cb_g.count), looked = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
+        struct slot *s = &cb_g.slots[i];
         uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
         enum phase ph = phase_of(st, run->gen);
         if (ph != P_NONE && ph != P_UNSENT) continue;
@@ -373,11 +373,11 @@ static void triage(struct run *run) {
     if (cb_ensure_handler(run->si.si_signo) == 1) run->resend = true;
     bool resend = run->resend;
     run->resend = false;
-    uint32_t count = atomic_load(&g.count);  // own
+    uint32_t count = atomic_load(&cb_g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
     bury_dead(run, run->gen, run->deadline, false);  // I12: relaxed, a thread that died at its step never counts in
     for (uint32_t i = 0, looked = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
+        struct slot *s = &cb_g.slots[i];
         if (atomic_load(&s->state) != signalled) continue;  // acquire: pairs with the handler's claim CAS
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;  // I13
         if (resend) {
@@ -397,8 +397,8 @@ static long wait_arrivals(struct run *run) {
     for (;;) {
         // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
         uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
-        atomic_store(&g.arrive_target, target);  // release: read by count_in; decides only who wakes the caller
-        uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);  // a count: publishes nothing (I10)
+        atomic_store(&cb_g.arrive_target, target);  // release: read by count_in; decides only who wakes the caller
+        uint32_t word = atomic_load(&cb_g.arrived), a = counter_value(word, run->gen);  // a count: publishes nothing (I10)
         if (a >= target) return 0;
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return -ETIMEDOUT;  // I1
@@ -409,15 +409,15 @@ static long wait_arrivals(struct run *run) {
             continue;
         }
         last = a;
-        cb_futex_wait(&g.arrived, word, min64(run->deadline, now + slice));  // I1
+        cb_futex_wait(&cb_g.arrived, word, min64(run->deadline, now + slice));  // I1
     }
 }
 
 // Our tid of the task /proc lists as `name` (they differ when /proc is of an ancestor PID
 // namespace, see cb_setup): 0 when the task is gone, or -errno.
 static long tid_of(int32_t name) {
-    if (!g.translate) return name;
-    long tid = cb_proc_own_tid(g.task_fd, name);
+    if (!cb_g.translate) return name;
+    long tid = cb_proc_own_tid(cb_g.task_fd, name);
     return tid == -ENOENT || tid == -ESRCH ? 0 : tid;
 }
 
@@ -431,23 +431,23 @@ static void note_seen(int32_t name, void *ctx) {
         if (idx >= 0) run->progress++;
     }
     if (idx < 0) run->error = run->error ? run->error : idx;
-    else g.slots[idx].seen = g.scan_no;
+    else cb_g.slots[idx].seen = cb_g.scan_no;
 }
 
 // Lists /proc/self/task again: new tids get slots. A known tid the listing left
 // out is believed gone only when tgkill says so (I4): the listing can skip a
 // live thread.
 static long rescan(struct run *run) {
-    g.scan_no++;
+    cb_g.scan_no++;
     // A listing is finished even past the deadline (~1 us per task): a thread must be
     // listed to be named. stop_world starts none after the deadline (I1, I13).
-    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
+    long r = cb_proc_scan(cb_g.task_fd, cb_g.dents, sizeof cb_g.dents, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
-    uint32_t count = atomic_load(&g.count);  // own
+    uint32_t count = atomic_load(&cb_g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
-        if (s->seen == g.scan_no) continue;
+        struct slot *s = &cb_g.slots[i];
+        if (s->seen == cb_g.scan_no) continue;
         uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS and finish()
         enum phase ph = phase_of(st, run->gen);
         if (ph == P_ARRIVED) {  // a held thread that died (I12)
@@ -469,7 +469,7 @@ static long rescan(struct run *run) {
 
 // The last pid the namespace handed out, or -1 when unknown.
 static long last_pid(void) {
-    return g.last_pid_fd < 0 ? -1 : cb_proc_read_number(g.last_pid_fd);
+    return cb_g.last_pid_fd < 0 ? -1 : cb_proc_read_number(cb_g.last_pid_fd);
 }
 
 // Whether `tid` may have been handed out since the namespace's last pid was `from`
@@ -490,9 +490,9 @@ enum identity { SAME, GONE, REBORN };
 // or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
 static enum identity identify(struct slot *s, uint64_t *start) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->name, false, &ti);
+    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
-    if (r < 0) return cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
+    if (r < 0) return cb_sys3(SYS_tgkill, cb_g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
     *start = ti.start;
     if (s->start) return ti.start == s->start ? SAME : REBORN;
     return ti.start < s->sent_tick ? SAME : REBORN;
@@ -518,13 +518,13 @@ static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phas
 // task (I14): the held threads and the caller are; a skipped task that may exit,
 // and (relaxed) a thread that ran the call and went on, are checked.
 static long proven_complete(struct run *run) {
-    long t = cb_proc_thread_count(g.task_fd);
+    long t = cb_proc_thread_count(cb_g.task_fd);
     if (t < 0) return t;
     long to = run->relaxed ? last_pid() : -1;
     if (run->vanishing || run->relaxed) {
-        uint32_t count = atomic_load(&g.count);  // own
+        uint32_t count = atomic_load(&cb_g.count);  // own
         for (uint32_t i = 0; i < count; i++) {
-            struct slot *s = &g.slots[i];
+            struct slot *s = &cb_g.slots[i];
             uint64_t st = atomic_load(&s->state);  // acquire: pairs with finish() (DONE) and the claim CAS
             enum phase ph = phase_of(st, run->gen);
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
@@ -561,7 +561,7 @@ static long stop_world(struct run *run) {
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return UNREACHABLE;  // I1
         if (run->unsent) {  // the queue was full: arrivals free entries; back off a little
-            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));  // a count: publishes nothing
+            cb_futex_wait(&cb_g.arrived, atomic_load(&cb_g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));  // a count: publishes nothing
             continue;
         }
         uint32_t progress = run->progress;
@@ -574,7 +574,7 @@ static long stop_world(struct run *run) {
         if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
         // The count disagrees and nothing new turned up (a thread being born or
         // leaving, not yet in the listing): give it a moment rather than spin.
-        cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1; a count: publishes nothing
+        cb_futex_wait(&cb_g.arrived, atomic_load(&cb_g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1; a count: publishes nothing
         pause = min64(pause * 2, RECOUNT_PAUSE_MAX_NS);
     }
 }
@@ -585,10 +585,10 @@ static long stop_world(struct run *run) {
 // known, so that they are named as not signalled rather than left out.
 static void abandon(struct run *run, long why) {
     if (why == UNREACHABLE) rescan(run);
-    uint32_t count = atomic_load(&g.count);  // own
+    uint32_t count = atomic_load(&cb_g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
+        struct slot *s = &cb_g.slots[i];
         if (transition(s, signalled, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;  // I2, I5
         else if (transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL)) continue;
         else {
@@ -606,11 +606,11 @@ static void abandon(struct run *run, long why) {
 static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
     int64_t slice = ARRIVAL_SLICE_NS;
     for (;;) {
-        uint32_t word = atomic_load(&g.finished);  // a count: publishes nothing (I10)
+        uint32_t word = atomic_load(&cb_g.finished);  // a count: publishes nothing (I10)
         if (counter_value(word, run->gen) + run->died >= target) return true;
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
-        if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
+        if (cb_futex_wait(&cb_g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
             bury_dead(run, run->gen, deadline, false);  // I12
             slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
         }
@@ -627,13 +627,13 @@ static void await_final_states(struct run *run, int64_t deadline) {
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
 // run the call or left. Returns false when the deadline passed first.
 static bool release(struct run *run, uint32_t op, int64_t deadline) {
-    uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);  // a count: publishes nothing
-    atomic_store(&g.finish_target, held);  // release: read by count_in; decides only who wakes the caller
-    atomic_store(&g.cmd, mkcmd(run->gen, op));  // release: publishes limit, expected[]; pairs with participate's cmd loads
+    uint32_t held = counter_value(atomic_load(&cb_g.arrived), run->gen);  // a count: publishes nothing
+    atomic_store(&cb_g.finish_target, held);  // release: read by count_in; decides only who wakes the caller
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, op));  // release: publishes limit, expected[]; pairs with participate's cmd loads
     // I1: wake even when no thread has counted itself in yet. A thread that claimed its
     // slot but had not counted in when `held` was read may already sleep on WAIT; without
     // this wake it would sleep until its hold deadline (found by the model checker).
-    cb_futex_wake(&g.cmd, INT32_MAX);
+    cb_futex_wake(&cb_g.cmd, INT32_MAX);
     return wait_finished(run, held, deadline);
 }
 
@@ -644,34 +644,34 @@ static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
     // A late handler's thread that died may have left its tid to a newborn by now (ESRCH
     // never comes): identified by starttime, on the first pass and every DRAIN_IDENTIFY_EVERY.
-    for (uint32_t pass = 0; bury_dead(NULL, g.gen, deadline, pass % DRAIN_IDENTIFY_EVERY == 0); pass++) {
+    for (uint32_t pass = 0; bury_dead(NULL, cb_g.gen, deadline, pass % DRAIN_IDENTIFY_EVERY == 0); pass++) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
-        cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));  // a count: publishes nothing
+        cb_futex_wait(&cb_g.finished, atomic_load(&cb_g.finished), min64(deadline, now + DRAIN_SLICE_NS));  // a count: publishes nothing
     }
     maybe_late = false;
     return true;
 }
 
 // The lock was taken over from a caller that died inside its broadcast (I11). Its
-// generation g.gen may have threads signalled, held, or running the program: no new
+// generation cb_g.gen may have threads signalled, held, or running the program: no new
 // claim (live_gen 0, and every unclaimed slot abandoned by CAS), the held ones leave
 // (ABORT), the drain waits for those still inside, then the registry is rebuilt, as
 // the dead caller may have died halfway through changing it.
 static long recover(int64_t deadline) {
-    uint64_t gen = g.gen;
-    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
-    uint32_t count = atomic_load(&g.count);  // own
+    uint64_t gen = cb_g.gen;
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+    uint32_t count = atomic_load(&cb_g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
         uint64_t st = mkstate(gen, P_SIGNALLED);
-        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5; acquire+release: pairs with the claim CAS
+        atomic_compare_exchange_strong(&cb_g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5; acquire+release: pairs with the claim CAS
     }
-    uint32_t cmd = atomic_load(&g.cmd);  // own
-    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2; release: pairs with participate's cmd loads
-    cb_futex_wake(&g.cmd, INT32_MAX);
+    uint32_t cmd = atomic_load(&cb_g.cmd);  // own
+    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&cb_g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2; release: pairs with participate's cmd loads
+    cb_futex_wake(&cb_g.cmd, INT32_MAX);
     maybe_late = true;
     if (!drain(deadline)) return -EBUSY;
-    g.recover = false;
+    cb_g.recover = false;
     return cb_registry_reset();
 }
 
@@ -711,56 +711,56 @@ static int32_t outcome(uint32_t limit, uint32_t count) {
 // Relaxed (glibc's semantics): the caller runs first, RUN is published before
 // any signal, and each thread runs the steps as soon as its handler runs.
 static int32_t run_relaxed(struct run *run, cb_report *out) {
-    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
+    uint32_t limit = cb_g.limit = run_caller(cb_g.steps, cb_g.step_count, cb_g.expected, out);
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
     run->last_pid0 = last_pid();  // I14: before the first signal
-    atomic_store(&g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
+    atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);
-    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     await_final_states(run, run->deadline);  // I10
-    if (r == STOPPED) return outcome(limit, g.step_count);
+    if (r == STOPPED) return outcome(limit, cb_g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
 }
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
-    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1; published by the release store of live_gen below
-    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies; published by the release store of live_gen below
-    atomic_store(&g.live_gen, run->gen);  // release: publishes program, hold_until, caller, counters, cmd; pairs with cb_on_signal
+    atomic_store(&cb_g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1; published by the release store of live_gen below
+    atomic_store(&cb_g.caller, run->self);  // I11: held threads leave if it dies; published by the release store of live_gen below
+    atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, hold_until, caller, counters, cmd; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) {
         abandon(run, r);
         release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
-        atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+        atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
-    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
+    uint32_t limit = cb_g.limit = run_caller(cb_g.steps, cb_g.step_count, cb_g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
     bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? add_sat(run->deadline, LEAVE_GRACE_NS) : run->deadline);  // I9
-    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     if (complete) await_final_states(run, run->deadline);  // I10
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
     if (!complete) return CB_INCOMPLETE;
-    return outcome(limit, g.step_count);
+    return outcome(limit, cb_g.step_count);
 }
 
 static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
-    memcpy(g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
-    g.step_count = count;
-    g.limit = 0;
+    memcpy(cb_g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
+    cb_g.step_count = count;
+    cb_g.limit = 0;
     // I8: every word the handlers count into carries this generation (modulo 2^10 on the
     // counters, 2^30 on cmd; the drain made sure no older handler is inside, I10).
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));  // published by the release store of live_gen
-    atomic_store(&g.arrived, counter_tag(run->gen));  // published by the release store of live_gen
-    atomic_store(&g.arrive_target, 0);  // published by the release store of live_gen
-    atomic_store(&g.finished, counter_tag(run->gen));  // published by the release store of live_gen
-    atomic_store(&g.finish_target, 0);  // published by the release store of live_gen
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_WAIT));  // published by the release store of live_gen
+    atomic_store(&cb_g.arrived, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&cb_g.arrive_target, 0);  // published by the release store of live_gen
+    atomic_store(&cb_g.finished, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&cb_g.finish_target, 0);  // published by the release store of live_gen
     atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);  // stat: relaxed
     return opts->relaxed ? run_relaxed(run, out) : run_strict(run, out);
 }
@@ -768,14 +768,14 @@ static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t coun
 // The final look at the slots: a thread that stopped early, a thread that gave
 // up, and whether a handler may still be inside when the next broadcast begins.
 static void conclude(const struct run *run, cb_report *out) {
-    uint32_t count = atomic_load(&g.count);  // own
+    uint32_t count = atomic_load(&cb_g.count);  // own
     bool counts = out->status == CB_OK || out->status == CB_STEP_FAILED || out->status == CB_INCOMPLETE;
     for (uint32_t i = 0; i < count; i++) {
-        enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);  // acquire: pairs with finish() (ret, stopped)
+        enum phase ph = phase_of(atomic_load(&cb_g.slots[i].state), run->gen);  // acquire: pairs with finish() (ret, stopped)
         if (ph == P_ARRIVED) maybe_late = true;
         if (!counts) continue;
         if (ph == P_GAVE_UP || ph == P_DIED) out->status = CB_INCOMPLETE;
-        if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
+        if ((ph == P_DONE || ph == P_DEPARTED) && cb_g.slots[i].stopped < cb_g.limit && out->status != CB_INCOMPLETE)
             out->status = CB_MISMATCH;
     }
 }
@@ -822,9 +822,9 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
-    if (lock == LOCK_TAKEN_OVER) g.recover = true;  // I11: kept until the clean-up succeeds
+    if (lock == LOCK_TAKEN_OVER) cb_g.recover = true;  // I11: kept until the clean-up succeeds
     r = cb_setup();
-    if (r == 0 && g.recover) r = recover(run.deadline);  // I11
+    if (r == 0 && cb_g.recover) r = recover(run.deadline);  // I11
     if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
     if (r == 0) r = cb_ensure_handler(opts->signal);
     if (r >= 0) r = cb_compact();
@@ -834,8 +834,8 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->status = r == -EBUSY ? CB_BUSY : CB_SETUP_FAILED;
         out->setup_errno = (int32_t)-r;
     } else {
-        run.gen = ++g.gen;
-        run.pid = g.pid;
+        run.gen = ++cb_g.gen;
+        run.pid = cb_g.pid;
         run.self = (int32_t)cb_sys0(SYS_gettid);
         run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
         run.si.si_pid = run.pid;

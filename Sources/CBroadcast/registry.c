@@ -39,66 +39,66 @@ static long commit(void *base, size_t bytes) {
 static uint32_t hash_index(int32_t name, uint32_t size) { return ((uint32_t)name * 2654435761u) & (size - 1); }
 
 static void hash_insert(int32_t name, uint32_t idx) {
-    uint32_t h = hash_index(name, g.hash_size);
-    while (g.hash[h]) h = (h + 1) & (g.hash_size - 1);
-    g.hash[h] = idx + 1;
+    uint32_t h = hash_index(name, cb_g.hash_size);
+    while (cb_g.hash[h]) h = (h + 1) & (cb_g.hash_size - 1);
+    cb_g.hash[h] = idx + 1;
 }
 
 static long hash_rebuild(uint32_t need) {
     uint32_t size = FIRST_HASH_SIZE;
     while (size < need * 2) size *= 2;
-    if (size > g.hash_committed) {
-        long r = commit(g.hash, (size_t)size * sizeof *g.hash);
+    if (size > cb_g.hash_committed) {
+        long r = commit(cb_g.hash, (size_t)size * sizeof *cb_g.hash);
         if (r < 0) return r;
-        g.hash_committed = size;
+        cb_g.hash_committed = size;
     }
-    g.hash_size = size;
-    memset(g.hash, 0, (size_t)size * sizeof *g.hash);
-    uint32_t count = atomic_load(&g.count);  // own
-    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].name, i);
+    cb_g.hash_size = size;
+    memset(cb_g.hash, 0, (size_t)size * sizeof *cb_g.hash);
+    uint32_t count = atomic_load(&cb_g.count);  // own
+    for (uint32_t i = 0; i < count; i++) hash_insert(cb_g.slots[i].name, i);
     return 0;
 }
 
 long cb_slot_find(int32_t name) {
-    for (uint32_t h = hash_index(name, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
-        if (g.slots[g.hash[h] - 1].name == name) return g.hash[h] - 1;
+    for (uint32_t h = hash_index(name, cb_g.hash_size); cb_g.hash[h]; h = (h + 1) & (cb_g.hash_size - 1))
+        if (cb_g.slots[cb_g.hash[h] - 1].name == name) return cb_g.hash[h] - 1;
     return -1;
 }
 
 long cb_slot_append(int32_t name, int32_t tid) {
-    uint32_t count = atomic_load(&g.count);  // own
+    uint32_t count = atomic_load(&cb_g.count);  // own
     if (count == MAX_SLOTS) return -ENOMEM;
-    if (count == g.capacity) {
-        uint32_t cap = g.capacity ? g.capacity * 2 : FIRST_CAPACITY;
-        long r = commit(g.slots, (size_t)cap * sizeof *g.slots);
+    if (count == cb_g.capacity) {
+        uint32_t cap = cb_g.capacity ? cb_g.capacity * 2 : FIRST_CAPACITY;
+        long r = commit(cb_g.slots, (size_t)cap * sizeof *cb_g.slots);
         if (r < 0) return r;
-        g.capacity = cap;
+        cb_g.capacity = cap;
     }
-    if ((count + 1) * 2 > g.hash_size) {
+    if ((count + 1) * 2 > cb_g.hash_size) {
         long r = hash_rebuild(count + 1);
         if (r < 0) return r;
     }
-    g.slots[count] = (struct slot){.tid = tid, .name = name};
+    cb_g.slots[count] = (struct slot){.tid = tid, .name = name};
     hash_insert(name, count);
-    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it); release: pairs with cb_on_signal's load of count
+    atomic_store(&cb_g.count, count + 1);  // publish after the slot is written (handlers bound idx by it); release: pairs with cb_on_signal's load of count
     return count;
 }
 
 // Drops the slots of threads that are gone. Runs with no thread held and no
 // handler inside (after the drain), so no handler can be looking at a slot that moves.
 long cb_compact(void) {
-    uint32_t count = atomic_load(&g.count), kept = 0;  // own
+    uint32_t count = atomic_load(&cb_g.count), kept = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;  // no handler inside (after the drain)
+        uint32_t ph = atomic_load(&cb_g.slots[i].state) & 0xff;  // no handler inside (after the drain)
         if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) continue;
         if (kept != i) {
-            g.slots[kept] = g.slots[i];
-            atomic_store(&g.slots[kept].state, 0);  // no handler inside (after the drain)
+            cb_g.slots[kept] = cb_g.slots[i];
+            atomic_store(&cb_g.slots[kept].state, 0);  // no handler inside (after the drain)
         }
         kept++;
     }
     if (kept == count) return 0;
-    atomic_store(&g.count, kept);  // no handler inside: shrinks, publishes nothing
+    atomic_store(&cb_g.count, kept);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(kept);
 }
 
@@ -106,7 +106,7 @@ long cb_compact(void) {
 // have died inside cb_slot_append or cb_compact). Runs after the drain, so no handler
 // is inside.
 long cb_registry_reset(void) {
-    atomic_store(&g.count, 0);  // no handler inside: shrinks, publishes nothing
+    atomic_store(&cb_g.count, 0);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(0);
 }
 
@@ -157,7 +157,7 @@ static bool owner_dead(uint32_t word) {
     // Seq_cst load: sees the owner's store before its CAS (or a later one), see above.
     uint64_t id = atomic_load(&owner_identity);  // acquire: pairs with the owner's store before its CAS
     // Under /proc of an ancestor namespace, /proc/self/task/<tid> is not the tid's (I15).
-    if (id >> START_BITS != owner || (id & START_MASK) == 0 || g.translate) return false;
+    if (id >> START_BITS != owner || (id & START_MASK) == 0 || cb_g.translate) return false;
     char path[48] = "/proc/self/task/";
     char *p = path + 16, digits[12];
     int n = 0;
@@ -172,10 +172,10 @@ static bool owner_dead(uint32_t word) {
 enum lock_outcome cb_lock_acquire(int64_t deadline) {
     uint32_t me = (uint32_t)cb_sys0(SYS_gettid) << 2, taken = me | LOCK_HELD;
     for (;;) {
-        uint32_t c = atomic_load(&g.lock);  // acquire: pairs with cb_lock_release's exchange
+        uint32_t c = atomic_load(&cb_g.lock);  // acquire: pairs with cb_lock_release's exchange
         if (c == 0) {
             atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
-            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;  // acquire: pairs with cb_lock_release's exchange
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, taken)) return LOCK_TAKEN;  // acquire: pairs with cb_lock_release's exchange
             continue;
         }
         // Our own tid: a signal handler broadcasting while it interrupted this thread's
@@ -187,27 +187,27 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
             uint64_t mine = identity_of_me(me >> 2), id = atomic_load(&owner_identity);  // acquire: pairs with the store before the owner's CAS
             if (!mine || id >> START_BITS != me >> 2 || (id & START_MASK) == 0 || id == mine) return LOCK_NESTED;
             atomic_store(&owner_identity, mine);  // release: read by owner_dead after it loads the word
-            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11; acquire: the dead owner released nothing (its exit orders its writes)
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11; acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
         if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
             atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
-            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // acquire: the dead owner released nothing (its exit orders its writes)
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
         // Once anyone has waited, take the lock as "held with waiters" so that
         // the release wakes the next one.
         taken = me | LOCK_WAITERS;
-        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;  // only the waiters bit: publishes nothing
+        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&cb_g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;  // only the waiters bit: publishes nothing
         int64_t now = cb_now_ns();
         if (now >= deadline) return LOCK_BUSY;  // I1
         int64_t until = deadline - now > LOCK_LOOK_NS ? now + LOCK_LOOK_NS : deadline;
-        cb_futex_wait(&g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
+        cb_futex_wait(&cb_g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
     }
 }
 
 void cb_lock_release(void) {
-    if ((atomic_exchange(&g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&g.lock, 1);  // release: publishes the owner's writes; pairs with the taking CAS
+    if ((atomic_exchange(&cb_g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&cb_g.lock, 1);  // release: publishes the owner's writes; pairs with the taking CAS
 }
 
 // ---- fork and vfork -----------------------------------------------------------------
@@ -238,9 +238,9 @@ long cb_vfork_check(void) {
 }
 
 static void reset_after_fork(void) {
-    atomic_store(&g.lock, 0);  // fork child: one thread, orders nothing
-    atomic_store(&g.live_gen, 0);  // fork child: one thread, orders nothing
-    g.pid = 0;
+    atomic_store(&cb_g.lock, 0);  // fork child: one thread, orders nothing
+    atomic_store(&cb_g.live_gen, 0);  // fork child: one thread, orders nothing
+    cb_g.pid = 0;
     if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));  // this process only: orders nothing
 }
 
@@ -268,7 +268,7 @@ static long names_or_tids(int task_fd, pid_t pid) {
     if (own == -ENODATA) own = pid;  // before Linux 4.1: no NSpid line, nor a way to translate
     if (own < 0) return own;
     if (own != pid) return SETUP_PROC_ELSEWHERE;  // I15
-    g.translate = levels > 1;  // I15
+    cb_g.translate = levels > 1;  // I15
     return 0;
 }
 
@@ -279,23 +279,23 @@ long cb_setup(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_atfork);
     pid_t pid = (pid_t)cb_sys0(SYS_getpid);
-    if (g.pid == pid) return 0;
-    if (!g.slots) {
-        g.slots = reserve((size_t)MAX_SLOTS * sizeof *g.slots);
-        g.hash = reserve((size_t)HASH_MAX * sizeof *g.hash);
-        if (!g.slots || !g.hash) return -ENOMEM;
+    if (cb_g.pid == pid) return 0;
+    if (!cb_g.slots) {
+        cb_g.slots = reserve((size_t)MAX_SLOTS * sizeof *cb_g.slots);
+        cb_g.hash = reserve((size_t)HASH_MAX * sizeof *cb_g.hash);
+        if (!cb_g.slots || !cb_g.hash) return -ENOMEM;
     }
     // A new secret per process: a forked child does not share its parent's tokens.
-    long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
-    if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
+    long got = cb_sys3(SYS_getrandom, &cb_g.secret, sizeof cb_g.secret, 0);
+    if (got != (long)sizeof cb_g.secret) return got < 0 ? got : -EIO;
     // A task_fd here was opened by another process (we are its fork child). The number
     // is not closed: the child may have closed it and reused it for a file of its own
     // (daemons close inherited descriptors). The inherited copy, if still open, is
     // O_CLOEXEC and stays until exec: one descriptor per process generation.
-    g.task_fd = -1;  // I7: never closed here
-    g.last_pid_fd = -1;
-    atomic_store(&g.live_gen, 0);  // release: pairs with cb_on_signal's load (no claim of the old registry)
-    atomic_store(&g.count, 0);  // no handler inside: shrinks, publishes nothing
+    cb_g.task_fd = -1;  // I7: never closed here
+    cb_g.last_pid_fd = -1;
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no claim of the old registry)
+    atomic_store(&cb_g.count, 0);  // no handler inside: shrinks, publishes nothing
     long r = hash_rebuild(0);
     if (r < 0) return r;
     // Opened once and kept: still usable after a Landlock restriction that
@@ -307,15 +307,15 @@ long cb_setup(void) {
         cb_sys1(SYS_close, fd);  // opened just now: ours to close
         return r;
     }
-    g.task_fd = (int)fd;
+    cb_g.task_fd = (int)fd;
     // The last pid the namespace handed out: a tid can be reused during a broadcast only
     // if pids were handed out meanwhile (I14). Unreadable (no /proc/sys): every thread
     // that ran the call in relaxed mode is then proven by its starttime instead.
     fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC, 0);
-    g.last_pid_fd = fd < 0 ? -1 : (int)fd;
+    cb_g.last_pid_fd = fd < 0 ? -1 : (int)fd;
     long hz = sysconf(_SC_CLK_TCK);
-    g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
-    g.pid = pid;
+    cb_g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
+    cb_g.pid = pid;
     if (owner_marker) atomic_store(owner_marker, pid);  // this process only: orders nothing
     return 0;
 }
