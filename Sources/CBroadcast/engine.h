@@ -55,6 +55,8 @@ struct slot {
     int32_t name;            // in /proc's PID namespace: the task's directory below task_fd
                              // (equal to tid unless /proc belongs to an ancestor namespace)
     int32_t kind;            // enum kind, remembered between broadcasts
+    int32_t stat_fd;         // the main thread and kernel workers: their stat file, kept open
+                             // (readable under a Landlock domain that forbids opening it); -1 none
     int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
     uint32_t seen;           // number of the last scan that listed the tid
     uint32_t stopped;        // DONE: the step it stopped at (the program's limit: it ran them all)

@@ -122,6 +122,14 @@ CB_HIDDEN long cb_proc_read_number(int fd);
 // directory `dirfd`. Returns 0, or -ENOENT when the task is gone.
 CB_HIDDEN long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out);
 
+// Opens <name>/<leaf> below `dirfd` (read-only, close-on-exec). Returns the fd or -errno.
+CB_HIDDEN long cb_proc_open_task_file(int dirfd, int32_t name, const char *leaf);
+
+// Reads the stat file open at `fd` (from offset 0). An open /proc file stays readable after
+// a Landlock domain forbids opening it, and keeps naming its task: -ESRCH once that task is
+// gone, whoever has its tid by then. Returns 0 or -errno.
+CB_HIDDEN long cb_proc_read_stat(int fd, cb_task_info *out);
+
 // The starttime (stat field 22, clock ticks since boot) of the task whose stat file is at
 // `path` below `dirfd`. Returns 0, or -errno (-ENOENT: the task is gone).
 CB_HIDDEN long cb_proc_start(int dirfd, const char *path, uint64_t *start);

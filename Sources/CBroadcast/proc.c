@@ -126,9 +126,9 @@ static void task_path(char *out, int32_t tid, const char *leaf) {
     *out = 0;
 }
 
-static long open_task_file(int dirfd, int32_t tid, const char *leaf) {
+long cb_proc_open_task_file(int dirfd, int32_t name, const char *leaf) {
     char path[32];
-    task_path(path, tid, leaf);
+    task_path(path, name, leaf);
     return cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
 }
 
@@ -173,17 +173,23 @@ static bool parse_hex(const char *p, uint64_t *out) {
     return digits > 0 && digits <= 16;
 }
 
-long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out) {
+long cb_proc_read_stat(int fd, cb_task_info *out) {
     char buf[1024];
     *out = (cb_task_info){0};
-    long fd = open_task_file(dirfd, name, "stat");
-    if (fd < 0) return fd;
-    long n = read_at_zero((int)fd, buf, sizeof buf);
-    cb_sys1(SYS_close, fd);
+    long n = read_at_zero(fd, buf, sizeof buf);
     if (n < 0) return n;
     parse_stat(buf, out);
+    return 0;
+}
+
+long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out) {
+    long fd = cb_proc_open_task_file(dirfd, name, "stat");
+    if (fd < 0) return fd;
+    long r = cb_proc_read_stat((int)fd, out);
+    cb_sys1(SYS_close, fd);
+    if (r < 0) return r;
     if (!with_status) return 0;
-    fd = open_task_file(dirfd, name, "status");
+    fd = cb_proc_open_task_file(dirfd, name, "status");
     if (fd < 0) return fd;
     char value[32];
     if (find_line((int)fd, "SigBlk:", value, sizeof value) == 0) out->has_sigblk = parse_hex(value, &out->sigblk);

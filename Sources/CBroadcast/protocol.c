@@ -289,9 +289,30 @@ static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum pha
 // that never will.
 enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_USER_WORKER, V_EXITING };
 
+// The main thread and kernel workers keep their stat file open (keep_stat): a Landlock
+// domain that denies reading /proc forbids opening it again, but not reading it, so the
+// zombie main thread and the workers seen before the domain are still recognised. The
+// open file names its task for life: once that task is gone it says ESRCH, and the tid is
+// looked at anew by name (a thread may have it by now).
+static void keep_stat(struct slot *s) {
+    if (s->stat_fd >= 0) return;
+    long fd = cb_proc_open_task_file(cb_g.task_fd, s->name, "stat");
+    s->stat_fd = fd < 0 ? -1 : (int32_t)fd;
+}
+
+static long read_stat(struct slot *s, cb_task_info *ti) {
+    if (s->stat_fd >= 0) {
+        long r = cb_proc_read_stat(s->stat_fd, ti);
+        if (r != -ESRCH) return r;
+        cb_sys1(SYS_close, s->stat_fd);  // its task is gone: whoever has the tid now is another
+        s->stat_fd = -1;
+    }
+    return cb_proc_task_info(cb_g.task_fd, s->name, false, ti);
+}
+
 static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
-    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
+    long r = read_stat(s, &ti);
     if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
@@ -316,6 +337,7 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
     if (!transition(s, observed, run->gen, to, reason)) return false;  // I5: triage only through a CAS
     if (phase_of(observed, run->gen) == P_SIGNALLED) run->resolved++;
     s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER || v == V_USER_WORKER ? K_KERNEL_WORKER : K_THREAD;
+    if (s->kind == K_KERNEL_WORKER) keep_stat(s);
     if (to == P_SKIPPED) {
         run->skipped_present++;
         if (v != V_ZOMBIE_MAIN) run->vanishing++;  // it may exit at any moment
@@ -429,6 +451,7 @@ static void note_seen(int32_t name, void *ctx) {
         if (tid == 0) return;  // gone since it was listed: it is not in the count either
         idx = tid < 0 ? tid : cb_slot_append(name, (int32_t)tid);  // I15
         if (idx >= 0) run->progress++;
+        if (idx >= 0 && tid == run->pid) keep_stat(&cb_g.slots[idx]);  // may become the zombie main thread
     }
     if (idx < 0) run->error = run->error ? run->error : idx;
     else cb_g.slots[idx].seen = cb_g.scan_no;
@@ -490,7 +513,7 @@ enum identity { SAME, GONE, REBORN };
 // or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
 static enum identity identify(struct slot *s, uint64_t *start) {
     cb_task_info ti;
-    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
+    long r = read_stat(s, &ti);
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
     if (r < 0) return cb_sys3(SYS_tgkill, cb_g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
     *start = ti.start;

@@ -78,7 +78,7 @@ long cb_slot_append(int32_t name, int32_t tid) {
         long r = hash_rebuild(count + 1);
         if (r < 0) return r;
     }
-    cb_g.slots[count] = (struct slot){.tid = tid, .name = name};
+    cb_g.slots[count] = (struct slot){.tid = tid, .name = name, .stat_fd = -1};
     hash_insert(name, count);
     atomic_store(&cb_g.count, count + 1);  // publish after the slot is written (handlers bound idx by it); release: pairs with cb_on_signal's load of count
     return count;
@@ -90,7 +90,10 @@ long cb_compact(void) {
     uint32_t count = atomic_load(&cb_g.count), kept = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
         uint32_t ph = atomic_load(&cb_g.slots[i].state) & 0xff;  // no handler inside (after the drain)
-        if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) continue;
+        if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) {
+            if (cb_g.slots[i].stat_fd >= 0) cb_sys1(SYS_close, cb_g.slots[i].stat_fd);  // opened by this process
+            continue;
+        }
         if (kept != i) {
             cb_g.slots[kept] = cb_g.slots[i];
             atomic_store(&cb_g.slots[kept].state, 0);  // no handler inside (after the drain)
@@ -104,7 +107,8 @@ long cb_compact(void) {
 
 // Forgets every thread: after a dead owner, whose registry may be half-updated (it may
 // have died inside cb_slot_append or cb_compact). Runs after the drain, so no handler
-// is inside.
+// is inside. The slots' stat files are left open, not closed: a slot copied half-way by
+// cb_compact may name a number twice, and closing it twice could close another file.
 long cb_registry_reset(void) {
     atomic_store(&cb_g.count, 0);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(0);

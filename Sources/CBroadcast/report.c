@@ -76,10 +76,13 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
         }
         cb_task_info ti;
         bool unreachable = kind == CB_PROBLEM_UNREACHABLE;
-        if (cb_now_ns() < budget_end && cb_proc_task_info(cb_g.task_fd, s->name, unreachable, &ti) == 0) {  // I13
+        long read = cb_now_ns() < budget_end ? cb_proc_task_info(cb_g.task_fd, s->name, unreachable, &ti) : -ETIME;  // I13
+        if (read == 0) {
             memcpy(p->name, ti.name, sizeof p->name);
             p->state = ti.state;
             if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);
+        } else if (read == -EACCES && unreachable && p->reason == CB_REASON_NO_RESPONSE) {
+            p->reason = CB_REASON_PROC_DENIED;  // a Landlock domain, say: why it did not answer is unknown
         }
         if (kind == CB_PROBLEM_SKIPPED) out->skipped++;
         if (kind == CB_PROBLEM_MISMATCH) {

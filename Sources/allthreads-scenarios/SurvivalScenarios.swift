@@ -26,6 +26,7 @@ enum SurvivalScenarios {
         "late-death-reused": lateDeathReused,
         "caller-died-reused": callerDiedReused,
         "pidns-outer-proc": pidNamespaceWithOuterProc,
+        "landlock-no-proc": landlockWithoutProc,
         "pidns-foreign-proc": pidNamespaceWithForeignProc,
     ]
 
@@ -353,6 +354,62 @@ enum SurvivalScenarios {
         if mode == .relaxed { try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested") }
         return "\(mode): \(rounds) rounds, \(reused) newborns took a departed thread's tid during the broadcast; every thread verified each round "
             + TortureScenarios.tally(runs: rounds + 1, threads: checked)
+    }
+
+    /// Every thread enforces a Landlock domain that forbids reading any file, /proc included
+    /// (the engine keeps what it opened before). The io_uring worker seen before the domain must
+    /// still be skipped, not signalled and waited for; each thread's timer slack is then checked
+    /// through its /proc file, opened before the domain. A thread that blocks the signal, born
+    /// under the domain, is named with the reason that /proc was denied. (Before: the worker
+    /// made every broadcast under the domain unreachable.)
+    static func landlockWithoutProc(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        do { _ = try Landlock.abiVersion() } catch { return "SKIPPED: this kernel has no Landlock (\(error))" }
+        try ThreadCrowd.start(count: 12)
+        let ring = cw_start_io_uring_worker()
+        try require(ring >= 0, "could not start an io_uring worker: \(Errno(rawValue: -ring))")
+        var workers: [Int32] = []
+        for _ in 0..<1000 where workers.isEmpty {
+            workers = try ProcessSnapshot.current().threads.filter(\.isIOWorker).map(\.tid)
+            if workers.isEmpty { usleep(1000) }
+        }
+        try require(!workers.isEmpty, "no io_uring worker appeared")
+        let first = try broadcastTimerSlack(998_000, options: BroadcastOptions(mode: mode))
+        try require(first.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped: \(first.skipped)")
+        // Each thread's timer slack file, opened before the domain forbids it.
+        let files = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }.map { t in
+            (t.tid, try FileDescriptor.open("/proc/\(t.tid)/timerslack_ns", .readOnly))
+        }
+        var handled = UInt64(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+        let fd = withUnsafePointer(to: &handled) { cb_syscall(Int(SYS_landlock_create_ruleset), Int(bitPattern: $0), 8, 0, 0, 0, 0) }
+        try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
+        try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)), options: BroadcastOptions(mode: mode))
+        try require(open("/proc/self/status", O_RDONLY) == -1 && errno == EACCES, "/proc can still be read under the domain")
+        let report = try broadcastTimerSlack(998_001, options: BroadcastOptions(mode: mode))
+        try require(report.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped under the domain: \(report.skipped)")
+        var wrong: [String] = []
+        for (tid, file) in files {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = try buffer.withUnsafeMutableBytes { try file.read(fromAbsoluteOffset: 0, into: $0) }
+            let text = String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text != "998001" && FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)") { wrong.append("tid \(tid): \(text)") }
+        }
+        try require(wrong.isEmpty, "threads not at slack 998001 per /proc: \(wrong.joined(separator: "; "))")
+        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
+        do {
+            try broadcastTimerSlack(998_002, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
+            throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
+        } catch let error as AllThreadsError {
+            let named: [ThreadIssue]
+            switch (error, mode) {
+            case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed): named = threads
+            default: throw ScenarioFailure(description: "expected the blocker to be unreachable, got \(error)")
+            }
+            try require(named.map(\.tid) == [blocker] && named[0].reason == .procDenied, "expected only tid \(blocker) with /proc denied, got \(named)")
+        }
+        return "\(mode): under a domain that denies reading /proc, io_uring worker \(workers) skipped, \(files.count) threads at slack 998001 "
+            + "per their /proc files opened before; the blocker born under it named (/proc denied) "
+            + TortureScenarios.tally(runs: 3, threads: files.count)
     }
 
     /// The ids of this process in every PID namespace from /proc's down to its own (the NSpid

@@ -109,6 +109,10 @@ final class SurvivalTests: XCTestCase {
         }
     }
 
+    /// Under a Landlock domain that denies reading /proc, the io_uring worker seen before is still
+    /// skipped and every thread reached (checked through /proc files opened before the domain).
+    func testLandlockDomainWithoutProcStillSkipsKernelWorkers() throws { try bothModes("landlock-no-proc") }
+
     /// A deadline of Int64.max nanoseconds does not wrap.
     func testEndlessDeadlineDoesNotWrap() throws { try bothModes("endless-deadline") }
 }

@@ -279,6 +279,7 @@ private struct Problem {
         case CB_REASON_ZOMBIE_MAIN: .zombieMainThread
         case CB_REASON_IO_WORKER: .ioWorker
         case CB_REASON_USER_WORKER: .userWorker
+        case CB_REASON_PROC_DENIED: .procDenied
         case CB_REASON_EXITING: .exiting
         case CB_REASON_STILL_RUNNING: .stillRunning
         case CB_REASON_DIED: .diedInHandler

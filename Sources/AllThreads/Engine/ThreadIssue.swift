@@ -33,6 +33,9 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         case diedInHandler
         /// Found in `/proc`, but the deadline passed before it could be signalled.
         case notSignalled
+        /// It did not answer, and reading its `/proc` entry was denied (a Landlock domain that
+        /// does not allow reading `/proc`, say), so why is unknown.
+        case procDenied
     }
 
     /// The kernel thread id.
@@ -70,6 +73,7 @@ extension ThreadIssue.Reason: CustomStringConvertible {
         case .zombieMainThread: "zombie main thread (pthread_exit)"
         case .ioWorker: "io_uring worker"
         case .userWorker: "kernel user worker (vhost)"
+        case .procDenied: "did not answer, and reading its /proc entry was denied"
         case .exiting: "exiting"
         case .stillRunning: "took the signal but was still running the call at the deadline"
         case .diedInHandler: "took the signal and died while running the call"

@@ -62,6 +62,8 @@ typedef enum cb_reason {
     CB_REASON_NOT_SIGNALLED = 13,  ///< listed, but the deadline passed before its signal was sent
     CB_REASON_USER_WORKER = 14,    ///< a kernel worker of the process that is not io_uring's (vhost,
                                    ///< PF_USER_WORKER, Linux 6.4+): takes no signals, runs no application code
+    CB_REASON_PROC_DENIED = 15,    ///< did not answer, and reading its /proc entry was denied (EACCES, e.g.
+                                   ///< a Landlock domain): why (blocked signal, stopped...) is unknown
 } cb_reason;
 
 /// One thread that needs a word in the report.
