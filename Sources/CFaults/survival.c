@@ -312,12 +312,13 @@ static void *reuser_main(void *arg) {
     int x = atomic_load(&exiter_tid);
     // At most 1 s (strict holds the exiter: it cannot leave before this thread answers).
     for (long long end = now_ns() + 1000000000LL; now_ns() < end && !(syscall(SYS_tgkill, getpid(), x, 0) != 0 && errno == ESRCH);) usleep(100);
-    // The kernel frees the number a moment after tgkill stops finding the thread: a newborn
-    // that missed it leaves, and the next try points ns_last_pid below it again.
+    // The kernel frees the number a moment after tgkill stops finding the thread (on a loaded
+    // machine 20 tries 1 ms apart were seen to miss it): a newborn that missed it leaves, and
+    // the next try points ns_last_pid below it again (at most ~0.5 s in all).
     int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
     char text[16];
     int n = snprintf(text, sizeof text, "%d", x - 1);
-    for (int attempt = 0; attempt < 20 && fd >= 0 && !r->reused; attempt++) {
+    for (int attempt = 0; attempt < 500 && fd >= 0 && !r->reused; attempt++) {
         pthread_t t;
         atomic_store(&newborn_tid, 0);
         if (write(fd, text, n) != n || pthread_create(&t, NULL, newborn_main, NULL) != 0) break;

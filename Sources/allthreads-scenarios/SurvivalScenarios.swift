@@ -126,17 +126,22 @@ enum SurvivalScenarios {
     }
 
     /// Gives `tid` (gone) to a newborn thread that starts two clock ticks of /proc's starttime
-    /// later (ns_last_pid; a private PID namespace), so that its starttime tells it apart.
-    private static func reuseTid(_ tid: Int32, start: () throws -> Void = { try SpecialThreads.idle(.pause) }) throws {
+    /// later (ns_last_pid; a private PID namespace), so that its starttime tells it apart, and
+    /// runs `body` on it (by default it parks). The kernel frees a number a moment after the
+    /// thread is gone (on a loaded machine, more than 20 ms was seen): a newborn that missed it
+    /// leaves at once, and the next try comes 10 ms later (at most 2 s in all).
+    private static func reuseTid(_ tid: Int32, body: @escaping @Sendable () -> Void = { while true { pause() } }) throws {
         let tick = Duration.seconds(1) / Int(sysconf(Int32(_SC_CLK_TCK)))
         let gone = ContinuousClock.now
         while ContinuousClock.now - gone < tick * 2 { usleep(1000) }  // the clock, not a hope: ticks are fixed
-        // Another task can slip in between (a sanitizer's helper): try again, a bounded number of times.
-        for _ in 0..<10 where !FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)") {
+        for _ in 0..<200 {
             try "\(tid - 1)".write(toFile: "/proc/sys/kernel/ns_last_pid", atomically: false, encoding: .utf8)
-            try start()
+            let newborn = TidAttempt()
+            Thread { if newborn.started(wanting: tid) { body() } }.start()
+            if try newborn.gotIt() { return }
+            usleep(10_000)
         }
-        try require(FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)"), "no task took tid \(tid) in 10 tries")
+        throw ScenarioFailure(description: "no newborn took tid \(tid) in 2 s")
     }
 
     /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a thread dies inside
@@ -201,7 +206,7 @@ enum SurvivalScenarios {
         try require(second > 0, "could not start the doomed caller: \(second)")
         try require(cw_wait_thread_gone(second, 10_000) == 0, "the doomed caller \(second) did not die")
         let own = NewbornBroadcast()
-        try reuseTid(second) { Thread { own.run(slack: 668_767, mode: mode, at: second) }.start() }
+        try reuseTid(second) { own.run(slack: 668_767, mode: mode) }
         try own.wait().get()
         try verifyEveryThread("at slack 668767") { $0.timerSlackNanoseconds == 668_767 }
         return "\(mode): caller \(doomed) died inside its broadcast and a newborn took its tid; the next took the lock over in \(elapsed) "
@@ -516,18 +521,35 @@ private final class NewbornBroadcast: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<Void, any Error> = .failure(ScenarioFailure(description: "the newborn did not run"))
 
-    /// On a new thread: broadcasts if it got tid `wanted`; otherwise (another task took it) parks.
-    func run(slack: Int, mode: BroadcastMode, at wanted: Int32) {
-        if cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0) == Int(wanted) {
-            result = Result { try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(1), mode: mode)) }.map { _ in }
-            done.signal()
-        }
+    /// On the newborn: broadcasts, then parks.
+    func run(slack: Int, mode: BroadcastMode) {
+        result = Result { try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(1), mode: mode)) }.map { _ in }
+        done.signal()
         while true { pause() }
     }
 
-    /// The outcome of the broadcast of the thread at the wanted tid (at most 10 s).
+    /// The outcome of the newborn's broadcast (at most 10 s).
     func wait() throws -> Result<Void, any Error> {
         guard done.wait(timeout: .now() + 10) == .success else { throw ScenarioFailure(description: "the newborn did not broadcast in 10 s") }
         return result
+    }
+}
+
+/// One try of reuseTid: whether the new thread got the wanted tid.
+private final class TidAttempt: @unchecked Sendable {
+    private let answered = DispatchSemaphore(value: 0)
+    private var hit = false
+
+    /// On the new thread: true when it has tid `wanted` (it then goes on); false: it leaves.
+    func started(wanting wanted: Int32) -> Bool {
+        hit = cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0) == Int(wanted)
+        answered.signal()
+        return hit
+    }
+
+    /// Whether the thread got the tid (waits at most 5 s for it to start).
+    func gotIt() throws -> Bool {
+        guard answered.wait(timeout: .now() + 5) == .success else { throw ScenarioFailure(description: "a newborn did not start in 5 s") }
+        return hit
     }
 }
