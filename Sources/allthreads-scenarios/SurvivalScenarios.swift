@@ -401,18 +401,8 @@ enum SurvivalScenarios {
             if text != "998001" && FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)") { wrong.append("tid \(tid): \(text)") }
         }
         try require(wrong.isEmpty, "threads not at slack 998001 per /proc: \(wrong.joined(separator: "; "))")
-        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
-        do {
-            try broadcastTimerSlack(998_002, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
-            throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
-        } catch let error as AllThreadsError {
-            let named: [ThreadIssue]
-            switch (error, mode) {
-            case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed): named = threads
-            default: throw ScenarioFailure(description: "expected the blocker to be unreachable, got \(error)")
-            }
-            try require(named.map(\.tid) == [blocker] && named[0].reason == .procDenied, "expected only tid \(blocker) with /proc denied, got \(named)")
-        }
+        let blocker = try blockerNamed(slack: 998_002, mode: mode)
+        try require(blocker.reason == .procDenied, "expected tid \(blocker.tid) with /proc denied, got \(blocker)")
         return "\(mode): under a domain that denies reading /proc, io_uring worker \(workers) skipped, \(files.count) threads at slack 998001 "
             + "per their /proc files opened before; the blocker born under it named (/proc denied) "
             + TortureScenarios.tally(runs: 3, threads: files.count)
@@ -455,6 +445,23 @@ enum SurvivalScenarios {
             + TortureScenarios.tally(runs: 2 * rounds, threads: checked)
     }
 
+    /// Starts a thread that blocks the signal and broadcasts `slack` (300 ms deadline), which must
+    /// fail naming only that thread (strict: unreachable; relaxed: after the change); returns the entry.
+    static func blockerNamed(slack: Int, mode: BroadcastMode) throws -> ThreadIssue {
+        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
+        do {
+            try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
+        } catch let error as AllThreadsError {
+            switch (error, mode) {
+            case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed):
+                try require(threads.map(\.tid) == [blocker], "expected only tid \(blocker) unreachable, got \(threads)")
+                return threads[0]
+            default: throw ScenarioFailure(description: "expected the blocker to be unreachable, got \(error)")
+            }
+        }
+        throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
+    }
+
     /// The ids of this process in every PID namespace from /proc's down to its own (the NSpid
     /// line of /proc/self/status): one id when /proc belongs to its own namespace.
     static func namespacePids() throws -> [Int32] {
@@ -485,22 +492,11 @@ enum SurvivalScenarios {
             try require(report.threads >= live, "round \(round): the report counts \(report.threads) threads, fewer than the \(live) live ones")
         }
         try require(checked >= live, "/proc showed \(checked) threads, fewer than the \(live) live ones")
-        let blocker = try SpecialThreads.signalBlocker(kernelSignal: KernelSignal.setxid.rawValue)
-        do {
-            try broadcastTimerSlack(996_100, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
-            throw ScenarioFailure(description: "the broadcast succeeded although tid \(blocker) blocks the signal")
-        } catch let error as AllThreadsError {
-            let named: [ThreadIssue]
-            switch (error, mode) {
-            case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed): named = threads
-            default: throw ScenarioFailure(description: "expected the blocker to be unreachable, got \(error)")
-            }
-            try require(named.map(\.tid) == [blocker] && named[0].reason == .signalBlocked && named[0].name == "wl-sigblock",
-                        "expected only tid \(blocker) (wl-sigblock) blocking the signal, got \(named)")
-        }
+        let blocker = try blockerNamed(slack: 996_100, mode: mode)
+        try require(blocker.reason == .signalBlocked && blocker.name == "wl-sigblock", "expected tid \(blocker.tid) (wl-sigblock) blocking the signal, got \(blocker)")
         if mode == .strict { try verifyEveryThread("still at slack 996003") { $0.timerSlackNanoseconds == 996_003 } }
         return "\(mode): /proc of the namespace \(ids.count - 1) level(s) up; 3 broadcasts reached \(live) threads, each verified by its outer name; "
-            + "the blocker named by its own tid \(blocker) " + TortureScenarios.tally(runs: 4, threads: checked)
+            + "the blocker named by its own tid \(blocker.tid) " + TortureScenarios.tally(runs: 4, threads: checked)
     }
 
     /// A thread that sees /proc of a PID namespace this process is not in (it enters, alone, the

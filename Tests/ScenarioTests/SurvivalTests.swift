@@ -9,6 +9,18 @@ final class SurvivalTests: XCTestCase {
         for mode in ["strict", "relaxed"] { try scenario(name, ["--mode", mode] + extra) }
     }
 
+    /// Runs scenario `name` in both modes in a new PID namespace (`unshare --pid --fork`), with a
+    /// /proc of its own (`--mount-proc`) unless `ownProc` is false.
+    private func bothModesInPIDNamespace(_ name: String, _ extra: [String] = [], ownProc: Bool = true) throws {
+        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
+        for mode in ["strict", "relaxed"] {
+            let result = try runExecutable(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork"] + (ownProc ? ["--mount-proc"] : []) + [scenarios, name, "--mode", mode] + extra)
+            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+            XCTAssertTrue(result.stdout.contains("PASS \(name)"), result.stdout + result.stderr)
+        }
+    }
+
     /// A seccomp RET_TRAP at the step reaches the application's SIGSYS handler, which emulates it.
     func testTrapAtTheStepIsEmulated() throws { try bothModes("trap-in-step") }
 
@@ -35,25 +47,13 @@ final class SurvivalTests: XCTestCase {
     /// A newborn that takes a departed thread's tid during one broadcast is not taken for it
     /// (forced with ns_last_pid in a private PID namespace; the torture matrix runs more rounds).
     func testReusedTidIsNotTakenForTheDepartedThread() throws {
-        for mode in ["strict", "relaxed"] {
-            let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
-            let result = try runExecutable(
-                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "tid-reuse", "--mode", mode, "--rounds", "3"])
-            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-            XCTAssertTrue(result.stdout.contains("PASS tid-reuse"), result.stdout + result.stderr)
-        }
+        try bothModesInPIDNamespace("tid-reuse", ["--rounds", "3"])
     }
 
     /// In a PID namespace without a /proc of its own, /proc names every thread by its id in the outer
     /// namespace: each is translated, reached, and checked through /proc by that outer name.
     func testPIDNamespaceWithTheOuterProcReachesEveryThread() throws {
-        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
-        for mode in ["strict", "relaxed"] {
-            let result = try runExecutable(
-                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", scenarios, "pidns-outer-proc", "--mode", mode, "--threads", "30"])
-            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-            XCTAssertTrue(result.stdout.contains("PASS pidns-outer-proc"), result.stdout + result.stderr)
-        }
+        try bothModesInPIDNamespace("pidns-outer-proc", ["--threads", "30"], ownProc: false)
     }
 
     /// A thread that sees /proc of a PID namespace the process is not in (a child namespace's, whose
@@ -87,26 +87,14 @@ final class SurvivalTests: XCTestCase {
     /// A thread that dies inside the handler after its broadcast returned, whose tid a newborn
     /// takes before the next broadcast, is buried by that broadcast (its starttime), not waited for.
     func testLateDeathWhoseTidIsReusedIsBuried() throws {
-        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
-        for mode in ["strict", "relaxed"] {
-            let result = try runExecutable(
-                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "late-death-reused", "--mode", mode])
-            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-            XCTAssertTrue(result.stdout.contains("PASS late-death-reused"), result.stdout + result.stderr)
-        }
+        try bothModesInPIDNamespace("late-death-reused")
     }
 
     /// A caller that died holding the lock, whose tid a newborn takes, does not keep the lock: the
     /// next caller (and the newborn itself) tells them apart by starttime and takes it over.
     func testCallerDyingWhoseTidIsReusedReleasesTheLock() throws {
         try skipUnderSanitizer("thread", because: "ThreadSanitizer cannot see the ordering through a dead thread's exit")
-        let scenarios = productsDirectory().appendingPathComponent("allthreads-scenarios").path
-        for mode in ["strict", "relaxed"] {
-            let result = try runExecutable(
-                URL(fileURLWithPath: "/usr/bin/unshare"), ["--pid", "--fork", "--mount-proc", scenarios, "caller-died-reused", "--mode", mode])
-            XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-            XCTAssertTrue(result.stdout.contains("PASS caller-died-reused"), result.stdout + result.stderr)
-        }
+        try bothModesInPIDNamespace("caller-died-reused")
     }
 
     /// Under a Landlock domain that denies reading /proc, the io_uring worker seen before is still
