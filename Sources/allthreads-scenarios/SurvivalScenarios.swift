@@ -28,6 +28,7 @@ enum SurvivalScenarios {
         "caller-died-reused": callerDiedReused,
         "pidns-outer-proc": pidNamespaceWithOuterProc,
         "landlock-no-proc": landlockWithoutProc,
+        "landlock-zombie-main": landlockZombieMain,
         "pidns-foreign-proc": pidNamespaceWithForeignProc,
     ]
 
@@ -382,25 +383,11 @@ enum SurvivalScenarios {
         try require(!workers.isEmpty, "no io_uring worker appeared")
         let first = try broadcastTimerSlack(998_000, options: BroadcastOptions(mode: mode))
         try require(first.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped: \(first.skipped)")
-        // Each thread's timer slack file, opened before the domain forbids it.
-        let files = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }.map { t in
-            (t.tid, try FileDescriptor.open("/proc/\(t.tid)/timerslack_ns", .readOnly))
-        }
-        var handled = UInt64(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-        let fd = withUnsafePointer(to: &handled) { cb_syscall(Int(SYS_landlock_create_ruleset), Int(bitPattern: $0), 8, 0, 0, 0, 0) }
-        try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
-        try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)), options: BroadcastOptions(mode: mode))
-        try require(open("/proc/self/status", O_RDONLY) == -1 && errno == EACCES, "/proc can still be read under the domain")
+        let files = try openSlackFiles()
+        try denyReadingFiles(mode: mode)
         let report = try broadcastTimerSlack(998_001, options: BroadcastOptions(mode: mode))
         try require(report.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped under the domain: \(report.skipped)")
-        var wrong: [String] = []
-        for (tid, file) in files {
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = try buffer.withUnsafeMutableBytes { try file.read(fromAbsoluteOffset: 0, into: $0) }
-            let text = String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if text != "998001" && FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)") { wrong.append("tid \(tid): \(text)") }
-        }
-        try require(wrong.isEmpty, "threads not at slack 998001 per /proc: \(wrong.joined(separator: "; "))")
+        try checkSlackFiles(files, 998_001)
         let blocker = try blockerNamed(slack: 998_002, mode: mode)
         try require(blocker.reason == .procDenied, "expected tid \(blocker.tid) with /proc denied, got \(blocker)")
         return "\(mode): under a domain that denies reading /proc, io_uring worker \(workers) skipped, \(files.count) threads at slack 998001 "
@@ -443,6 +430,70 @@ enum SurvivalScenarios {
         try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the SQPOLL thread's tid (sqpoll->newborn: \(pairs.joined(separator: " "))): too little was tested")
         return "\(mode): \(rounds) rounds, \(reused) newborns took a skipped SQPOLL thread's tid during the broadcast; every thread verified each round "
             + TortureScenarios.tally(runs: 2 * rounds, threads: checked)
+    }
+
+    /// The main thread calls pthread_exit under a Landlock domain that forbids reading any file
+    /// (/proc included), after the engine had seen it alive: the zombie main thread must still be
+    /// recognised (through the stat file the engine keeps open) and skipped, and every other
+    /// thread reached (checked through /proc files opened before the domain). (Before: the
+    /// zombie could not be read, and every broadcast under the domain was unreachable.)
+    static func landlockZombieMain(_ args: ScenarioArguments) throws -> String {
+        let mode = try args.mode()
+        do { _ = try Landlock.abiVersion() } catch { return "SKIPPED: this kernel has no Landlock (\(error))" }
+        try ThreadCrowd.start(count: 8, kinds: [.pthreadPause, .foundationThread, .dispatchQueue])
+        try broadcastTimerSlack(999_000, options: BroadcastOptions(mode: mode))
+        let pid = getpid()
+        let mainStat = try FileDescriptor.open("/proc/self/task/\(pid)/stat", .readOnly)
+        let files = try openSlackFiles(excluding: pid)
+        try denyReadingFiles(mode: mode)
+        EngineScenarios.afterMainThreadExits("landlock-zombie-main") {
+            for _ in 0..<1000 where try statState(mainStat) != "Z" { usleep(1000) }
+            try require(try statState(mainStat) == "Z", "the main thread did not become a zombie")
+            let report = try broadcastTimerSlack(999_001, options: BroadcastOptions(mode: mode))
+            try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
+                        "the zombie main thread was not reported as skipped: \(report.skipped)")
+            try checkSlackFiles(files, 999_001)
+            return "\(mode): under a domain that denies reading /proc, main thread \(pid) skipped as a zombie, "
+                + "\(files.count) threads at slack 999001 per their /proc files " + TortureScenarios.tally(runs: 1, threads: files.count)
+        }
+    }
+
+    /// The timer slack file of every thread that runs code (but `excluded`), opened now: readable
+    /// later under a Landlock domain that forbids opening it.
+    static func openSlackFiles(excluding excluded: Int32 = 0) throws -> [(tid: Int32, file: FileDescriptor)] {
+        try ProcessSnapshot.current().threads.filter { !$0.runsNoCode && $0.tid != excluded }.map { t in
+            (t.tid, try FileDescriptor.open("/proc/\(t.tid)/timerslack_ns", .readOnly))
+        }
+    }
+
+    /// Every thread whose file is still there shows timer slack `slack`.
+    static func checkSlackFiles(_ files: [(tid: Int32, file: FileDescriptor)], _ slack: Int) throws {
+        var wrong: [String] = []
+        for (tid, file) in files {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = try buffer.withUnsafeMutableBytes { try file.read(fromAbsoluteOffset: 0, into: $0) }
+            let text = String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text != "\(slack)" && FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)") { wrong.append("tid \(tid): \(text)") }
+        }
+        try require(wrong.isEmpty, "threads not at slack \(slack) per /proc: \(wrong.joined(separator: "; "))")
+    }
+
+    /// Puts every thread in a Landlock domain that forbids reading any file or directory.
+    static func denyReadingFiles(mode: BroadcastMode) throws {
+        var handled = UInt64(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+        let fd = withUnsafePointer(to: &handled) { cb_syscall(Int(SYS_landlock_create_ruleset), Int(bitPattern: $0), 8, 0, 0, 0, 0) }
+        try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
+        try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)), options: BroadcastOptions(mode: mode))
+        try require(open("/proc/self/status", O_RDONLY) == -1 && errno == EACCES, "/proc can still be read under the domain")
+    }
+
+    /// The state letter of the task whose stat file is open at `file` (after the last ')').
+    static func statState(_ file: FileDescriptor) throws -> Character? {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = try buffer.withUnsafeMutableBytes { try file.read(fromAbsoluteOffset: 0, into: $0) }
+        let text = String(decoding: buffer.prefix(n), as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].first { $0 != " " }
     }
 
     /// Starts a thread that blocks the signal and broadcasts `slack` (300 ms deadline), which must

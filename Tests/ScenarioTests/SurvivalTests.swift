@@ -101,6 +101,9 @@ final class SurvivalTests: XCTestCase {
     /// skipped and every thread reached (checked through /proc files opened before the domain).
     func testLandlockDomainWithoutProcStillSkipsKernelWorkers() throws { try bothModes("landlock-no-proc") }
 
+    /// The main thread that becomes a zombie under such a domain is still recognised and skipped.
+    func testLandlockDomainWithoutProcStillSkipsTheZombieMainThread() throws { try bothModes("landlock-zombie-main") }
+
     /// A deadline of Int64.max nanoseconds does not wrap.
     func testEndlessDeadlineDoesNotWrap() throws { try bothModes("endless-deadline") }
 }
