@@ -129,10 +129,14 @@
 //     predecessor's). A longjmp out of a broadcast leaves a live owner: not
 //     recovered.
 //  I12 A thread that dies inside the handler is buried, not waited for: the
-//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH, and names it
-//     (CB_REASON_DIED, status INCOMPLETE). Strict: a held thread counted into
-//     `arrived` before any syscall, so a died one is subtracted from `finished`'s
-//     target; relaxed: it never counted in, so from `arrived`'s.
+//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH (or, in the drain,
+//     when the task now at its tid started in a later tick than the slot was
+//     signalled: a newborn took the tid, I14), and names it (CB_REASON_DIED,
+//     status INCOMPLETE). Strict: a held thread counted into `arrived` before any
+//     syscall, so a died one is subtracted from `finished`'s target; relaxed: it
+//     never counted in, so from `arrived`'s. Within its own broadcast a death
+//     whose tid is already reused is not seen: named still running, buried by
+//     the next drain.
 //  I14 Identity, not just existence. A tid counted as present must be the task
 //     it stood for: tgkill(tid, 0) succeeding also for a newborn that took a
 //     departed thread's tid. Strict: a skipped task that may exit is compared by
