@@ -7,13 +7,9 @@
 
 CB_HIDDEN _Atomic uint64_t cb_stat_broadcasts, cb_stat_handler_runs, cb_stat_not_ours;
 
-// The handlers we replaced, per signal, so that foreign deliveries reach them
-// (signal.c fills them in).
-CB_HIDDEN _Atomic(void *) cb_chained_handler[65];
-CB_HIDDEN _Atomic unsigned long cb_chained_flags[65];
 
 HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
-    uint64_t t = (g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
+    uint64_t t = (cb_g.secret ^ (gen * 0x9E3779B97F4A7C15ull)) >> IDX_BITS;
     return t ? t : 1;
 }
 
@@ -29,9 +25,14 @@ HANDLER_CODE uint64_t cb_token_of(uint64_t gen) {
 static __thread __attribute__((tls_model("initial-exec"))) int passing;
 
 HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
-    atomic_fetch_add_explicit(&cb_stat_not_ours, 1, memory_order_relaxed);
-    void *h = atomic_load_explicit(&cb_chained_handler[sig], memory_order_acquire);
-    unsigned long flags = atomic_load_explicit(&cb_chained_flags[sig], memory_order_relaxed);
+    atomic_fetch_add_explicit(&cb_stat_not_ours, 1, memory_order_relaxed);  // stat: relaxed
+    // One load names a whole record (handler and flags written together before it was
+    // published, never changed after): the pair cannot be torn by a concurrent chain_to.
+    // Acquire: pairs with chain_to's release store of the index.
+    uint32_t current = atomic_load_explicit(&cb_chain_current[sig], memory_order_acquire);
+    if (current == 0) return;
+    void *h = cb_chain_records[current - 1].handler;
+    unsigned long flags = cb_chain_records[current - 1].flags;
     if (h == (void *)SIG_DFL || h == (void *)SIG_IGN || passing) return;
     passing = 1;
     if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
@@ -44,12 +45,12 @@ HANDLER_CODE static void pass_on(int sig, siginfo_t *si, void *uc) {
 // stored (finish()). A counter already retagged for a later generation cannot be met
 // here: the drain keeps a later generation from starting while this slot is ARRIVED (I10).
 HANDLER_CODE static bool count_in(_Atomic uint32_t *counter, _Atomic uint32_t *target, uint64_t gen) {
-    uint32_t tag = counter_tag(gen), word = atomic_load(counter), n;
+    uint32_t tag = counter_tag(gen), word = atomic_load(counter), n;  // acquire: pairs with run_protocol's retagging store (read after live_gen)
     do {
         if ((word & ~COUNT_MASK) != tag) return false;
         n = (word & COUNT_MASK) + 1;
-    } while (!atomic_compare_exchange_weak(counter, &word, tag | n));
-    return n == atomic_load(target);
+    } while (!atomic_compare_exchange_weak(counter, &word, tag | n));  // counts only, publishes nothing (I10)
+    return n == atomic_load(target);  // acquire: pairs with the caller's target store; decides only who wakes it
 }
 
 // A held thread looks at its caller this often (a wake-up each time, only while held).
@@ -67,22 +68,22 @@ HANDLER_CODE static int64_t monotonic_ns(void) {
 // may follow only names the counter's address (a stray wake is harmless: every futex
 // waiter re-checks its condition).
 HANDLER_CODE static void finish(struct slot *s, uint64_t gen, enum phase final, _Atomic uint32_t *counter, bool last) {
-    atomic_store(&s->state, mkstate(gen, final));  // I10
+    atomic_store(&s->state, mkstate(gen, final));  // I10; release: publishes ret/stopped; pairs with the caller's state loads
     if (last) cb_futex_wake(counter, 1);
 }
 
 // Runs the program's first `limit` steps, stopping at the first result that is
 // not the expected one, and records where it stopped (published by finish()).
 HANDLER_CODE static void run_program(struct slot *s) {
-    uint32_t limit = g.limit, i = 0;
+    uint32_t limit = cb_g.limit, i = 0;
     long r = 0;
     for (; i < limit; i++) {
-        r = run_step(&g.steps[i]);
-        if (r != g.expected[i]) break;
+        r = run_step(&cb_g.steps[i]);
+        if (r != cb_g.expected[i]) break;
     }
     s->ret = r;
     s->stopped = i;
-    atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cb_stat_handler_runs, 1, memory_order_relaxed);  // stat: relaxed
 }
 
 // Claims the slot, then: relaxed (RUN was published before the signal) runs the
@@ -98,41 +99,41 @@ HANDLER_CODE static void run_program(struct slot *s) {
 HANDLER_CODE static void participate(struct slot *s, uint64_t gen) {
     uint64_t expected = mkstate(gen, P_SIGNALLED);
     // I5: exactly one of this handler and the abandoning caller wins the slot.
-    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;
+    if (!atomic_compare_exchange_strong(&s->state, &expected, mkstate(gen, P_ARRIVED))) return;  // acquire+release: pairs with send_pass's SIGNALLED CAS and the caller's abandon CAS (I5)
 
     uint32_t run = mkcmd(gen, CMD_RUN), wait = mkcmd(gen, CMD_WAIT), c;
-    if (atomic_load(&g.cmd) == run) {
+    if (atomic_load(&cb_g.cmd) == run) {  // acquire: pairs with run_relaxed's store of RUN (limit, expected[])
         run_program(s);
-        bool last = count_in(&g.arrived, &g.arrive_target, gen);
-        finish(s, gen, P_DONE, &g.arrived, last);  // I10: after the count
+        bool last = count_in(&cb_g.arrived, &cb_g.arrive_target, gen);
+        finish(s, gen, P_DONE, &cb_g.arrived, last);  // I10: after the count
         return;
     }
     // Strict: no system call between the claim and this count, so a held thread that
     // dies later has always counted itself in (the caller relies on it, see P_DIED).
-    if (count_in(&g.arrived, &g.arrive_target, gen)) cb_futex_wake(&g.arrived, 1);
+    if (count_in(&cb_g.arrived, &cb_g.arrive_target, gen)) cb_futex_wake(&cb_g.arrived, 1);
     // I1: the caller decides before its deadline; a caller frozen past it (stopped
     // by a tracer, stuck in its own call) must not hold this thread forever, and a
     // caller that died (I11) must not hold it until then: every HOLD_LOOK_NS the held
     // thread asks whether the caller still exists.
-    int64_t limit = atomic_load(&g.hold_until);
-    while ((c = atomic_load(&g.cmd)) == wait) {
+    int64_t limit = atomic_load(&cb_g.hold_until);  // acquire: published by the release store of live_gen
+    while ((c = atomic_load(&cb_g.cmd)) == wait) {  // acquire: pairs with release()'s store of RUN/ABORT (limit, expected[])
         int64_t now = monotonic_ns(), until = limit - now > HOLD_LOOK_NS ? now + HOLD_LOOK_NS : limit;
-        if (cb_futex_wait(&g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&g.cmd) != wait) continue;
-        if (until == limit || cb_sys3(SYS_tgkill, g.pid, atomic_load(&g.caller), 0) == -ESRCH) break;
+        if (cb_futex_wait(&cb_g.cmd, wait, until) != -ETIMEDOUT || atomic_load(&cb_g.cmd) != wait) continue;  // acquire: as above
+        if (until == limit || cb_sys3(SYS_tgkill, cb_g.pid, atomic_load(&cb_g.caller), 0) == -ESRCH) break;  // acquire: published by the release store of live_gen
     }
     if (c == run) run_program(s);
-    bool last = count_in(&g.finished, &g.finish_target, gen);
-    finish(s, gen, c == run ? P_DONE : c == wait ? P_GAVE_UP : P_LEFT, &g.finished, last);  // I10
+    bool last = count_in(&cb_g.finished, &cb_g.finish_target, gen);
+    finish(s, gen, c == run ? P_DONE : c == wait ? P_GAVE_UP : P_LEFT, &cb_g.finished, last);  // I10
 }
 
 HANDLER_CODE void cb_on_signal(int sig, siginfo_t *si, void *uc) {
-    uint64_t gen = atomic_load(&g.live_gen);
+    uint64_t gen = atomic_load(&cb_g.live_gen);  // acquire: pairs with run_strict/run_relaxed's release store (program, counters, cmd)
     // I5: only SI_QUEUE from our pid carrying the live generation's token.
-    if (gen && si->si_code == SI_QUEUE && si->si_pid == g.pid) {
+    if (gen && si->si_code == SI_QUEUE && si->si_pid == cb_g.pid) {
         uint64_t v = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
         uint32_t idx = (uint32_t)(v & ((1u << IDX_BITS) - 1));
-        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&g.count)) {
-            participate(&g.slots[idx], gen);
+        if ((v >> IDX_BITS) == cb_token_of(gen) && idx < atomic_load(&cb_g.count)) {  // acquire: pairs with cb_slot_append's release store (the slot)
+            participate(&cb_g.slots[idx], gen);
             return;
         }
     }

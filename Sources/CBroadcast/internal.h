@@ -18,6 +18,9 @@
 #include <linux/futex.h>
 #include <time.h>
 
+// Internal to the engine: not exported from the library (check: readelf -s on the objects).
+#define CB_HIDDEN __attribute__((visibility("hidden")))
+
 // Code that runs in the signal handler. Sanitizer runtimes (TSan, ASan) are not
 // async-signal-safe and do not know about a handler installed with the raw
 // syscall, so the handler path carries no instrumentation.
@@ -95,11 +98,11 @@ HANDLER_CODE static inline void cb_futex_wake(const _Atomic uint32_t *word, int 
 // Calls visit(tid, ctx) for every task listed in the directory `dirfd`
 // (an open /proc/<pid>/task), reading with getdents64 into `buf`.
 // Returns 0 or -errno.
-long cb_proc_scan(int dirfd, char *buf, size_t bufsize, void (*visit)(int32_t tid, void *ctx), void *ctx);
+CB_HIDDEN long cb_proc_scan(int dirfd, char *buf, size_t bufsize, void (*visit)(int32_t tid, void *ctx), void *ctx);
 
 // The number of threads of the process whose task directory is open at
 // `task_dirfd` (O(1) in the kernel). Returns the count or -errno.
-long cb_proc_thread_count(int task_dirfd);
+CB_HIDDEN long cb_proc_thread_count(int task_dirfd);
 
 // What /proc says about one task, for triage and diagnostics.
 typedef struct cb_task_info {
@@ -113,10 +116,32 @@ typedef struct cb_task_info {
 
 // The decimal number at the start of the small /proc file open at `fd` (read from
 // offset 0), or -errno.
-long cb_proc_read_number(int fd);
+CB_HIDDEN long cb_proc_read_number(int fd);
 
-// Reads <tid>/stat (and, with `with_status`, <tid>/status) below the task
+// Reads <name>/stat (and, with `with_status`, <name>/status) below the task
 // directory `dirfd`. Returns 0, or -ENOENT when the task is gone.
-long cb_proc_task_info(int dirfd, int32_t tid, bool with_status, cb_task_info *out);
+CB_HIDDEN long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out);
+
+// Opens <name>/<leaf> below `dirfd` (read-only, close-on-exec). Returns the fd or -errno.
+CB_HIDDEN long cb_proc_open_task_file(int dirfd, int32_t name, const char *leaf);
+
+// Reads the stat file open at `fd` (from offset 0). An open /proc file stays readable after
+// a Landlock domain forbids opening it, and keeps naming its task: -ESRCH once that task is
+// gone, whoever has its tid by then. Returns 0 or -errno.
+CB_HIDDEN long cb_proc_read_stat(int fd, cb_task_info *out);
+
+// The starttime (stat field 22, clock ticks since boot) of the task whose stat file is at
+// `path` below `dirfd`. Returns 0, or -errno (-ENOENT: the task is gone).
+CB_HIDDEN long cb_proc_start(int dirfd, const char *path, uint64_t *start);
+
+// The id of a task in its own PID namespace: the last field of the `NSpid:` line of the
+// status file at `path` below `dirfd` (the line lists the ids from /proc's namespace
+// down to the task's own). `levels`, unless NULL, gets the number of fields: 1 when /proc
+// belongs to the task's own namespace. Returns the id, or -errno (-ENOENT or -ESRCH:
+// the task is gone; -ENODATA: no NSpid line, before Linux 4.1).
+CB_HIDDEN long cb_proc_ns_tid(int dirfd, const char *path, int *levels);
+
+// cb_proc_ns_tid of the task `name` below the task directory `dirfd`.
+CB_HIDDEN long cb_proc_own_tid(int dirfd, int32_t name);
 
 #endif

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,18 +62,22 @@ static const char *skip_blanks(const char *p) {
 // the line that begins with `key` (without the key and leading blanks).
 // Status files can be long (a `Groups:` line holds up to 65536 ids), so lines
 // are matched on their first bytes only and never held whole.
+// A line longer than `line` is an error, never a silently shortened value (an NSpid line
+// holds up to 33 ids: 6 + 33 * 8 bytes).
 static long find_line(int fd, const char *key, char *value, size_t valsize) {
-    char chunk[1024], line[96];
+    char chunk[1024], line[320];
     size_t len = 0;
+    bool cut = false;
     long r = cb_sys3(SYS_lseek, fd, 0, SEEK_SET);
     if (r < 0) return r;
     for (;;) {
         long n = cb_sys3(SYS_read, fd, chunk, sizeof chunk);
         if (n < 0) return n;
-        if (n == 0) return -61;  // ENODATA: no such line
+        if (n == 0) return -ENODATA;  // no such line
         for (long i = 0; i < n; i++) {
             if (chunk[i] != '\n') {
                 if (len < sizeof line - 1) line[len++] = chunk[i];
+                else cut = true;
                 continue;
             }
             line[len] = 0;
@@ -83,9 +88,10 @@ static long find_line(int fd, const char *key, char *value, size_t valsize) {
                 size_t m = 0;
                 while (p[m] && m < valsize - 1) value[m] = p[m], m++;
                 value[m] = 0;
-                return 0;
+                return cut || p[m] ? -E2BIG : 0;
             }
             len = 0;
+            cut = false;
         }
     }
 }
@@ -106,7 +112,7 @@ long cb_proc_thread_count(int task_dirfd) {
     struct stat st;
     long r = cb_sys2(SYS_fstat, task_dirfd, &st);
     if (r < 0) return r;
-    return st.st_nlink >= 3 ? (long)st.st_nlink - 2 : -71;  // EPROTO: not the kernel we know
+    return st.st_nlink >= 3 ? (long)st.st_nlink - 2 : -EPROTO;  // not the kernel we know
 }
 
 // Writes "<tid>/<leaf>" into out.
@@ -120,9 +126,9 @@ static void task_path(char *out, int32_t tid, const char *leaf) {
     *out = 0;
 }
 
-static long open_task_file(int dirfd, int32_t tid, const char *leaf) {
+long cb_proc_open_task_file(int dirfd, int32_t name, const char *leaf) {
     char path[32];
-    task_path(path, tid, leaf);
+    task_path(path, name, leaf);
     return cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
 }
 
@@ -167,20 +173,68 @@ static bool parse_hex(const char *p, uint64_t *out) {
     return digits > 0 && digits <= 16;
 }
 
-long cb_proc_task_info(int dirfd, int32_t tid, bool with_status, cb_task_info *out) {
+long cb_proc_read_stat(int fd, cb_task_info *out) {
     char buf[1024];
     *out = (cb_task_info){0};
-    long fd = open_task_file(dirfd, tid, "stat");
-    if (fd < 0) return fd;
-    long n = read_at_zero((int)fd, buf, sizeof buf);
-    cb_sys1(SYS_close, fd);
+    long n = read_at_zero(fd, buf, sizeof buf);
     if (n < 0) return n;
     parse_stat(buf, out);
+    return 0;
+}
+
+long cb_proc_task_info(int dirfd, int32_t name, bool with_status, cb_task_info *out) {
+    long fd = cb_proc_open_task_file(dirfd, name, "stat");
+    if (fd < 0) return fd;
+    long r = cb_proc_read_stat((int)fd, out);
+    cb_sys1(SYS_close, fd);
+    if (r < 0) return r;
     if (!with_status) return 0;
-    fd = open_task_file(dirfd, tid, "status");
+    fd = cb_proc_open_task_file(dirfd, name, "status");
     if (fd < 0) return fd;
     char value[32];
     if (find_line((int)fd, "SigBlk:", value, sizeof value) == 0) out->has_sigblk = parse_hex(value, &out->sigblk);
     cb_sys1(SYS_close, fd);
     return 0;
+}
+
+long cb_proc_start(int dirfd, const char *path, uint64_t *start) {
+    char buf[1024];
+    long fd = cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    long n = read_at_zero((int)fd, buf, sizeof buf);
+    cb_sys1(SYS_close, fd);
+    if (n < 0) return n;
+    cb_task_info ti = {0};
+    parse_stat(buf, &ti);
+    if (!ti.start) return -EPROTO;
+    *start = ti.start;
+    return 0;
+}
+
+long cb_proc_ns_tid(int dirfd, const char *path, int *levels) {
+    long fd = cb_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    char value[320];
+    long r = find_line((int)fd, "NSpid:", value, sizeof value);
+    cb_sys1(SYS_close, fd);
+    if (r < 0) return r;
+    int fields = 0;
+    int64_t last = -1;
+    for (const char *p = skip_blanks(value); *p; p = skip_blanks(p)) {
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\t') e++;
+        last = parse_decimal(p, e);
+        if (last <= 0) return -EPROTO;  // not the format we know
+        fields++;
+        p = e;
+    }
+    if (fields == 0) return -EPROTO;
+    if (levels) *levels = fields;
+    return (long)last;
+}
+
+long cb_proc_own_tid(int dirfd, int32_t name) {
+    char path[32];
+    task_path(path, name, "status");
+    return cb_proc_ns_tid(dirfd, path, NULL);
 }

@@ -96,9 +96,10 @@
 //     file by now): a new one is opened. A vfork child shares its parent's memory: alone in its
 //     thread group it takes the single-thread path, which touches no shared
 //     state; otherwise (unshare denied by a seccomp profile) it is refused.
-//  I8 Generations do not mix. Slot states, `cmd` and both counters carry the
-//     generation; a late handler of G-1 can touch none of G's, and the drain
-//     (step 0) keeps G from starting while one is still inside its handler.
+//  I8 Generations do not mix. Slot states carry the generation modulo 2^56,
+//     `cmd` modulo 2^30 and both counters modulo 2^10; a late handler of G-1 can
+//     touch none of G's, and the drain (step 0) keeps G from starting while one
+//     is still inside its handler, so the short tags never meet (I10).
 //
 //  I9 A caller failure at step k leaves every thread with exactly steps 1..k-1:
 //     the caller publishes that limit before any thread runs a step (strict:
@@ -114,20 +115,28 @@
 //     (naming it in no report, but never mixing generations) until it goes on
 //     or dies (I12).
 //  I11 A dead owner does not keep the lock. Death is believed only on ESRCH
-//     from tgkill(getpid(), owner, 0): a live owner, even stopped by a tracer,
-//     is never overtaken. The new owner abandons the dead generation's unclaimed
-//     slots (CAS), publishes ABORT to its held threads, drains, and rebuilds the
-//     registry (the owner may have died inside it). Threads a dead strict caller
-//     holds do not wait for its hold deadline: a held thread asks every
-//     HOLD_LOOK_NS (50 ms, handler.c) whether g.caller still exists, and leaves
-//     (GAVE_UP) on ESRCH. A broadcast from a signal
+//     from tgkill(getpid(), owner, 0), or when the task at the owner's tid has
+//     another starttime than the identity the owner published before its CAS
+//     (registry.c: a newborn took the dead owner's tid): a live owner, even
+//     stopped by a tracer, is never overtaken. The new owner abandons the dead
+//     generation's unclaimed slots (CAS), publishes ABORT to its held threads,
+//     drains, and rebuilds the registry (the owner may have died inside it).
+//     Threads a dead strict caller holds do not wait for its hold deadline: a
+//     held thread asks every HOLD_LOOK_NS (50 ms, handler.c) whether cb_g.caller
+//     still exists, and leaves (GAVE_UP) on ESRCH. A broadcast from a signal
 //     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
-//     once. A longjmp out of a broadcast leaves a live owner: not recovered.
+//     once (unless the identity names our tid with another starttime: a dead
+//     predecessor's). A longjmp out of a broadcast leaves a live owner: not
+//     recovered.
 //  I12 A thread that dies inside the handler is buried, not waited for: the
-//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH, and names it
-//     (CB_REASON_DIED, status INCOMPLETE). Strict: a held thread counted into
-//     `arrived` before any syscall, so a died one is subtracted from `finished`'s
-//     target; relaxed: it never counted in, so from `arrived`'s.
+//     caller CASes ARRIVED -> DIED only after tgkill says ESRCH (or, in the drain,
+//     when the task now at its tid started in a later tick than the slot was
+//     signalled: a newborn took the tid, I14), and names it (CB_REASON_DIED,
+//     status INCOMPLETE). Strict: a held thread counted into `arrived` before any
+//     syscall, so a died one is subtracted from `finished`'s target; relaxed: it
+//     never counted in, so from `arrived`'s. Within its own broadcast a death
+//     whose tid is already reused is not seen: named still running, buried by
+//     the next drain.
 //  I14 Identity, not just existence. A tid counted as present must be the task
 //     it stood for: tgkill(tid, 0) succeeding also for a newborn that took a
 //     departed thread's tid. Strict: a skipped task that may exit is compared by
@@ -144,6 +153,13 @@
 //  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
 //     saturates (no deadline, never a wrap). After it, the report reads /proc
 //     for at most REPORT_PROC_BUDGET_NS (report.c).
+//  I15 Names are not tids. /proc of an ancestor PID namespace (`unshare --pid --fork`
+//     without a /proc of its own) lists each thread by its id in that namespace, which
+//     tgkill and gettid() do not know. cb_setup detects it (the NSpid line of /proc/self
+//     has more than one field) and every newly listed task is translated once, by its
+//     own NSpid line: a slot keeps the tid (signals, the caller, the report) and the
+//     name (every /proc read, the registry's hash). /proc of a namespace we are not in
+//     cannot list us at all: refused before anything is done (CB_PROC_ELSEWHERE).
 //
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs one fstat unless threads appeared
@@ -183,11 +199,16 @@
 #define QUEUE_FULL_PAUSE_NS 1000000LL
 // A late handler of the previous generation: look again this often.
 #define DRAIN_SLICE_NS 200000LL
+// ... and compare its thread's starttime every this many looks (a /proc read per thread).
+#define DRAIN_IDENTIFY_EVERY 16u
 
 #define PF_EXITING 0x00000004u
 #define PF_IO_WORKER 0x00000010u
+// Linux 6.4+: a kernel worker cloned from a user thread (vhost; io_uring workers carry it
+// too). It blocks every signal and runs no application code: skipped like an io worker.
+#define PF_USER_WORKER 0x00004000u
 
-// Whether a handler of generation g.gen may still be inside (see step 0).
+// Whether a handler of generation cb_g.gen may still be inside (see step 0).
 static bool maybe_late;
 
 struct run {
@@ -220,13 +241,27 @@ static inline bool exists(const struct run *run, int32_t tid) {
     return cb_sys3(SYS_tgkill, run->pid, tid, 0) != -ESRCH;
 }
 
+// Whether the task now at the slot's tid started in a later clock tick than the slot was
+// signalled (I14's rule): then it is not the thread that claimed the slot (that one held
+// the tid when it was signalled, and a tid names one live task), so the claimant is gone.
+// The same tick is undecidable: alive. Under a /proc of an ancestor namespace the name
+// may belong to another task than the tid by now (I15): not decided there (ESRCH only).
+static bool tid_taken_since_sent(const struct slot *s) {
+    if (cb_g.translate) return false;
+    cb_task_info ti;
+    long r = cb_proc_task_info(cb_g.task_fd, s->name, false, &ti);
+    return r == -ENOENT || (r == 0 && ti.start > s->sent_tick);
+}
+
 // A claimed slot (ARRIVED) whose thread is gone: it died inside the handler (a seccomp
-// filter killed it at a step, say) and will never store a final state. Proven by ESRCH
-// only; a slot whose thread lives is waited for. Returns true when this call buried it.
-static bool bury(struct run *run, struct slot *s, uint64_t gen) {
+// filter killed it at a step, say) and will never store a final state. Proven by ESRCH,
+// or (`by_identity`) by a task at its tid that started after it was signalled; a slot
+// whose thread lives is waited for. Returns true when this call buried it.
+static bool bury(struct run *run, struct slot *s, uint64_t gen, bool by_identity) {
     uint64_t inside = mkstate(gen, P_ARRIVED);
-    if (atomic_load(&s->state) != inside || cb_sys3(SYS_tgkill, g.pid, s->tid, 0) != -ESRCH) return false;
-    if (!atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12
+    if (atomic_load(&s->state) != inside) return false;  // acquire: pairs with the handler's claim CAS
+    bool gone = cb_sys3(SYS_tgkill, cb_g.pid, s->tid, 0) == -ESRCH || (by_identity && tid_taken_since_sent(s));  // I12, I14
+    if (!gone || !atomic_compare_exchange_strong(&s->state, &inside, mkstate(gen, P_DIED))) return false;  // I12; acquire+release: pairs with the claim CAS (I5)
     s->reason = CB_REASON_DIED;
     if (run) run->died++;
     return true;
@@ -234,13 +269,14 @@ static bool bury(struct run *run, struct slot *s, uint64_t gen) {
 
 // Buries every claimed slot of generation `gen` whose thread died; returns how many
 // slots are still claimed by a live thread (at least 1 if `deadline` cut the pass short).
-static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline) {
-    uint32_t count = atomic_load(&g.count), inside = 0, looked = 0;
+// `by_identity` costs a /proc read per live claimed slot: only the drain asks for it.
+static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline, bool by_identity) {
+    uint32_t count = atomic_load(&cb_g.count), inside = 0, looked = 0;  // own
     uint64_t arrived = mkstate(gen, P_ARRIVED);
     for (uint32_t i = 0; i < count; i++) {
-        if (atomic_load(&g.slots[i].state) != arrived) continue;
+        if (atomic_load(&cb_g.slots[i].state) != arrived) continue;  // acquire: pairs with the handler's claim CAS and finish()
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= deadline) return inside + 1;  // I13
-        if (!bury(run, &g.slots[i], gen)) inside++;
+        if (!bury(run, &cb_g.slots[i], gen, by_identity)) inside++;
     }
     return inside;
 }
@@ -248,23 +284,45 @@ static uint32_t bury_dead(struct run *run, uint64_t gen, int64_t deadline) {
 // Moves a slot from the state the caller observed; fails if it changed since
 // (its thread may have claimed it meanwhile).
 static bool transition(struct slot *s, uint64_t observed, uint64_t gen, enum phase to, int32_t reason) {
-    if (!atomic_compare_exchange_strong(&s->state, &observed, mkstate(gen, to))) return false;  // I5
+    if (!atomic_compare_exchange_strong(&s->state, &observed, mkstate(gen, to))) return false;  // I5; acquire+release: pairs with the handler's claim CAS
     s->reason = reason;
     return true;
 }
 
 // What /proc says of a task that has not answered, or is remembered as one
 // that never will.
-enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_EXITING };
+enum verdict { V_UNKNOWN, V_THREAD, V_GONE, V_ZOMBIE_MAIN, V_IO_WORKER, V_USER_WORKER, V_EXITING };
+
+// The main thread and kernel workers keep their stat file open (keep_stat): a Landlock
+// domain that denies reading /proc forbids opening it again, but not reading it, so the
+// zombie main thread and the workers seen before the domain are still recognised. The
+// open file names its task for life: once that task is gone it says ESRCH, and the tid is
+// looked at anew by name (a thread may have it by now).
+static void keep_stat(struct slot *s) {
+    if (s->stat_fd >= 0) return;
+    long fd = cb_proc_open_task_file(cb_g.task_fd, s->name, "stat");
+    s->stat_fd = fd < 0 ? -1 : (int32_t)fd;
+}
+
+static long read_stat(struct slot *s, cb_task_info *ti) {
+    if (s->stat_fd >= 0) {
+        long r = cb_proc_read_stat(s->stat_fd, ti);
+        if (r != -ESRCH) return r;
+        cb_sys1(SYS_close, s->stat_fd);  // its task is gone: whoever has the tid now is another
+        s->stat_fd = -1;
+    }
+    return cb_proc_task_info(cb_g.task_fd, s->name, false, ti);
+}
 
 static enum verdict look_at(const struct run *run, struct slot *s) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    long r = read_stat(s, &ti);
     if (r == 0) s->start = ti.start;  // I14: who this slot is, for a later identity check
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return V_GONE;
     if (r < 0) return V_UNKNOWN;
     if (s->tid == run->pid && ti.state == 'Z') return V_ZOMBIE_MAIN;
     if (ti.flags & PF_IO_WORKER) return V_IO_WORKER;
+    if (ti.flags & PF_USER_WORKER) return V_USER_WORKER;
     if ((ti.flags & PF_EXITING) || ti.state == 'Z') return V_EXITING;
     return V_THREAD;
 }
@@ -278,10 +336,12 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
     enum phase to = v == V_GONE ? P_GONE : P_SKIPPED;
     int32_t reason = v == V_GONE ? 0
                    : v == V_ZOMBIE_MAIN ? CB_REASON_ZOMBIE_MAIN
-                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER : CB_REASON_EXITING;
+                   : v == V_IO_WORKER ? CB_REASON_IO_WORKER
+                   : v == V_USER_WORKER ? CB_REASON_USER_WORKER : CB_REASON_EXITING;
     if (!transition(s, observed, run->gen, to, reason)) return false;  // I5: triage only through a CAS
     if (phase_of(observed, run->gen) == P_SIGNALLED) run->resolved++;
-    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER ? K_IO_WORKER : K_THREAD;
+    s->kind = v == V_ZOMBIE_MAIN ? K_ZOMBIE_MAIN : v == V_IO_WORKER || v == V_USER_WORKER ? K_KERNEL_WORKER : K_THREAD;
+    if (s->kind == K_KERNEL_WORKER) keep_stat(s);
     if (to == P_SKIPPED) {
         run->skipped_present++;
         if (v != V_ZOMBIE_MAIN) run->vanishing++;  // it may exit at any moment
@@ -293,7 +353,7 @@ static bool settle(struct run *run, struct slot *s, uint64_t observed, enum verd
 static uint64_t boot_tick(void) {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / g.tick_ns);
+    return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / cb_g.tick_ns);
 }
 
 // Queues the broadcast signal for slot `i`, carrying the generation's token.
@@ -307,10 +367,10 @@ static long send(struct run *run, struct slot *s, uint32_t i) {
 // else changes a slot that has no signal queued, but the moves still go through
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
-    uint32_t count = atomic_load(&g.count), looked = 0;
+    uint32_t count = atomic_load(&cb_g.count), looked = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
-        uint64_t st = atomic_load(&s->state);
+        struct slot *s = &cb_g.slots[i];
+        uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
         enum phase ph = phase_of(st, run->gen);
         if (ph != P_NONE && ph != P_UNSENT) continue;
         // I13: past the deadline the rest stay unsent; abandon() names them.
@@ -318,8 +378,8 @@ static void send_pass(struct run *run) {
         if (ph == P_UNSENT) run->unsent--;
         if (s->tid == run->self) { transition(s, st, run->gen, P_SELF, 0); continue; }
         if (s->kind == K_ZOMBIE_MAIN && settle(run, s, st, V_ZOMBIE_MAIN)) continue;
-        // A tid may be reused: look at a remembered io worker again (rare and cheap).
-        if (s->kind == K_IO_WORKER && settle(run, s, st, look_at(run, s))) continue;
+        // A tid may be reused: look at a remembered kernel worker again (rare and cheap).
+        if (s->kind == K_KERNEL_WORKER && settle(run, s, st, look_at(run, s))) continue;
         if (!transition(s, st, run->gen, P_SIGNALLED, 0)) continue;
         uint64_t sent = mkstate(run->gen, P_SIGNALLED);
         long r = send(run, s, i);
@@ -339,12 +399,12 @@ static void triage(struct run *run) {
     if (cb_ensure_handler(run->si.si_signo) == 1) run->resend = true;
     bool resend = run->resend;
     run->resend = false;
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&cb_g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED);
-    bury_dead(run, run->gen, run->deadline);  // I12: relaxed, a thread that died at its step never counts in
+    bury_dead(run, run->gen, run->deadline, false);  // I12: relaxed, a thread that died at its step never counts in
     for (uint32_t i = 0, looked = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
-        if (atomic_load(&s->state) != signalled) continue;
+        struct slot *s = &cb_g.slots[i];
+        if (atomic_load(&s->state) != signalled) continue;  // acquire: pairs with the handler's claim CAS
         if (++looked % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return;  // I13
         if (resend) {
             long sent = send(run, s, i);
@@ -363,8 +423,8 @@ static long wait_arrivals(struct run *run) {
     for (;;) {
         // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
         uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
-        atomic_store(&g.arrive_target, target);
-        uint32_t word = atomic_load(&g.arrived), a = counter_value(word, run->gen);
+        atomic_store(&cb_g.arrive_target, target);  // release: read by count_in; decides only who wakes the caller
+        uint32_t word = atomic_load(&cb_g.arrived), a = counter_value(word, run->gen);  // a count: publishes nothing (I10)
         if (a >= target) return 0;
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return -ETIMEDOUT;  // I1
@@ -375,39 +435,50 @@ static long wait_arrivals(struct run *run) {
             continue;
         }
         last = a;
-        cb_futex_wait(&g.arrived, word, min64(run->deadline, now + slice));  // I1
+        cb_futex_wait(&cb_g.arrived, word, min64(run->deadline, now + slice));  // I1
     }
 }
 
-static void note_seen(int32_t tid, void *ctx) {
+// Our tid of the task /proc lists as `name` (they differ when /proc is of an ancestor PID
+// namespace, see cb_setup): 0 when the task is gone, or -errno.
+static long tid_of(int32_t name) {
+    if (!cb_g.translate) return name;
+    long tid = cb_proc_own_tid(cb_g.task_fd, name);
+    return tid == -ENOENT || tid == -ESRCH ? 0 : tid;
+}
+
+static void note_seen(int32_t name, void *ctx) {
     struct run *run = ctx;
-    long idx = cb_slot_find(tid);
+    long idx = cb_slot_find(name);
     if (idx < 0) {
-        idx = cb_slot_append(tid);
+        long tid = tid_of(name);
+        if (tid == 0) return;  // gone since it was listed: it is not in the count either
+        idx = tid < 0 ? tid : cb_slot_append(name, (int32_t)tid);  // I15
         if (idx >= 0) run->progress++;
+        if (idx >= 0 && tid == run->pid) keep_stat(&cb_g.slots[idx]);  // may become the zombie main thread
     }
     if (idx < 0) run->error = run->error ? run->error : idx;
-    else g.slots[idx].seen = g.scan_no;
+    else cb_g.slots[idx].seen = cb_g.scan_no;
 }
 
 // Lists /proc/self/task again: new tids get slots. A known tid the listing left
 // out is believed gone only when tgkill says so (I4): the listing can skip a
 // live thread.
 static long rescan(struct run *run) {
-    g.scan_no++;
+    cb_g.scan_no++;
     // A listing is finished even past the deadline (~1 us per task): a thread must be
     // listed to be named. stop_world starts none after the deadline (I1, I13).
-    long r = cb_proc_scan(g.task_fd, g.dents, sizeof g.dents, note_seen, run);
+    long r = cb_proc_scan(cb_g.task_fd, cb_g.dents, sizeof cb_g.dents, note_seen, run);
     if (r < 0) return r;
     if (run->error) return run->error;
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&cb_g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
-        if (s->seen == g.scan_no) continue;
-        uint64_t st = atomic_load(&s->state);
+        struct slot *s = &cb_g.slots[i];
+        if (s->seen == cb_g.scan_no) continue;
+        uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS and finish()
         enum phase ph = phase_of(st, run->gen);
         if (ph == P_ARRIVED) {  // a held thread that died (I12)
-            if (bury(run, s, run->gen)) run->progress++;
+            if (bury(run, s, run->gen, false)) run->progress++;
             continue;
         }
         if (ph != P_NONE && ph != P_UNSENT && ph != P_SKIPPED) continue;
@@ -425,7 +496,7 @@ static long rescan(struct run *run) {
 
 // The last pid the namespace handed out, or -1 when unknown.
 static long last_pid(void) {
-    return g.last_pid_fd < 0 ? -1 : cb_proc_read_number(g.last_pid_fd);
+    return cb_g.last_pid_fd < 0 ? -1 : cb_proc_read_number(cb_g.last_pid_fd);
 }
 
 // Whether `tid` may have been handed out since the namespace's last pid was `from`
@@ -446,9 +517,9 @@ enum identity { SAME, GONE, REBORN };
 // or the same tick: undecidable) it may be a newborn that took a departed thread's tid.
 static enum identity identify(struct slot *s, uint64_t *start) {
     cb_task_info ti;
-    long r = cb_proc_task_info(g.task_fd, s->tid, false, &ti);
+    long r = read_stat(s, &ti);
     if (r == -ENOENT || (r == 0 && ti.state == 'X')) return GONE;
-    if (r < 0) return cb_sys3(SYS_tgkill, g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
+    if (r < 0) return cb_sys3(SYS_tgkill, cb_g.pid, s->tid, 0) == -ESRCH ? GONE : REBORN;  // unreadable: assume the worst
     *start = ti.start;
     if (s->start) return ti.start == s->start ? SAME : REBORN;
     return ti.start < s->sent_tick ? SAME : REBORN;
@@ -459,6 +530,8 @@ static enum identity identify(struct slot *s, uint64_t *start) {
 // it may run the call twice if it was the same thread after all; relaxed allows it).
 static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phase ph, uint64_t start) {
     if (!transition(s, observed, run->gen, P_UNSENT, 0)) return;
+    long tid = tid_of(s->name);  // the newcomer's own tid, if /proc names it otherwise
+    if (tid > 0) s->tid = (int32_t)tid;
     s->start = start;
     s->kind = K_THREAD;
     run->unsent++;
@@ -472,14 +545,14 @@ static void reborn(struct run *run, struct slot *s, uint64_t observed, enum phas
 // task (I14): the held threads and the caller are; a skipped task that may exit,
 // and (relaxed) a thread that ran the call and went on, are checked.
 static long proven_complete(struct run *run) {
-    long t = cb_proc_thread_count(g.task_fd);
+    long t = cb_proc_thread_count(cb_g.task_fd);
     if (t < 0) return t;
     long to = run->relaxed ? last_pid() : -1;
     if (run->vanishing || run->relaxed) {
-        uint32_t count = atomic_load(&g.count);
+        uint32_t count = atomic_load(&cb_g.count);  // own
         for (uint32_t i = 0; i < count; i++) {
-            struct slot *s = &g.slots[i];
-            uint64_t st = atomic_load(&s->state);
+            struct slot *s = &cb_g.slots[i];
+            uint64_t st = atomic_load(&s->state);  // acquire: pairs with finish() (DONE) and the claim CAS
             enum phase ph = phase_of(st, run->gen);
             bool vanishing = ph == P_SKIPPED && s->reason != CB_REASON_ZOMBIE_MAIN;
             if (!vanishing && ph != P_DONE) continue;
@@ -515,7 +588,7 @@ static long stop_world(struct run *run) {
         int64_t now = cb_now_ns();
         if (now >= run->deadline) return UNREACHABLE;  // I1
         if (run->unsent) {  // the queue was full: arrivals free entries; back off a little
-            cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));
+            cb_futex_wait(&cb_g.arrived, atomic_load(&cb_g.arrived), min64(run->deadline, now + QUEUE_FULL_PAUSE_NS));  // a count: publishes nothing
             continue;
         }
         uint32_t progress = run->progress;
@@ -528,7 +601,7 @@ static long stop_world(struct run *run) {
         if (run->progress != progress) { pause = RECOUNT_PAUSE_NS; continue; }
         // The count disagrees and nothing new turned up (a thread being born or
         // leaving, not yet in the listing): give it a moment rather than spin.
-        cb_futex_wait(&g.arrived, atomic_load(&g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1
+        cb_futex_wait(&cb_g.arrived, atomic_load(&cb_g.arrived), min64(run->deadline, cb_now_ns() + pause));  // I1; a count: publishes nothing
         pause = min64(pause * 2, RECOUNT_PAUSE_MAX_NS);
     }
 }
@@ -539,16 +612,16 @@ static long stop_world(struct run *run) {
 // known, so that they are named as not signalled rather than left out.
 static void abandon(struct run *run, long why) {
     if (why == UNREACHABLE) rescan(run);
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&cb_g.count);  // own
     uint64_t signalled = mkstate(run->gen, P_SIGNALLED), unsent = mkstate(run->gen, P_UNSENT);
     for (uint32_t i = 0; i < count; i++) {
-        struct slot *s = &g.slots[i];
+        struct slot *s = &cb_g.slots[i];
         if (transition(s, signalled, run->gen, P_ABANDONED, CB_REASON_NO_RESPONSE)) run->resolved++;  // I2, I5
         else if (transition(s, unsent, run->gen, P_ABANDONED, CB_REASON_QUEUE_FULL)) continue;
         else {
             // Listed, but the deadline passed before its signal was sent (a scan found
             // thousands of new threads late in the deadline): named, never left out.
-            uint64_t st = atomic_load(&s->state);
+            uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
             if (phase_of(st, run->gen) == P_NONE && s->tid != run->self)
                 transition(s, st, run->gen, P_ABANDONED, CB_REASON_NOT_SIGNALLED);
         }
@@ -560,12 +633,12 @@ static void abandon(struct run *run, long why) {
 static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
     int64_t slice = ARRIVAL_SLICE_NS;
     for (;;) {
-        uint32_t word = atomic_load(&g.finished);
+        uint32_t word = atomic_load(&cb_g.finished);  // a count: publishes nothing (I10)
         if (counter_value(word, run->gen) + run->died >= target) return true;
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
-        if (cb_futex_wait(&g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
-            bury_dead(run, run->gen, deadline);  // I12
+        if (cb_futex_wait(&cb_g.finished, word, min64(deadline, now + slice)) == -ETIMEDOUT) {
+            bury_dead(run, run->gen, deadline, false);  // I12
             slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
         }
     }
@@ -575,19 +648,19 @@ static bool wait_finished(struct run *run, uint32_t target, int64_t deadline) {
 // count can run a moment ahead of the states: waits (to `deadline`) until no slot of
 // this generation is claimed by a live thread. Usually it finds none at once.
 static void await_final_states(struct run *run, int64_t deadline) {
-    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline)) cb_sys0(SYS_sched_yield);  // I1, I13
+    while (cb_now_ns() < deadline && bury_dead(run, run->gen, deadline, false)) cb_sys0(SYS_sched_yield);  // I1, I13
 }
 
 // Step 3: publishes RUN or ABORT to the held threads and waits until each has
 // run the call or left. Returns false when the deadline passed first.
 static bool release(struct run *run, uint32_t op, int64_t deadline) {
-    uint32_t held = counter_value(atomic_load(&g.arrived), run->gen);
-    atomic_store(&g.finish_target, held);
-    atomic_store(&g.cmd, mkcmd(run->gen, op));
+    uint32_t held = counter_value(atomic_load(&cb_g.arrived), run->gen);  // a count: publishes nothing
+    atomic_store(&cb_g.finish_target, held);  // release: read by count_in; decides only who wakes the caller
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, op));  // release: publishes limit, expected[]; pairs with participate's cmd loads
     // I1: wake even when no thread has counted itself in yet. A thread that claimed its
     // slot but had not counted in when `held` was read may already sleep on WAIT; without
     // this wake it would sleep until its hold deadline (found by the model checker).
-    cb_futex_wake(&g.cmd, INT32_MAX);
+    cb_futex_wake(&cb_g.cmd, INT32_MAX);
     return wait_finished(run, held, deadline);
 }
 
@@ -596,34 +669,36 @@ static bool release(struct run *run, uint32_t op, int64_t deadline) {
 // unfinished slot leaves one, and so does a caller that died.
 static bool drain(int64_t deadline) {
     if (!maybe_late) return true;
-    while (bury_dead(NULL, g.gen, deadline)) {
+    // A late handler's thread that died may have left its tid to a newborn by now (ESRCH
+    // never comes): identified by starttime, on the first pass and every DRAIN_IDENTIFY_EVERY.
+    for (uint32_t pass = 0; bury_dead(NULL, cb_g.gen, deadline, pass % DRAIN_IDENTIFY_EVERY == 0); pass++) {
         int64_t now = cb_now_ns();
         if (now >= deadline) return false;  // I1
-        cb_futex_wait(&g.finished, atomic_load(&g.finished), min64(deadline, now + DRAIN_SLICE_NS));
+        cb_futex_wait(&cb_g.finished, atomic_load(&cb_g.finished), min64(deadline, now + DRAIN_SLICE_NS));  // a count: publishes nothing
     }
     maybe_late = false;
     return true;
 }
 
 // The lock was taken over from a caller that died inside its broadcast (I11). Its
-// generation g.gen may have threads signalled, held, or running the program: no new
+// generation cb_g.gen may have threads signalled, held, or running the program: no new
 // claim (live_gen 0, and every unclaimed slot abandoned by CAS), the held ones leave
 // (ABORT), the drain waits for those still inside, then the registry is rebuilt, as
 // the dead caller may have died halfway through changing it.
 static long recover(int64_t deadline) {
-    uint64_t gen = g.gen;
-    atomic_store(&g.live_gen, 0);
-    uint32_t count = atomic_load(&g.count);
+    uint64_t gen = cb_g.gen;
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
+    uint32_t count = atomic_load(&cb_g.count);  // own
     for (uint32_t i = 0; i < count; i++) {
         uint64_t st = mkstate(gen, P_SIGNALLED);
-        atomic_compare_exchange_strong(&g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5
+        atomic_compare_exchange_strong(&cb_g.slots[i].state, &st, mkstate(gen, P_ABANDONED));  // I5; acquire+release: pairs with the claim CAS
     }
-    uint32_t cmd = atomic_load(&g.cmd);
-    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2
-    cb_futex_wake(&g.cmd, INT32_MAX);
+    uint32_t cmd = atomic_load(&cb_g.cmd);  // own
+    if (cmd == mkcmd(gen, CMD_WAIT)) atomic_compare_exchange_strong(&cb_g.cmd, &cmd, mkcmd(gen, CMD_ABORT));  // I2; release: pairs with participate's cmd loads
+    cb_futex_wake(&cb_g.cmd, INT32_MAX);
     maybe_late = true;
     if (!drain(deadline)) return -EBUSY;
-    g.recover = false;
+    cb_g.recover = false;
     return cb_registry_reset();
 }
 
@@ -663,70 +738,71 @@ static int32_t outcome(uint32_t limit, uint32_t count) {
 // Relaxed (glibc's semantics): the caller runs first, RUN is published before
 // any signal, and each thread runs the steps as soon as its handler runs.
 static int32_t run_relaxed(struct run *run, cb_report *out) {
-    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);
+    uint32_t limit = cb_g.limit = run_caller(cb_g.steps, cb_g.step_count, cb_g.expected, out);
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
     run->last_pid0 = last_pid();  // I14: before the first signal
-    atomic_store(&g.live_gen, run->gen);
+    atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);
-    atomic_store(&g.live_gen, 0);
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     await_final_states(run, run->deadline);  // I10
-    if (r == STOPPED) return outcome(limit, g.step_count);
+    if (r == STOPPED) return outcome(limit, cb_g.step_count);
     out->setup_errno = r < 0 ? (int32_t)-r : 0;
     return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
 }
 
 // Strict: stop every thread, prove none is missing, then decide.
 static int32_t run_strict(struct run *run, cb_report *out) {
-    atomic_store(&g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1
-    atomic_store(&g.caller, run->self);  // I11: held threads leave if it dies
-    atomic_store(&g.live_gen, run->gen);
+    atomic_store(&cb_g.hold_until, add_sat(run->deadline, HOLD_GRACE_NS));  // I1; published by the release store of live_gen below
+    atomic_store(&cb_g.caller, run->self);  // I11: held threads leave if it dies; published by the release store of live_gen below
+    atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, hold_until, caller, counters, cmd; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) {
         abandon(run, r);
         release(run, CMD_ABORT, add_sat(run->deadline, LEAVE_GRACE_NS));  // I2
-        atomic_store(&g.live_gen, 0);
+        atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
         out->setup_errno = r < 0 ? (int32_t)-r : 0;
         return r < 0 ? CB_SETUP_FAILED : CB_UNREACHABLE;
     }
-    uint32_t limit = g.limit = run_caller(g.steps, g.step_count, g.expected, out);  // I2, I3: every thread is held
+    uint32_t limit = cb_g.limit = run_caller(cb_g.steps, cb_g.step_count, cb_g.expected, out);  // I2, I3: every thread is held
     bool nothing = limit == 0;
     bool complete = release(run, nothing ? CMD_ABORT : CMD_RUN, nothing ? add_sat(run->deadline, LEAVE_GRACE_NS) : run->deadline);  // I9
-    atomic_store(&g.live_gen, 0);
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no new claim)
     if (complete) await_final_states(run, run->deadline);  // I10
     if (nothing) return CB_CALL_FAILED;
     out->changed = 1;
     if (!complete) return CB_INCOMPLETE;
-    return outcome(limit, g.step_count);
+    return outcome(limit, cb_g.step_count);
 }
 
 static int32_t run_protocol(struct run *run, const cb_step *steps, uint32_t count, const cb_options *opts, cb_report *out) {
-    memcpy(g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
-    g.step_count = count;
-    g.limit = 0;
-    // I8: every word the handlers count into carries this generation.
-    atomic_store(&g.cmd, mkcmd(run->gen, CMD_WAIT));
-    atomic_store(&g.arrived, counter_tag(run->gen));
-    atomic_store(&g.arrive_target, 0);
-    atomic_store(&g.finished, counter_tag(run->gen));
-    atomic_store(&g.finish_target, 0);
-    atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);
+    memcpy(cb_g.steps, steps, count * sizeof *steps);  // after the drain: no handler reads it (I8)
+    cb_g.step_count = count;
+    cb_g.limit = 0;
+    // I8: every word the handlers count into carries this generation (modulo 2^10 on the
+    // counters, 2^30 on cmd; the drain made sure no older handler is inside, I10).
+    atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_WAIT));  // published by the release store of live_gen
+    atomic_store(&cb_g.arrived, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&cb_g.arrive_target, 0);  // published by the release store of live_gen
+    atomic_store(&cb_g.finished, counter_tag(run->gen));  // published by the release store of live_gen
+    atomic_store(&cb_g.finish_target, 0);  // published by the release store of live_gen
+    atomic_fetch_add_explicit(&cb_stat_broadcasts, 1, memory_order_relaxed);  // stat: relaxed
     return opts->relaxed ? run_relaxed(run, out) : run_strict(run, out);
 }
 
 // The final look at the slots: a thread that stopped early, a thread that gave
 // up, and whether a handler may still be inside when the next broadcast begins.
 static void conclude(const struct run *run, cb_report *out) {
-    uint32_t count = atomic_load(&g.count);
+    uint32_t count = atomic_load(&cb_g.count);  // own
     bool counts = out->status == CB_OK || out->status == CB_STEP_FAILED || out->status == CB_INCOMPLETE;
     for (uint32_t i = 0; i < count; i++) {
-        enum phase ph = phase_of(atomic_load(&g.slots[i].state), run->gen);
+        enum phase ph = phase_of(atomic_load(&cb_g.slots[i].state), run->gen);  // acquire: pairs with finish() (ret, stopped)
         if (ph == P_ARRIVED) maybe_late = true;
         if (!counts) continue;
         if (ph == P_GAVE_UP || ph == P_DIED) out->status = CB_INCOMPLETE;
-        if ((ph == P_DONE || ph == P_DEPARTED) && g.slots[i].stopped < g.limit && out->status != CB_INCOMPLETE)
+        if ((ph == P_DONE || ph == P_DEPARTED) && cb_g.slots[i].stopped < cb_g.limit && out->status != CB_INCOMPLETE)
             out->status = CB_MISMATCH;
     }
 }
@@ -773,18 +849,20 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->elapsed_ns = cb_now_ns() - t0;
         return;
     }
-    if (lock == LOCK_TAKEN_OVER) g.recover = true;  // I11: kept until the clean-up succeeds
+    if (lock == LOCK_TAKEN_OVER) cb_g.recover = true;  // I11: kept until the clean-up succeeds
     r = cb_setup();
-    if (r == 0 && g.recover) r = recover(run.deadline);  // I11
+    if (r == 0 && cb_g.recover) r = recover(run.deadline);  // I11
     if (r == 0) r = drain(run.deadline) ? 0 : -EBUSY;  // I8
     if (r == 0) r = cb_ensure_handler(opts->signal);
     if (r >= 0) r = cb_compact();
-    if (r < 0) {
+    if (r == SETUP_PROC_ELSEWHERE) {
+        out->status = CB_PROC_ELSEWHERE;
+    } else if (r < 0) {
         out->status = r == -EBUSY ? CB_BUSY : CB_SETUP_FAILED;
         out->setup_errno = (int32_t)-r;
     } else {
-        run.gen = ++g.gen;
-        run.pid = g.pid;
+        run.gen = ++cb_g.gen;
+        run.pid = cb_g.pid;
         run.self = (int32_t)cb_sys0(SYS_gettid);
         run.si = (siginfo_t){.si_signo = opts->signal, .si_code = SI_QUEUE};
         run.si.si_pid = run.pid;

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 CB_HIDDEN struct engine cb_g = {.task_fd = -1, .last_pid_fd = -1};
@@ -30,79 +32,85 @@ static long commit(void *base, size_t bytes) {
     return cb_sys3(SYS_mprotect, base, len, PROT_READ | PROT_WRITE);
 }
 
-// ---- tid hash -------------------------------------------------------------------
+// ---- name hash ------------------------------------------------------------------
+//
+// Keyed by the name a listing of /proc/self/task gives (the tid in /proc's namespace).
 
-static uint32_t hash_index(int32_t tid, uint32_t size) { return ((uint32_t)tid * 2654435761u) & (size - 1); }
+static uint32_t hash_index(int32_t name, uint32_t size) { return ((uint32_t)name * 2654435761u) & (size - 1); }
 
-static void hash_insert(int32_t tid, uint32_t idx) {
-    uint32_t h = hash_index(tid, g.hash_size);
-    while (g.hash[h]) h = (h + 1) & (g.hash_size - 1);
-    g.hash[h] = idx + 1;
+static void hash_insert(int32_t name, uint32_t idx) {
+    uint32_t h = hash_index(name, cb_g.hash_size);
+    while (cb_g.hash[h]) h = (h + 1) & (cb_g.hash_size - 1);
+    cb_g.hash[h] = idx + 1;
 }
 
 static long hash_rebuild(uint32_t need) {
     uint32_t size = FIRST_HASH_SIZE;
     while (size < need * 2) size *= 2;
-    if (size > g.hash_committed) {
-        long r = commit(g.hash, (size_t)size * sizeof *g.hash);
+    if (size > cb_g.hash_committed) {
+        long r = commit(cb_g.hash, (size_t)size * sizeof *cb_g.hash);
         if (r < 0) return r;
-        g.hash_committed = size;
+        cb_g.hash_committed = size;
     }
-    g.hash_size = size;
-    memset(g.hash, 0, (size_t)size * sizeof *g.hash);
-    uint32_t count = atomic_load(&g.count);
-    for (uint32_t i = 0; i < count; i++) hash_insert(g.slots[i].tid, i);
+    cb_g.hash_size = size;
+    memset(cb_g.hash, 0, (size_t)size * sizeof *cb_g.hash);
+    uint32_t count = atomic_load(&cb_g.count);  // own
+    for (uint32_t i = 0; i < count; i++) hash_insert(cb_g.slots[i].name, i);
     return 0;
 }
 
-long cb_slot_find(int32_t tid) {
-    for (uint32_t h = hash_index(tid, g.hash_size); g.hash[h]; h = (h + 1) & (g.hash_size - 1))
-        if (g.slots[g.hash[h] - 1].tid == tid) return g.hash[h] - 1;
+long cb_slot_find(int32_t name) {
+    for (uint32_t h = hash_index(name, cb_g.hash_size); cb_g.hash[h]; h = (h + 1) & (cb_g.hash_size - 1))
+        if (cb_g.slots[cb_g.hash[h] - 1].name == name) return cb_g.hash[h] - 1;
     return -1;
 }
 
-long cb_slot_append(int32_t tid) {
-    uint32_t count = atomic_load(&g.count);
+long cb_slot_append(int32_t name, int32_t tid) {
+    uint32_t count = atomic_load(&cb_g.count);  // own
     if (count == MAX_SLOTS) return -ENOMEM;
-    if (count == g.capacity) {
-        uint32_t cap = g.capacity ? g.capacity * 2 : FIRST_CAPACITY;
-        long r = commit(g.slots, (size_t)cap * sizeof *g.slots);
+    if (count == cb_g.capacity) {
+        uint32_t cap = cb_g.capacity ? cb_g.capacity * 2 : FIRST_CAPACITY;
+        long r = commit(cb_g.slots, (size_t)cap * sizeof *cb_g.slots);
         if (r < 0) return r;
-        g.capacity = cap;
+        cb_g.capacity = cap;
     }
-    if ((count + 1) * 2 > g.hash_size) {
+    if ((count + 1) * 2 > cb_g.hash_size) {
         long r = hash_rebuild(count + 1);
         if (r < 0) return r;
     }
-    g.slots[count] = (struct slot){.tid = tid};
-    hash_insert(tid, count);
-    atomic_store(&g.count, count + 1);  // publish after the slot is written (handlers bound idx by it)
+    cb_g.slots[count] = (struct slot){.tid = tid, .name = name, .stat_fd = -1};
+    hash_insert(name, count);
+    atomic_store(&cb_g.count, count + 1);  // publish after the slot is written (handlers bound idx by it); release: pairs with cb_on_signal's load of count
     return count;
 }
 
 // Drops the slots of threads that are gone. Runs with no thread held and no
 // handler inside (after the drain), so no handler can be looking at a slot that moves.
 long cb_compact(void) {
-    uint32_t count = atomic_load(&g.count), kept = 0;
+    uint32_t count = atomic_load(&cb_g.count), kept = 0;  // own
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t ph = atomic_load(&g.slots[i].state) & 0xff;
-        if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) continue;
+        uint32_t ph = atomic_load(&cb_g.slots[i].state) & 0xff;  // no handler inside (after the drain)
+        if (ph == P_GONE || ph == P_DEPARTED || ph == P_DIED) {
+            if (cb_g.slots[i].stat_fd >= 0) cb_sys1(SYS_close, cb_g.slots[i].stat_fd);  // opened by this process
+            continue;
+        }
         if (kept != i) {
-            g.slots[kept] = g.slots[i];
-            atomic_store(&g.slots[kept].state, 0);
+            cb_g.slots[kept] = cb_g.slots[i];
+            atomic_store(&cb_g.slots[kept].state, 0);  // no handler inside (after the drain)
         }
         kept++;
     }
     if (kept == count) return 0;
-    atomic_store(&g.count, kept);
+    atomic_store(&cb_g.count, kept);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(kept);
 }
 
 // Forgets every thread: after a dead owner, whose registry may be half-updated (it may
 // have died inside cb_slot_append or cb_compact). Runs after the drain, so no handler
-// is inside.
+// is inside. The slots' stat files are left open, not closed: a slot copied half-way by
+// cb_compact may name a number twice, and closing it twice could close another file.
 long cb_registry_reset(void) {
-    atomic_store(&g.count, 0);
+    atomic_store(&cb_g.count, 0);  // no handler inside: shrinks, publishes nothing
     return hash_rebuild(0);
 }
 
@@ -114,7 +122,8 @@ long cb_registry_reset(void) {
 // A child made by fork(), _Fork() or a raw clone while another thread was broadcasting
 // inherits a word naming a thread of its parent, which is not in the child's thread
 // group either: the same rule takes it over. Death is believed only on ESRCH from
-// tgkill: a live owner that is merely slow (or stopped by a tracer) is never overtaken.
+// tgkill, or on a task at the owner's tid that is not the owner (identity, below): a live
+// owner that is merely slow (or stopped by a tracer) is never overtaken.
 #define LOCK_HELD 1u
 #define LOCK_WAITERS 2u
 #define LOCK_STATE 3u
@@ -122,39 +131,87 @@ long cb_registry_reset(void) {
 #define LOCK_LOOK_NS 10000000LL
 static inline uint32_t lock_owner(uint32_t word) { return word >> 2; }
 
+// Identity of the owner (I11, I14): an owner that died inside its broadcast may leave its
+// tid to a newborn, and tgkill then never says ESRCH. So an acquirer publishes who it is,
+// its tid << START_BITS | its starttime, just before its CAS takes the word (a free one, or
+// a dead owner's), and a waiter compares the task now at the owner's tid with it. Why a
+// mismatch proves the owner gone: only a thread with tid T ever stores an identity naming
+// T, and the owner stored its own before its CAS (seq_cst), which the waiter's load of the
+// word saw; so the identity the waiter reads names T only if the owner stored it or a
+// later thread with tid T did, and a later one exists only once the owner is gone. An
+// identity naming another tid (a contender that lost the CAS stored last) decides nothing.
+#define START_BITS 42
+#define START_MASK ((1ull << START_BITS) - 1)
+static _Atomic uint64_t owner_identity;
+// This thread's identity, read from /proc once per thread (a fork child's thread has
+// another tid, so the cached one is read again there).
+static __thread __attribute__((tls_model("initial-exec"))) uint64_t my_identity;
+
+static uint64_t identity_of_me(uint32_t tid) {
+    if (my_identity >> START_BITS == tid) return my_identity;
+    uint64_t start = 0;
+    if (cb_proc_start(AT_FDCWD, "/proc/thread-self/stat", &start) < 0 || start > START_MASK) return 0;  // unknown
+    my_identity = (uint64_t)tid << START_BITS | start;
+    return my_identity;
+}
+
 static bool owner_dead(uint32_t word) {
-    return cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), lock_owner(word), 0) == -ESRCH;
+    uint32_t owner = lock_owner(word);
+    if (cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), owner, 0) == -ESRCH) return true;
+    // Seq_cst load: sees the owner's store before its CAS (or a later one), see above.
+    uint64_t id = atomic_load(&owner_identity);  // acquire: pairs with the owner's store before its CAS
+    // Under /proc of an ancestor namespace, /proc/self/task/<tid> is not the tid's (I15).
+    if (id >> START_BITS != owner || (id & START_MASK) == 0 || cb_g.translate) return false;
+    char path[48] = "/proc/self/task/";
+    char *p = path + 16, digits[12];
+    int n = 0;
+    do digits[n++] = (char)('0' + owner % 10); while ((owner /= 10) > 0);
+    while (n > 0) *p++ = digits[--n];
+    memcpy(p, "/stat", 6);
+    uint64_t start;
+    long r = cb_proc_start(AT_FDCWD, path, &start);
+    return r == -ENOENT || (r == 0 && start != (id & START_MASK));  // I11: another task holds its tid
 }
 
 enum lock_outcome cb_lock_acquire(int64_t deadline) {
     uint32_t me = (uint32_t)cb_sys0(SYS_gettid) << 2, taken = me | LOCK_HELD;
     for (;;) {
-        uint32_t c = atomic_load(&g.lock);
+        uint32_t c = atomic_load(&cb_g.lock);  // acquire: pairs with cb_lock_release's exchange
         if (c == 0) {
-            if (atomic_compare_exchange_strong(&g.lock, &c, taken)) return LOCK_TAKEN;
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, taken)) return LOCK_TAKEN;  // acquire: pairs with cb_lock_release's exchange
             continue;
         }
         // Our own tid: a signal handler broadcasting while it interrupted this thread's
         // broadcast. Waiting would wait for ourselves; taking over would corrupt the
         // broadcast that resumes when the handler returns.
-        if (lock_owner(c) == me >> 2) return LOCK_NESTED;
+        // Unless the identity names our tid with another starttime: then a thread that had our
+        // tid before us died holding the lock (we never stored since, or it would be ours).
+        if (lock_owner(c) == me >> 2) {
+            uint64_t mine = identity_of_me(me >> 2), id = atomic_load(&owner_identity);  // acquire: pairs with the store before the owner's CAS
+            if (!mine || id >> START_BITS != me >> 2 || (id & START_MASK) == 0 || id == mine) return LOCK_NESTED;
+            atomic_store(&owner_identity, mine);  // release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11; acquire: the dead owner released nothing (its exit orders its writes)
+            continue;
+        }
         if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
-            if (atomic_compare_exchange_strong(&g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;
+            atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
+            if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
         // Once anyone has waited, take the lock as "held with waiters" so that
         // the release wakes the next one.
         taken = me | LOCK_WAITERS;
-        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;
+        if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&cb_g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;  // only the waiters bit: publishes nothing
         int64_t now = cb_now_ns();
         if (now >= deadline) return LOCK_BUSY;  // I1
         int64_t until = deadline - now > LOCK_LOOK_NS ? now + LOCK_LOOK_NS : deadline;
-        cb_futex_wait(&g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
+        cb_futex_wait(&cb_g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
     }
 }
 
 void cb_lock_release(void) {
-    if ((atomic_exchange(&g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&g.lock, 1);
+    if ((atomic_exchange(&cb_g.lock, 0) & LOCK_STATE) == LOCK_WAITERS) cb_futex_wake(&cb_g.lock, 1);  // release: publishes the owner's writes; pairs with the taking CAS
 }
 
 // ---- fork and vfork -----------------------------------------------------------------
@@ -173,27 +230,51 @@ __attribute__((constructor)) static void mark_owner(void) {
         return;
     }
     owner_marker = p;
-    atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+    atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));  // this process only: orders nothing
 }
 
 long cb_vfork_check(void) {
     if (!owner_marker) return 0;
-    int32_t owner = atomic_load(owner_marker);
+    int32_t owner = atomic_load(owner_marker);  // this process only: orders nothing
     if (owner == 0 || owner == (int32_t)cb_sys0(SYS_getpid)) return 0;  // 0: a fork child's wiped copy
     // Our memory names another live process: our parent, if we are its vfork child.
     return owner == (int32_t)cb_sys0(SYS_getppid) ? -EPERM : 0;
 }
 
 static void reset_after_fork(void) {
-    atomic_store(&g.lock, 0);
-    atomic_store(&g.live_gen, 0);
-    g.pid = 0;
-    if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));
+    atomic_store(&cb_g.lock, 0);  // fork child: one thread, orders nothing
+    atomic_store(&cb_g.live_gen, 0);  // fork child: one thread, orders nothing
+    cb_g.pid = 0;
+    if (owner_marker) atomic_store(owner_marker, (int32_t)cb_sys0(SYS_getpid));  // this process only: orders nothing
 }
 
 static void register_atfork(void) { pthread_atfork(NULL, NULL, reset_after_fork); }
 
 // ---- setup ------------------------------------------------------------------------------
+
+// Whether /proc is a procfs mount (PROC_SUPER_MAGIC): then a missing /proc/self means it
+// belongs to a PID namespace this process is not in (a sibling's, or a descendant's).
+static bool proc_mounted(void) {
+    struct statfs fs;
+    return cb_sys2(SYS_statfs, "/proc", &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+// Whether /proc/self/task (open at `task_fd`) names our threads by our own tids. A PID
+// namespace made without a /proc of its own (`unshare --pid --fork`, no --mount-proc) sees
+// the /proc of an ancestor namespace: /proc/self still is this process, but it lists each
+// thread under its id in that ancestor, which tgkill and gettid() do not know. The NSpid
+// line of our status names us in every namespace from /proc's down to ours: more than one
+// field, and every listed thread is translated (registry: slot.name vs slot.tid). Its last
+// field must be getpid(), or the directory is not ours.
+static long names_or_tids(int task_fd, pid_t pid) {
+    int levels = 1;
+    long own = cb_proc_ns_tid(task_fd, "../status", &levels);
+    if (own == -ENODATA) own = pid;  // before Linux 4.1: no NSpid line, nor a way to translate
+    if (own < 0) return own;
+    if (own != pid) return SETUP_PROC_ELSEWHERE;  // I15
+    cb_g.translate = levels > 1;  // I15
+    return 0;
+}
 
 // Opens /proc/self/task for this process and forgets another process's threads
 // (I7: reset on a pid change, whatever made the child). Runs under the lock,
@@ -202,38 +283,43 @@ long cb_setup(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_atfork);
     pid_t pid = (pid_t)cb_sys0(SYS_getpid);
-    if (g.pid == pid) return 0;
-    if (!g.slots) {
-        g.slots = reserve((size_t)MAX_SLOTS * sizeof *g.slots);
-        g.hash = reserve((size_t)HASH_MAX * sizeof *g.hash);
-        if (!g.slots || !g.hash) return -ENOMEM;
+    if (cb_g.pid == pid) return 0;
+    if (!cb_g.slots) {
+        cb_g.slots = reserve((size_t)MAX_SLOTS * sizeof *cb_g.slots);
+        cb_g.hash = reserve((size_t)HASH_MAX * sizeof *cb_g.hash);
+        if (!cb_g.slots || !cb_g.hash) return -ENOMEM;
     }
     // A new secret per process: a forked child does not share its parent's tokens.
-    long got = cb_sys3(SYS_getrandom, &g.secret, sizeof g.secret, 0);
-    if (got != (long)sizeof g.secret) return got < 0 ? got : -EIO;
+    long got = cb_sys3(SYS_getrandom, &cb_g.secret, sizeof cb_g.secret, 0);
+    if (got != (long)sizeof cb_g.secret) return got < 0 ? got : -EIO;
     // A task_fd here was opened by another process (we are its fork child). The number
     // is not closed: the child may have closed it and reused it for a file of its own
     // (daemons close inherited descriptors). The inherited copy, if still open, is
     // O_CLOEXEC and stays until exec: one descriptor per process generation.
-    g.task_fd = -1;  // I7: never closed here
-    g.last_pid_fd = -1;
-    atomic_store(&g.live_gen, 0);
-    atomic_store(&g.count, 0);
+    cb_g.task_fd = -1;  // I7: never closed here
+    cb_g.last_pid_fd = -1;
+    atomic_store(&cb_g.live_gen, 0);  // release: pairs with cb_on_signal's load (no claim of the old registry)
+    atomic_store(&cb_g.count, 0);  // no handler inside: shrinks, publishes nothing
     long r = hash_rebuild(0);
     if (r < 0) return r;
     // Opened once and kept: still usable after a Landlock restriction that
     // would forbid opening it again (the failure libpsx had).
     long fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0) return fd;
-    g.task_fd = (int)fd;
+    if (fd < 0) return fd == -ENOENT && proc_mounted() ? SETUP_PROC_ELSEWHERE : fd;  // I15
+    r = names_or_tids((int)fd, pid);
+    if (r < 0) {
+        cb_sys1(SYS_close, fd);  // opened just now: ours to close
+        return r;
+    }
+    cb_g.task_fd = (int)fd;
     // The last pid the namespace handed out: a tid can be reused during a broadcast only
     // if pids were handed out meanwhile (I14). Unreadable (no /proc/sys): every thread
     // that ran the call in relaxed mode is then proven by its starttime instead.
     fd = cb_sys4(SYS_openat, AT_FDCWD, "/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC, 0);
-    g.last_pid_fd = fd < 0 ? -1 : (int)fd;
+    cb_g.last_pid_fd = fd < 0 ? -1 : (int)fd;
     long hz = sysconf(_SC_CLK_TCK);
-    g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
-    g.pid = pid;
-    if (owner_marker) atomic_store(owner_marker, pid);
+    cb_g.tick_ns = hz > 0 ? 1000000000 / hz : 10000000;
+    cb_g.pid = pid;
+    if (owner_marker) atomic_store(owner_marker, pid);  // this process only: orders nothing
     return 0;
 }

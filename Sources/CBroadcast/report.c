@@ -30,14 +30,14 @@ static size_t mapped_bytes(uint32_t problems) {
 }
 
 static bool is_problem(const struct slot *s, uint64_t gen, int32_t *kind) {
-    switch (phase_of(atomic_load(&s->state), gen)) {
+    switch (phase_of(atomic_load(&s->state), gen)) {  // acquire: pairs with finish() (ret, stopped)
     case P_ABANDONED: *kind = CB_PROBLEM_UNREACHABLE; return true;
     case P_ARRIVED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_GAVE_UP: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_DIED: *kind = CB_PROBLEM_NO_RESULT; return true;
     case P_SKIPPED: *kind = CB_PROBLEM_SKIPPED; return true;
     case P_DONE:
-    case P_DEPARTED: *kind = CB_PROBLEM_MISMATCH; return s->stopped < g.limit;
+    case P_DEPARTED: *kind = CB_PROBLEM_MISMATCH; return s->stopped < cb_g.limit;
     default: return false;
     }
 }
@@ -50,11 +50,11 @@ static int32_t reason_from_proc(const cb_task_info *ti, int sig) {
 }
 
 void cb_build_report(uint64_t gen, int sig, cb_report *out) {
-    uint32_t count = atomic_load(&g.count), n = 0;
+    uint32_t count = atomic_load(&cb_g.count), n = 0;  // own
     int32_t kind;
     for (uint32_t i = 0; i < count; i++) {
-        if (is_problem(&g.slots[i], gen, &kind)) n++;
-        enum phase ph = phase_of(atomic_load(&g.slots[i].state), gen);
+        if (is_problem(&cb_g.slots[i], gen, &kind)) n++;
+        enum phase ph = phase_of(atomic_load(&cb_g.slots[i].state), gen);  // acquire: pairs with finish()
         if (ph == P_DONE || ph == P_DEPARTED) out->threads++;
     }
     if (out->changed) out->threads++;  // the caller
@@ -66,25 +66,28 @@ void cb_build_report(uint64_t gen, int sig, cb_report *out) {
     out->problems = (cb_problem *)(map + HEADER_BYTES);
     int64_t budget_end = cb_now_ns() + REPORT_PROC_BUDGET_NS;
     for (uint32_t i = 0; i < count && out->problem_count < n; i++) {
-        struct slot *s = &g.slots[i];
+        struct slot *s = &cb_g.slots[i];
         if (!is_problem(s, gen, &kind)) continue;
         cb_problem *p = &out->problems[out->problem_count++];
         *p = (cb_problem){.tid = s->tid, .kind = kind, .reason = s->reason, .result = s->ret};
         if (kind == CB_PROBLEM_NO_RESULT) {
-            enum phase ph = phase_of(atomic_load(&s->state), gen);
+            enum phase ph = phase_of(atomic_load(&s->state), gen);  // acquire: pairs with finish()
             p->reason = ph == P_GAVE_UP ? CB_REASON_GAVE_UP : ph == P_DIED ? CB_REASON_DIED : CB_REASON_STILL_RUNNING;
         }
         cb_task_info ti;
         bool unreachable = kind == CB_PROBLEM_UNREACHABLE;
-        if (cb_now_ns() < budget_end && cb_proc_task_info(g.task_fd, s->tid, unreachable, &ti) == 0) {  // I13
+        long read = cb_now_ns() < budget_end ? cb_proc_task_info(cb_g.task_fd, s->name, unreachable, &ti) : -ETIME;  // I13
+        if (read == 0) {
             memcpy(p->name, ti.name, sizeof p->name);
             p->state = ti.state;
             if (unreachable && p->reason == CB_REASON_NO_RESPONSE) p->reason = reason_from_proc(&ti, sig);
+        } else if (read == -EACCES && unreachable && p->reason == CB_REASON_NO_RESPONSE) {
+            p->reason = CB_REASON_PROC_DENIED;  // a Landlock domain, say: why it did not answer is unknown
         }
         if (kind == CB_PROBLEM_SKIPPED) out->skipped++;
         if (kind == CB_PROBLEM_MISMATCH) {
             p->step = s->stopped;
-            p->expected = g.expected[s->stopped];
+            p->expected = cb_g.expected[s->stopped];
             continue;
         }
         if (kind != CB_PROBLEM_UNREACHABLE || p->reason != CB_REASON_SEND_FAILED) p->result = 0;
@@ -133,7 +136,7 @@ void cb_report_free(cb_report *report) {
 }
 
 void cb_get_stats(cb_stats *out) {
-    out->broadcasts = atomic_load(&cb_stat_broadcasts);
-    out->handler_runs = atomic_load(&cb_stat_handler_runs);
-    out->not_ours = atomic_load(&cb_stat_not_ours);
+    out->broadcasts = atomic_load(&cb_stat_broadcasts);  // stat: plain read
+    out->handler_runs = atomic_load(&cb_stat_handler_runs);  // stat: plain read
+    out->not_ours = atomic_load(&cb_stat_not_ours);  // stat: plain read
 }

@@ -8,8 +8,18 @@
 #define _GNU_SOURCE
 #include "engine.h"
 
-CB_HIDDEN extern _Atomic(void *) cb_chained_handler[65];
-CB_HIDDEN extern _Atomic unsigned long cb_chained_flags[65];
+// The handlers we displaced. A handler (pass_on) reads the handler and its flags while
+// another thread may be chaining a new one: stored as two words, it could pair a new
+// handler with the old flags (calling a one-argument handler as SA_SIGINFO, or the
+// reverse). So each (handler, flags) pair is a record written once, before one atomic
+// store of its index publishes it, and never written again: a reader that loaded an index
+// reads a whole record, old or new. Records are appended under the engine's lock (every
+// caller of cb_ensure_handler holds it) and shared by equal pairs, so a handler that keeps
+// displacing ours with the same few handlers uses a few records; more distinct pairs than
+// CB_CHAIN_RECORDS are refused (-ENOSPC) rather than ever reusing a record.
+CB_HIDDEN struct chained cb_chain_records[CB_CHAIN_RECORDS];
+CB_HIDDEN _Atomic uint32_t cb_chain_current[65];
+static uint32_t records_used;  // under the engine's lock
 
 // The kernel's struct sigaction (x86_64 and aarch64 share this layout).
 struct ksigaction {
@@ -50,13 +60,22 @@ __asm__(".text\n"
 #define SIGBIT(n) (1ull << ((n) - 1))
 #define SYNCHRONOUS_SIGNALS (SIGBIT(SIGSYS) | SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP))
 
-static void chain_to(int sig, const struct ksigaction *previous) {
+static long chain_to(int sig, const struct ksigaction *previous) {
     bool real = previous->handler != (void *)SIG_DFL && previous->handler != (void *)SIG_IGN;
-    void *known = atomic_load(&cb_chained_handler[sig]);
+    uint32_t current = atomic_load_explicit(&cb_chain_current[sig], memory_order_relaxed);  // our own store
+    void *known = current ? cb_chain_records[current - 1].handler : NULL;
     bool have_real = known != NULL && known != (void *)SIG_IGN;  // SIG_DFL is NULL
-    if (!real && have_real) return;
-    atomic_store(&cb_chained_flags[sig], previous->flags);
-    atomic_store(&cb_chained_handler[sig], previous->handler);
+    if (!real && have_real) return 0;
+    uint32_t i = 0;
+    while (i < records_used && (cb_chain_records[i].handler != previous->handler || cb_chain_records[i].flags != previous->flags)) i++;
+    if (i == records_used) {
+        if (records_used == CB_CHAIN_RECORDS) return -ENOSPC;
+        cb_chain_records[i] = (struct chained){.handler = previous->handler, .flags = previous->flags};
+        records_used++;
+    }
+    // Release: pairs with pass_on's acquire load, which then reads the record whole.
+    atomic_store_explicit(&cb_chain_current[sig], i + 1, memory_order_release);
+    return 0;
 }
 
 // One syscall when ours is in place. glibc installs its SIGSETXID handler at the
@@ -78,9 +97,10 @@ long cb_ensure_handler(int sig) {
     // already finds where to go. SIG_DFL or SIG_IGN put there by someone who
     // displaced us does not replace a real handler we chain to already: glibc's
     // setxid handler must keep getting glibc's signals, or its setuid() hangs.
-    chain_to(sig, &cur);
+    r = chain_to(sig, &cur);
+    if (r < 0) return r;
     struct ksigaction old;
     r = cb_sys4(SYS_rt_sigaction, sig, &ours, &old, KSIGSET_BYTES);
-    if (r == 0 && old.handler != cur.handler) chain_to(sig, &old);
+    if (r == 0 && old.handler != cur.handler) r = chain_to(sig, &old);
     return r < 0 ? r : 1;
 }

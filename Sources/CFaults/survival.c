@@ -295,6 +295,7 @@ static bool signal_pending(int sig) {
 
 struct reuser {
     long slack;
+    int ring;           // >= 0: the departing task is this ring's SQPOLL thread: release the ring
     _Atomic int state;  // 0 starting, 1 blocking, 2 done
     int reused;         // the newborn took the exiter's tid
 };
@@ -310,14 +311,16 @@ static void *reuser_main(void *arg) {
     atomic_store(&r->state, 1);
     while (!signal_pending(CB_DEFAULT_SIGNAL)) usleep(100);
     int x = atomic_load(&exiter_tid);
+    if (r->ring >= 0) cw_ring_release(r->ring);  // its SQPOLL thread (skipped, x) exits
     // At most 1 s (strict holds the exiter: it cannot leave before this thread answers).
     for (long long end = now_ns() + 1000000000LL; now_ns() < end && !(syscall(SYS_tgkill, getpid(), x, 0) != 0 && errno == ESRCH);) usleep(100);
-    // The kernel frees the number a moment after tgkill stops finding the thread: a newborn
-    // that missed it leaves, and the next try points ns_last_pid below it again.
+    // The kernel frees the number a moment after tgkill stops finding the thread (on a loaded
+    // machine 20 tries 1 ms apart were seen to miss it): a newborn that missed it leaves, and
+    // the next try points ns_last_pid below it again (at most ~0.5 s in all).
     int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
     char text[16];
     int n = snprintf(text, sizeof text, "%d", x - 1);
-    for (int attempt = 0; attempt < 20 && fd >= 0 && !r->reused; attempt++) {
+    for (int attempt = 0; attempt < 500 && fd >= 0 && !r->reused; attempt++) {
         pthread_t t;
         atomic_store(&newborn_tid, 0);
         if (write(fd, text, n) != n || pthread_create(&t, NULL, newborn_main, NULL) != 0) break;
@@ -332,15 +335,31 @@ static void *reuser_main(void *arg) {
     for (;;) pause();
 }
 
+static int reuse_broadcast(long slack, int relaxed, int ring, int sqpoll_tid, cw_reuse_outcome *out);
+
 int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out) {
+    return reuse_broadcast(slack, relaxed, -1, 0, out);
+}
+
+int cw_sqpoll_reuse_broadcast(long slack, int relaxed, int ring, int sqpoll_tid, cw_reuse_outcome *out) {
+    return ring < 0 || sqpoll_tid <= 0 ? -EINVAL : reuse_broadcast(slack, relaxed, ring, sqpoll_tid, out);
+}
+
+// The departing task is a thread that leaves after the call (ring < 0), or the SQPOLL
+// thread `sqpoll_tid` of `ring`, which exits when the reuser releases the ring.
+static int reuse_broadcast(long slack, int relaxed, int ring, int sqpoll_tid, cw_reuse_outcome *out) {
     memset(out, 0, sizeof *out);
     atomic_store(&exiter_tid, 0);
     atomic_store(&newborn_tid, 0);
     static struct reuser r;
-    r = (struct reuser){.slack = slack};
+    r = (struct reuser){.slack = slack, .ring = ring};
     pthread_t t;
-    if (pthread_create(&t, NULL, exiter_main, (void *)slack) != 0) return -EAGAIN;
-    pthread_detach(t);
+    if (ring >= 0) {
+        atomic_store(&exiter_tid, sqpoll_tid);
+    } else {
+        if (pthread_create(&t, NULL, exiter_main, (void *)slack) != 0) return -EAGAIN;
+        pthread_detach(t);
+    }
     while (atomic_load(&exiter_tid) == 0) usleep(100);
     // Both must be known to the engine before the broadcast: a broadcast of another value.
     if (pthread_create(&t, NULL, reuser_main, &r) != 0) return -EAGAIN;

@@ -92,26 +92,32 @@ enum EngineScenarios {
     /// another thread skip it, report it, and reach every other thread.
     static func zombieMain(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.start(count: 10, kinds: [.pthreadPause, .swiftThread, .dispatchQueue])
+        afterMainThreadExits("zombie-main") {
+            let pid = getpid()
+            for _ in 0..<1000 where (try? ThreadState.read(pid: pid, tid: pid).state) != "Z" { usleep(1000) }
+            try require(try ThreadState.read(pid: pid, tid: pid).state == "Z", "the main thread did not become a zombie")
+            let report = try broadcastTimerSlack(110_000)
+            try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
+                        "the zombie main thread was not reported as skipped: \(report.skipped)")
+            let checked = try verifyEveryThread("at slack 110000") { $0.timerSlackNanoseconds == 110_000 }
+            let again = try broadcastTimerSlack(110_001)
+            try require(again.rounds == 1, "the second broadcast needed \(again.rounds) rounds: the zombie was not remembered")
+            return "\(report.threads) threads reached, main thread \(pid) skipped as \(report.skipped[0].reason); \(checked) threads verified "
+                + TortureScenarios.tally(runs: 2, threads: checked)
+        }
+    }
+
+    /// Runs `body` on a new thread while the main thread calls pthread_exit (and stays a zombie),
+    /// prints "PASS name: summary" or "FAIL name: error" and exits the process with 0 or 1.
+    static func afterMainThreadExits(_ name: String, _ body: @escaping @Sendable () throws -> String) -> Never {
         Thread {
-            var code: Int32 = 0
             do {
-                let pid = getpid()
-                for _ in 0..<1000 where (try? ThreadState.read(pid: pid, tid: pid).state) != "Z" { usleep(1000) }
-                try require(try ThreadState.read(pid: pid, tid: pid).state == "Z", "the main thread did not become a zombie")
-                let report = try broadcastTimerSlack(110_000)
-                try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
-                            "the zombie main thread was not reported as skipped: \(report.skipped)")
-                let checked = try verifyEveryThread("at slack 110000") { $0.timerSlackNanoseconds == 110_000 }
-                let again = try broadcastTimerSlack(110_001)
-                try require(again.rounds == 1, "the second broadcast needed \(again.rounds) rounds: the zombie was not remembered")
-                let line = "PASS zombie-main: \(report.threads) threads reached, main thread \(pid) skipped as \(report.skipped[0].reason); \(checked) threads verified "
-                    + TortureScenarios.tally(runs: 2, threads: checked) + "\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+                FileHandle.standardOutput.write(Data("PASS \(name): \(try body())\n".utf8))
+                exit(0)
             } catch {
-                FileHandle.standardOutput.write(Data("FAIL zombie-main: \(error)\n".utf8))
-                code = 1
+                FileHandle.standardOutput.write(Data("FAIL \(name): \(error)\n".utf8))
+                exit(1)
             }
-            exit(code)
         }.start()
         pthread_exit(nil)
     }

@@ -49,6 +49,8 @@ enum TortureRunner {
             Row(name: "births-convergence", arguments: ["--mode", "relaxed", "--calls", "200"], timeout: 300),
             Row(name: "tid-reuse", arguments: ["--mode", "strict", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
             Row(name: "tid-reuse", arguments: ["--mode", "relaxed", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
+            Row(name: "sqpoll-reuse", arguments: ["--mode", "strict", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
+            Row(name: "sqpoll-reuse", arguments: ["--mode", "relaxed", "--rounds", full ? "50" : "10"], timeout: 120, namespace: true),
             Row(name: "mismatch-subset", arguments: ["--seed", "\(full ? Int.random(in: 1...1000) : 7)"], timeout: 60),
         ]
     }

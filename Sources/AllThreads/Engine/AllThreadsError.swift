@@ -27,6 +27,11 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// prove it is alone: strict mode changed no thread; relaxed mode may have run the call on
     /// the caller and the threads already signalled (when `/proc` failed mid-broadcast).
     case setupFailed(Errno)
+    /// `/proc` is mounted from a PID namespace this process is not in (a sibling's or a
+    /// descendant's), so the engine cannot list or name its threads: nothing was done. Mount a
+    /// `/proc` of the process's own namespace (`unshare --pid --fork --mount-proc`), or of an
+    /// ancestor namespace.
+    case procOfAnotherPIDNamespace
     /// An argument was rejected before anything was done.
     case invalidArgument(String)
     /// The kernel refused to synchronize a seccomp filter to this thread (it has a
@@ -72,6 +77,9 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "another broadcast held the engine until the deadline; nothing was done"
         case .setupFailed(let errno):
             return "could not set up the broadcast (\(errno)); strict: no thread changed"
+        case .procOfAnotherPIDNamespace:
+            return "/proc belongs to a PID namespace this process is not in, so its threads cannot be listed "
+                + "(mount a /proc of its own PID namespace); nothing was done"
         case .invalidArgument(let message):
             return "invalid argument: \(message)"
         case .seccompSyncFailed(let thread):

@@ -226,6 +226,8 @@ extension BroadcastReport {
             throw .busy
         case CB_SETUP_FAILED:
             throw .setupFailed(Errno(rawValue: report.setup_errno))
+        case CB_PROC_ELSEWHERE:
+            throw .procOfAnotherPIDNamespace
         default:
             throw .invalidArgument("the engine rejected the options")
         }
@@ -276,6 +278,8 @@ private struct Problem {
         case CB_REASON_SEND_FAILED: .sendFailed(Errno(rawValue: CInt(-p.result)))
         case CB_REASON_ZOMBIE_MAIN: .zombieMainThread
         case CB_REASON_IO_WORKER: .ioWorker
+        case CB_REASON_USER_WORKER: .userWorker
+        case CB_REASON_PROC_DENIED: .procDenied
         case CB_REASON_EXITING: .exiting
         case CB_REASON_STILL_RUNNING: .stillRunning
         case CB_REASON_DIED: .diedInHandler

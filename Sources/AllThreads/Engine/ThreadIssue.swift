@@ -20,6 +20,9 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         case zombieMainThread
         /// An io_uring worker; it takes no signals and runs no application code.
         case ioWorker
+        /// Another kernel worker of the process (a vhost worker: `PF_USER_WORKER`, Linux 6.4 and
+        /// later); it takes no signals and runs no application code.
+        case userWorker
         /// The thread was exiting.
         case exiting
         /// Relaxed mode: it took the signal but had not finished the call at the deadline;
@@ -30,6 +33,9 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         case diedInHandler
         /// Found in `/proc`, but the deadline passed before it could be signalled.
         case notSignalled
+        /// It did not answer, and reading its `/proc` entry was denied (a Landlock domain that
+        /// does not allow reading `/proc`, say), so why is unknown.
+        case procDenied
     }
 
     /// The kernel thread id.
@@ -66,6 +72,8 @@ extension ThreadIssue.Reason: CustomStringConvertible {
         case .sendFailed(let errno): "signal refused: \(errno)"
         case .zombieMainThread: "zombie main thread (pthread_exit)"
         case .ioWorker: "io_uring worker"
+        case .userWorker: "kernel user worker (vhost)"
+        case .procDenied: "did not answer, and reading its /proc entry was denied"
         case .exiting: "exiting"
         case .stillRunning: "took the signal but was still running the call at the deadline"
         case .diedInHandler: "took the signal and died while running the call"

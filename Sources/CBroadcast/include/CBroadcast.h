@@ -31,6 +31,8 @@ typedef enum cb_status {
     CB_INVALID = 7,      ///< an option or a step is out of range; nothing was done
     CB_STEP_FAILED = 8,  ///< the caller's step `failed_step` (> 0) failed (`result`); every thread
                          ///< ran exactly the steps before it
+    CB_PROC_ELSEWHERE = 9, ///< /proc is mounted from a PID namespace this process is not in, so its
+                           ///< threads cannot be listed or named; nothing was done
 } cb_status;
 
 /// What a problem entry is about.
@@ -58,6 +60,10 @@ typedef enum cb_reason {
     CB_REASON_DIED = 12,           ///< took the signal and died inside the handler (e.g. its seccomp
                                    ///< filter killed it at the step); whether it ran a step is unknown
     CB_REASON_NOT_SIGNALLED = 13,  ///< listed, but the deadline passed before its signal was sent
+    CB_REASON_USER_WORKER = 14,    ///< a kernel worker of the process that is not io_uring's (vhost,
+                                   ///< PF_USER_WORKER, Linux 6.4+): takes no signals, runs no application code
+    CB_REASON_PROC_DENIED = 15,    ///< did not answer, and reading its /proc entry was denied (EACCES, e.g.
+                                   ///< a Landlock domain): why (blocked signal, stopped...) is unknown
 } cb_reason;
 
 /// One thread that needs a word in the report.

@@ -280,6 +280,12 @@ typedef struct cw_reuse_outcome {
 /// newborn stay (paused). Returns 0 or -errno.
 int cw_tid_reuse_broadcast(long slack, int relaxed, cw_reuse_outcome *out);
 
+/// As cw_tid_reuse_broadcast, but the task that departs is the SQPOLL thread `sqpoll_tid` of
+/// ring `ring` (cw_ring_create with CW_RING_SQPOLL), which the engine skips: once the signal is
+/// pending on the reuser, it releases the ring, waits for that thread to exit and gives its tid
+/// to a newborn with the old state. Returns 0 or -errno.
+int cw_sqpoll_reuse_broadcast(long slack, int relaxed, int ring, int sqpoll_tid, cw_reuse_outcome *out);
+
 #ifdef __cplusplus
 }
 #endif
