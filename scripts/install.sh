@@ -18,7 +18,7 @@ fail() {
     exit 2
 }
 
-readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID or with file capabilities (README: 'Not a privilege escalator'); run it with sudo instead"
+readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID or with file capabilities (docs/cli.md: 'Not a privilege escalator'); run it with sudo instead"
 
 shopt -s nocasematch
 prefix=/usr/local
