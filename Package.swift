@@ -70,7 +70,7 @@ let package = Package(
             name: "allthreads-bench",
             dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults", "CWorkload", "CMallocCounter"]
         ),
-        // Every Swift example of README.md and of the DocC catalog, compiled by every build and
+        // Every Swift example of README.md, docs/ and the DocC catalog, compiled by every build and
         // never run by the tests (they drop root); ExamplesTests checks they match the text.
         .executableTarget(
             name: "allthreads-examples",

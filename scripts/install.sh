@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the release-built allthreads as PREFIX/bin/allthreads (default prefix /usr/local),
-# mode 0755, with its man page (PREFIX/share/man/man1/allthreads.1, made by swift-argument-parser's
-# GenerateManual plugin) and its bash, zsh and fish completions (mode 0644), then checks that the
+# mode 0755, with its manual (PREFIX/share/man/man1/allthreads.1 and one page per subcommand,
+# allthreads-drop.1, ..., made by scripts/man-pages.sh) and its bash, zsh and fish completions (mode 0644), then checks that the
 # installed program carries neither a set-user-ID or set-group-ID bit nor file capabilities. It never sets them, and refuses any option or environment variable
 # that asks for them: whoever runs a program chooses its arguments, so an allthreads installed
 # set-ID or with capabilities would hand them to any local user (and it refuses to run so).
@@ -18,7 +18,7 @@ fail() {
     exit 2
 }
 
-readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID or with file capabilities (README: 'Not a privilege escalator'); run it with sudo instead"
+readonly setid_refusal="allthreads is never installed set-user-ID, set-group-ID or with file capabilities (docs/cli.md: 'Not a privilege escalator'); run it with sudo instead"
 
 shopt -s nocasematch
 prefix=/usr/local
@@ -39,7 +39,7 @@ while (($#)); do
         shift
         ;;
     -h | --help)
-        echo "usage: scripts/install.sh [--prefix DIR] [--debug]   (default /usr/local; installs DIR/bin/allthreads, mode 0755, its man page and completions)"
+        echo "usage: scripts/install.sh [--prefix DIR] [--debug]   (default /usr/local; installs DIR/bin/allthreads, mode 0755, its man pages and completions)"
         exit 0
         ;;
     *suid* | *sgid* | *setuid* | *setgid* | *cap* | --mode* | --owner* | --group*)
@@ -116,15 +116,11 @@ fi
 built="$staging/allthreads"
 destination="$prefix/bin/allthreads"
 
-# Everything is made before anything is installed. The plugin builds the package's products,
-# runs allthreads --experimental-dump-help and writes the page into its own work folder.
-manual=.build/plugins/GenerateManual/outputs/allthreads-cli/allthreads.1
-rm -f "$manual"
-swift package plugin generate-manual --configuration "$configuration" >&2
-[[ -s $manual ]] || fail "swift package plugin generate-manual wrote no $manual"
-# The generator copies the blank lines of the commands' discussions; mdoc wants .Pp there
-# (man warns "Empty input line" otherwise).
-sed 's/^$/.Pp/' "$manual" >"$staging/allthreads.1"
+# Everything is made before anything is installed.
+mkdir "$staging/man1"
+bash scripts/man-pages.sh "$staging/man1" "$configuration"
+[[ -s $staging/man1/allthreads.1 ]] || fail "scripts/man-pages.sh wrote no allthreads.1"
+pages=("$staging"/man1/*.1)
 for shell in bash zsh fish; do
     "$built" --generate-completion-script "$shell" >"$staging/allthreads.$shell"
 done
@@ -133,13 +129,13 @@ done
 for directory in "${directories[@]}"; do
     safe_directory "$prefix/$directory" create
 done
-for file in "$destination" "$prefix/share/man/man1/allthreads.1" "$prefix/share/bash-completion/completions/allthreads" \
+for file in "$destination" "${pages[@]/#"$staging"/"$prefix/share/man"}" "$prefix/share/bash-completion/completions/allthreads" \
     "$prefix/share/zsh/site-functions/_allthreads" "$prefix/share/fish/vendor_completions.d/allthreads.fish"; do
     [[ ! -L $file ]] || fail "refusing to install over $file: it is a symbolic link"
 done
 # install(1) writes a new file: no mode bit or extended attribute of an older one survives.
 install -m 0755 "$built" "$destination"
-install -m 0644 "$staging/allthreads.1" "$prefix/share/man/man1/allthreads.1"
+install -m 0644 "${pages[@]}" "$prefix/share/man/man1/"
 install -m 0644 "$staging/allthreads.bash" "$prefix/share/bash-completion/completions/allthreads"
 install -m 0644 "$staging/allthreads.zsh" "$prefix/share/zsh/site-functions/_allthreads"
 install -m 0644 "$staging/allthreads.fish" "$prefix/share/fish/vendor_completions.d/allthreads.fish"
@@ -157,4 +153,4 @@ if command -v getcap >/dev/null; then
 else
     echo "install.sh: getcap not found (Debian: libcap2-bin); file capabilities not checked" >&2
 fi
-echo "installed $destination (mode 0755, no set-ID bit, no file capabilities), its man page and bash, zsh and fish completions under $prefix/share"
+echo "installed $destination (mode 0755, no set-ID bit, no file capabilities), its ${#pages[@]} man pages and bash, zsh and fish completions under $prefix/share"

@@ -42,7 +42,7 @@ rows=(
   "churn-relaxed-live||relaxed|live|pass:P1|"
   "gens-strict-live|-DGENS|strict|live|pass:P1|"
   "gens-relaxed-live|-DGENS|relaxed|live|pass:P1|"
-  # issue 15: tid reuse, a thread or the caller dying inside, tag wrap, continuous creation
+  # tid reuse, a thread or the caller dying inside, tag wrap, continuous creation
   "reuse-strict|-DREUSE|strict|safe|pass:P1 P2 P3 P4 P5 P6 P9 W1 W4|"
   "reuse-relaxed|-DREUSE|relaxed|safe|pass:P1 P4 P5 P6 P9 W1 W4|"
   "reuse-strict-live|-DREUSE|strict|live|pass:P1|"
@@ -60,7 +60,7 @@ rows=(
   "wrap-strict-live|-DWRAP -DTAGS=2|strict|live|pass:P1|"
   "wrap-relaxed-live|-DWRAP -DTAGS=2|relaxed|live|pass:P1|"
   "create-strict-fair|-DCREATE|strict|fair|pass:P1|"
-  # the three mutations issue 11 asks for
+  # three mutations: each removes one safeguard the proof depends on
   "slot CAS -> plain store||relaxed|safe|fail:P4|-DMUT_PLAIN_STORE"
   "count proof removed||strict|safe|fail:P3|-DMUT_NO_COUNT_PROOF"
   "count proof removed||relaxed|safe|fail:P4|-DMUT_NO_COUNT_PROOF"
@@ -74,7 +74,7 @@ rows=(
   "listing omission believed||strict|live|fail:P1|-DMUT_LISTING_TRUSTED"
   "triage stores without CAS (old settle)||relaxed|live|fail:P1|-DMUT_OLD_SETTLE"
   "wake only if a thread was counted||strict|safe|fail:P1|-DMUT_COND_WAKE"
-  # the old protocol as a whole: every bug of issue 9, section 0, is a state it reaches
+  # the first protocol as a whole: every bug it had (witnesses W1-W3) is a state it reaches
   "OLD: relaxed stalls to the deadline||relaxed|live|fail:P1|-DOLD"
   "OLD: relaxed false success (clone + exit)||relaxed|safe|fail:P4|-DOLD"
   "OLD: count includes a thread that exited||relaxed|safe|fail:W1|-DOLD"
@@ -83,7 +83,7 @@ rows=(
   "OLD: listing omission believed||strict|live|fail:W2|-DOLD"
   "OLD: triage stores over a changed slot||relaxed|safe|fail:W3|-DOLD"
   "OLD: strict, lost wake-up||strict|safe|fail:P1|-DOLD"
-  # today's engine (main, before issue 15): every defect of issue 15 the model covers is a state it reaches
+  # the engine before the fixes for reused tids and dying threads: every defect of it the model covers is a state it reaches
   "PRE15: reused tid, strict false success|-DREUSE|strict|safe|fail:P3|-DPRE15"
   "PRE15: reused tid, relaxed false success|-DREUSE|relaxed|safe|fail:P4|-DPRE15"
   "PRE15: count proof takes a reused tid|-DREUSE|relaxed|safe|fail:W4|-DPRE15"
@@ -97,7 +97,7 @@ rows=(
   "PRE15: tag wrap, stale count completes gen|-DWRAP -DTAGS=2|relaxed|safe|fail:P4|-DPRE15"
   "PRE15: report while a handler is inside|-DWRAP -DTAGS=2|strict|safe|fail:P9|-DPRE15"
   "PRE15: relaxed, continuous creation|-DCREATE|relaxed|fair|fail:P1|-DPRE15"
-  # issue 15's fixes, one removed at a time
+  # the fixes for reused tids and dying threads, one removed at a time
   "identity: tgkill(tid, 0) alone|-DREUSE|strict|safe|fail:P3|-DMUT_NO_IDENTITY"
   "identity: not checked on departures|-DREUSE|relaxed|safe|fail:P4|-DMUT_NO_IDENTITY_DONE"
   "reused tid not registered as new|-DREUSE|strict|live|fail:P1|-DMUT_NO_REREGISTER"
@@ -112,7 +112,7 @@ rows=(
   "final state before the last count|-DWRAP -DTAGS=2|strict|safe|fail:P9|-DMUT_FINAL_BEFORE_COUNT"
   "no settle wait after the counts|-DWRAP -DTAGS=2|strict|safe|fail:P9|-DMUT_NO_SETTLE"
   "no settle wait after the counts|-DWRAP -DTAGS=2|relaxed|safe|fail:P9|-DMUT_NO_SETTLE"
-  # open: designs that do not hold yet (issue15-design.md); the model shows how they fail
+  # open: designs that do not hold yet (the identity by clock tick; relaxed mode under continuous creation); the model shows how they fail
   "OPEN: planned identity, same-tick reuse|-DREUSE|strict|safe|fail:P3|-DIDENT_TICK"
   "OPEN: planned identity, same-tick reuse|-DREUSE|relaxed|safe|fail:P4|-DIDENT_TICK"
   "OPEN: relaxed, continuous creation|-DCREATE|relaxed|fair|fail:P1|"

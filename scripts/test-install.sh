@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Checks scripts/install.sh in a temporary prefix, with the debug build (seconds once `swift build`
 # has run): requests for set-ID or capabilities are refused before anything is installed; then
-# allthreads is installed with mode 0755, its man page and bash, zsh and fish completions with
-# mode 0644, nothing set-ID or with file capabilities; the man page is an mdoc page for section 1
-# that groff renders without a warning; the page and every completion script name every
-# subcommand `allthreads --help` lists (nested ones too). Prefixes with a symbolic link or a
+# allthreads is installed with mode 0755, its man pages and bash, zsh and fish completions with
+# mode 0644, nothing set-ID or with file capabilities; every subcommand `allthreads --help` lists
+# (nested ones too) has a page of its own (allthreads-caps-set.1), an mdoc page for section 1 that
+# groff renders without a warning, named in its parent's SEE ALSO, with the real exit statuses
+# and the SEE ALSO pages of the tools beside it; the `-- COMMAND` paragraph is in allthreads(1)
+# only; every completion script names every subcommand. Prefixes with a symbolic link or a
 # directory other users may write to are refused, and nothing a planted link names changes.
 # It runs SwiftPM, so it cannot run inside `swift test` (which holds the build folder's lock):
 # scripts/test.sh runs it after the test suite.
@@ -68,13 +70,12 @@ bash scripts/install.sh --debug --prefix "$prefix" >/dev/null
 [[ $(stat -c %a "$prefix") == 700 ]] || fail "the prefix's own mode changed: $(stat -c %a "$prefix"), not 700"
 
 program=$prefix/bin/allthreads
-page=$prefix/share/man/man1/allthreads.1
 bash_completion=$prefix/share/bash-completion/completions/allthreads
 zsh_completion=$prefix/share/zsh/site-functions/_allthreads
 fish_completion=$prefix/share/fish/vendor_completions.d/allthreads.fish
 
 # Modes exactly: no set-user-ID, set-group-ID or sticky bit, nothing writable by others.
-for entry in "$program:755" "$page:644" "$bash_completion:644" "$zsh_completion:644" "$fish_completion:644"; do
+for entry in "$program:755" "$bash_completion:644" "$zsh_completion:644" "$fish_completion:644"; do
     file=${entry%:*} mode=${entry##*:}
     [[ -f $file ]] || fail "$file is not installed"
     [[ $(stat -c %a "$file") == "$mode" ]] || fail "$file has mode $(stat -c %a "$file"), not $mode"
@@ -90,16 +91,37 @@ fi
 foundation=$(ldd "$program" | grep -E 'lib(Foundation|FoundationInternationalization|_FoundationICU)\.so' || true)
 [[ -z $foundation ]] || fail "the installed allthreads loads Foundation: $foundation"
 
-# An mdoc page: a comment line, the date, then the title for section 1.
-[[ $(sed -n 3p "$page") == ".Dt ALLTHREADS 1" && $(sed -n 2p "$page") == .Dd* ]] ||
-    fail "$page has no mdoc header for ALLTHREADS(1): $(head -3 "$page")"
-if command -v groff >/dev/null; then
-    warnings=$(groff -mandoc -Tutf8 -ww -z "$page" 2>&1)
-    [[ -z $warnings ]] || fail "groff warns about $page: $warnings"
-else
-    echo "test-install.sh: groff not found; the page was not rendered" >&2
-fi
-grep -qx '.It Fl -all' "$page" || fail "$page does not document inspect --all"
+# An mdoc page for section 1 (a comment line, the date, then the title), rendered without a
+# warning, with an EXIT STATUS that lists what the command really exits with and a SEE ALSO.
+#   check_page NAME PARENT STATUS...
+check_page() {
+    local name=$1 parent=$2 status file
+    shift 2
+    file=$manual/$name.1
+    [[ -f $file ]] || fail "$file is not installed"
+    [[ $(stat -c %a "$file") == 644 ]] || fail "$file has mode $(stat -c %a "$file"), not 644"
+    [[ $(sed -n 3p "$file") == ".Dt ${name^^} 1" && $(sed -n 2p "$file") == .Dd* ]] ||
+        fail "$file has no mdoc header for ${name^^}(1): $(head -3 "$file")"
+    if command -v groff >/dev/null; then
+        warnings=$(groff -mandoc -Tutf8 -ww -z "$file" 2>&1)
+        [[ -z $warnings ]] || fail "groff warns about $file: $warnings"
+    fi
+    ! grep -qx '.Ex -std' "$file" || fail "$file has the generic exit status (0 success, >0 error)"
+    for status in "$@"; do
+        sed -n '/^\.Sh "EXIT STATUS"/,/^\.Sh /p' "$file" | grep -qx ".It $status" || fail "$file's EXIT STATUS lacks $status"
+    done
+    for reference in "setpriv 1" "capabilities 7" "seccomp 2" "landlock 7" ${parent:+"$parent 1"}; do
+        sed -n '/^\.Sh "SEE ALSO"/,$p' "$file" | grep -Eqx "\.Xr $reference( ,)?" || fail "$file's SEE ALSO lacks $reference"
+    done
+}
+manual=$prefix/share/man/man1
+command -v groff >/dev/null || echo "test-install.sh: groff not found; the pages were not rendered" >&2
+check_page allthreads "" 0 1 2 3 126 127
+check_page allthreads-inspect allthreads 0 1 2 3
+grep -qx '.It Fl -all' "$manual/allthreads-inspect.1" || fail "allthreads-inspect.1 does not document inspect --all"
+# The paragraph on `-- COMMAND` is said once, in allthreads(1), and every change command points there.
+[[ $(grep -l "^After the options, '-- COMMAND" "$manual"/*.1) == "$manual/allthreads.1" ]] ||
+    fail "the '-- COMMAND' paragraph is not in allthreads.1 alone: $(grep -l "^After the options, '-- COMMAND" "$manual"/*.1)"
 
 # Every subcommand, found through --help, as `path:name` (such as `caps:set`).
 subcommands() {
@@ -113,7 +135,17 @@ all=$(subcommands)
 [[ $(wc -l <<<"$all") -ge 12 ]] || fail "too few subcommands found in --help: $all"
 for subcommand in $all; do
     name=${subcommand##*:}
-    grep -qx ".It Em $name" "$page" || fail "$page does not name the subcommand $subcommand"
+    page=allthreads-${subcommand//:/-}
+    parent=${page%-"$name"}
+    case "$subcommand" in
+    inspect) ;;
+    bench | caps | prctl) check_page "$page" "$parent" 0 1 2 ;;
+    *)
+        check_page "$page" "$parent" 0 1 2 126 127
+        grep -qx '.Xr allthreads 1 .' "$manual/$page.1" || fail "$page.1 does not point to allthreads(1) for '-- COMMAND'"
+        ;;
+    esac
+    grep -Eqx "\.Xr $page 1( ,)?" "$manual/$parent.1" || fail "$parent.1 does not name $page(1) in SEE ALSO"
     for completion in "$bash_completion" "$zsh_completion" "$fish_completion"; do
         grep -qw -- "$name" "$completion" || fail "$completion does not name the subcommand $subcommand"
     done
@@ -132,4 +164,4 @@ output=$(bash scripts/install.sh --debug --prefix "$prefix" 2>&1) || status=$?
 [[ $status == 2 && $output == *"refusing to install over $zsh_completion"* ]] || fail "a planted $zsh_completion was not refused (exit $status): $output"
 [[ -z $(ls -A "$base/private") ]] || fail "install wrote through a planted link: $(ls -A "$base/private")"
 
-echo "PASS test-install.sh: $(wc -l <<<"$all") subcommands in the man page and the bash, zsh and fish completions; modes 0755/0644, nothing set-ID"
+echo "PASS test-install.sh: $(wc -l <<<"$all") subcommands, each with a man page, in the bash, zsh and fish completions; modes 0755/0644, nothing set-ID"

@@ -1,4 +1,4 @@
-// What real processes do to a broadcast (issue 15): a thread whose seccomp filter traps
+// What real processes do to a broadcast: a thread whose seccomp filter traps
 // or kills it at a step, a caller killed inside its own broadcast, a step that blocks
 // while other threads are interrupted inside malloc, and a fork child that reuses the
 // engine's descriptor number for a file of its own.

@@ -50,7 +50,7 @@ struct DropCommand: ChangeCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Root-equivalent capabilities to keep as well (cap_chown, cap_dac_override, cap_fowner, cap_sys_admin, ...; see README): --keep-caps refuses them.",
+            "Root-equivalent capabilities to keep as well (cap_chown, cap_dac_override, cap_fowner, cap_sys_admin, ...; see docs/security.md): --keep-caps refuses them.",
             valueName: "capabilities"))
     var keepRootEquivalentCaps: String?
 

@@ -1,7 +1,8 @@
 import AllThreads
 import SystemPackage
 
-// README.md, "Use it from Swift"; the first is also on the catalog's landing page (AllThreads.md).
+// README.md, "Use it from Swift" (also on the catalog's landing page, AllThreads.md), and
+// docs/swift-api.md (the raw broadcast).
 
 func readmeSandbox() throws {
     // example: readme-sandbox

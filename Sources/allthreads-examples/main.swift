@@ -1,4 +1,4 @@
-// The Swift examples of README.md and of the DocC catalog (Sources/AllThreads/AllThreads.docc),
+// The Swift examples of README.md, docs/*.md and the DocC catalog (Sources/AllThreads/AllThreads.docc),
 // compiled by every build so that an example that no longer compiles breaks the build.
 // Each example is the code between `// example: NAME` and `// end`, exactly as the text shows
 // it; ExamplesTests checks that every Swift block of the text is one of them.

@@ -8,7 +8,7 @@ import Foundation
 import Glibc
 import SystemPackage
 
-/// What real processes do to a broadcast (issue 15): a thread that traps or dies at a step,
+/// What real processes do to a broadcast: a thread that traps or dies at a step,
 /// a caller that dies inside its own broadcast, a step that blocks while threads are inside
 /// malloc, a fork child that reuses the engine's descriptor number, an endless deadline.
 /// Each runs in strict and in relaxed mode (`--mode`) and checks every thread through /proc.

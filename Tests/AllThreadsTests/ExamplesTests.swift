@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// Every Swift block of README.md, of the DocC catalog and of the documentation comments of the
+/// Every Swift block of README.md, of docs/*.md, of the DocC catalog and of the documentation comments of the
 /// AllThreads module is, word for word, an example of the
 /// `allthreads-examples` target, which every build compiles: an example that no longer compiles
 /// breaks the build, and one that drifts from the compiled code fails here. Nothing is run (the
@@ -23,6 +23,13 @@ final class ExamplesTests: XCTestCase {
         var documents: [(String, String)] = []
         for document in ["README.md"] + articles {
             documents.append((document, try String(contentsOf: Self.root.appendingPathComponent(document), encoding: .utf8)))
+        }
+        // The notes under docs/ that show Swift code (most show tables, shell and JSON only).
+        let notes = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.sorted().map { "docs/\($0)" }
+        for note in notes {
+            let text = try String(contentsOf: Self.root.appendingPathComponent(note), encoding: .utf8)
+            if text.contains("```swift") { documents.append((note, text)) }
         }
         let sources = try Self.docComments(under: "Sources/AllThreads")
         XCTAssertGreaterThanOrEqual(sources.count, 9, "the public module's files with examples")

@@ -19,7 +19,7 @@ enum { KM_PASS = 0, KM_FAIL = 1, KM_SKIP = 77 };
 enum { KM_STRICT = 1, KM_RELAXED = 2 };
 
 /// Every test, with the modes it runs in: X(name, modes). The atomic view is a promise of the
-/// strict mode only (relaxed is glibc's semantics: each thread goes on as soon as it changed);
+/// strict mode only (in relaxed mode each thread goes on as soon as it changed);
 /// seccomp's thread sync is the kernel's own, with no mode.
 #define KM_TESTS(X)                          \
     X(single, KM_STRICT | KM_RELAXED)        \

@@ -2,7 +2,7 @@ import AllThreadsTestSupport
 import Foundation
 import XCTest
 
-/// Issue 15: the engine survives what real processes do. Each scenario runs in both modes in a
+/// The engine survives what real processes do. Each scenario runs in both modes in a
 /// process of its own and checks every thread through /proc.
 final class SurvivalTests: XCTestCase {
     private func bothModes(_ name: String, _ extra: [String] = []) throws {

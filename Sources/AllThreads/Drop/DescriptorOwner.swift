@@ -12,6 +12,11 @@ public struct DescriptorOwner: Sendable, Hashable, CustomStringConvertible {
     public var error: Errno
 
     /// Describes a descriptor or table.
+    ///
+    /// - Parameters:
+    ///   - thread: the thread whose descriptor table holds it.
+    ///   - fd: the descriptor; `nil` for the table as a whole.
+    ///   - error: why its owner could not be re-recorded.
     public init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
         self.thread = thread
         self.fd = fd

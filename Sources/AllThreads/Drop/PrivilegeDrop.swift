@@ -152,6 +152,18 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// Validates a drop to the user with id `user`, which must have an entry in the password
     /// database (for its primary group and groups); nothing changes.
+    ///
+    /// - Parameters:
+    ///   - user: the user id; it needs an entry in the password database.
+    ///   - group: the gid to become; default: the user's primary group.
+    ///   - groups: supplementary groups; `nil`: the user's groups; `[]`: none.
+    ///   - keepCapabilities: capabilities to keep; never `cap_setuid` or `cap_setgid`.
+    ///   - allowingRootEquivalentCapabilities: root-equivalent capabilities that `keepCapabilities` may hold.
+    ///   - dropBoundingSet: reduce the bounding set to the kept capabilities.
+    ///   - noNewPrivileges: set no_new_privs.
+    ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
+    ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(
         user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -164,6 +176,18 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// Validates a drop to the user named `user` (or a numeric uid, as text), as configuration
     /// files and command lines give it; nothing changes.
+    ///
+    /// - Parameters:
+    ///   - user: a user name or a numeric uid, as text.
+    ///   - group: the gid to become; default: the user's primary group.
+    ///   - groups: supplementary groups; `nil`: the user's groups; `[]`: none.
+    ///   - keepCapabilities: capabilities to keep; never `cap_setuid` or `cap_setgid`.
+    ///   - allowingRootEquivalentCapabilities: root-equivalent capabilities that `keepCapabilities` may hold.
+    ///   - dropBoundingSet: reduce the bounding set to the kept capabilities.
+    ///   - noNewPrivileges: set no_new_privs.
+    ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
+    ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(
         user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -179,6 +203,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// First the check for retained privileges; then the change is one broadcast (``program``);
     /// then the seccomp filter, if any, is loaded with the kernel's TSYNC, and every thread and
     /// io_uring task is read back from /proc.
+    /// - Parameters:
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
     ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
@@ -235,6 +261,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// ``BroadcastProgram/maxSteps`` steps), the `F_SETOWN` owners of every descriptor re-recorded
     /// under the new credentials, then the seccomp filter; without the /proc proof and without the
     /// checks for retained privileges (io_uring, ptrace) of ``apply(options:)``.
+    /// - Parameters:
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Returns: the report of each broadcast.
     /// - Throws: as ``apply(options:)``, and `.privilegeRetained(_:threadsChanged: true)` naming the
     ///   descriptors whose owner could not be re-recorded.

@@ -13,6 +13,11 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
     public var differences: [FieldDifference]
 
     /// Describes a traced task.
+    ///
+    /// - Parameters:
+    ///   - tracee: the traced task.
+    ///   - tracer: the tid of our thread that traces it.
+    ///   - differences: the fields that differ from the drop's target.
     public init(tracee: ThreadIdentity, tracer: Int32, differences: [FieldDifference]) {
         self.tracee = tracee
         self.tracer = tracer

@@ -34,6 +34,14 @@ public enum Broadcast {
     /// Runs the raw system call `call` with the given arguments (at most six) on every thread.
     ///
     /// The array form of ``syscall(_:_:options:)``, for callers that build the argument list.
+    ///
+    /// - Parameters:
+    ///   - call: the system call.
+    ///   - arguments: at most six arguments, as the kernel takes them.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func syscall(
         _ call: SystemCall, arguments: [Int], options: BroadcastOptions = BroadcastOptions()
@@ -48,6 +56,10 @@ public enum Broadcast {
     /// on every thread. Only use it with calls that change nothing when they fail
     /// the way you expect; a probe that succeeds changes every thread.
     ///
+    /// - Parameters:
+    ///   - call: the system call.
+    ///   - arguments: at most six arguments, as the kernel takes them.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Throws: ``AllThreadsError/mismatch(caller:threads:)`` naming each thread whose
     ///   result differs from the caller's; the other errors as ``syscall(_:arguments:options:)``.
     public static func probe(
@@ -68,6 +80,9 @@ public enum Broadcast {
     /// A program of one step reports as ``syscall(_:arguments:options:)`` does
     /// (``AllThreadsError/callFailed(_:)``, ``AllThreadsError/mismatch(caller:threads:)``).
     ///
+    /// - Parameters:
+    ///   - program: the steps every thread runs.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before anything runs for an empty
     ///   program, more than ``BroadcastProgram/maxSteps`` steps, a negative call number or
     ///   more than six arguments.

@@ -11,6 +11,12 @@ public struct BroadcastOptions: Sendable, Hashable {
     public var mode: BroadcastMode
 
     /// Creates options; the defaults suit every credential change.
+    ///
+    /// - Parameters:
+    ///   - timeout: the deadline of each wait of the broadcast (default 5 s).
+    ///   - signal: the signal that reaches every thread (default the kernel's 33).
+    ///   - onMismatch: throw (the default) or abort like glibc and Go when a thread's result differs.
+    ///   - mode: strict (the default) or relaxed.
     public init(
         timeout: Duration = .seconds(5), signal: KernelSignal = .setxid, onMismatch: MismatchPolicy = .throwError,
         mode: BroadcastMode = .strict

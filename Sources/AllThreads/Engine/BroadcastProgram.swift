@@ -19,16 +19,27 @@ public struct BroadcastProgram: Sendable, Hashable {
     public var steps: [BroadcastStep]
 
     /// A program of these steps.
+    ///
+    /// - Parameters:
+    ///   - steps: the steps, in order.
     public init(_ steps: [BroadcastStep] = []) {
         self.steps = steps
     }
 
     /// The steps of `first`, then those of `second`.
+    ///
+    /// - Parameters:
+    ///   - first: the steps that run first.
+    ///   - second: the steps that run after them.
     public static func + (first: BroadcastProgram, second: BroadcastProgram) -> BroadcastProgram {
         BroadcastProgram(first.steps + second.steps)
     }
 
     /// Appends the steps of `other`.
+    ///
+    /// - Parameters:
+    ///   - program: the program to append to.
+    ///   - other: the program whose steps follow.
     public static func += (program: inout BroadcastProgram, other: BroadcastProgram) {
         program.steps += other.steps
     }

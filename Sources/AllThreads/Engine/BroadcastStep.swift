@@ -33,11 +33,21 @@ public struct BroadcastStep: Sendable, Hashable {
     public var expectation: Expectation
 
     /// A step with plain values as arguments.
+    ///
+    /// - Parameters:
+    ///   - call: the system call.
+    ///   - arguments: at most six arguments, as the kernel takes them.
+    ///   - expectation: the result every other thread must get: the caller's (the default), a fixed one, or any (a probe).
     public init(_ call: SystemCall, _ arguments: Int..., expecting expectation: Expectation = .callersResult) {
         self.init(call, arguments: arguments.map(Argument.value), expecting: expectation)
     }
 
     /// A step with any arguments.
+    ///
+    /// - Parameters:
+    ///   - call: the system call.
+    ///   - arguments: at most six arguments, as the kernel takes them.
+    ///   - expectation: the result every other thread must get: the caller's (the default), a fixed one, or any (a probe).
     public init(_ call: SystemCall, arguments: [Argument], expecting expectation: Expectation = .callersResult) {
         self.call = call
         self.arguments = arguments

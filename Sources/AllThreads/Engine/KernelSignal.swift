@@ -8,6 +8,9 @@ public struct KernelSignal: RawRepresentable, Hashable, Sendable, CustomStringCo
     public var rawValue: Int32
 
     /// Wraps a kernel signal number.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// The kernel's `SIGRTMIN + 1` (33), glibc's internal SIGSETXID: the default.
@@ -20,6 +23,9 @@ public struct KernelSignal: RawRepresentable, Hashable, Sendable, CustomStringCo
     /// glibc's `SIGRTMIN + n` (the kernel's 34 + n), for callers that want one.
     /// Dispatch and Swift-concurrency threads block these: a broadcast on one of
     /// them fails as unreachable in most Swift programs.
+    ///
+    /// - Parameters:
+    ///   - n: the offset from glibc's `SIGRTMIN`.
     public static func glibcRealtime(_ n: Int32) -> KernelSignal { KernelSignal(rawValue: 34 + n) }
 
     public var description: String { "signal \(rawValue)" }

@@ -10,6 +10,12 @@ public struct StepFailure: Sendable, Hashable, CustomStringConvertible {
     public var appliedSteps: Int
 
     /// Describes a failed step.
+    ///
+    /// - Parameters:
+    ///   - step: the step's index, from 1.
+    ///   - call: the system call.
+    ///   - result: the caller's result at that step.
+    ///   - appliedSteps: how many steps every thread holds.
     public init(step: Int, call: SystemCall, result: SyscallResult, appliedSteps: Int) {
         self.step = step
         self.call = call

@@ -12,6 +12,13 @@ public struct StepMismatch: Sendable, Hashable, CustomStringConvertible {
     public var expected: SyscallResult
 
     /// Describes a mismatch.
+    ///
+    /// - Parameters:
+    ///   - thread: the thread.
+    ///   - step: the step's index, from 1.
+    ///   - call: the system call.
+    ///   - result: the thread's result at that step.
+    ///   - expected: the result expected at that step.
     public init(thread: ThreadIdentity, step: Int, call: SystemCall, result: SyscallResult, expected: SyscallResult) {
         self.thread = thread
         self.step = step

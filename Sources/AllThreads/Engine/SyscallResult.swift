@@ -6,6 +6,9 @@ public struct SyscallResult: Sendable, Hashable, CustomStringConvertible {
     public var rawValue: Int
 
     /// Wraps the kernel's raw return value.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The error, when the call failed.

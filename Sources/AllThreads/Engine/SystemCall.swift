@@ -8,10 +8,16 @@ public struct SystemCall: RawRepresentable, Hashable, Sendable, CustomStringConv
     public var rawValue: Int
 
     /// Wraps a system call number.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// The call named `name` (`"setresuid"`, `"SYS_setresuid"`) for this architecture,
     /// as libseccomp knows it; `nil` for a name that is no system call here.
+    ///
+    /// - Parameters:
+    ///   - name: the call's name, with or without `SYS_`.
     public init?(name: String) {
         let bare = name.hasPrefix("SYS_") ? String(name.dropFirst(4)) : name
         guard !bare.isEmpty, bare.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) }) else { return nil }

@@ -8,6 +8,10 @@ public struct ThreadIdentity: Sendable, Hashable, Codable, CustomStringConvertib
     public var name: String
 
     /// Names a thread.
+    ///
+    /// - Parameters:
+    ///   - tid: the thread's kernel id.
+    ///   - name: the thread's name (`comm`).
     public init(tid: Int32, name: String) {
         self.tid = tid
         self.name = name

@@ -48,6 +48,12 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
     public var reason: Reason
 
     /// Creates an issue entry.
+    ///
+    /// - Parameters:
+    ///   - tid: the thread's kernel id.
+    ///   - name: the thread's name (`comm`).
+    ///   - state: the thread's state letter in `/proc`, if it could be read.
+    ///   - reason: why the thread was not reached.
     public init(tid: Int32, name: String, state: Character?, reason: Reason) {
         self.tid = tid
         self.name = name

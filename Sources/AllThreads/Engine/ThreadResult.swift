@@ -10,6 +10,11 @@ public struct ThreadResult: Sendable, Hashable, CustomStringConvertible {
     public var result: SyscallResult?
 
     /// Creates a result entry.
+    ///
+    /// - Parameters:
+    ///   - tid: the thread's kernel id.
+    ///   - name: the thread's name (`comm`).
+    ///   - result: the thread's result; `nil` when it has none (it gave up).
     public init(tid: Int32, name: String, result: SyscallResult?) {
         self.tid = tid
         self.name = name

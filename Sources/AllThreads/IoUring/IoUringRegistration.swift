@@ -13,6 +13,10 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     public var threads: [ThreadIdentity]
 
     /// Describes a registration.
+    ///
+    /// - Parameters:
+    ///   - slot: the slot in the registered-ring table.
+    ///   - threads: the threads that hold a ring in that slot.
     public init(slot: Int, threads: [ThreadIdentity]) {
         self.slot = slot
         self.threads = threads

@@ -38,6 +38,10 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
         public var fd: Int32
 
         /// Names a descriptor of a thread's table.
+        ///
+        /// - Parameters:
+        ///   - tid: the thread's kernel id.
+        ///   - fd: the descriptor.
         public init(tid: Int32, fd: Int32) {
             self.tid = tid
             self.fd = fd
@@ -48,6 +52,13 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Describes a ring.
+    ///
+    /// - Parameters:
+    ///   - inode: the ring's inode.
+    ///   - descriptors: the ring's descriptors in the process's table.
+    ///   - threadDescriptors: the ring's descriptors in tables of threads that have their own.
+    ///   - isMapped: whether the process maps the ring.
+    ///   - submissionPollingThread: the tid of the ring's SQPOLL thread, if it has one.
     public init(inode: UInt64, descriptors: [Int32], threadDescriptors: [ThreadDescriptor] = [], isMapped: Bool, submissionPollingThread: Int32?) {
         self.inode = inode
         self.descriptors = descriptors
@@ -75,6 +86,9 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     /// (``IoUringRegistration``), nor rings kept alive only by their own pending requests, in
     /// flight in a Unix socket or held by another process.
     ///
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError`` when a descriptor table, an io_uring file's fdinfo or `maps` cannot
     ///   be read: another user's process needs ptrace access. Descriptors closed and threads that
     ///   exit meanwhile are left out.

@@ -6,6 +6,15 @@ import CBroadcast
 public enum Capabilities {
     /// Sets the effective, permitted and inheritable sets of every thread (`capset`).
     /// The effective set must be part of the permitted set.
+    ///
+    /// - Parameters:
+    ///   - effective: the effective set, part of the permitted set.
+    ///   - permitted: the permitted set.
+    ///   - inheritable: the inheritable set.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func set(
         effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet,
@@ -16,6 +25,13 @@ public enum Capabilities {
 
     /// Drops these capabilities from every thread's bounding set (`PR_CAPBSET_DROP`),
     /// in one broadcast (a step per capability). Needs `CAP_SETPCAP`.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func dropFromBoundingSet(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.dropFromBoundingSet(capabilities), options: options)
@@ -23,18 +39,38 @@ public enum Capabilities {
 
     /// Raises these ambient capabilities on every thread, in one broadcast. Each must already
     /// be in the caller's permitted and inheritable sets (checked first, from /proc).
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func raiseAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.raiseAmbient(capabilities), options: options)
     }
 
     /// Lowers these ambient capabilities on every thread, in one broadcast.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func lowerAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.lowerAmbient(capabilities), options: options)
     }
 
     /// Clears every thread's ambient set.
+    ///
+    /// - Parameters:
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func clearAmbient(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.clearAmbient(), options: options)
@@ -42,6 +78,13 @@ public enum Capabilities {
 
     /// Sets every thread's securebits (`PR_SET_SECUREBITS`). Needs `CAP_SETPCAP`;
     /// a bit whose lock is set can no longer change.
+    ///
+    /// - Parameters:
+    ///   - bits: the securebits flags to set.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setSecurebits(_ bits: Securebits, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setSecurebits(bits), options: options)
@@ -49,6 +92,13 @@ public enum Capabilities {
 
     /// Sets or clears `PR_SET_KEEPCAPS` on every thread: whether the permitted set
     /// survives a change of all uids away from 0.
+    ///
+    /// - Parameters:
+    ///   - keep: whether capabilities survive a change of uid from 0 (`PR_SET_KEEPCAPS`).
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setKeepCapabilities(_ keep: Bool, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setKeepCapabilities(keep), options: options)
@@ -75,6 +125,13 @@ public enum Capabilities {
 
 extension BroadcastProgram {
     /// The program form of ``Capabilities/set(effective:permitted:inheritable:options:)``.
+    ///
+    /// - Parameters:
+    ///   - effective: the effective set, part of the permitted set.
+    ///   - permitted: the permitted set.
+    ///   - inheritable: the inheritable set.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setCapabilities(
         effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet
     ) throws(AllThreadsError) -> BroadcastProgram {
@@ -97,6 +154,11 @@ extension BroadcastProgram {
     }
 
     /// The program form of ``Capabilities/dropFromBoundingSet(_:options:)``: a step per capability.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func dropFromBoundingSet(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
         return BroadcastProgram(capabilities.map { BroadcastStep(.prctl, Int(PR_CAPBSET_DROP), Int($0.rawValue)) })
@@ -104,6 +166,11 @@ extension BroadcastProgram {
 
     /// The program form of ``Capabilities/raiseAmbient(_:options:)``: each capability must be
     /// in the calling thread's permitted and inheritable sets now.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func raiseAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
         let current = try Capabilities.callerCapabilities()
@@ -115,6 +182,11 @@ extension BroadcastProgram {
     }
 
     /// The program form of ``Capabilities/lowerAmbient(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func lowerAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
         return ambient(Int(PR_CAP_AMBIENT_LOWER), capabilities)
@@ -131,12 +203,20 @@ extension BroadcastProgram {
     }
 
     /// The program form of ``Capabilities/setSecurebits(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - bits: the securebits flags to set.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setSecurebits(_ bits: Securebits) throws(AllThreadsError) -> BroadcastProgram {
         guard Securebits.all.isSuperset(of: bits) else { throw .invalidArgument("unknown securebits \(bits.rawValue)") }
         return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_SECUREBITS), Int(bits.rawValue))])
     }
 
     /// The program form of ``Capabilities/setKeepCapabilities(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - keep: whether capabilities survive a change of uid from 0 (`PR_SET_KEEPCAPS`).
     public static func setKeepCapabilities(_ keep: Bool) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_KEEPCAPS), keep ? 1 : 0)])
     }

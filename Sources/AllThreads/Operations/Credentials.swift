@@ -9,36 +9,84 @@ import SystemPackage
 /// that is `nil` is passed as `-1`, which the kernel reads as "unchanged".
 public enum Credentials {
     /// `setuid(uid)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - uid: the user id.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setuid(_ uid: UserID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setuid(uid), options: options)
     }
 
     /// `setgid(gid)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - gid: the group id.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setgid(_ gid: GroupID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setgid(gid), options: options)
     }
 
     /// `setreuid(real, effective)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setreuid(real: UserID?, effective: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setreuid(real: real, effective: effective), options: options)
     }
 
     /// `setregid(real, effective)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setregid(real: GroupID?, effective: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setregid(real: real, effective: effective), options: options)
     }
 
     /// `setresuid(real, effective, saved)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - saved: the saved id; `nil` leaves it unchanged.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setresuid(real: real, effective: effective, saved: saved), options: options)
     }
 
     /// `setresgid(real, effective, saved)` on every thread.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - saved: the saved id; `nil` leaves it unchanged.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setresgid(real: real, effective: effective, saved: saved), options: options)
@@ -48,12 +96,25 @@ public enum Credentials {
     ///
     /// The list must not be empty (say ``clearGroups(options:)`` to drop them all, as
     /// `setpriv --clear-groups` does) nor longer than the kernel's `NGROUPS_MAX`.
+    ///
+    /// - Parameters:
+    ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setGroups(_ groups: [GroupID], options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setGroups(groups), options: options)
     }
 
     /// Drops every supplementary group on every thread (`setgroups(0, NULL)`).
+    ///
+    /// - Parameters:
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func clearGroups(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.clearGroups(), options: options)
@@ -66,6 +127,12 @@ public enum Credentials {
     /// ``AllThreadsError/stepMismatch(_:)``), and then, in the same broadcast,
     /// `setfsuid(-1)` (which changes nothing) must return `uid` on every thread; when
     /// the kernel refused silently, this throws `.callFailed(EPERM)`.
+    /// - Parameters:
+    ///   - uid: the user id.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     /// - Returns: the previous filesystem user id.
     @discardableResult
     public static func setfsuid(_ uid: UserID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> UInt32 {
@@ -73,6 +140,12 @@ public enum Credentials {
     }
 
     /// `setfsgid(gid)` on every thread, checked like ``setfsuid(_:options:)``.
+    /// - Parameters:
+    ///   - gid: the group id.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     /// - Returns: the previous filesystem group id.
     @discardableResult
     public static func setfsgid(_ gid: GroupID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> UInt32 {
@@ -109,36 +182,77 @@ public enum Credentials {
 
 extension BroadcastProgram {
     /// The program form of ``Credentials/setuid(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - uid: the user id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setuid, try Credentials.raw(uid))])
     }
 
     /// The program form of ``Credentials/setgid(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - gid: the group id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setgid, try Credentials.raw(gid))])
     }
 
     /// The program form of ``Credentials/setreuid(real:effective:options:)``.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setreuid(real: UserID?, effective: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setreuid, try Credentials.raw(real), try Credentials.raw(effective))])
     }
 
     /// The program form of ``Credentials/setregid(real:effective:options:)``.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setregid(real: GroupID?, effective: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setregid, try Credentials.raw(real), try Credentials.raw(effective))])
     }
 
     /// The program form of ``Credentials/setresuid(real:effective:saved:options:)``.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - saved: the saved id; `nil` leaves it unchanged.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresuid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
     }
 
     /// The program form of ``Credentials/setresgid(real:effective:saved:options:)``.
+    ///
+    /// - Parameters:
+    ///   - real: the real id; `nil` leaves it unchanged.
+    ///   - effective: the effective id; `nil` leaves it unchanged.
+    ///   - saved: the saved id; `nil` leaves it unchanged.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresgid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
     }
 
     /// The program form of ``Credentials/setGroups(_:options:)``: validated the same way.
+    ///
+    /// - Parameters:
+    ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setGroups(_ groups: [GroupID]) throws(AllThreadsError) -> BroadcastProgram {
         guard !groups.isEmpty else {
             throw .invalidArgument("the group list is empty; use clearGroups to drop every supplementary group")
@@ -159,11 +273,21 @@ extension BroadcastProgram {
 
     /// The program form of ``Credentials/setfsuid(_:options:)``: the call, then `setfsuid(-1)`
     /// expecting `uid` (the kernel never reports that it refused).
+    ///
+    /// - Parameters:
+    ///   - uid: the user id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setfsuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsuid, Int(try AccountKind.user.validate(uid.rawValue)))
     }
 
     /// The program form of ``Credentials/setfsgid(_:options:)``, checked like ``setfsuid(_:)``.
+    ///
+    /// - Parameters:
+    ///   - gid: the group id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setfsgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsgid, Int(try AccountKind.group.validate(gid.rawValue)))
     }

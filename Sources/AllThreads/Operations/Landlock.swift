@@ -22,6 +22,13 @@ public enum Landlock {
     /// refused. A ruleset with `LANDLOCK_SCOPE_SIGNAL` stops a restricted thread
     /// from signalling threads outside the domain: once every thread is inside, the
     /// broadcast signal still reaches them all.
+    ///
+    /// - Parameters:
+    ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func restrictSelf(ruleset: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.restrictSelf(ruleset: ruleset), options: options)
@@ -31,6 +38,11 @@ public enum Landlock {
 extension BroadcastProgram {
     /// The program form of ``Landlock/restrictSelf(ruleset:options:)``: `ruleset` must be a
     /// Landlock ruleset, and stay open until the program has run.
+    ///
+    /// - Parameters:
+    ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func restrictSelf(ruleset: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try Landlock.abiVersion()
         guard let target = DescriptorTarget.of(ruleset) else {

@@ -8,12 +8,26 @@ public enum NetworkNamespace {
     ///
     /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
     /// `/run/netns/NAME` do); anything else is refused before any thread changes.
+    ///
+    /// - Parameters:
+    ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func join(_ fd: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.joinNetworkNamespace(fd), options: options)
     }
 
     /// Opens `path` (`/run/netns/NAME`, `/proc/<pid>/ns/net`) and moves every thread into that namespace.
+    ///
+    /// - Parameters:
+    ///   - path: the namespace's file (`/run/netns/NAME`, `/proc/<pid>/ns/net`).
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func join(path: String, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         let fd: FileDescriptor
@@ -28,6 +42,10 @@ public enum NetworkNamespace {
 
     /// The namespace's identity as the kernel names it (`net:[4026531840]`), from
     /// the descriptor's link in `/proc/self/fd`. Throws unless it is a network namespace.
+    ///
+    /// - Parameters:
+    ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func identity(of fd: FileDescriptor) throws(AllThreadsError) -> String {
         guard let target = DescriptorTarget.of(fd) else {
             throw .invalidArgument("file descriptor \(fd.rawValue) is not open")
@@ -39,6 +57,10 @@ public enum NetworkNamespace {
     }
 
     /// The network namespace of one thread (`/proc/<pid>/task/<tid>/ns/net`), e.g. `net:[4026531840]`.
+    ///
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - tid: the thread's kernel id.
     public static func identity(pid: Int32, tid: Int32) -> String? {
         DescriptorTarget.link("/proc/\(pid)/task/\(tid)/ns/net")
     }
@@ -47,6 +69,11 @@ public enum NetworkNamespace {
 extension BroadcastProgram {
     /// The program form of ``NetworkNamespace/join(_:options:)``: `fd` must be open on a
     /// network namespace, and stay open until the program has run.
+    ///
+    /// - Parameters:
+    ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func joinNetworkNamespace(_ fd: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try NetworkNamespace.identity(of: fd)
         return BroadcastProgram([BroadcastStep(.setns, Int(fd.rawValue), Int(CLONE_NEWNET))])

@@ -44,6 +44,10 @@ public struct SeccompFilter: Sendable, Hashable {
         public var action: Action
 
         /// A rule: calls to `syscall` get `action`.
+        ///
+        /// - Parameters:
+        ///   - syscall: the system call's name for this architecture (`"ptrace"`).
+        ///   - action: what the call does when it is made.
         public init(_ syscall: String, _ action: Action) {
             self.syscall = syscall
             self.action = action
@@ -56,6 +60,10 @@ public struct SeccompFilter: Sendable, Hashable {
     public var rules: [Rule]
 
     /// A filter with the default action `defaultAction` and `rules`.
+    ///
+    /// - Parameters:
+    ///   - defaultAction: what every call without a rule does.
+    ///   - rules: one rule per system call, none with the default action.
     public init(defaultAction: Action, rules: [Rule] = []) {
         self.defaultAction = defaultAction
         self.rules = rules

@@ -2,6 +2,8 @@ extension SeccompFilter {
     /// Reads a filter in the text format of ``init(parsing:)`` from the file at `path`, then
     /// validates and compiles it (``validate()``) without loading it. Changes nothing.
     ///
+    /// - Parameters:
+    ///   - path: the file to read.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
     public init(contentsOf path: String) throws(AllThreadsError) {

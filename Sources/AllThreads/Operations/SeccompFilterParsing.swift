@@ -26,6 +26,8 @@ extension SeccompFilter {
     /// known to libseccomp for the native architecture, at most one rule per call, and no
     /// rule with the default action. ``description`` writes this format back.
     ///
+    /// - Parameters:
+    ///   - text: the filter in the text format: a `default ACTION` line, then one `SYSCALL ACTION` line per rule.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the line and what is wrong,
     ///   such as `line 3: unknown system call 'fork2' (…)` or
     ///   `line 5: a second default line; the first is line 1`.

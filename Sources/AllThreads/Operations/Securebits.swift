@@ -5,6 +5,9 @@ public struct Securebits: OptionSet, Sendable, Hashable {
     /// The raw flags.
     public var rawValue: UInt32
     /// Wraps raw flags.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// uid 0 gets no capabilities from execve.

@@ -6,6 +6,12 @@ import Glibc
 public enum ThreadAttributes {
     /// Sets `PR_SET_NO_NEW_PRIVS` on every thread: from now on `execve` never grants
     /// privileges (set-user-ID bits, file capabilities). It cannot be unset.
+    ///
+    /// - Parameters:
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setNoNewPrivileges(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setNoNewPrivileges(), options: options)
@@ -13,6 +19,13 @@ public enum ThreadAttributes {
 
     /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in nanoseconds (1 or more;
     /// the kernel reads 0 as "back to the default", which this refuses as ambiguous).
+    ///
+    /// - Parameters:
+    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setTimerSlack(nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setTimerSlack(nanoseconds: nanoseconds), options: options)
@@ -20,6 +33,13 @@ public enum ThreadAttributes {
 
     /// Sets the nice value of every thread (`setpriority(PRIO_PROCESS, 0, nice)`, which
     /// on Linux applies to the calling thread only). Lowering it needs `CAP_SYS_NICE`.
+    ///
+    /// - Parameters:
+    ///   - nice: the nice value, -20 (most favourable) to 19.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setNice(_ nice: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setNice(nice), options: options)
@@ -27,6 +47,13 @@ public enum ThreadAttributes {
 
     /// Restricts every thread to these CPUs (`sched_setaffinity(0, ...)` on each thread).
     /// The CPUs must exist (`/sys/devices/system/cpu/possible`).
+    ///
+    /// - Parameters:
+    ///   - cpus: the CPU numbers the threads may run on; not empty.
+    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
+    ///   threads changed.
     @discardableResult
     public static func setAffinity(cpus: Set<Int>, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         try Broadcast.run(.setAffinity(cpus: cpus), options: options)
@@ -49,18 +76,33 @@ extension BroadcastProgram {
     }
 
     /// The program form of ``ThreadAttributes/setTimerSlack(nanoseconds:options:)``.
+    ///
+    /// - Parameters:
+    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setTimerSlack(nanoseconds: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
         return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds)])
     }
 
     /// The program form of ``ThreadAttributes/setNice(_:options:)``.
+    ///
+    /// - Parameters:
+    ///   - nice: the nice value, -20 (most favourable) to 19.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setNice(_ nice: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
         return BroadcastProgram([BroadcastStep(.setpriority, Int(PRIO_PROCESS.rawValue), 0, nice)])
     }
 
     /// The program form of ``ThreadAttributes/setAffinity(cpus:options:)``.
+    ///
+    /// - Parameters:
+    ///   - cpus: the CPU numbers the threads may run on; not empty.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   runs.
     public static func setAffinity(cpus: Set<Int>) throws(AllThreadsError) -> BroadcastProgram {
         guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }
         let possible = ThreadAttributes.possibleCPUs

@@ -18,6 +18,10 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     public var kind: Kind
 
     /// Creates an error about the file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the file or directory.
+    ///   - kind: what went wrong.
     public init(path: String, kind: Kind) {
         self.path = path
         self.kind = kind

@@ -4,16 +4,28 @@ import SystemPackage
 extension UserID {
     /// Validates a numeric user id: not negative, not `-1` (which the kernel reads as
     /// "unchanged"), and mapped in this process's user namespace (`/proc/self/uid_map`).
+    ///
+    /// - Parameters:
+    ///   - value: the numeric id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(validating value: Int) throws(AllThreadsError) {
         self.init(rawValue: try AccountKind.user.validate(value))
     }
 
     /// Parses a user name (`nobody`) or a numeric id (`65534`), validated.
+    ///
+    /// - Parameters:
+    ///   - text: a decimal id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(parsing text: String) throws(AllThreadsError) {
         if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
     }
 
     /// Looks a user up by name (`getpwnam_r`).
+    ///
+    /// - Parameters:
+    ///   - name: the name in the database.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func named(_ name: String) throws(AllThreadsError) -> UserID {
         try Account.user(named: name).uid
     }
@@ -25,16 +37,28 @@ extension UserID {
 extension GroupID {
     /// Validates a numeric group id: not negative, not `-1` (which the kernel reads as
     /// "unchanged"), and mapped in this process's user namespace (`/proc/self/gid_map`).
+    ///
+    /// - Parameters:
+    ///   - value: the numeric id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(validating value: Int) throws(AllThreadsError) {
         self.init(rawValue: try AccountKind.group.validate(value))
     }
 
     /// Parses a group name (`nogroup`) or a numeric id (`65534`), validated.
+    ///
+    /// - Parameters:
+    ///   - text: a decimal id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public init(parsing text: String) throws(AllThreadsError) {
         if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
     }
 
     /// Looks a group up by name (`getgrnam_r`).
+    ///
+    /// - Parameters:
+    ///   - name: the name in the database.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func named(_ name: String) throws(AllThreadsError) -> GroupID {
         var entry = group()
         var result: UnsafeMutablePointer<group>?
@@ -61,6 +85,10 @@ public struct Account: Sendable, Hashable {
 
     /// Looks an account up by name or numeric id. An id without an entry in the
     /// password database is rejected: a drop to it could not name its groups.
+    ///
+    /// - Parameters:
+    ///   - text: a decimal id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func lookUp(_ text: String) throws(AllThreadsError) -> Account {
         if let number = Int(text) {
             return try user(id: try UserID(validating: number))
@@ -69,11 +97,19 @@ public struct Account: Sendable, Hashable {
     }
 
     /// Looks a user up by name (`getpwnam_r`).
+    ///
+    /// - Parameters:
+    ///   - name: the name in the database.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func user(named name: String) throws(AllThreadsError) -> Account {
         try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
     }
 
     /// Looks a user up by id (`getpwuid_r`).
+    ///
+    /// - Parameters:
+    ///   - id: the numeric user id.
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
     public static func user(id: UserID) throws(AllThreadsError) -> Account {
         try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
     }

@@ -10,6 +10,9 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Sendable, Cust
     /// (the kernel's masks are 64 bits).
     ///
     /// This does not check the running kernel: see ``lastSupported``.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init?(rawValue: Int32) {
         guard (0...Self.highestBit).contains(rawValue) else { return nil }
         self.rawValue = rawValue
@@ -25,6 +28,8 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Sendable, Cust
     /// number (`"7"`, or `"cap_7"` as ``name`` writes capabilities this build has no
     /// name for) is taken as the capability's number.
     ///
+    /// - Parameters:
+    ///   - text: a name (`cap_chown`, `chown`, any case) or a number.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` with a message that quotes the
     ///   text when it is empty, holds whitespace or control characters, names no
     ///   capability, or names one the running kernel does not support (above
@@ -44,6 +49,10 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Sendable, Cust
     public var description: String { name }
 
     /// Orders capabilities by number.
+    ///
+    /// - Parameters:
+    ///   - lhs: a capability.
+    ///   - rhs: another capability.
     public static func < (lhs: Capability, rhs: Capability) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The highest capability the running kernel supports, from

@@ -9,12 +9,18 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     public var rawValue: UInt64
 
     /// The set whose mask is `rawValue`; every bit stands for a capability, supported or not.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The empty set.
     public init() { rawValue = 0 }
 
     /// The set of the given capabilities.
+    ///
+    /// - Parameters:
+    ///   - capabilities: the capabilities.
     public init(arrayLiteral capabilities: Capability...) {
         self.init(capabilities)
     }
@@ -53,6 +59,8 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     ///
     /// A capability listed twice is in the set once.
     ///
+    /// - Parameters:
+    ///   - text: a comma-separated list of capability names or numbers, `all` or `none`.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty text or list item,
     ///   `all` or `none` among other items, and anything ``Capability/init(parsing:)`` rejects.
     public init(parsing text: String) throws(AllThreadsError) {
@@ -90,27 +98,45 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     // MARK: SetAlgebra
 
     /// True when the set holds `capability`.
+    ///
+    /// - Parameters:
+    ///   - capability: the capability.
     public func contains(_ capability: Capability) -> Bool { rawValue & Self.bit(capability) != 0 }
 
     /// The capabilities in either set.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func union(_ other: CapabilitySet) -> CapabilitySet { CapabilitySet(rawValue: rawValue | other.rawValue) }
 
     /// The capabilities in both sets.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func intersection(_ other: CapabilitySet) -> CapabilitySet {
         CapabilitySet(rawValue: rawValue & other.rawValue)
     }
 
     /// The capabilities in exactly one of the sets.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func symmetricDifference(_ other: CapabilitySet) -> CapabilitySet {
         CapabilitySet(rawValue: rawValue ^ other.rawValue)
     }
 
     /// The capabilities in this set and not in `other`.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func subtracting(_ other: CapabilitySet) -> CapabilitySet {
         CapabilitySet(rawValue: rawValue & ~other.rawValue)
     }
 
     /// Adds `capability`; returns whether it was new, and the capability.
+    ///
+    /// - Parameters:
+    ///   - capability: the capability.
     @discardableResult
     public mutating func insert(_ capability: Capability) -> (inserted: Bool, memberAfterInsert: Capability) {
         let inserted = !contains(capability)
@@ -119,6 +145,9 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     }
 
     /// Removes `capability`; returns it when it was in the set, else `nil`.
+    ///
+    /// - Parameters:
+    ///   - capability: the capability.
     @discardableResult
     public mutating func remove(_ capability: Capability) -> Capability? {
         guard contains(capability) else { return nil }
@@ -127,30 +156,54 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     }
 
     /// Adds `capability`; returns it when it was already in the set, else `nil`.
+    ///
+    /// - Parameters:
+    ///   - capability: the capability.
     @discardableResult
     public mutating func update(with capability: Capability) -> Capability? {
         insert(capability).inserted ? nil : capability
     }
 
     /// Adds the capabilities of `other`.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public mutating func formUnion(_ other: CapabilitySet) { rawValue |= other.rawValue }
 
     /// Keeps only the capabilities also in `other`.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public mutating func formIntersection(_ other: CapabilitySet) { rawValue &= other.rawValue }
 
     /// Keeps the capabilities in exactly one of the sets.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public mutating func formSymmetricDifference(_ other: CapabilitySet) { rawValue ^= other.rawValue }
 
     /// Removes the capabilities of `other`.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public mutating func subtract(_ other: CapabilitySet) { rawValue &= ~other.rawValue }
 
     /// True when every capability of this set is in `other`.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func isSubset(of other: CapabilitySet) -> Bool { rawValue & ~other.rawValue == 0 }
 
     /// True when every capability of `other` is in this set.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func isSuperset(of other: CapabilitySet) -> Bool { other.isSubset(of: self) }
 
     /// True when the sets have no capability in common.
+    ///
+    /// - Parameters:
+    ///   - other: the other set.
     public func isDisjoint(with other: CapabilitySet) -> Bool { rawValue & other.rawValue == 0 }
 
     // MARK: Sequence

@@ -14,6 +14,13 @@ public struct CapabilitySets: Sendable, Hashable {
     public var ambient: CapabilitySet
 
     /// Creates capability sets from the five sets.
+    ///
+    /// - Parameters:
+    ///   - inheritable: the inheritable set.
+    ///   - permitted: the permitted set.
+    ///   - effective: the effective set.
+    ///   - bounding: the bounding set.
+    ///   - ambient: the ambient set.
     public init(
         inheritable: CapabilitySet, permitted: CapabilitySet, effective: CapabilitySet, bounding: CapabilitySet,
         ambient: CapabilitySet

@@ -11,6 +11,12 @@ public struct FieldDifference: Sendable, Hashable, CustomStringConvertible {
     public var note: String
 
     /// Describes a difference.
+    ///
+    /// - Parameters:
+    ///   - field: the field's name as `/proc` spells it (`uid`, `CapEff`, ...).
+    ///   - value: the thread's value.
+    ///   - expected: the value expected.
+    ///   - note: what the difference means, or empty.
     public init(field: String, value: String, expected: String, note: String = "") {
         self.field = field
         self.value = value

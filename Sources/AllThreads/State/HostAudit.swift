@@ -32,6 +32,11 @@ public struct HostAudit: Sendable {
         public var pid: Int32 { comparison.snapshot.pid }
 
         /// Describes a divergent process.
+        ///
+        /// - Parameters:
+        ///   - name: the process's name (`comm`), if it could be read.
+        ///   - commandLine: the process's arguments (`cmdline`).
+        ///   - comparison: the comparison of its threads.
         public init(name: String, commandLine: [String], comparison: ThreadComparison) {
             self.name = name
             self.commandLine = commandLine
@@ -49,6 +54,11 @@ public struct HostAudit: Sendable {
         public var error: ProcfsError
 
         /// Describes an unreadable process.
+        ///
+        /// - Parameters:
+        ///   - pid: the process id.
+        ///   - name: the process's name (`comm`), if it could be read.
+        ///   - error: why it could not be read.
         public init(pid: Int32, name: String?, error: ProcfsError) {
             self.pid = pid
             self.name = name
@@ -79,6 +89,12 @@ public struct HostAudit: Sendable {
     public var complete: Bool { unreadable.isEmpty }
 
     /// Creates an audit from its parts, for tests and tools.
+    ///
+    /// - Parameters:
+    ///   - checkedProcesses: how many processes were read.
+    ///   - vanishedProcesses: how many exited while they were read.
+    ///   - divergent: the processes whose threads differ.
+    ///   - unreadable: the processes that could not be read.
     public init(checkedProcesses: Int, vanishedProcesses: Int, divergent: [DivergentProcess], unreadable: [UnreadableProcess]) {
         self.checkedProcesses = checkedProcesses
         self.vanishedProcesses = vanishedProcesses
@@ -92,6 +108,8 @@ public struct HostAudit: Sendable {
     /// A process whose task directory or every thread is gone (`ENOENT`/`ESRCH`) counts as
     /// vanished; any other error while reading it makes it unreadable. Neither stops the audit.
     ///
+    /// - Parameters:
+    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError`` only when `procRoot` itself cannot be listed.
     public static func current(procRoot: String = "/proc") throws(ProcfsError) -> HostAudit {
         var audit = HostAudit(checkedProcesses: 0, vanishedProcesses: 0, divergent: [], unreadable: [])

@@ -10,6 +10,12 @@ public struct IDs: Sendable, Hashable, Codable, CustomStringConvertible {
     public var filesystem: UInt32
 
     /// Creates ids from the four values.
+    ///
+    /// - Parameters:
+    ///   - real: the real id.
+    ///   - effective: the effective id.
+    ///   - saved: the saved id.
+    ///   - filesystem: the filesystem id.
     public init(real: UInt32, effective: UInt32, saved: UInt32, filesystem: UInt32) {
         self.real = real
         self.effective = effective
@@ -21,6 +27,9 @@ public struct IDs: Sendable, Hashable, Codable, CustomStringConvertible {
     public var all: [UInt32] { [real, effective, saved, filesystem] }
 
     /// True when all four equal `id`.
+    ///
+    /// - Parameters:
+    ///   - id: the id to compare with.
     public func all(equal id: UInt32) -> Bool {
         real == id && effective == id && saved == id && filesystem == id
     }

@@ -27,6 +27,12 @@ public struct ProcessSnapshot: Sendable {
     public var keptRootEquivalentCapabilities: CapabilitySet?
 
     /// Creates a snapshot from threads read earlier or made up, for tests and tools.
+    ///
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - threads: every thread and io_uring task read.
+    ///   - ioUringRings: the process's io_uring rings, if they were read.
+    ///   - ioUringRegistrations: the threads' registered-ring slots, if they were probed.
     public init(
         pid: Int32, threads: [ThreadState], ioUringRings: [IoUringRing]? = nil, ioUringRegistrations: [IoUringRegistration]? = nil
     ) {
@@ -40,6 +46,10 @@ public struct ProcessSnapshot: Sendable {
     /// with `includingIoUringRings` its io_uring rings (left `nil` when `/proc` denies access to
     /// its descriptors).
     ///
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - procRoot: where the proc file system is mounted.
+    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:procRoot:)``).
     /// - Throws: ``ProcfsError``: `.unreadable` when the task directory cannot be listed
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
@@ -82,6 +92,10 @@ public struct ProcessSnapshot: Sendable {
     /// Reads every thread of the calling process through `/proc/self` (never `/proc/<getpid()>`:
     /// in a PID namespace without a /proc of its own, that number names another process), and
     /// with `includingIoUringRings` its io_uring rings.
+    ///
+    /// - Parameters:
+    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:procRoot:)``).
+    /// - Throws: ``ProcfsError`` naming the file that could not be read or parsed.
     public static func current(includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
         try read(process: "/proc/self", pid: getpid(), procRoot: "/proc", includingIoUringRings: includingIoUringRings)
     }

@@ -4,6 +4,9 @@ public struct ThreadAspects: OptionSet, Sendable, Hashable, CustomStringConverti
     public var rawValue: UInt8
 
     /// Wraps raw bits.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// Ids, supplementary groups, capability sets, no_new_privs and seccomp mode (``ThreadCredentials``).

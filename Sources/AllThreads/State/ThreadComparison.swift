@@ -27,6 +27,11 @@ public struct ThreadComparison: Sendable {
     /// Compares every thread with thread `tid` on `aspects`, and checks each thread (the
     /// reference included) against `expectation`, which lists the fields that are not what they should be.
     ///
+    /// - Parameters:
+    ///   - snapshot: the threads to compare.
+    ///   - tid: the reference thread; it must run code.
+    ///   - aspects: what to compare.
+    ///   - expectation: lists the fields of a thread that are not what they should be.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` when `tid` is not a thread of the
     ///   snapshot that runs code.
     public init(
@@ -42,6 +47,9 @@ public struct ThreadComparison: Sendable {
     /// Compares every thread's credentials with those most threads have (``ProcessSnapshot/majority``):
     /// the differing threads are ``ProcessSnapshot/outliers``. The reference is the lowest tid with
     /// the majority's credentials.
+    ///
+    /// - Parameters:
+    ///   - snapshot: the threads to compare.
     public init(majorityOf snapshot: ProcessSnapshot) {
         let majority = snapshot.majority
         let reference = snapshot.threads.first { !$0.runsNoCode && $0.credentials == majority }
@@ -116,6 +124,9 @@ extension ThreadCredentials {
     /// The fields in which these credentials differ from `expected`, named and ordered as `/proc`
     /// names them: `uid`, `gid`, `groups`, `CapInh`, `CapPrm`, `CapEff`, `CapBnd`, `CapAmb`,
     /// `no_new_privs`, `seccomp`.
+    ///
+    /// - Parameters:
+    ///   - expected: the credentials the thread should have.
     public func differences(from expected: ThreadCredentials) -> [FieldDifference] {
         differences(from: expected, actingOnly: false)
     }
@@ -125,6 +136,9 @@ extension ThreadCredentials {
     /// ids, the groups, and the inheritable, permitted, effective and ambient capabilities. Such a
     /// task makes no system call of its own, so its bounding set, no_new_privs and seccomp mode
     /// change nothing.
+    ///
+    /// - Parameters:
+    ///   - expected: the credentials the thread should have.
     public func actingDifferences(from expected: ThreadCredentials) -> [FieldDifference] {
         differences(from: expected, actingOnly: true)
     }

@@ -14,6 +14,14 @@ public struct ThreadCredentials: Sendable, Hashable {
     public var seccomp: SeccompMode
 
     /// Creates credentials from their parts.
+    ///
+    /// - Parameters:
+    ///   - uids: the user ids.
+    ///   - gids: the group ids.
+    ///   - groups: the supplementary groups.
+    ///   - capabilities: the capability sets.
+    ///   - noNewPrivs: whether no_new_privs is set.
+    ///   - seccomp: the seccomp mode.
     public init(
         uids: IDs, gids: IDs, groups: [UInt32], capabilities: CapabilitySets,
         noNewPrivs: Bool, seccomp: SeccompMode

@@ -6,6 +6,10 @@ public struct ThreadDifference: Sendable, Hashable, CustomStringConvertible {
     public var fields: [FieldDifference]
 
     /// Describes a differing thread.
+    ///
+    /// - Parameters:
+    ///   - thread: the thread.
+    ///   - fields: each field that differs.
     public init(thread: ThreadIdentity, fields: [FieldDifference]) {
         self.thread = thread
         self.fields = fields

@@ -25,6 +25,19 @@ public struct ThreadState: Sendable, Hashable {
     public var timerSlackNanoseconds: UInt64?
 
     /// Creates a thread state from its parts, for tests and tools.
+    ///
+    /// - Parameters:
+    ///   - tid: the thread's kernel id.
+    ///   - name: the thread's name (`comm`).
+    ///   - state: the thread's state letter in `/proc` (`R`, `S`, `D`, `T`, `t`, `Z`, ...).
+    ///   - credentials: the thread's credentials.
+    ///   - signalsBlocked: the blocked-signal mask (`SigBlk`).
+    ///   - cpusAllowedList: the CPUs the thread may run on (`Cpus_allowed_list`).
+    ///   - voluntaryContextSwitches: the thread's voluntary context switches.
+    ///   - involuntaryContextSwitches: the thread's involuntary context switches.
+    ///   - nice: the nice value, -20 (most favourable) to 19.
+    ///   - isIOWorker: whether the task is an io_uring task (`PF_IO_WORKER`).
+    ///   - timerSlackNanoseconds: the timer slack in nanoseconds, where it could be read.
     public init(
         tid: Int32, name: String, state: Character, credentials: ThreadCredentials,
         signalsBlocked: UInt64 = 0, cpusAllowedList: String = "",
@@ -50,6 +63,9 @@ public struct ThreadState: Sendable, Hashable {
     /// CapEff, CapBnd, CapAmb, NoNewPrivs, Seccomp, SigBlk; optional: Cpus_allowed_list,
     /// voluntary_ctxt_switches, nonvoluntary_ctxt_switches. Other fields are ignored.
     ///
+    /// - Parameters:
+    ///   - tid: the thread's kernel id.
+    ///   - status: the text of the thread's `status` file.
     /// - Throws: ``ProcfsError`` `.malformed` naming the field when one is missing or
     ///   repeated, or holds what the kernel never writes: non-numeric or out-of-range
     ///   values, NUL bytes, a last line without its newline (truncated text).
@@ -62,6 +78,10 @@ public struct ThreadState: Sendable, Hashable {
     /// The command name in field 2 may contain spaces, newlines and `)`: fields are counted
     /// after the last `)`.
     /// Field 1 must be this thread's ``tid``. On error nothing changes.
+    ///
+    /// - Parameters:
+    ///   - stat: the text of the thread's `stat` file.
+    /// - Throws: ``ProcfsError`` naming the file that could not be read or parsed.
     public mutating func apply(stat: String) throws(ProcfsError) {
         try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
     }
@@ -69,6 +89,10 @@ public struct ThreadState: Sendable, Hashable {
     /// Reads one thread of a process from the proc file system mounted at `procRoot`
     /// (status + stat + timer slack).
     ///
+    /// - Parameters:
+    ///   - pid: the process id.
+    ///   - tid: the thread's kernel id.
+    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
     public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {

@@ -100,7 +100,7 @@ typedef struct cb_options {
     int64_t timeout_ns;        ///< deadline, relative to the call (must be > 0)
     int32_t signal;            ///< kernel signal number, 33...64
     int32_t abort_on_mismatch; ///< nonzero: print the mismatch and abort(), like glibc and Go
-    int32_t relaxed;           ///< nonzero: glibc's semantics (caller first, no hold; see protocol.c)
+    int32_t relaxed;           ///< nonzero: the caller first, no hold (see protocol.c)
 } cb_options;
 
 typedef struct cb_report {

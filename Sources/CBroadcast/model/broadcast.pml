@@ -9,28 +9,28 @@
  *                  of the other's broadcast, late handlers and stale deliveries
  *                  (default: scenario "churn", one broadcast with 3 targets, a
  *                  clone, an exiting thread and an io_uring worker)
- *   GENS + DIE     a target's step kills it, once (issue 15)
- *   GENS + CALLER_DIES   a broadcaster dies inside cb_broadcast, once (issue 15)
- *   REUSE          a gone thread's tid is reused by a newborn (issue 15)
- *   WRAP, TAGS=n   three broadcasts, counter tags modulo n (issue 15)
- *   CREATE         a thread keeps cloning short-lived threads (issue 15; liveness only)
+ *   GENS + DIE     a target's step kills it, once
+ *   GENS + CALLER_DIES   a broadcaster dies inside cb_broadcast, once
+ *   REUSE          a gone thread's tid is reused by a newborn
+ *   WRAP, TAGS=n   three broadcasts, counter tags modulo n
+ *   CREATE         a thread keeps cloning short-lived threads (liveness only)
  *   LIVE           the caller's deadline fires only when nothing else can move
  *                  (Spin's `timeout`): checks that no broadcast needs its deadline
  *                  unless a thread is really unresponsive (property 1)
  *   mutations      MUT_PLAIN_STORE MUT_NO_COUNT_PROOF MUT_NO_GIVEUP MUT_NO_TOKEN
  *                  MUT_NO_DRAIN MUT_UNTAGGED MUT_NO_DEPARTURE MUT_LISTING_TRUSTED
- *                  MUT_OLD_SETTLE MUT_COND_WAKE, and OLD (the protocol before the
- *                  fix of issue 9: several of these at once, see below);
- *                  issue 15: MUT_NO_IDENTITY MUT_NO_IDENTITY_DONE MUT_NO_REREGISTER
+ *                  MUT_OLD_SETTLE MUT_COND_WAKE, and OLD (the first protocol:
+ *                  several of these at once, see below);
+ *                  reuse and death: MUT_NO_IDENTITY MUT_NO_IDENTITY_DONE MUT_NO_REREGISTER
  *                  MUT_DEATH_UNSEEN_WAIT MUT_DEATH_UNSEEN_REPORT MUT_DEATH_UNSEEN_DRAIN
  *                  MUT_NO_TAKEOVER MUT_TAKEOVER_NO_ABORT MUT_NO_CALLER_WATCH
  *                  MUT_FINAL_BEFORE_COUNT MUT_NO_SETTLE, and PRE15 (the engine before
- *                  issue 15); IDENT_TICK (the identity first planned for issue 15)
+ *                  those fixes); IDENT_TICK (the identity first planned for them)
  *   ONLY_P1..P9, ONLY_W1..W4   check only the named properties / witnesses
  */
 
 #ifdef OLD
-/* The engine before issue 9: counters without generations, a drain that waits
+/* The first protocol: counters without generations, a drain that waits
  * for the previous strict generation's finish count only, a task listing
  * believed when it omits a thread, no confirmation of departures in relaxed
  * mode, triage that stores over a slot that changed, and a wake only when some
@@ -41,11 +41,11 @@
 #define MUT_NO_DEPARTURE
 #define MUT_OLD_SETTLE
 #define MUT_COND_WAKE
-#define PRE15                     /* and none of issue 15's fixes */
+#define PRE15                     /* and none of the reuse and death fixes */
 #endif
 
 #ifdef PRE15
-/* The engine before issue 15 (main at 47ec55b): existence is tgkill(tid, 0) alone, nobody
+/* The engine before the reuse and death fixes (main at 47ec55b): existence is tgkill(tid, 0) alone, nobody
  * looks for a thread that died inside the handler (the waits, the report and the drain
  * take its claimed slot for a handler still running), and the lock names the process,
  * so a dead owner's lock is never taken over. */
@@ -201,7 +201,7 @@ byte sleepers;                    /* tasks asleep in futex_wait on cmd (bitmask)
 byte ident[NT];
 byte sid[NT];
 #ifdef IDENT_TICK
-/* The engine's plan (issue15-design.md, item 5): the holder of the tid is another thread
+/* The engine's first plan: the holder of the tid is another thread
  * only if it started in a later clock tick (10 ms) than the generation began. A newborn
  * starts in the generation's tick or a later one. */
 byte gen_tick;
@@ -344,11 +344,11 @@ hidden byte P7_no_broadcast_waits_for_a_dead_handler;
 hidden byte P8_a_dead_lock_owner_is_taken_over;
 hidden byte P9_a_thread_still_inside_its_handler_is_named;
 hidden byte P9_success_means_no_handler_is_still_inside;
-/* States of the bugs of issue 9: reached by the OLD protocol, excluded by the new one. */
+/* States of the bugs of the first protocol: reached by the OLD protocol, excluded by the new one. */
 hidden byte W1_count_includes_a_thread_that_ran_and_exited;
 hidden byte W2_listing_omission_believed_a_live_thread_gone;
 hidden byte W3_triage_stored_over_a_slot_that_changed;
-/* The state behind issue 15's tid-reuse bug. */
+/* The state behind the tid-reuse bug. */
 hidden byte W4_count_proof_took_a_reused_tid_for_its_old_thread;
 
 #ifdef RELAXED
@@ -501,7 +501,7 @@ inline run_steps(me, g) {
 #endif
 
 /* The handler's end: its last count into w, its final state (fin), back to application
- * code. I10 (issue 15): the final state is stored last, so a handler touches the counters
+ * code. I10: the final state is stored last, so a handler touches the counters
  * only while its slot is ARRIVED, which the caller's settle wait and the next drain see.
  * MUT_FINAL_BEFORE_COUNT is today's order: the final state, then the count (the window
  * in which a stalled handler's count can land in a later generation with the same tag). */
