@@ -15,10 +15,12 @@ enum SeccompScenarios {
         "seccomp-sync-fail": syncFailure,
         "seccomp-bad-input": badInput,
         "seccomp-unprivileged": unprivileged,
+        "seccomp-groups": groups,
     ]
 
     static let getppid = SystemCall(rawValue: Int(SYS_getppid))
     static let getpgid = SystemCall(rawValue: Int(SYS_getpgid))
+    static let clockGetres = SystemCall(rawValue: Int(SYS_clock_getres))
 
     /// The filter the scenarios load: getppid fails with EPERM, getpgid with ENOSYS.
     /// Neither call needs a pointer, and the runtime does not use them.
@@ -192,6 +194,56 @@ enum SeccompScenarios {
         try require(denied.errno == .notPermitted, "getppid returned \(denied) on every thread, expected EPERM")
         return "at uid 65534 the load fails with EACCES and changes nothing; after no_new_privs on every thread it loads: "
             + "\(after.count) threads show Seccomp: 2 (\(checked) at uid 65534 with NoNewPrivs: 1), getppid EPERM everywhere"
+    }
+
+    /// `@mount errno EPERM` and `@clock errno EPERM` on 64+ threads of every kind (`--mode`
+    /// for the probes): before the load each member of both groups, called with every argument
+    /// -1 (bad descriptors, pointers and flags: it changes nothing), fails with another error on
+    /// every thread; after it, with EPERM on every thread, while getppid and clock_getres
+    /// still work. Each probe runs on every thread, and the engine names any thread whose
+    /// result differs from the caller's; /proc shows one more filter on every thread.
+    static func groups(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 64)
+        let options = BroadcastOptions(mode: try args.mode())
+        try ThreadCrowd.grow(by: count)
+        let baseline = try SeccompState.own()
+        let before = try SeccompState.everyThread()
+        try require(before.count >= count + 1, "only \(before.count) threads run code; expected at least \(count + 1)")
+        try requireAll(before, are: baseline, "before the load")
+
+        let filter = try SeccompFilter(parsing: "default allow\n@mount errno EPERM\n@clock errno EPERM\n")
+        // umount2 and clock_settime by name as well, so that a group losing them fails here.
+        let listed = SeccompFilter.Group.mount.nativeMembers + SeccompFilter.Group.clock.nativeMembers
+        let members = listed + ["umount2", "clock_settime"].filter { !listed.contains($0) }
+        let calls = try members.map { name in
+            guard let call = SystemCall(name: name) else { throw ScenarioFailure(description: "\(name) is no system call here") }
+            return (name, call)
+        }
+        for (name, call) in calls {
+            let result = try Broadcast.probe(call, -1, -1, -1, -1, -1, -1, options: options)
+            try require(result.errno != nil && result.errno != .notPermitted, "\(name) returned \(result) before the load")
+        }
+        let resolution = try Broadcast.probe(clockGetres, Int(CLOCK_MONOTONIC), 0, options: options)
+        try require(resolution.rawValue == 0, "clock_getres returned \(resolution) before the load")
+
+        try filter.loadOnAllThreads()
+
+        let loaded = SeccompState(mode: .filter, filters: baseline.filters + 1)
+        let after = try SeccompState.everyThread()
+        try requireAll(after, are: loaded, "filtered after the load")
+        for (name, call) in calls {
+            let result = try Broadcast.probe(call, -1, -1, -1, -1, -1, -1, options: options)
+            try require(result.errno == .notPermitted, "\(name) returned \(result) on every thread after the load, expected EPERM")
+        }
+        let parent = try Broadcast.probe(getppid, options: options)
+        try require(parent.rawValue == Int(Foundation.getppid()), "getppid returned \(parent) after the load")
+        let stillWorks = try Broadcast.probe(clockGetres, Int(CLOCK_MONOTONIC), 0, options: options)
+        try require(stillWorks.rawValue == 0, "clock_getres returned \(stillWorks) after the load")
+        let skipped = (SeccompFilter.Group.mount.absentMembers + SeccompFilter.Group.clock.absentMembers)
+            .map { "\($0.name) (\($0.reason))" }
+        return "\(options.mode): \(after.count) threads show \(loaded); \(calls.count) members (\(members.joined(separator: ", "))) "
+            + "failed otherwise before and with EPERM on every thread after; getppid and clock_getres work on every thread; "
+            + "not filtered here: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))"
     }
 
     /// Runs `body`, which must throw `.invalidArgument`; returns the message.
