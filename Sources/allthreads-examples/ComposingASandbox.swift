@@ -36,3 +36,12 @@ func composingASandboxLimit() {
     }
     // end
 }
+
+func composingASandboxGroups() {
+    // example: composing-a-sandbox-groups
+    for group in SeccompFilter.Group.all {
+        print("@\(group.name):", group.nativeMembers.joined(separator: " "))
+        for member in group.absentMembers { print("  not filtered here:", member.name, member.reason) }
+    }
+    // end
+}
