@@ -20,7 +20,7 @@ struct SeccompCommand: ChangeCommand {
             Loading needs CAP_SYS_ADMIN or no_new_privs (see 'allthreads prctl no-new-privs').
 
             Groups (from the kernel's x86_64 and generic tables), with the members they cover on \
-            this machine and those its table or libseccomp lacks, which are not filtered:
+            this machine and those its architecture lacks:
             """ + SeccompFilter.Group.all.map(groupHelp).joined() + """
 
 
@@ -32,11 +32,11 @@ struct SeccompCommand: ChangeCommand {
               allthreads seccomp no-mounts.txt -- umount /mnt     # EPERM on every thread
             """ + ChangeOptions.commandHelp)
 
-    /// A group's lines in the help: its name and summary, its members here, those absent.
+    /// A group's lines in the help: its name and summary, its members here, those this architecture lacks.
     static func groupHelp(_ group: SeccompFilter.Group) -> String {
-        let absent = group.absentMembers.map(\.name)
+        let absent = group.absentMembers
         return "\n  @\(group.name): \(group.summary)\n      " + (group.nativeMembers.isEmpty ? "(none here)" : group.nativeMembers.joined(separator: " "))
-            + (absent.isEmpty ? "" : "\n      not here: " + absent.joined(separator: " "))
+            + (absent.isEmpty ? "" : "\n      not on this architecture: " + absent.joined(separator: " "))
     }
 
     @Argument(help: "The filter file.")

@@ -41,7 +41,7 @@ func composingASandboxGroups() {
     // example: composing-a-sandbox-groups
     for group in SeccompFilter.Group.all {
         print("@\(group.name):", group.nativeMembers.joined(separator: " "))
-        for member in group.absentMembers { print("  not filtered here:", member.name, member.reason) }
+        if !group.absentMembers.isEmpty { print("  not on this architecture:", group.absentMembers.joined(separator: " ")) }
     }
     // end
 }

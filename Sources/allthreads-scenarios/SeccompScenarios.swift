@@ -212,12 +212,15 @@ enum SeccompScenarios {
         try requireAll(before, are: baseline, "before the load")
 
         let filter = try SeccompFilter(parsing: "default allow\n@mount errno EPERM\n@clock errno EPERM\n")
-        // umount2 and clock_settime by name as well, so that a group losing them fails here.
-        let listed = SeccompFilter.Group.mount.nativeMembers + SeccompFilter.Group.clock.nativeMembers
-        let members = listed + ["umount2", "clock_settime"].filter { !listed.contains($0) }
-        let calls = try members.map { name in
+        // Every member here, by the table's number; umount2 and clock_settime by their names
+        // as well, so that a group losing them fails here.
+        let native = try SeccompFilter.Group.Architecture.native ?? { throw ScenarioFailure(description: "not x86_64 or aarch64") }()
+        var calls = (SeccompFilter.Group.mount.members + SeccompFilter.Group.clock.members).compactMap { member in
+            member.number(on: native).map { (member.name, SystemCall(rawValue: $0)) }
+        }
+        for name in ["umount2", "clock_settime"] where !calls.contains(where: { $0.0 == name }) {
             guard let call = SystemCall(name: name) else { throw ScenarioFailure(description: "\(name) is no system call here") }
-            return (name, call)
+            calls.append((name, call))
         }
         for (name, call) in calls {
             let result = try Broadcast.probe(call, -1, -1, -1, -1, -1, -1, options: options)
@@ -239,11 +242,10 @@ enum SeccompScenarios {
         try require(parent.rawValue == Int(Foundation.getppid()), "getppid returned \(parent) after the load")
         let stillWorks = try Broadcast.probe(clockGetres, Int(CLOCK_MONOTONIC), 0, options: options)
         try require(stillWorks.rawValue == 0, "clock_getres returned \(stillWorks) after the load")
-        let skipped = (SeccompFilter.Group.mount.absentMembers + SeccompFilter.Group.clock.absentMembers)
-            .map { "\($0.name) (\($0.reason))" }
-        return "\(options.mode): \(after.count) threads show \(loaded); \(calls.count) members (\(members.joined(separator: ", "))) "
+        let skipped = SeccompFilter.Group.mount.absentMembers + SeccompFilter.Group.clock.absentMembers
+        return "\(options.mode): \(after.count) threads show \(loaded); \(calls.count) members (\(calls.map(\.0).joined(separator: ", "))) "
             + "failed otherwise before and with EPERM on every thread after; getppid and clock_getres work on every thread; "
-            + "not filtered here: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))"
+            + "not in this architecture's table: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))"
     }
 
     /// Runs `body`, which must throw `.invalidArgument`; returns the message.

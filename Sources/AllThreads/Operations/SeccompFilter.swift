@@ -153,10 +153,8 @@ extension SeccompFilter {
             guard let action = rule.action.libseccompValue else {
                 throw .invalidArgument("\(location(index)): \(rule.action.rangeProblem)")
             }
-            // A single call was checked by nameProblem; a group's native members are known here.
-            let calls = (rule.group?.nativeMembers ?? [rule.syscall]).compactMap { name in
-                Self.systemCallNumber(name).map { (name: name, number: $0) }
-            }
+            // A single call was checked by nameProblem; a group's members have the table's numbers.
+            let calls = rule.group?.nativeCalls ?? Self.systemCallNumber(rule.syscall).map { [(rule.syscall, $0)] } ?? []
             for call in calls {
                 if let first = firstRule[call.number] {
                     throw .invalidArgument("\(location(index)): \(duplicate(call.name, rule: index, first: first, location: location))")

@@ -1,5 +1,3 @@
-import CSeccomp
-
 extension SeccompFilter {
     /// A named group of system calls, for one rule that covers them all.
     ///
@@ -14,12 +12,12 @@ extension SeccompFilter {
     /// ])
     /// ```
     ///
-    /// The members are taken from the kernel's system call tables
-    /// (`arch/x86/entry/syscalls/syscall_64.tbl` for x86_64, `scripts/syscall.tbl`, the
-    /// generic table, for aarch64), each with the architectures whose table has it. A member
-    /// that the native architecture lacks (`ioperm` on aarch64) or that this libseccomp does
-    /// not know (a call newer than it) is not filtered: ``absentMembers`` lists each with the
-    /// reason, and ``nativeMembers`` lists what a rule for the group covers here.
+    /// The members and their numbers are taken from the kernel's system call tables (Linux
+    /// 6.18): `arch/x86/entry/syscalls/syscall_64.tbl` for x86_64, `scripts/syscall.tbl`, the
+    /// generic table, for aarch64. A rule for a group filters each member by its number in the
+    /// native architecture's table, so a call newer than libseccomp (`open_tree_attr`) is
+    /// filtered too. A member that the native table lacks (`ioperm` on aarch64) is not
+    /// filtered: ``absentMembers`` lists those, and ``nativeMembers`` what a rule covers here.
     ///
     /// Groups do not overlap, and a group's rule counts as one rule per member: a single
     /// rule for a member of a group that has a rule is a second rule for that call, an error
@@ -44,33 +42,27 @@ extension SeccompFilter {
             }
         }
 
-        /// One system call of a group and the architectures whose table has it.
+        /// One system call of a group, with its number in each architecture's table.
         public struct Member: Sendable, Hashable {
-            /// The system call's name as the kernel's table (and libseccomp) writes it.
+            /// The system call's name as the kernel's tables write it.
             public let name: String
-            /// The architectures whose system call table has the call.
-            public let architectures: Set<Architecture>
+            /// The call's number in the x86_64 table, `nil` when that table lacks it.
+            let x86_64: Int?
+            /// The call's number in the generic table (aarch64), `nil` when that table lacks it.
+            let aarch64: Int?
 
-            init(_ name: String, _ architectures: Set<Architecture> = [.x86_64, .aarch64]) {
+            init(_ name: String, x86_64: Int?, aarch64: Int? = nil) {
                 self.name = name
-                self.architectures = architectures
+                self.x86_64 = x86_64
+                self.aarch64 = aarch64
             }
-        }
 
-        /// A member that a rule for the group does not cover on this machine, and why.
-        public struct AbsentMember: Sendable, Hashable {
-            /// The member's name.
-            public let name: String
-            /// Why it is not filtered here.
-            public let reason: Reason
-
-            /// Why a member is not filtered on this machine.
-            public enum Reason: Sendable, Hashable {
-                /// The native architecture's system call table does not have the call.
-                case notOnThisArchitecture
-                /// The table has it, but this libseccomp does not know the name (it is older
-                /// than the call).
-                case unknownToLibseccomp
+            /// The call's number in `architecture`'s table, `nil` when that table lacks it.
+            public func number(on architecture: Architecture) -> Int? {
+                switch architecture {
+                case .x86_64: x86_64
+                case .aarch64: aarch64
+                }
             }
         }
 
@@ -81,29 +73,25 @@ extension SeccompFilter {
         /// Every member, on every architecture.
         public let members: [Member]
 
-        /// The members whose name the native architecture's table has.
+        /// The members that `architecture`'s table has.
         public func members(on architecture: Architecture) -> [String] {
-            members.filter { $0.architectures.contains(architecture) }.map(\.name)
+            members.filter { $0.number(on: architecture) != nil }.map(\.name)
         }
 
-        /// The members a rule for the group covers on this machine: in the native
-        /// architecture's table and known to libseccomp.
-        public var nativeMembers: [String] {
-            members.compactMap { member in
-                member.architectures.contains(where: { $0 == Architecture.native })
-                    && SeccompFilter.systemCallNumber(member.name) != nil ? member.name : nil
-            }
+        /// The members a rule for the group covers here: those in the native architecture's table.
+        public var nativeMembers: [String] { nativeCalls.map(\.name) }
+
+        /// The members a rule for the group does not cover here: the native architecture's
+        /// table lacks them (every member, on an architecture other than x86_64 and aarch64).
+        public var absentMembers: [String] {
+            let native = Set(nativeMembers)
+            return members.map(\.name).filter { !native.contains($0) }
         }
 
-        /// The members a rule for the group does not cover on this machine, each with the reason.
-        public var absentMembers: [AbsentMember] {
-            members.compactMap { member in
-                guard let native = Architecture.native, member.architectures.contains(native) else {
-                    return AbsentMember(name: member.name, reason: .notOnThisArchitecture)
-                }
-                return SeccompFilter.systemCallNumber(member.name) == nil
-                    ? AbsentMember(name: member.name, reason: .unknownToLibseccomp) : nil
-            }
+        /// The native members with their numbers here.
+        var nativeCalls: [(name: String, number: CInt)] {
+            guard let native = Architecture.native else { return [] }
+            return members.compactMap { member in member.number(on: native).map { (member.name, CInt($0)) } }
         }
 
         /// The group called `name` (without `@`), or `nil`.
@@ -131,7 +119,12 @@ extension SeccompFilter.Group {
     /// stops those reads too.
     public static let clock = Self(
         name: "clock", summary: "set the system clocks",
-        members: [.init("adjtimex"), .init("clock_adjtime"), .init("clock_settime"), .init("settimeofday")])
+        members: [
+            .init("adjtimex", x86_64: 159, aarch64: 171),
+            .init("clock_adjtime", x86_64: 305, aarch64: 266),
+            .init("clock_settime", x86_64: 227, aarch64: 112),
+            .init("settimeofday", x86_64: 164, aarch64: 170),
+        ])
 
     /// `@cpu-emulation`: calls that set up emulation of other processor modes.
     ///
@@ -140,7 +133,9 @@ extension SeccompFilter.Group {
     /// (`vm86` and `vm86old` are in the 32-bit x86 table only.) Empty on aarch64.
     public static let cpuEmulation = Self(
         name: "cpu-emulation", summary: "emulate other processor modes",
-        members: [.init("modify_ldt", [.x86_64])])
+        members: [
+            .init("modify_ldt", x86_64: 154),
+        ])
 
     /// `@debug`: calls that trace, read or write another process, or observe the system's
     /// performance counters.
@@ -153,7 +148,12 @@ extension SeccompFilter.Group {
     /// trace, and this library's own proof of a privilege drop uses them.
     public static let debug = Self(
         name: "debug", summary: "trace, read or write other processes; performance counters",
-        members: [.init("ptrace"), .init("process_vm_readv"), .init("process_vm_writev"), .init("perf_event_open")])
+        members: [
+            .init("ptrace", x86_64: 101, aarch64: 117),
+            .init("process_vm_readv", x86_64: 310, aarch64: 270),
+            .init("process_vm_writev", x86_64: 311, aarch64: 271),
+            .init("perf_event_open", x86_64: 298, aarch64: 241),
+        ])
 
     /// `@keyring`: the kernel's key management.
     ///
@@ -161,7 +161,11 @@ extension SeccompFilter.Group {
     /// - `keyctl`: every other key operation.
     public static let keyring = Self(
         name: "keyring", summary: "the kernel's key management",
-        members: [.init("add_key"), .init("request_key"), .init("keyctl")])
+        members: [
+            .init("add_key", x86_64: 248, aarch64: 217),
+            .init("request_key", x86_64: 249, aarch64: 218),
+            .init("keyctl", x86_64: 250, aarch64: 219),
+        ])
 
     /// `@module`: calls that load and unload kernel modules (`CAP_SYS_MODULE`).
     ///
@@ -169,7 +173,11 @@ extension SeccompFilter.Group {
     /// - `delete_module`: unload one.
     public static let module = Self(
         name: "module", summary: "load and unload kernel modules",
-        members: [.init("init_module"), .init("finit_module"), .init("delete_module")])
+        members: [
+            .init("init_module", x86_64: 175, aarch64: 105),
+            .init("finit_module", x86_64: 313, aarch64: 273),
+            .init("delete_module", x86_64: 176, aarch64: 106),
+        ])
 
     /// `@mount`: calls that change the mount table or the root directory.
     ///
@@ -177,15 +185,24 @@ extension SeccompFilter.Group {
     /// - `pivot_root`, `chroot`: change the root;
     /// - `fsopen`, `fsconfig`, `fsmount`, `fspick`, `move_mount`, `open_tree`,
     ///   `mount_setattr`, `open_tree_attr`: the mount API of Linux 5.2 and later
-    ///   (`open_tree_attr`, Linux 6.15, is newer than libseccomp 2.5).
+    ///   (`open_tree_attr`, Linux 6.15, is newer than libseccomp 2.5, and filtered by its number).
     ///
     /// `statmount` and `listmount` only read the mount table and are not in it.
     public static let mount = Self(
         name: "mount", summary: "change the mount table or the root directory",
         members: [
-            .init("mount"), .init("umount2"), .init("pivot_root"), .init("chroot"), .init("fsopen"), .init("fsconfig"),
-            .init("fsmount"), .init("fspick"), .init("move_mount"), .init("open_tree"), .init("mount_setattr"),
-            .init("open_tree_attr"),
+            .init("mount", x86_64: 165, aarch64: 40),
+            .init("umount2", x86_64: 166, aarch64: 39),
+            .init("pivot_root", x86_64: 155, aarch64: 41),
+            .init("chroot", x86_64: 161, aarch64: 51),
+            .init("fsopen", x86_64: 430, aarch64: 430),
+            .init("fsconfig", x86_64: 431, aarch64: 431),
+            .init("fsmount", x86_64: 432, aarch64: 432),
+            .init("fspick", x86_64: 433, aarch64: 433),
+            .init("move_mount", x86_64: 429, aarch64: 429),
+            .init("open_tree", x86_64: 428, aarch64: 428),
+            .init("mount_setattr", x86_64: 442, aarch64: 442),
+            .init("open_tree_attr", x86_64: 467, aarch64: 467),
         ])
 
     /// `@obsolete`: numbers the tables keep with no implementation behind them (no entry
@@ -200,11 +217,22 @@ extension SeccompFilter.Group {
     public static let obsolete = Self(
         name: "obsolete", summary: "table entries without an implementation (ENOSYS)",
         members: [
-            .init("_sysctl", [.x86_64]), .init("afs_syscall", [.x86_64]), .init("create_module", [.x86_64]),
-            .init("epoll_ctl_old", [.x86_64]), .init("epoll_wait_old", [.x86_64]), .init("get_kernel_syms", [.x86_64]),
-            .init("get_thread_area", [.x86_64]), .init("getpmsg", [.x86_64]), .init("lookup_dcookie"), .init("nfsservctl"),
-            .init("putpmsg", [.x86_64]), .init("query_module", [.x86_64]), .init("set_thread_area", [.x86_64]),
-            .init("tuxcall", [.x86_64]), .init("uselib", [.x86_64]), .init("vserver", [.x86_64]),
+            .init("_sysctl", x86_64: 156),
+            .init("afs_syscall", x86_64: 183),
+            .init("create_module", x86_64: 174),
+            .init("epoll_ctl_old", x86_64: 214),
+            .init("epoll_wait_old", x86_64: 215),
+            .init("get_kernel_syms", x86_64: 177),
+            .init("get_thread_area", x86_64: 211),
+            .init("getpmsg", x86_64: 181),
+            .init("lookup_dcookie", x86_64: 212, aarch64: 18),
+            .init("nfsservctl", x86_64: 180, aarch64: 42),
+            .init("putpmsg", x86_64: 182),
+            .init("query_module", x86_64: 178),
+            .init("set_thread_area", x86_64: 205),
+            .init("tuxcall", x86_64: 184),
+            .init("uselib", x86_64: 134),
+            .init("vserver", x86_64: 236),
         ])
 
     /// `@privileged`: administration calls outside the other groups, each of which needs a
@@ -221,8 +249,13 @@ extension SeccompFilter.Group {
     public static let privileged = Self(
         name: "privileged", summary: "administration calls outside the other groups",
         members: [
-            .init("acct"), .init("sethostname"), .init("setdomainname"), .init("vhangup"), .init("open_by_handle_at"),
-            .init("quotactl"), .init("quotactl_fd"),
+            .init("acct", x86_64: 163, aarch64: 89),
+            .init("sethostname", x86_64: 170, aarch64: 161),
+            .init("setdomainname", x86_64: 171, aarch64: 162),
+            .init("vhangup", x86_64: 153, aarch64: 58),
+            .init("open_by_handle_at", x86_64: 304, aarch64: 265),
+            .init("quotactl", x86_64: 179, aarch64: 60),
+            .init("quotactl_fd", x86_64: 443, aarch64: 443),
         ])
 
     /// `@raw-io`: direct access to I/O ports.
@@ -232,21 +265,31 @@ extension SeccompFilter.Group {
     /// Empty on aarch64, which has no I/O ports.
     public static let rawIO = Self(
         name: "raw-io", summary: "direct access to I/O ports",
-        members: [.init("ioperm", [.x86_64]), .init("iopl", [.x86_64])])
+        members: [
+            .init("ioperm", x86_64: 173),
+            .init("iopl", x86_64: 172),
+        ])
 
     /// `@reboot`: calls that restart the machine or load a kernel to start (`CAP_SYS_BOOT`).
     ///
     /// - `reboot`; `kexec_load`, `kexec_file_load`: load the next kernel.
     public static let reboot = Self(
         name: "reboot", summary: "restart the machine or load a new kernel",
-        members: [.init("reboot"), .init("kexec_load"), .init("kexec_file_load")])
+        members: [
+            .init("reboot", x86_64: 169, aarch64: 142),
+            .init("kexec_load", x86_64: 246, aarch64: 104),
+            .init("kexec_file_load", x86_64: 320, aarch64: 294),
+        ])
 
     /// `@swap`: calls that turn swap space on and off (`CAP_SYS_ADMIN`).
     ///
     /// - `swapon`, `swapoff`.
     public static let swap = Self(
         name: "swap", summary: "turn swap space on and off",
-        members: [.init("swapon"), .init("swapoff")])
+        members: [
+            .init("swapon", x86_64: 167, aarch64: 224),
+            .init("swapoff", x86_64: 168, aarch64: 225),
+        ])
 }
 
 extension SeccompFilter.Rule {
