@@ -120,6 +120,9 @@ enum SeccompScenarios {
              "rule 2: a second rule for 'getppid'; the first is rule 1"),
             (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .allow)]),
              "rule 1: the rule for 'getppid' has the default action (allow), so it does nothing"),
+            (SeccompFilter(defaultAction: .allow, rules: [.init("@unknown", .errno(.notPermitted))]), "rule 1: unknown group '@unknown'"),
+            (SeccompFilter(defaultAction: .allow, rules: [.init(group: .mount, .errno(.notPermitted)), .init("umount2", .trap)]),
+             "rule 2: a second rule for 'umount2'; the first is rule 1 (@mount)"),
         ]
         let textCases: [(String, String)] = [
             ("default allow\nfork2 errno EPERM\n", "line 2: unknown system call 'fork2'"),
@@ -128,6 +131,9 @@ enum SeccompScenarios {
             ("default allow\ngetppid errno EPERM\ngetppid trap\n", "line 3: a second rule for 'getppid'; the first is line 2"),
             ("default allow\ngetppid trap\ndefault log\n", "line 3: a second default line; the first is line 1"),
             ("default allow\nthis is not a rule\n", "line 2: unknown system call 'this'"),
+            ("default allow\n@unknown errno EPERM\n", "line 2: unknown group '@unknown'; the groups are @clock"),
+            ("default allow\n@clock errno EPERM\nclock_settime trap\n", "line 3: a second rule for 'clock_settime'; the first is line 2 (@clock)"),
+            ("default allow\n@mount allow\n", "line 2: the rule for '@mount' has the default action (allow)"),
             ("default allow\ngetppid deny\n", "line 2: unknown action 'deny'"),
             ("default allow\ngetppid errno EPERM please\n", "line 2: unexpected 'please' after the action"),
             ("default allow\ngetppid errno EWHATEVER\n", "line 2: unknown errno name 'EWHATEVER'"),
