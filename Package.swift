@@ -91,7 +91,9 @@ let package = Package(
         // Scenarios, the CLI and the benchmark, each in a process of its own, checked from /proc.
         .testTarget(
             name: "ScenarioTests",
-            dependencies: ["AllThreads", "AllThreadsCLISupport", "AllThreadsTestSupport", "allthreads-scenarios", "allthreads-cli"]
+            dependencies: [
+                "AllThreads", "AllThreadsCLISupport", "AllThreadsTestSupport", "allthreads-scenarios", "allthreads-cli", "CSeccomp",
+            ]
         ),
         // The bounded torture matrix.
         .testTarget(name: "TortureTests", dependencies: ["AllThreadsTestSupport", "allthreads-scenarios"]),

@@ -36,3 +36,12 @@ func composingASandboxLimit() {
     }
     // end
 }
+
+func composingASandboxGroups() {
+    // example: composing-a-sandbox-groups
+    for group in SeccompFilter.Group.all {
+        print("@\(group.name):", group.nativeMembers.joined(separator: " "))
+        if !group.absentMembers.isEmpty { print("  not on this architecture:", group.absentMembers.joined(separator: " ")) }
+    }
+    // end
+}

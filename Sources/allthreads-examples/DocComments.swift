@@ -59,6 +59,17 @@ func docSeccompFilter() throws {
     // end
 }
 
+func docSeccompGroup() throws {
+    // example: doc-seccomp-group
+    let filter = SeccompFilter(defaultAction: .allow, rules: [
+        .init(group: .mount, .errno(.notPermitted)),
+        .init(group: .module, .killProcess),
+        .init("ptrace", .errno(.notPermitted)),
+    ])
+    // end
+    try filter.validate()
+}
+
 func docSeccompLoad(_ filter: SeccompFilter) throws {
     // example: doc-seccomp-load
     try ThreadAttributes.setNoNewPrivileges()

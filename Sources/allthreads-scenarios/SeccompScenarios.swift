@@ -15,10 +15,12 @@ enum SeccompScenarios {
         "seccomp-sync-fail": syncFailure,
         "seccomp-bad-input": badInput,
         "seccomp-unprivileged": unprivileged,
+        "seccomp-groups": groups,
     ]
 
     static let getppid = SystemCall(rawValue: Int(SYS_getppid))
     static let getpgid = SystemCall(rawValue: Int(SYS_getpgid))
+    static let clockGetres = SystemCall(rawValue: Int(SYS_clock_getres))
 
     /// The filter the scenarios load: getppid fails with EPERM, getpgid with ENOSYS.
     /// Neither call needs a pointer, and the runtime does not use them.
@@ -118,6 +120,9 @@ enum SeccompScenarios {
              "rule 2: a second rule for 'getppid'; the first is rule 1"),
             (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .allow)]),
              "rule 1: the rule for 'getppid' has the default action (allow), so it does nothing"),
+            (SeccompFilter(defaultAction: .allow, rules: [.init("@unknown", .errno(.notPermitted))]), "rule 1: unknown group '@unknown'"),
+            (SeccompFilter(defaultAction: .allow, rules: [.init(group: .mount, .errno(.notPermitted)), .init("umount2", .trap)]),
+             "rule 2: a second rule for 'umount2'; the first is rule 1 (@mount)"),
         ]
         let textCases: [(String, String)] = [
             ("default allow\nfork2 errno EPERM\n", "line 2: unknown system call 'fork2'"),
@@ -126,6 +131,9 @@ enum SeccompScenarios {
             ("default allow\ngetppid errno EPERM\ngetppid trap\n", "line 3: a second rule for 'getppid'; the first is line 2"),
             ("default allow\ngetppid trap\ndefault log\n", "line 3: a second default line; the first is line 1"),
             ("default allow\nthis is not a rule\n", "line 2: unknown system call 'this'"),
+            ("default allow\n@unknown errno EPERM\n", "line 2: unknown group '@unknown'; the groups are @clock"),
+            ("default allow\n@clock errno EPERM\nclock_settime trap\n", "line 3: a second rule for 'clock_settime'; the first is line 2 (@clock)"),
+            ("default allow\n@mount allow\n", "line 2: the rule for '@mount' has the default action (allow)"),
             ("default allow\ngetppid deny\n", "line 2: unknown action 'deny'"),
             ("default allow\ngetppid errno EPERM please\n", "line 2: unexpected 'please' after the action"),
             ("default allow\ngetppid errno EWHATEVER\n", "line 2: unknown errno name 'EWHATEVER'"),
@@ -192,6 +200,58 @@ enum SeccompScenarios {
         try require(denied.errno == .notPermitted, "getppid returned \(denied) on every thread, expected EPERM")
         return "at uid 65534 the load fails with EACCES and changes nothing; after no_new_privs on every thread it loads: "
             + "\(after.count) threads show Seccomp: 2 (\(checked) at uid 65534 with NoNewPrivs: 1), getppid EPERM everywhere"
+    }
+
+    /// `@mount errno EPERM` and `@clock errno EPERM` on 64+ threads of every kind (`--mode`
+    /// for the probes): before the load each member of both groups, called with every argument
+    /// -1 (bad descriptors, pointers and flags: it changes nothing), fails with another error on
+    /// every thread; after it, with EPERM on every thread, while getppid and clock_getres
+    /// still work. Each probe runs on every thread, and the engine names any thread whose
+    /// result differs from the caller's; /proc shows one more filter on every thread.
+    static func groups(_ args: ScenarioArguments) throws -> String {
+        let count = try args.int("threads", default: 64)
+        let options = BroadcastOptions(mode: try args.mode())
+        try ThreadCrowd.grow(by: count)
+        let baseline = try SeccompState.own()
+        let before = try SeccompState.everyThread()
+        try require(before.count >= count + 1, "only \(before.count) threads run code; expected at least \(count + 1)")
+        try requireAll(before, are: baseline, "before the load")
+
+        let filter = try SeccompFilter(parsing: "default allow\n@mount errno EPERM\n@clock errno EPERM\n")
+        // Every member here, by the table's number; umount2 and clock_settime by their names
+        // as well, so that a group losing them fails here.
+        let native = try SeccompFilter.Group.Architecture.native ?? { throw ScenarioFailure(description: "not x86_64 or aarch64") }()
+        var calls = (SeccompFilter.Group.mount.members + SeccompFilter.Group.clock.members).compactMap { member in
+            member.number(on: native).map { (member.name, SystemCall(rawValue: $0)) }
+        }
+        for name in ["umount2", "clock_settime"] where !calls.contains(where: { $0.0 == name }) {
+            guard let call = SystemCall(name: name) else { throw ScenarioFailure(description: "\(name) is no system call here") }
+            calls.append((name, call))
+        }
+        for (name, call) in calls {
+            let result = try Broadcast.probe(call, -1, -1, -1, -1, -1, -1, options: options)
+            try require(result.errno != nil && result.errno != .notPermitted, "\(name) returned \(result) before the load")
+        }
+        let resolution = try Broadcast.probe(clockGetres, Int(CLOCK_MONOTONIC), 0, options: options)
+        try require(resolution.rawValue == 0, "clock_getres returned \(resolution) before the load")
+
+        try filter.loadOnAllThreads()
+
+        let loaded = SeccompState(mode: .filter, filters: baseline.filters + 1)
+        let after = try SeccompState.everyThread()
+        try requireAll(after, are: loaded, "filtered after the load")
+        for (name, call) in calls {
+            let result = try Broadcast.probe(call, -1, -1, -1, -1, -1, -1, options: options)
+            try require(result.errno == .notPermitted, "\(name) returned \(result) on every thread after the load, expected EPERM")
+        }
+        let parent = try Broadcast.probe(getppid, options: options)
+        try require(parent.rawValue == Int(Foundation.getppid()), "getppid returned \(parent) after the load")
+        let stillWorks = try Broadcast.probe(clockGetres, Int(CLOCK_MONOTONIC), 0, options: options)
+        try require(stillWorks.rawValue == 0, "clock_getres returned \(stillWorks) after the load")
+        let skipped = SeccompFilter.Group.mount.absentMembers + SeccompFilter.Group.clock.absentMembers
+        return "\(options.mode): \(after.count) threads show \(loaded); \(calls.count) members (\(calls.map(\.0).joined(separator: ", "))) "
+            + "failed otherwise before and with EPERM on every thread after; getppid and clock_getres work on every thread; "
+            + "not in this architecture's table: \(skipped.isEmpty ? "none" : skipped.joined(separator: ", "))"
     }
 
     /// Runs `body`, which must throw `.invalidArgument`; returns the message.

@@ -229,6 +229,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(field("Seccomp", in: status), "2", status)
     }
 
+    /// A filter file with groups: every thread is filtered, and the command, which inherits
+    /// the filter, gets EPERM from umount2 (a member of @mount; EFAULT without the filter) on
+    /// every one of its threads (the command is allthreads itself, broadcasting umount2).
+    func testSeccompFileWithGroups() throws {
+        let file = try temporaryFile("default allow\n@mount errno EPERM\n@clock errno EPERM\n")
+        let program = productsDirectory().appendingPathComponent("allthreads").path
+        let probe = #""$0" syscall umount2 0 0 --threads 8 2>&1; "$0" syscall clock_settime 0 0 2>&1; true"#
+        let output = try change(["seccomp", file.path], exec: ["sh", "-c", probe, program]) { $0.seccomp == "filter" }
+        XCTAssertEqual(output, """
+            allthreads: umount2(0, 0) failed: the call failed on the calling thread (Operation not permitted); no thread changed
+            allthreads: clock_settime(0, 0) failed: the call failed on the calling thread (Operation not permitted); no thread changed
+
+            """)
+    }
+
     // MARK: drop
 
     /// The issue's example, literally: nobody, no supplementary groups, no_new_privs.

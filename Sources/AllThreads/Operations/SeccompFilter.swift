@@ -36,9 +36,10 @@ public struct SeccompFilter: Sendable, Hashable {
         case log
     }
 
-    /// One system call and what it does.
+    /// One system call, or one ``Group`` of them, and what it does.
     public struct Rule: Sendable, Hashable {
-        /// The system call's name as libseccomp knows it, such as `"ptrace"` or `"openat"`.
+        /// The system call's name as libseccomp knows it, such as `"ptrace"` or `"openat"`,
+        /// or a group's name with `@`, such as `"@mount"`.
         public var syscall: String
         /// What the call does.
         public var action: Action
@@ -71,8 +72,9 @@ public struct SeccompFilter: Sendable, Hashable {
 
     /// Checks the filter and compiles it, without loading it. Changes nothing.
     ///
-    /// Checks that every name is a system call libseccomp knows for the native architecture,
-    /// that every errno is in 1...4094, that no system call has two rules, and that no rule
+    /// Checks that every name is a system call libseccomp knows for the native architecture
+    /// or a ``Group`` (`"@mount"`, ``Rule/init(group:_:)``), that every errno is in 1...4094,
+    /// that no system call has two rules (a group's rule is one for each member), and that no rule
     /// has the default action (it would do nothing); then compiles the filter to a BPF
     /// program within the kernel's limit of 4096 instructions.
     ///
@@ -137,8 +139,9 @@ extension SeccompFilter {
     struct Resolved {
         /// The default action as `SCMP_ACT_*`.
         var defaultAction: UInt32
-        /// Each rule's system call number and `SCMP_ACT_*` action, in rule order.
-        var rules: [(number: CInt, action: UInt32)]
+        /// Each system call's name, number and `SCMP_ACT_*` action, in rule order, a group's
+        /// members (those on this machine) in the group's order.
+        var rules: [(name: String, number: CInt, action: UInt32)]
     }
 
     /// Checks the filter. Messages start with `location(i)` for rule `i` (such as `rule 2`
@@ -147,30 +150,56 @@ extension SeccompFilter {
         guard let defaultValue = defaultAction.libseccompValue else {
             throw .invalidArgument("\(defaultLocation): \(defaultAction.rangeProblem)")
         }
-        var resolvedRules: [(number: CInt, action: UInt32)] = []
+        var resolvedRules: [(name: String, number: CInt, action: UInt32)] = []
         resolvedRules.reserveCapacity(rules.count)
-        var firstRule: [CInt: Int] = [:]
+        // The rule that first named each call, and the call's name there.
+        var firstRule: [CInt: (index: Int, name: String)] = [:]
         for (index, rule) in rules.enumerated() {
-            guard let number = Self.systemCallNumber(rule.syscall) else {
-                throw .invalidArgument("\(location(index)): \(Self.unknownSystemCall(rule.syscall))")
+            if let problem = Self.nameProblem(rule.syscall) {
+                throw .invalidArgument("\(location(index)): \(problem)")
             }
             guard let action = rule.action.libseccompValue else {
                 throw .invalidArgument("\(location(index)): \(rule.action.rangeProblem)")
             }
-            if let first = firstRule[number] {
-                let other = rules[first].syscall
-                let same = other == rule.syscall ? "" : " (the same system call as '\(other)')"
-                throw .invalidArgument(
-                    "\(location(index)): a second rule for '\(rule.syscall)'\(same); the first is \(location(first))")
+            // A single call was checked by nameProblem; a group's members have the table's numbers.
+            let calls = rule.group?.nativeCalls ?? Self.systemCallNumber(rule.syscall).map { [(rule.syscall, $0)] } ?? []
+            for call in calls {
+                if let first = firstRule[call.number] {
+                    throw .invalidArgument("\(location(index)): \(duplicate(call.name, rule: index, first: first, location: location))")
+                }
             }
             guard action != defaultValue else {
                 throw .invalidArgument(
                     "\(location(index)): the rule for '\(rule.syscall)' has the default action (\(rule.action)), so it does nothing")
             }
-            firstRule[number] = index
-            resolvedRules.append((number, action))
+            for call in calls {
+                firstRule[call.number] = (index, call.name)
+                resolvedRules.append((call.name, call.number, action))
+            }
         }
         return Resolved(defaultAction: defaultValue, rules: resolvedRules)
+    }
+
+    /// The message for a second rule for the call `name` (in rule `index`); `first` is the
+    /// rule that named it first.
+    private func duplicate(_ name: String, rule index: Int, first: (index: Int, name: String), location: (Int) -> String) -> String {
+        let here = rules[index].syscall
+        let there = rules[first.index].syscall
+        let call = here == name ? "'\(name)'" : "'\(name)' (in \(here))"
+        let same = first.name == name ? "" : " (the same system call as '\(first.name)')"
+        let firstGroup = there == first.name ? "" : " (\(there))"
+        return "a second rule for \(call)\(same); the first is \(location(first.index))\(firstGroup)"
+    }
+
+    /// What is wrong with `name` as a rule's subject (a system call, or a group with `@`),
+    /// `nil` when it is a system call here or a group.
+    static func nameProblem(_ name: String) -> String? {
+        if name.hasPrefix("@") {
+            guard Group.named(name.dropFirst()) == nil else { return nil }
+            let known = Group.all.map { "@" + $0.name }.joined(separator: ", ")
+            return "unknown group '\(name)'; the groups are \(known)"
+        }
+        return systemCallNumber(name) == nil ? unknownSystemCall(name) : nil
     }
 
     /// The number of the system call `name` on the native architecture, or `nil` when
@@ -193,21 +222,21 @@ extension SeccompFilter {
     /// Checks and compiles the filter: the BPF program, whole instructions.
     func program() throws(AllThreadsError) -> [UInt8] {
         let resolved = try resolved(location: { "rule \($0 + 1)" }, defaultLocation: "the default action")
-        return try Self.compile(resolved, names: rules.map(\.syscall), defaultAction: defaultAction)
+        return try Self.compile(resolved, defaultAction: defaultAction)
     }
 
     /// Compiles checked rules with libseccomp and exports the BPF program.
-    static func compile(_ resolved: Resolved, names: [String], defaultAction: Action) throws(AllThreadsError) -> [UInt8] {
+    static func compile(_ resolved: Resolved, defaultAction: Action) throws(AllThreadsError) -> [UInt8] {
         guard let context = seccomp_init(resolved.defaultAction) else {
             throw .invalidArgument("libseccomp rejected the default action (\(defaultAction)); this kernel may not support it")
         }
         defer { seccomp_release(context) }
         // Report the system's own errors rather than libseccomp's catch-all ECANCELED.
         _ = seccomp_attr_set(context, SCMP_FLTATR_API_SYSRAWRC, 1)
-        for (index, rule) in resolved.rules.enumerated() {
+        for rule in resolved.rules {
             let rc = seccomp_rule_add_array(context, rule.action, rule.number, 0, nil)
             guard rc == 0 else {
-                throw .invalidArgument("libseccomp rejected the rule for '\(names[index])' (\(Errno(rawValue: -rc)))")
+                throw .invalidArgument("libseccomp rejected the rule for '\(rule.name)' (\(Errno(rawValue: -rc)))")
             }
         }
         return try export(context)

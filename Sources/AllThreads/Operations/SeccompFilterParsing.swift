@@ -10,6 +10,7 @@ extension SeccompFilter {
     /// # Lines starting with '#' and blank lines are ignored.
     /// default ACTION          exactly one: what calls without a rule do
     /// SYSCALL ACTION          one rule: calls to SYSCALL (a name, such as ptrace) get ACTION
+    /// @GROUP ACTION           one rule for every member of a group (such as @mount) on this machine
     /// ```
     ///
     /// `ACTION` is `allow`, `log`, `trap`, `kill-process`, `kill-thread`, or `errno VALUE`
@@ -20,16 +21,19 @@ extension SeccompFilter {
     /// default allow
     /// ptrace errno EPERM
     /// uname errno 38
+    /// @mount errno EPERM
+    /// @module kill-process
     /// ```
     ///
-    /// The text gets every check of ``validate()`` except compiling: each system call must be
-    /// known to libseccomp for the native architecture, at most one rule per call, and no
-    /// rule with the default action. ``description`` writes this format back.
+    /// The groups are ``Group/all``. The text gets every check of ``validate()`` except
+    /// compiling: each system call must be known to libseccomp for the native architecture,
+    /// each group must exist, at most one rule per call (a group's rule is a rule for each of
+    /// its members), and no rule with the default action. ``description`` writes this format back.
     ///
     /// - Parameters:
     ///   - text: the filter in the text format: a `default ACTION` line, then one `SYSCALL ACTION` line per rule.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the line and what is wrong,
-    ///   such as `line 3: unknown system call 'fork2' (…)` or
+    ///   such as `line 3: unknown system call 'fork2' (…)`, `line 4: unknown group '@mounts'; …` or
     ///   `line 5: a second default line; the first is line 1`.
     public init(parsing text: String) throws(AllThreadsError) {
         var defaultAction: Action?
@@ -50,8 +54,8 @@ extension SeccompFilter {
                 defaultLine = number
             } else {
                 let name = String(first)
-                guard Self.systemCallNumber(name) != nil else {
-                    throw .invalidArgument("line \(number): \(Self.unknownSystemCall(name))")
+                if let problem = Self.nameProblem(name) {
+                    throw .invalidArgument("line \(number): \(problem)")
                 }
                 rules.append(Rule(name, try Self.action(words.dropFirst(), line: number, subject: "'\(name)'")))
                 ruleLines.append(number)
