@@ -11,6 +11,9 @@ command -v setcap >/dev/null && command -v getcap >/dev/null || packages+=(libca
 command -v shellcheck >/dev/null || packages+=(shellcheck)
 # SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
 command -v spin >/dev/null && command -v gcc >/dev/null || packages+=(spin gcc)
+# Prometheus's node exporter, whose textfile collector AuditTests points at the file
+# `inspect --all --prometheus` writes, then reads the metrics back from its /metrics.
+[ -x /usr/bin/prometheus-node-exporter ] || packages+=(prometheus-node-exporter)
 if ((${#packages[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
