@@ -447,19 +447,21 @@ final class AuditTests: XCTestCase {
 
     // MARK: Prometheus, read back through node_exporter
 
-    /// Four threads; the third sets its own uids to 65534 with a raw per-thread `setresuid`; the
+    /// The main thread, two threads that keep its credentials and argv[1] threads that set their
+    /// own uids to 65534 with a raw per-thread `setresuid` (1 or 2: fewer than the rest); the
     /// main thread then names the process `a"b\c`, newline, `d ESC [2J`.
     static let prometheusHelper = #"""
-        import ctypes, os, platform, threading
+        import ctypes, os, platform, sys, threading
         libc = ctypes.CDLL(None, use_errno=True)
         setresuid = {"x86_64": 117, "aarch64": 147}[platform.machine()]
-        started = threading.Barrier(4)
+        drops = int(sys.argv[1])
+        started = threading.Barrier(3 + drops)
         def run(drop):
             if drop and libc.syscall(setresuid, 65534, 65534, 65534) != 0:
                 os._exit(5)
             started.wait()
             threading.Event().wait()
-        for drop in (False, False, True):
+        for drop in [False, False] + [True] * drops:
             threading.Thread(target=run, args=(drop,), daemon=True).start()
         started.wait()
         libc.prctl(15, b'a"b\\c\nd\x1b[2J', 0, 0, 0)
@@ -505,7 +507,7 @@ final class AuditTests: XCTestCase {
         sys.exit("node_exporter never answered")
         """#
 
-    /// Two processes named `a"b\c`, newline, `d ESC [2J`, each with one thread at uid 65534, and
+    /// Two processes named `a"b\c`, newline, `d ESC [2J`, with one and two threads at uid 65534, and
     /// a `python3` whose stat cannot be parsed: `inspect --all --prometheus` exits 1 as without
     /// it, and node_exporter's textfile collector reads its file without error and serves each
     /// count, the hostile name as the label value it is.
@@ -521,7 +523,7 @@ final class AuditTests: XCTestCase {
         try Data("garbage\n".utf8).write(to: garbage)
         let file = directory.appendingPathComponent("allthreads.prom")
         let commands = """
-            exec {second}< <(exec /usr/bin/python3 -c "$helper")
+            exec {second}< <(exec /usr/bin/python3 -c "$helper" 2)
             read -r -t 30 -u "$second" ready || exit 3
             exec {third}< <(exec /usr/bin/python3 -c 'import os, time; print("ready", os.getpid(), flush=True); time.sleep(120)')
             read -r -t 30 -u "$third" ready || exit 3
@@ -529,7 +531,7 @@ final class AuditTests: XCTestCase {
             mount --bind \(garbage.path) /proc/$unreadable/task/$unreadable/stat
             run prom inspect --all --prometheus \(file.path)
             """
-        let runs = try runInNamespace(helper: Self.prometheusHelper, [], commands: commands)
+        let runs = try runInNamespace(helper: Self.prometheusHelper, ["1"], commands: commands)
         let run = try XCTUnwrap(runs["prom"])
         XCTAssertEqual(run.status, 1, String(decoding: run.stderr, as: UTF8.self))
         try FileManager.default.removeItem(at: garbage)
@@ -546,9 +548,9 @@ final class AuditTests: XCTestCase {
             Set(page.filter { $0.hasPrefix("allthreads_") }),
             [
                 "allthreads_processes_checked 4", "allthreads_processes_vanished 0", "allthreads_processes_divergent 2",
-                "allthreads_threads_divergent 2", "allthreads_processes_unreadable 1",
+                "allthreads_threads_divergent 3", "allthreads_processes_unreadable 1",
                 "allthreads_command_processes_divergent{\(Self.prometheusCommLabel)} 2",
-                "allthreads_command_threads_divergent{\(Self.prometheusCommLabel)} 2",
+                "allthreads_command_threads_divergent{\(Self.prometheusCommLabel)} 3",
                 #"allthreads_command_processes_unreadable{comm="python3"} 1"#,
             ], scrape.stdout.debugDescription)
         XCTAssertTrue(page.contains("# TYPE allthreads_processes_divergent gauge"), scrape.stdout)
@@ -576,5 +578,20 @@ final class AuditTests: XCTestCase {
             XCTAssertEqual(result.stderr, "allthreads: \(message)\n")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: missing.path))
+    }
+
+    /// A FILE that is a directory passes the check of its parent, then the rename fails: exit 2
+    /// with one line, the audit still printed, the directory untouched and no temporary left.
+    func testPrometheusFileThatCannotBeWrittenExitsTwoAndLeavesNothing() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-unwritable-\(UUID().uuidString)")
+        let file = directory.appendingPathComponent("allthreads.prom")
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runProduct("allthreads", ["inspect", "--all", "--prometheus", file.path], timeout: 120)
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(result.stderr, "allthreads: cannot write \(file.path): Is a directory\n")
+        XCTAssertTrue(result.stdout.contains(" processes checked, "), result.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["allthreads.prom"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: file.path), [])
     }
 }
