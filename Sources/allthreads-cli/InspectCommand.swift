@@ -1,7 +1,7 @@
 import AllThreads
-import Glibc
 import AllThreadsCLISupport
 import ArgumentParser
+import Glibc
 import SystemPackage
 
 /// `allthreads inspect`: one row per thread of any process, the odd ones marked.

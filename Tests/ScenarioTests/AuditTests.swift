@@ -570,7 +570,10 @@ final class AuditTests: XCTestCase {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-missing-\(UUID().uuidString)")
         for (arguments, message) in [
             (["inspect", "--prometheus", "/tmp/allthreads.prom"], "--prometheus needs --all"),
-            (["inspect", "--all", "--prometheus", missing.appendingPathComponent("a.prom").path], "--prometheus \(missing.path)/a.prom: \(missing.path) is not a directory"),
+            (
+                ["inspect", "--all", "--prometheus", missing.appendingPathComponent("a.prom").path],
+                "--prometheus \(missing.path)/a.prom: \(missing.path) is not a directory"
+            ),
         ] {
             let result = try runProduct("allthreads", arguments, timeout: 60)
             XCTAssertEqual(result.status, 2, result.stderr)
