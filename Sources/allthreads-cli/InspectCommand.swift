@@ -34,7 +34,8 @@ struct InspectCommand: ParsableCommand {
             allthreads_command_processes_divergent, allthreads_command_threads_divergent and \
             allthreads_command_processes_unreadable by the process's name (label comm, escaped as \
             the format says: backslash, double quote, newline). The text or JSON still goes to \
-            standard output and the exit status is the same; a FILE that cannot be written exits 2.
+            standard output and the exit status is the same; a FILE that cannot be written \
+            exits 2 with nothing printed.
 
             Examples:
               allthreads inspect --pid $(pidof nginx)

@@ -5,9 +5,10 @@ import SystemPackage
 public enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
     /// (exit 1) when some process has threads that differ, else ``CommandFailure/unreadable(_:)``
-    /// (exit 3) when some process could not be read, or `/proc` itself. With `prometheus`, once it
-    /// printed the audit, replaces that file with the audit's metrics (``PrometheusTextfile``); when it cannot be
-    /// written, throws ``CommandFailure/usage(_:)`` (exit 2).
+    /// (exit 3) when some process could not be read, or `/proc` itself. With `prometheus`, first
+    /// replaces that file with the audit's metrics (``PrometheusTextfile``); when it cannot be
+    /// written, throws ``CommandFailure/usage(_:)`` (exit 2) and prints nothing, as for any bad
+    /// argument.
     public static func run(json: Bool, prometheus: FilePath? = nil) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
@@ -15,17 +16,17 @@ public enum HostAuditOutput {
         } catch {
             throw CommandFailure.unreadable("cannot audit the host: \(error)")
         }
-        if json {
-            JSONLine.print(AuditJSON(audit))
-        } else {
-            print(audit)
-        }
         if let prometheus {
             do throws(Errno) {
                 try PrometheusTextfile.write(PrometheusTextfile.text(audit), to: prometheus)
             } catch {
                 throw CommandFailure.usage("cannot write \(prometheus): \(error)")
             }
+        }
+        if json {
+            JSONLine.print(AuditJSON(audit))
+        } else {
+            print(audit)
         }
         if !audit.agree {
             throw CommandFailure.failed(
