@@ -1,6 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import Foundation
+import Glibc
 import SystemPackage
 import XCTest
 
@@ -104,6 +105,9 @@ final class PrometheusTextfileTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("allthreads.prom")
         try Data("old\n".utf8).write(to: file)
+        // A hardened umask must not hide the file from node_exporter's user.
+        let umask = Glibc.umask(0o077)
+        defer { Glibc.umask(umask) }
         try PrometheusTextfile.write("new 1\n", to: FilePath(file.path))
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "new 1\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["allthreads.prom"])

@@ -87,11 +87,11 @@ public enum PrometheusTextfile {
         return escaped
     }
 
-    /// Replaces `path` with `text` atomically, as the textfile collector asks: a new file
-    /// (mode 0644, so that node_exporter's user reads it) in the same directory, under a hidden
-    /// name that does not end in `.prom`, written, flushed with `fsync`, then renamed over
-    /// `path`, and the directory flushed. A collector reads the old file or the new one, never
-    /// a part. On failure the new file is removed and `path` is left as it was.
+    /// Replaces `path` with `text` atomically, as the textfile collector asks: a new file (mode
+    /// 0644 whatever the umask, so that node_exporter's user reads it) in the same directory,
+    /// under a hidden name that does not end in `.prom`, written, flushed with `fsync`, then
+    /// renamed over `path`, and the directory flushed. A collector reads the old file or the new
+    /// one, never a part. On failure the new file is removed and `path` is left as it was.
     ///
     /// - Throws: the `Errno` of the call that failed.
     public static func write(_ text: String, to path: FilePath) throws(Errno) {
@@ -108,6 +108,8 @@ public enum PrometheusTextfile {
         }
         do {
             try file.closeAfter {
+                // 0644 whatever the umask: node_exporter runs as a user of its own.
+                guard fchmod(file.rawValue, 0o644) == 0 else { throw Errno(rawValue: errno) }
                 _ = try file.writeAll(text.utf8)
                 guard fsync(file.rawValue) == 0 else { throw Errno(rawValue: errno) }
             }
