@@ -11,8 +11,20 @@ command -v setcap >/dev/null && command -v getcap >/dev/null || packages+=(libca
 command -v shellcheck >/dev/null || packages+=(shellcheck)
 # SPIN for scripts/model-check.sh; it runs gcc as its preprocessor and to build its verifiers.
 command -v spin >/dev/null && command -v gcc >/dev/null || packages+=(spin gcc)
-if ((${#packages[@]})); then
+# Prometheus's node exporter, whose textfile collector AuditTests points at the file
+# `inspect --all --prometheus` writes, then reads the metrics back from its /metrics (the test
+# runs its own exporter on a free loopback port). Without its recommended collector scripts and
+# smartmontools, which the test does not use; under systemd the package also starts its own
+# service on port 9100.
+without_recommends=()
+[ -x /usr/bin/prometheus-node-exporter ] || without_recommends+=(prometheus-node-exporter)
+if ((${#packages[@]} + ${#without_recommends[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${packages[@]}" >/dev/null
+    if ((${#packages[@]})); then
+        apt-get install -y -qq "${packages[@]}" >/dev/null
+    fi
+    if ((${#without_recommends[@]})); then
+        apt-get install -y -qq --no-install-recommends "${without_recommends[@]}" >/dev/null
+    fi
 fi

@@ -1,6 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import ArgumentParser
+import Glibc
 import SystemPackage
 
 /// `allthreads inspect`: one row per thread of any process, the odd ones marked.
@@ -24,10 +25,23 @@ struct InspectCommand: ParsableCommand {
             that is malformed or larger than 16 MiB): then nothing is said to agree. With --all, \
             1 wins over 3; the JSON's "complete" is false when some process was unreadable.
 
+            --prometheus FILE (with --all) also writes the audit as Prometheus metrics, for \
+            node_exporter's textfile collector (--collector.textfile.directory): the file is \
+            written beside FILE under a hidden name, flushed, then renamed over FILE, so that the \
+            collector never reads a part of it. Gauges: allthreads_processes_checked, \
+            allthreads_processes_vanished, allthreads_processes_divergent, \
+            allthreads_threads_divergent and allthreads_processes_unreadable for the host, and \
+            allthreads_command_processes_divergent, allthreads_command_threads_divergent and \
+            allthreads_command_processes_unreadable by the process's name (label comm, escaped as \
+            the format says: backslash, double quote, newline). The text or JSON still goes to \
+            standard output and the exit status is the same; a FILE that cannot be written \
+            exits 2 with nothing printed.
+
             Examples:
               allthreads inspect --pid $(pidof nginx)
               allthreads inspect --pid 1234 --json | jq '.differing'
               allthreads inspect --all
+              allthreads inspect --all --prometheus /var/lib/prometheus/node-exporter/allthreads.prom
             """)
 
     @Option(help: "The process to inspect (default: allthreads itself).")
@@ -39,13 +53,31 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print one line of JSON: every thread, with the differing ones marked.")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "With --all, also write the audit as Prometheus metrics to this file, atomically (for node_exporter's textfile collector).",
+            valueName: "file"))
+    var prometheus: String?
+
     func validate() throws {
         if all, pid != nil { throw ValidationError("--all and --pid exclude each other") }
         if let pid, pid <= 0 { throw ValidationError("--pid \(pid): a process id is a positive number") }
+        if let prometheus {
+            guard all else { throw ValidationError("--prometheus needs --all") }
+            let path = FilePath(prometheus)
+            guard path.lastComponent != nil, !prometheus.hasSuffix("/") else {
+                throw ValidationError("--prometheus \(prometheus): not a file name")
+            }
+            var status = stat()
+            let directory = path.removingLastComponent()
+            guard stat(directory.isEmpty ? "." : directory.string, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw ValidationError("--prometheus \(prometheus): \(directory.isEmpty ? "." : directory.string) is not a directory")
+            }
+        }
     }
 
     func run() throws {
-        if all { return try HostAuditOutput.run(json: json) }
+        if all { return try HostAuditOutput.run(json: json, prometheus: prometheus.map { FilePath($0) }) }
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) {
             if let pid { snapshot = try ProcessSnapshot.read(pid: pid, includingIoUringRings: true) } else { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) }

@@ -445,10 +445,157 @@ final class AuditTests: XCTestCase {
         XCTAssertFalse(ring.mapped)
     }
 
+    // MARK: Prometheus, read back through node_exporter
+
+    /// The main thread, two threads that keep its credentials and argv[1] threads that set their
+    /// own uids to 65534 with a raw per-thread `setresuid` (1 or 2: fewer than the rest); the
+    /// main thread then names the process `a"b\c`, newline, `d ESC [2J`.
+    static let prometheusHelper = #"""
+        import ctypes, os, platform, sys, threading
+        libc = ctypes.CDLL(None, use_errno=True)
+        setresuid = {"x86_64": 117, "aarch64": 147}[platform.machine()]
+        drops = int(sys.argv[1])
+        started = threading.Barrier(3 + drops)
+        def run(drop):
+            if drop and libc.syscall(setresuid, 65534, 65534, 65534) != 0:
+                os._exit(5)
+            started.wait()
+            threading.Event().wait()
+        for drop in [False, False] + [True] * drops:
+            threading.Thread(target=run, args=(drop,), daemon=True).start()
+        started.wait()
+        libc.prctl(15, b'a"b\\c\nd\x1b[2J', 0, 0, 0)
+        print("ready", os.getpid(), flush=True)
+        threading.Event().wait(120)
+        """#
+
+    /// The label of the comm ``prometheusHelper`` gives itself, as the exposition format writes it.
+    static let prometheusCommLabel = #"comm="a\"b\\c\nd"# + "\u{1B}[2J\""
+
+    /// Starts Debian's `prometheus-node-exporter` (argv[1]) on a free loopback port with only
+    /// its textfile collector, reading the directory argv[2]; polls its /metrics until it
+    /// answers (30 s at most, three ports at most) and prints the page; always kills it and waits
+    /// for it.
+    static let scrapeScript = #"""
+        import ctypes, socket, subprocess, sys, time, urllib.request
+        exporter, directory = sys.argv[1], sys.argv[2]
+        libc = ctypes.CDLL(None)
+        for attempt in range(3):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            # PR_SET_PDEATHSIG, SIGKILL: it dies with this script, even when the test kills it.
+            process = subprocess.Popen(
+                [exporter, "--collector.disable-defaults", "--collector.textfile",
+                 "--collector.textfile.directory=" + directory, "--web.listen-address=127.0.0.1:%d" % port],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=lambda: libc.prctl(1, 9, 0, 0, 0))
+            page = None
+            try:
+                deadline = time.monotonic() + 30
+                while page is None and time.monotonic() < deadline and process.poll() is None:
+                    try:
+                        page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+                    except OSError:
+                        time.sleep(0.05)
+            finally:
+                process.kill()
+                error = process.communicate(timeout=10)[1]
+            if page is not None:
+                sys.stdout.buffer.write(page)
+                sys.exit(0)
+            sys.stderr.buffer.write(error)
+        sys.exit("node_exporter never answered")
+        """#
+
+    /// Two processes named `a"b\c`, newline, `d ESC [2J`, with one and two threads at uid 65534, and
+    /// a `python3` whose stat cannot be parsed: `inspect --all --prometheus` exits 1 as without
+    /// it, and node_exporter's textfile collector reads its file without error and serves each
+    /// count, the hostile name as the label value it is.
+    func testInspectAllWritesPrometheusMetricsThatNodeExporterServesInAPIDNamespace() throws {
+        let exporter = "/usr/bin/prometheus-node-exporter"
+        guard FileManager.default.isExecutableFile(atPath: exporter) else {
+            return XCTFail("\(exporter) is missing: run scripts/deps.sh")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-textfile-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let garbage = directory.appendingPathComponent("garbage")
+        try Data("garbage\n".utf8).write(to: garbage)
+        let file = directory.appendingPathComponent("allthreads.prom")
+        let commands = """
+            exec {second}< <(exec /usr/bin/python3 -c "$helper" 2)
+            read -r -t 30 -u "$second" ready || exit 3
+            exec {third}< <(exec /usr/bin/python3 -c 'import os, time; print("ready", os.getpid(), flush=True); time.sleep(120)')
+            read -r -t 30 -u "$third" ready || exit 3
+            unreadable=${ready#ready }
+            mount --bind \(garbage.path) /proc/$unreadable/task/$unreadable/stat
+            run prom inspect --all --prometheus \(file.path)
+            """
+        let runs = try runInNamespace(helper: Self.prometheusHelper, ["1"], commands: commands)
+        let run = try XCTUnwrap(runs["prom"])
+        XCTAssertEqual(run.status, 1, String(decoding: run.stderr, as: UTF8.self))
+        try FileManager.default.removeItem(at: garbage)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["allthreads.prom"], "a temporary file is left")
+        let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode, 0o644)
+
+        let scrape = try runExecutable(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", Self.scrapeScript, exporter, directory.path], timeout: 120)
+        XCTAssertEqual(scrape.status, 0, scrape.stderr)
+        let page = scrape.stdout.split(separator: "\n")
+        XCTAssertTrue(page.contains("node_textfile_scrape_error 0"), scrape.stdout)
+        // bash, the two helpers, allthreads; the third python3 is unreadable.
+        XCTAssertEqual(
+            Set(page.filter { $0.hasPrefix("allthreads_") }),
+            [
+                "allthreads_processes_checked 4", "allthreads_processes_vanished 0", "allthreads_processes_divergent 2",
+                "allthreads_threads_divergent 3", "allthreads_processes_unreadable 1",
+                "allthreads_command_processes_divergent{\(Self.prometheusCommLabel)} 2",
+                "allthreads_command_threads_divergent{\(Self.prometheusCommLabel)} 3",
+                #"allthreads_command_processes_unreadable{comm="python3"} 1"#,
+            ], scrape.stdout.debugDescription)
+        XCTAssertTrue(page.contains("# TYPE allthreads_processes_divergent gauge"), scrape.stdout)
+        XCTAssertTrue(page.contains { $0.hasPrefix("# HELP allthreads_threads_divergent Threads whose credentials") }, scrape.stdout)
+    }
+
     func testAllWithPidIsAUsageError() throws {
         let result = try runProduct("allthreads", ["inspect", "--all", "--pid", "1", "--json"], timeout: 60)
         XCTAssertEqual(result.status, 2, result.stderr)
         XCTAssertEqual(result.stdout, "")
         XCTAssertEqual(result.stderr, "allthreads: --all and --pid exclude each other\n")
+    }
+
+    /// `--prometheus` without `--all`, or into a directory that does not exist: exit 2 before
+    /// anything is read, and no file appears.
+    func testPrometheusWithoutAllOrADirectoryIsAUsageError() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-missing-\(UUID().uuidString)")
+        for (arguments, message) in [
+            (["inspect", "--prometheus", "/tmp/allthreads.prom"], "--prometheus needs --all"),
+            (
+                ["inspect", "--all", "--prometheus", missing.appendingPathComponent("a.prom").path],
+                "--prometheus \(missing.path)/a.prom: \(missing.path) is not a directory"
+            ),
+        ] {
+            let result = try runProduct("allthreads", arguments, timeout: 60)
+            XCTAssertEqual(result.status, 2, result.stderr)
+            XCTAssertEqual(result.stdout, "")
+            XCTAssertEqual(result.stderr, "allthreads: \(message)\n")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing.path))
+    }
+
+    /// A FILE that is a directory passes the check of its parent, then the rename fails: exit 2
+    /// with one line and nothing printed, as for any bad argument; the directory untouched and
+    /// no temporary left.
+    func testPrometheusFileThatCannotBeWrittenExitsTwoAndLeavesNothing() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-unwritable-\(UUID().uuidString)")
+        let file = directory.appendingPathComponent("allthreads.prom")
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try runProduct("allthreads", ["inspect", "--all", "--prometheus", file.path], timeout: 120)
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(result.stderr, "allthreads: cannot write \(file.path): Is a directory\n")
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["allthreads.prom"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: file.path), [])
     }
 }

@@ -1,16 +1,27 @@
 import AllThreads
+import SystemPackage
 
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
 public enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
     /// (exit 1) when some process has threads that differ, else ``CommandFailure/unreadable(_:)``
-    /// (exit 3) when some process could not be read, or `/proc` itself.
-    public static func run(json: Bool) throws {
+    /// (exit 3) when some process could not be read, or `/proc` itself. With `prometheus`, first
+    /// replaces that file with the audit's metrics (``PrometheusTextfile``); when it cannot be
+    /// written, throws ``CommandFailure/usage(_:)`` (exit 2) and prints nothing, as for any bad
+    /// argument.
+    public static func run(json: Bool, prometheus: FilePath? = nil) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
             audit = try HostAudit.current()
         } catch {
             throw CommandFailure.unreadable("cannot audit the host: \(error)")
+        }
+        if let prometheus {
+            do throws(Errno) {
+                try PrometheusTextfile.write(PrometheusTextfile.text(audit), to: prometheus)
+            } catch {
+                throw CommandFailure.usage("cannot write \(prometheus): \(error)")
+            }
         }
         if json {
             JSONLine.print(AuditJSON(audit))
