@@ -28,7 +28,7 @@ struct SeccompCommand: ChangeCommand {
               printf 'default allow\\nptrace errno EPERM\\n' > deny-ptrace.txt
               allthreads seccomp deny-ptrace.txt -- grep Seccomp /proc/self/status
               allthreads seccomp deny-ptrace.txt --threads 64 --verify --json
-              printf 'default allow\n@mount errno EPERM\n@module kill-process\n' > no-mounts.txt
+              printf 'default allow\\n@mount errno EPERM\\n@module kill-process\\n' > no-mounts.txt
               allthreads seccomp no-mounts.txt -- umount /mnt     # EPERM on every thread
             """ + ChangeOptions.commandHelp)
 
