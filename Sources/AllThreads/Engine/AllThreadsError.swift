@@ -54,6 +54,9 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// for a drop of several broadcasts, the broadcasts before the failed one): the process is
     /// between states and must not be trusted.
     indirect case failedAfterChange(AllThreadsError)
+    /// A strict ``Sandbox`` asked for Landlock rights or scopes that the kernel's ABI `abi` lacks
+    /// (each named with the ABI that has it; ABI 0: no Landlock): nothing changed.
+    case landlockUnsupported(abi: Int, missing: [String])
 
     public var description: String {
         switch self {
@@ -97,6 +100,8 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             return "could not read /proc: \(error)"
         case .failedAfterChange(let error):
             return "threads had already changed when this failed (the failed step itself changed nothing): \(error)"
+        case .landlockUnsupported(let abi, let missing):
+            return "the kernel's Landlock ABI \(abi) lacks \(missing.joined(separator: ", ")); strict: nothing changed (best effort drops what the kernel lacks)"
         }
     }
 }

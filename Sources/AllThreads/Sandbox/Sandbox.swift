@@ -1,0 +1,204 @@
+import CBroadcast
+import Glibc
+import SystemPackage
+
+/// A sandbox for a running process: Landlock file-system rules, TCP port rules and IPC scopes,
+/// no_new_privs and optionally a seccomp filter, on every thread, in one stop, proven on every
+/// thread in the same stop.
+///
+/// ```swift
+/// let sandbox = try Sandbox(
+///     paths: [.init("/usr", .readExecute), .init("/tmp", .readWrite)],
+///     ports: [.init(443, .connectTCP)],
+///     compatibility: .bestEffort)
+/// let report = try sandbox.apply()
+/// print(report)  // what is enforced per layer, and what every thread proved
+/// ```
+///
+/// ``apply(options:)`` first negotiates with the kernel's Landlock ABI (strict: refuse a right
+/// the kernel lacks; best effort: drop it and say so in the ``SandboxReport``), opens every path
+/// (`O_PATH`) and builds the ruleset; any problem there is an error before any thread changed.
+/// Then one broadcast runs, on every thread, `prctl(PR_SET_NO_NEW_PRIVS)`,
+/// `landlock_restrict_self` with the one ruleset, and the proof steps: system calls whose result
+/// shows the domain (`openat` of `/`, not granted, gives `EACCES`; an allowed directory opened with
+/// `O_DIRECT` still gives the file system's `EINVAL`; `bind` and `connect` of a listening socket
+/// give `EACCES` for a port not granted and `EINVAL` / `EISCONN` for a granted one; an executable
+/// file granted `execute` passes `execveat(AT_EXECVE_CHECK)`). Every proof step is chosen so that it
+/// creates no descriptor and changes nothing, and it is run on the calling thread first (before
+/// the sandbox) to learn what "allowed" returns there; every thread's result is compared with the
+/// expected one by the engine, and a thread that disagrees is named
+/// (``AllThreadsError/stepMismatch(_:)``). The seccomp filter, if any, is loaded last, on every
+/// thread at once (`SECCOMP_FILTER_FLAG_TSYNC`).
+///
+/// Domains: below Landlock ABI 8 `landlock_restrict_self` restricts the calling thread only, so
+/// each thread enforces the ruleset itself and gets a Landlock domain of its own, with the same
+/// rules. The file-system and network rules are the same on every thread; the scopes are not
+/// transparent: with ``LandlockScope/abstractUnixSocket`` or ``LandlockScope/signal``, a thread's
+/// domain is not its sibling's, so the threads are "outside" one another's domains. Linux 7.0
+/// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`, which gives the whole process one domain; this
+/// version broadcasts on every kernel.
+///
+/// Process-wide, not per thread: rlimits and the seccomp filter's synchronization need no
+/// broadcast; no_new_privs and the Landlock domain do.
+public struct Sandbox: Sendable, Hashable {
+    /// Rights granted beneath a path (for a file that is not a directory: on that file, keeping
+    /// only ``FileSystemAccess/fileRights``).
+    public struct PathRule: Sendable, Hashable {
+        /// The file or directory.
+        public var path: FilePath
+        /// What is granted on it and beneath it.
+        public var access: FileSystemAccess
+        /// Whether a path that does not exist is skipped (and named in the report) rather than refused.
+        public var ignoreIfMissing: Bool
+
+        /// Grants `access` beneath `path`.
+        public init(_ path: FilePath, _ access: FileSystemAccess, ignoreIfMissing: Bool = false) {
+            self.path = path
+            self.access = access
+            self.ignoreIfMissing = ignoreIfMissing
+        }
+    }
+
+    /// TCP rights granted on a port.
+    public struct PortRule: Sendable, Hashable {
+        /// The port, 1...65535.
+        public var port: Int
+        /// ``NetworkAccess/bindTCP``, ``NetworkAccess/connectTCP`` or both.
+        public var access: NetworkAccess
+
+        /// Grants `access` on `port`.
+        public init(_ port: Int, _ access: NetworkAccess) {
+            self.port = port
+            self.access = access
+        }
+    }
+
+    /// What to do when the kernel's Landlock ABI lacks a requested right.
+    public enum Compatibility: Sendable, Hashable {
+        /// Refuse, before anything changes (``AllThreadsError/landlockUnsupported(abi:missing:)``).
+        case strict
+        /// Enforce what the kernel has, and report the rest as not enforced.
+        case bestEffort
+    }
+
+    /// The path rules.
+    public var paths: [PathRule]
+    /// The port rules.
+    public var ports: [PortRule]
+    /// The file-system rights the sandbox restricts: each is denied wherever no rule grants it.
+    public var restrictedFileSystem: FileSystemAccess
+    /// The network rights the sandbox restricts: each is denied on every port no rule grants it on.
+    public var restrictedNetwork: NetworkAccess
+    /// The IPC scopes.
+    public var scopes: LandlockScope
+    /// Strict or best effort.
+    public var compatibility: Compatibility
+    /// A seccomp filter to load on every thread after the stop.
+    public var seccomp: SeccompFilter?
+
+    /// Validates a sandbox; nothing changes, and no file is opened (``apply(options:)`` opens them).
+    ///
+    /// - Parameters:
+    ///   - paths: rights granted beneath paths.
+    ///   - ports: rights granted on TCP ports.
+    ///   - restrictingFileSystem: the file-system rights denied where no rule grants them
+    ///     (default: all of them).
+    ///   - restrictingNetwork: the network rights denied on ports no rule grants (default: the
+    ///     rights the port rules name; none without port rules).
+    ///   - scopes: IPC scopes.
+    ///   - compatibility: strict (default) or best effort.
+    ///   - seccomp: a filter to load last (validated now).
+    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the rule: an empty or unknown
+    ///   right, a right a rule grants that the sandbox does not restrict, an empty path or one with
+    ///   a NUL byte, a port outside 1...65535; or the filter's own errors.
+    public init(
+        paths: [PathRule] = [], ports: [PortRule] = [], restrictingFileSystem: FileSystemAccess = .all,
+        restrictingNetwork: NetworkAccess? = nil, scopes: LandlockScope = [], compatibility: Compatibility = .strict,
+        seccomp: SeccompFilter? = nil
+    ) throws(AllThreadsError) {
+        self.paths = paths
+        self.ports = ports
+        self.restrictedFileSystem = restrictingFileSystem
+        self.restrictedNetwork = restrictingNetwork ?? ports.reduce(into: NetworkAccess()) { $0.formUnion($1.access) }
+        self.scopes = scopes
+        self.compatibility = compatibility
+        self.seccomp = seccomp
+        try validate()
+    }
+
+    /// Checks what needs no file system: rights, ports, paths' spelling, the filter.
+    func validate() throws(AllThreadsError) {
+        guard restrictedFileSystem.minimumABI < .max else { throw .invalidArgument("restricted file-system rights: \(restrictedFileSystem)") }
+        guard restrictedNetwork.isSubset(of: .all) else { throw .invalidArgument("restricted network rights: \(restrictedNetwork)") }
+        guard scopes.isSubset(of: .all) else { throw .invalidArgument("scopes: \(scopes)") }
+        for (i, rule) in paths.enumerated() {
+            let which = "path rule \(i + 1) (\(Self.quoted(rule.path.description)))"
+            guard !rule.path.isEmpty, !rule.path.description.utf8.contains(0) else { throw .invalidArgument("\(which): the path is empty or holds a NUL byte") }
+            guard !rule.access.isEmpty else { throw .invalidArgument("\(which) grants no right") }
+            guard rule.access.minimumABI < .max else { throw .invalidArgument("\(which): \(rule.access)") }
+            guard rule.access.isSubset(of: restrictedFileSystem) else {
+                throw .invalidArgument("\(which) grants \(rule.access.subtracting(restrictedFileSystem)), which the sandbox does not restrict")
+            }
+        }
+        for (i, rule) in ports.enumerated() {
+            let which = "port rule \(i + 1) (port \(rule.port))"
+            guard (1...65535).contains(rule.port) else { throw .invalidArgument("\(which): a TCP port is 1...65535") }
+            guard !rule.access.isEmpty, rule.access.isSubset(of: .all) else { throw .invalidArgument("\(which) grants \(rule.access)") }
+            guard rule.access.isSubset(of: restrictedNetwork) else {
+                throw .invalidArgument("\(which) grants \(rule.access.subtracting(restrictedNetwork)), which the sandbox does not restrict")
+            }
+        }
+        try seccomp?.validate()
+    }
+
+    /// Applies the sandbox to every thread in one stop and proves it there.
+    ///
+    /// - Returns: per layer, what is enforced; the proofs every thread passed.
+    /// - Throws: before any thread changed: ``AllThreadsError/invalidArgument(_:)`` for a path that
+    ///   cannot be opened (unless ignored if missing) or a rule the kernel refuses;
+    ///   ``AllThreadsError/landlockUnsupported(abi:missing:)`` (strict);
+    ///   ``AllThreadsError/setupFailed(_:)`` when strict and the kernel has no Landlock; the
+    ///   broadcast's own errors (an unreachable thread: no thread changed). After every thread
+    ///   entered the domain: ``AllThreadsError/stepFailed(_:)`` or
+    ///   ``AllThreadsError/stepMismatch(_:)`` for a proof that failed (naming each thread),
+    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load.
+    @discardableResult
+    public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> SandboxReport {
+        try apply(options: options, assumingABI: nil)
+    }
+
+    /// ``apply(options:)`` negotiating with `abi` instead of the kernel's ABI when it is lower:
+    /// how the tests ask for what an older kernel lacks.
+    package func apply(options: BroadcastOptions, assumingABI: Int?) throws(AllThreadsError) -> SandboxReport {
+        try validate()
+        var abi: Int
+        do { abi = try Landlock.abiVersion() } catch {
+            guard compatibility == .bestEffort else { throw error }
+            abi = 0
+        }
+        if let assumed = assumingABI { abi = min(abi, max(assumed, 0)) }
+        let negotiated = try negotiate(abi: abi)
+        var ruleset = try LandlockRuleset(self, negotiated: negotiated)
+        defer { ruleset.close() }
+        let proof = ruleset.proofSteps()
+        var program = BroadcastProgram.setNoNewPrivileges()
+        if let fd = ruleset.descriptor {
+            program += try .restrictSelf(ruleset: fd)
+        }
+        program += BroadcastProgram(proof.map(\.step))
+        let broadcast = try Broadcast.run(program, options: options)
+        var seccompLayer = LayerEnforcement.notRequested
+        if let seccomp {
+            do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
+            seccompLayer = .enforced
+        }
+        return SandboxReport(
+            abi: abi, fileSystem: negotiated.fileSystemLayer, network: negotiated.networkLayer, scopes: negotiated.scopesLayer,
+            seccomp: seccompLayer, missingPaths: ruleset.missingPaths, proofs: proof.map(\.description), broadcast: broadcast)
+    }
+
+    /// Quotes a path for a message: escapes control characters, so a hostile name cannot forge lines.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
+    }
+}

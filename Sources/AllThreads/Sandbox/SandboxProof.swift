@@ -1,0 +1,89 @@
+import CBroadcast
+import Glibc
+
+/// One proof step of a ``Sandbox``: a system call every thread runs after entering the domain,
+/// and the result it must give there.
+struct SandboxProof {
+    /// The step, with its expected result.
+    var step: BroadcastStep
+    /// What it shows, and the result: `openat("/", …) = EACCES: read_dir is not granted on /`.
+    var description: String
+
+    /// A proof step before it is checked on the calling thread.
+    struct Candidate {
+        var call: SystemCall
+        var arguments: [BroadcastStep.Argument]
+        /// Whether the sandbox allows what the call does.
+        var allowed: Bool
+        var what: String
+
+        init(_ call: SystemCall, _ arguments: [BroadcastStep.Argument], allowed: Bool, _ what: String) {
+            self.call = call
+            self.arguments = arguments
+            self.allowed = allowed
+            self.what = what
+        }
+
+        /// Runs the call on the calling thread, before the sandbox, and makes the proof step: a
+        /// denied call must then give `EACCES` (kept when it did not already); an allowed one the
+        /// same result as now (kept only when it is not `EACCES`, and, for `openat`, a failure: an
+        /// open that succeeded would give every thread a descriptor of its own).
+        func proof() -> SandboxProof? {
+            let before = callerResult()
+            let opens = call.rawValue == Int(SYS_openat)
+            if before >= 0, opens { Glibc.close(CInt(before)) }
+            let denied = -Int(EACCES)
+            let expected: Int
+            if allowed {
+                guard before >= -4095, before != denied, !(opens && before >= 0) else { return nil }
+                expected = before
+            } else {
+                guard before != denied else { return nil }
+                expected = denied
+            }
+            let result = SyscallResult(rawValue: expected)
+            return SandboxProof(step: BroadcastStep(call, arguments: arguments, expecting: .result(result)), description: "\(what) (\(result))")
+        }
+
+        private func callerResult() -> Int {
+            let buffers: [UnsafeMutableRawPointer?] = arguments.map { argument in
+                guard case .bytes(let bytes) = argument else { return nil }
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 8), alignment: 8)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                return buffer
+            }
+            defer { buffers.forEach { $0?.deallocate() } }
+            var values = zip(arguments, buffers).map { argument, buffer -> Int in
+                if case .value(let value) = argument { return value }
+                return Int(bitPattern: buffer)
+            }
+            values += Array(repeating: 0, count: 6 - values.count)
+            return cb_syscall(call.rawValue, values[0], values[1], values[2], values[3], values[4], values[5])
+        }
+    }
+
+    /// A `struct sockaddr_in` for 127.0.0.1:`port`.
+    static func loopback(port: Int) -> [UInt8] {
+        LandlockRuleset.bytes(UInt16(AF_INET)) + LandlockRuleset.bytes(UInt16(port).bigEndian)
+            + [127, 0, 0, 1] + [UInt8](repeating: 0, count: 8)
+    }
+}
+
+/// Flags Swift's Glibc module does not import (glibc defines them only with `_GNU_SOURCE`),
+/// with the kernel's values (`asm-generic/fcntl.h`, `uapi/linux/fcntl.h`).
+enum LinuxFlags {
+    /// `O_PATH`: a descriptor that only names the file.
+    static let path: CInt = 0o10000000
+    #if arch(x86_64)
+    /// `O_DIRECT` (x86_64).
+    static let direct: CInt = 0o40000
+    #else
+    /// `O_DIRECT` (aarch64).
+    static let direct: CInt = 0o200000
+    #endif
+    /// `AT_EMPTY_PATH`: the descriptor itself, with an empty path.
+    static let emptyPath = 0x1000
+    /// `AT_EXECVE_CHECK` (Linux 6.14): `execveat` checks that the file may be executed, and
+    /// executes nothing.
+    static let executeCheck = 0x10000
+}
