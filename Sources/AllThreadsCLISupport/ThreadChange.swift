@@ -43,6 +43,8 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     case privilegeDrop(PrivilegeDrop)
     /// A raw system call with up to six arguments.
     case syscall(SystemCall, arguments: [Int])
+    /// A ``Sandbox``: no_new_privs and a Landlock domain on every thread, proven in the same stop.
+    case sandbox(Sandbox)
 
     /// The change as a call, such as `setresuid(65534, 65534, 65534)`.
     public var description: String {
@@ -66,6 +68,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
                 + "\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
                 + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
+        case .sandbox(let sandbox): "sandbox(\(sandbox.paths.count) path rule(s), \(sandbox.ports.count) port rule(s))"
         }
     }
 
@@ -140,6 +143,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
             reports += programReports
             return (proof, timeline.changeDuration)
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
+        case .sandbox(let sandbox): reports.append(try sandbox.apply(options: options).broadcast)
         }
         return (nil, nil)
     }
