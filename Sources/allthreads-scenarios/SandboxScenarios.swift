@@ -38,12 +38,7 @@ enum SandboxScenarios {
 
     static let openat = SystemCall(rawValue: Int(SYS_openat))
     static let execveat = SystemCall(rawValue: Int(SYS_execveat))
-    #if arch(x86_64)
-    static let oDirect: Int32 = 0o40000
-    #else
-    static let oDirect: Int32 = 0o200000
-    #endif
-    static let executeCheck = 0x1_0000
+    static let oDirect = LinuxFlags.direct
 
     /// Every thread runs `call` itself; all must agree (the engine compares), and the result must be `expected`.
     static func everyThread(_ what: String, _ expected: Errno?, _ call: SystemCall, _ arguments: Int...) throws {
@@ -59,7 +54,7 @@ enum SandboxScenarios {
 
     /// `execveat(path, AT_EXECVE_CHECK)` on every thread.
     static func executable(_ path: String, _ expected: Errno?) throws {
-        try path.withCString { p in try everyThread("execveat(\(path), AT_EXECVE_CHECK)", expected, execveat, Int(AT_FDCWD), Int(bitPattern: p), 0, 0, executeCheck) }
+        try path.withCString { p in try everyThread("execveat(\(path), AT_EXECVE_CHECK)", expected, execveat, Int(AT_FDCWD), Int(bitPattern: p), 0, 0, LinuxFlags.executeCheck) }
     }
 
     /// A TCP socket listening on 127.0.0.1: bind and connect on it reach Landlock, then fail in TCP.

@@ -71,19 +71,19 @@ struct SandboxProof {
 
 /// Flags Swift's Glibc module does not import (glibc defines them only with `_GNU_SOURCE`),
 /// with the kernel's values (`asm-generic/fcntl.h`, `uapi/linux/fcntl.h`).
-enum LinuxFlags {
+package enum LinuxFlags {
     /// `O_PATH`: a descriptor that only names the file.
-    static let path: CInt = 0o10000000
+    package static let path: CInt = 0o10000000
     #if arch(x86_64)
     /// `O_DIRECT` (x86_64).
-    static let direct: CInt = 0o40000
+    package static let direct: CInt = 0o40000
     #else
     /// `O_DIRECT` (aarch64).
-    static let direct: CInt = 0o200000
+    package static let direct: CInt = 0o200000
     #endif
     /// `AT_EMPTY_PATH`: the descriptor itself, with an empty path.
-    static let emptyPath = 0x1000
+    package static let emptyPath = 0x1000
     /// `AT_EXECVE_CHECK` (Linux 6.14): `execveat` checks that the file may be executed, and
     /// executes nothing.
-    static let executeCheck = 0x10000
+    package static let executeCheck = 0x10000
 }
