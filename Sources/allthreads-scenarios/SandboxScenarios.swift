@@ -81,7 +81,7 @@ enum SandboxScenarios {
 
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
     /// checks read it), /proc/version read, a missing path ignored; bind 8080, connect 443.
-    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict) throws -> Sandbox {
+    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
@@ -89,7 +89,7 @@ enum SandboxScenarios {
                 .init("/proc", .read), .init("/no/such/path", .read, ignoreIfMissing: true),
             ],
             ports: [.init(8080, .bindTCP), .init(443, .connectTCP)],
-            compatibility: compatibility)
+            compatibility: compatibility, seccomp: seccomp)
     }
 
     /// No thread is sandboxed: /proc shows no_new_privs off everywhere, and every thread still
@@ -101,15 +101,19 @@ enum SandboxScenarios {
         return checked
     }
 
-    /// 200+ threads; the sandbox applies in one broadcast with its proofs; then every thread
-    /// shows each denial and allowance itself, and /proc shows no_new_privs on every thread.
+    /// 200+ threads; the sandbox applies in one broadcast with its proofs, and its seccomp filter
+    /// after it; then every thread shows each denial and allowance itself, and /proc shows
+    /// no_new_privs and the filter on every thread.
     static func sandbox(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: try args.int("units", default: 270))
         let tree = try Tree(args)
         let socketFD = try listeningSocket()
-        let report = try rules(tree).apply(options: BroadcastOptions(mode: mode))
-        try require(report.fileSystem == .enforced && report.network == .enforced && report.scopes == .notRequested, "layers: \(report)")
+        let filter = try SeccompFilter(parsing: "default allow\ngetpgid errno EPERM\n")
+        let report = try rules(tree, seccomp: filter).apply(options: BroadcastOptions(mode: mode))
+        try require(
+            report.fileSystem == .enforced && report.network == .enforced && report.scopes == .notRequested && report.seccomp == .enforced,
+            "layers: \(report)")
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
         for fragment in ["openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version", "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)"] {
             try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
@@ -126,7 +130,8 @@ enum SandboxScenarios {
         try port(socketFD, Int(SYS_bind), 8081, .permissionDenied)
         try port(socketFD, Int(SYS_connect), 443, .socketIsConnected)
         try port(socketFD, Int(SYS_connect), 80, .permissionDenied)
-        let checked = try verifyEveryThread("with no_new_privs") { $0.credentials.noNewPrivs }
+        try everyThread("getpgid(0) under the seccomp filter", .notPermitted, SystemCall(rawValue: Int(SYS_getpgid)), 0)
+        let checked = try verifyEveryThread("with no_new_privs and a seccomp filter") { $0.credentials.noNewPrivs && $0.credentials.seccomp == .filter }
         try require(report.broadcast.threads == checked && checked >= 200, "the report counts \(report.broadcast.threads) threads, /proc \(checked) (200 or more wanted)")
         return "\(mode): \(report)"
     }

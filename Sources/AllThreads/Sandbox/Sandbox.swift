@@ -38,6 +38,10 @@ import SystemPackage
 /// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`, which gives the whole process one domain; this
 /// version broadcasts on every kernel.
 ///
+/// Relaxed mode (``BroadcastMode/relaxed``): a thread cloned during the broadcast by one that had
+/// already run the steps runs them again, and so enters a second, identical domain (Landlock
+/// nests at most 16 domains per thread).
+///
 /// Process-wide, not per thread: rlimits and the seccomp filter's synchronization need no
 /// broadcast; no_new_privs and the Landlock domain do.
 public struct Sandbox: Sendable, Hashable {
