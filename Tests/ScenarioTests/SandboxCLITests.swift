@@ -108,6 +108,14 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(ignored.status, 0, ignored.stderr)
     }
 
+    func testSummarySaysWhatIsEnforcedAndProven() throws {
+        let result = try sandbox(["--rox", "/usr", "--ro", "/no/such/path", "--ignore-missing", "--bind-tcp", "8080"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for fragment in ["file system enforced, network enforced, scopes not requested", "proof(s) passed on every thread", "missing, ignored: /no/such/path"] {
+            XCTAssertTrue(result.stdout.contains(fragment), "\(fragment): \(result.stdout)")
+        }
+    }
+
     func testHelpNamesTheFlags() throws {
         let help = try runProduct("allthreads", ["sandbox", "--help"], timeout: 60)
         for flag in ["--ro", "--rox", "--rw", "--rwx", "--bind-tcp", "--connect-tcp", "--best-effort", "landrun"] {
