@@ -80,13 +80,13 @@ enum SandboxScenarios {
     }
 
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
-    /// checks read it), /proc/version read, a missing path ignored; bind 8080, connect 443.
+    /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it); bind 8080, connect 443.
     static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
                 .init(FilePath(tree.ro + "/file"), .read), .init("/proc/version", .read), .init("/usr/bin/true", .readExecute),
-                .init("/proc", .read), .init("/no/such/path", .read, ignoreIfMissing: true),
+                .init("/proc", .read), .init("/no/such/path", .read, ignoreIfMissing: true), .init("/dev/null", .readWrite),
             ],
             ports: [.init(8080, .bindTCP), .init(443, .connectTCP)],
             compatibility: compatibility, seccomp: seccomp)
@@ -115,6 +115,7 @@ enum SandboxScenarios {
             report.fileSystem == .enforced && report.network == .enforced && report.scopes == .notRequested && report.seccomp == .enforced,
             "layers: \(report)")
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
+        try require(!report.proofs.contains { $0.contains("/dev/null") }, "a proof opens a device: \(report.proofs)")
         for fragment in ["openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version", "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)"] {
             try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
         }

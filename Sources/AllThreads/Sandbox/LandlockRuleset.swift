@@ -10,8 +10,8 @@ struct LandlockRuleset {
     var descriptor: FileDescriptor?
     /// The paths skipped as missing.
     var missingPaths: [String] = []
-    /// Each rule that exists: its path, `O_PATH` descriptor, kind and the rights the ruleset grants.
-    private var rules: [(path: String, fd: FileDescriptor, directory: Bool, identity: FileIdentity, access: FileSystemAccess)] = []
+    /// Each rule that exists: its path, `O_PATH` descriptor, identity and the rights the ruleset grants.
+    private var rules: [(path: String, fd: FileDescriptor, identity: FileIdentity, access: FileSystemAccess)] = []
     private var negotiated: SandboxNegotiation
     private var ports: [Sandbox.PortRule]
 
@@ -47,7 +47,7 @@ struct LandlockRuleset {
                     }
                     access.formIntersection(.fileRights)
                 }
-                rules.append((path, descriptor, identity.isDirectory, identity, access.intersection(negotiated.fileSystem)))
+                rules.append((path, descriptor, identity, access.intersection(negotiated.fileSystem)))
             }
             try build()
         } catch {
@@ -107,17 +107,18 @@ struct LandlockRuleset {
                 "openat(\"/\", O_DIRECTORY|O_DIRECT): read_dir is not granted on /"))
         }
         for rule in rules {
-            if rule.directory, rule.access.contains(.readDirectory) {
+            if rule.identity.isDirectory, rule.access.contains(.readDirectory) {
                 candidates.append(.init(
                     openat, [.value(Int(rule.fd.rawValue)), .bytes(Array(".".utf8) + [0]), .value(directoryFlags)], allowed: true,
                     "openat(\(Sandbox.quoted(rule.path)), O_DIRECTORY|O_DIRECT): read_dir is granted"))
             }
-            if !rule.directory, rule.access.contains(.readFile) {
+            // Regular files only: opening a device (a watchdog, a tape) can act, even with O_DIRECT.
+            if rule.identity.isRegularFile, rule.access.contains(.readFile) {
                 candidates.append(.init(
                     openat, [.value(Int(AT_FDCWD)), .bytes(Array(rule.path.utf8) + [0]), .value(Int(O_RDONLY | LinuxFlags.direct | O_NONBLOCK | O_NOCTTY | O_CLOEXEC))],
                     allowed: true, "openat(\(Sandbox.quoted(rule.path)), O_RDONLY|O_DIRECT): read_file is granted"))
             }
-            if !rule.directory, rule.access.contains(.execute) {
+            if rule.identity.isRegularFile, rule.access.contains(.execute) {
                 candidates.append(.init(
                     SystemCall(rawValue: Int(SYS_execveat)),
                     [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
@@ -162,25 +163,30 @@ struct LandlockRuleset {
     }
 }
 
-/// A file's device and inode, and whether it is a directory.
+/// A file's device, inode and type.
 struct FileIdentity: Hashable {
     var device: UInt64
     var inode: UInt64
-    var isDirectory: Bool
+    var type: mode_t
+
+    var isDirectory: Bool { type == S_IFDIR }
+    var isRegularFile: Bool { type == S_IFREG }
 
     init?(of fd: FileDescriptor) {
         var st = stat()
         guard fstat(fd.rawValue, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-        isDirectory = st.st_mode & S_IFMT == S_IFDIR
+        self.init(st)
     }
 
     init?(path: String) {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
+        self.init(st)
+    }
+
+    private init(_ st: stat) {
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
-        isDirectory = st.st_mode & S_IFMT == S_IFDIR
+        type = st.st_mode & S_IFMT
     }
 }
