@@ -1,6 +1,7 @@
 import AllThreads
 import AllThreadsWorkload
 import CBroadcast
+import CFaults
 import Foundation
 import Glibc
 import SystemPackage
@@ -17,6 +18,7 @@ enum SandboxScenarios {
         "sandbox-bad-input": badInput,
         "sandbox-scopes": scopes,
         "sandbox-thread-disagrees": threadDisagrees,
+        "sandbox-io-uring": ioUring,
     ]
 
     /// A tree in the directory `--root`: `ro/` (a file, an executable file, a FIFO) and `rw/` (a FIFO).
@@ -240,6 +242,28 @@ extension SandboxScenarios {
             else { throw ScenarioFailure(description: "expected one mismatch naming tid \(odd.tid) (odd-one) with EACCES, got \(error)") }
             return "\(mode): \(error)"
         }
+    }
+}
+
+extension SandboxScenarios {
+    /// The process holds an io_uring ring (its workers keep the credentials from before, domain
+    /// included): the sandbox is refused, naming the ring, and nothing changed.
+    static func ioUring(_ args: ScenarioArguments) throws -> String {
+        try ThreadCrowd.start(count: try args.int("units", default: 270))
+        let tree = try Tree(args)
+        let socketFD = try listeningSocket()
+        let ring = cw_ring_create(0)
+        guard ring >= 0 else { return "SKIPPED: no io_uring here (\(Errno(rawValue: -ring)))" }
+        do {
+            let report = try rules(tree).apply()
+            throw ScenarioFailure(description: "a sandbox was applied while the process holds an io_uring ring: \(report)")
+        } catch let error as AllThreadsError {
+            guard case .privilegeRetained(let found, threadsChanged: false) = error, found.count == 1, case .ioUringRing = found[0] else {
+                throw ScenarioFailure(description: "expected privilegeRetained naming the ring, got \(error)")
+            }
+        }
+        let checked = try requireUnchanged(socketFD)
+        return "refused while the process holds an io_uring ring; \(checked) threads unchanged"
     }
 }
 

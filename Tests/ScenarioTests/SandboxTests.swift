@@ -36,6 +36,9 @@ final class SandboxTests: XCTestCase {
     /// A thread whose own earlier domain makes a proof fail is named, with the step and its result.
     func testAThreadThatDisagreesIsNamed() throws { try bothModes("sandbox-thread-disagrees") }
 
+    /// An io_uring ring (whose workers keep the old credentials) makes the sandbox refuse; nothing changed.
+    func testAnIoUringRingIsRefused() throws { try sandboxScenario("sandbox-io-uring") }
+
     /// Scopes with a domain per thread: a sibling's abstract socket is refused; our signal still reaches every thread.
     func testScopesSeparateSiblingThreadsButNotOurSignal() throws { try bothModes("sandbox-scopes") }
 }

@@ -45,6 +45,7 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// target's that the threads' own credentials do not show: io_uring rings, io_uring tasks,
     /// traced processes. `threadsChanged` false: found before the drop started, nothing changed;
     /// true: found by the proof after every thread had dropped, so the process must not be trusted.
+    /// A ``Sandbox`` throws it (nothing changed) for an io_uring ring, which keeps the old domain.
     case privilegeRetained([RetainedPrivilege], threadsChanged: Bool)
     /// A `/proc` file needed to validate or prove a change could not be read.
     case procfs(ProcfsError)
@@ -95,7 +96,7 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             let outcome = threadsChanged
                 ? "every thread was dropped, but the process can still act with other credentials"
                 : "nothing changed"
-            return "the drop cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
+            return "the drop or sandbox cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
         case .procfs(let error):
             return "could not read /proc: \(error)"
         case .failedAfterChange(let error):

@@ -42,6 +42,9 @@ import SystemPackage
 /// already run the steps runs them again, and so enters a second, identical domain (Landlock
 /// nests at most 16 domains per thread).
 ///
+/// Landlock restricts what is opened, bound or connected from now on: descriptors open before
+/// the sandbox keep their access. Close what the sandboxed code must not use before applying it.
+///
 /// Process-wide, not per thread: rlimits and the seccomp filter's synchronization need no
 /// broadcast; no_new_privs and the Landlock domain do.
 public struct Sandbox: Sendable, Hashable {
@@ -160,6 +163,9 @@ public struct Sandbox: Sendable, Hashable {
     /// - Returns: per layer, what is enforced; the proofs every thread passed.
     /// - Throws: before any thread changed: ``AllThreadsError/invalidArgument(_:)`` for a path that
     ///   cannot be opened (unless ignored if missing) or a rule the kernel refuses;
+    ///   ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` while the process holds an
+    ///   io_uring ring (its threads and personalities keep the credentials from before, and so act
+    ///   outside the domain);
     ///   ``AllThreadsError/landlockUnsupported(abi:missing:)`` (strict);
     ///   ``AllThreadsError/setupFailed(_:)`` when strict and the kernel has no Landlock; the
     ///   broadcast's own errors (an unreachable thread: no thread changed). After every thread
@@ -182,6 +188,7 @@ public struct Sandbox: Sendable, Hashable {
         }
         if let assumed = assumingABI { abi = min(abi, max(assumed, 0)) }
         let negotiated = try negotiate(abi: abi)
+        try Self.refuseIoUringRings()
         var ruleset = try LandlockRuleset(self, negotiated: negotiated)
         defer { ruleset.close() }
         let proof = ruleset.proofSteps()
@@ -199,6 +206,15 @@ public struct Sandbox: Sendable, Hashable {
         return SandboxReport(
             abi: abi, fileSystem: negotiated.fileSystemLayer, network: negotiated.networkLayer, scopes: negotiated.scopesLayer,
             seccomp: seccompLayer, missingPaths: ruleset.missingPaths, proofs: proof.map(\.description), broadcast: broadcast)
+    }
+
+    /// A Landlock domain is part of the credentials: an io_uring ring's SQPOLL thread, its io-wq
+    /// workers and its registered personalities keep the credentials they took before the
+    /// sandbox, so a ring could open what the sandbox denies. Refused before anything changes.
+    private static func refuseIoUringRings() throws(AllThreadsError) {
+        let rings: [IoUringRing]
+        do throws(ProcfsError) { rings = try IoUringRing.current() } catch { throw .procfs(error) }
+        guard rings.isEmpty else { throw .privilegeRetained(rings.map { .ioUringRing($0) }, threadsChanged: false) }
     }
 
     /// Quotes a path for a message: escapes control characters, so a hostile name cannot forge lines.
