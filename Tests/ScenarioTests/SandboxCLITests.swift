@@ -116,6 +116,18 @@ final class SandboxCLITests: XCTestCase {
         }
     }
 
+    func testJSONSaysWhatIsEnforcedAndProven() throws {
+        let result = try sandbox(["--rox", "/usr", "--connect-tcp", "443", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let row = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let sandbox = try XCTUnwrap((row["change"] as? [String: Any])?["sandbox"] as? [String: Any], result.stdout)
+        XCTAssertEqual(sandbox["file_system"] as? String, "enforced")
+        XCTAssertEqual(sandbox["network"] as? String, "enforced")
+        XCTAssertEqual(sandbox["scopes"] as? String, "not requested")
+        let proofs = try XCTUnwrap(sandbox["proofs"] as? [String])
+        XCTAssertTrue(proofs.contains { $0.hasPrefix("connect(127.0.0.1:443)") }, "\(proofs)")
+    }
+
     func testHelpNamesTheFlags() throws {
         let help = try runProduct("allthreads", ["sandbox", "--help"], timeout: 60)
         for flag in ["--ro", "--rox", "--rw", "--rwx", "--bind-tcp", "--connect-tcp", "--best-effort", "landrun"] {
