@@ -210,7 +210,8 @@ enum SandboxScenarios {
     }
 
     /// Scopes with a domain per thread (ABI < 8): a sibling thread's abstract socket, bound
-    /// after the sandbox in its own domain, is out of the caller's reach; the engine's own
+    /// after the sandbox in its own domain, is out of the caller's reach, while that of a thread
+    /// the caller starts afterwards (which inherits the caller's domain) is not; the engine's own
     /// signal still reaches every thread (Landlock lets threads of one process signal each other).
     static func scopes(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
@@ -223,10 +224,15 @@ enum SandboxScenarios {
         try require(bound == 0, "the sibling could not bind its abstract socket: \(Errno(rawValue: bound))")
         let connected = sibling.connectFromHere()
         try require(connected == EPERM, "connecting to a sibling thread's abstract socket gave \(connected == 0 ? "success" : "\(Errno(rawValue: connected))"), expected EPERM (a domain per thread)")
+        // A thread the caller starts now inherits the caller's own domain: its socket is in reach.
+        let child = SiblingListener(name: "allthreads-sandbox-child-\(getpid())")
+        try require(child.bindAfterSandbox() == 0, "the caller's new thread could not bind its abstract socket")
+        let reached = child.connectFromHere()
+        try require(reached == 0, "connecting to the abstract socket of a thread in the caller's own domain gave \(Errno(rawValue: reached))")
         let again = try Broadcast.probe(.getpid)
         try require(again.rawValue == Int(getpid()), "a broadcast after the signal scope gave \(again)")
         let checked = try verifyEveryThread("with no_new_privs") { $0.credentials.noNewPrivs }
-        return "\(mode): \(checked) threads; an abstract socket bound by a sibling after the scope is refused (EPERM): a domain per thread; our signal still reaches every thread"
+        return "\(mode): \(checked) threads; an abstract socket bound after the scope by a sibling that entered its own domain is refused (EPERM), by a thread started from the caller afterwards (same domain) accepted; our signal still reaches every thread"
     }
 }
 

@@ -1,8 +1,12 @@
 /// Landlock scopes (`LANDLOCK_SCOPE_*`, ABI 6): IPC that a sandboxed thread may no longer
 /// direct at anything outside its Landlock domain.
 ///
-/// Below ABI 8 every thread enforces the ruleset itself, so each thread has a domain of its own
-/// (see ``Sandbox``): a scope then also separates the process's own threads from one another.
+/// Below ABI 8 every thread enforces the ruleset itself, so each thread that existed when the
+/// sandbox was applied has a domain of its own (see ``Sandbox``); a thread started later shares
+/// its creator's. With ``abstractUnixSocket``, a thread cannot connect to an abstract socket that
+/// a sibling bound in its own domain (`EPERM`, Linux 6.18), but can to one bound in its own
+/// domain (by a thread it started afterwards). Signals between threads of one process stay allowed, so later
+/// broadcasts still reach every thread after ``signal``.
 public struct LandlockScope: OptionSet, Sendable, Hashable, CustomStringConvertible {
     /// The `LANDLOCK_SCOPE_*` bits.
     public var rawValue: UInt64
