@@ -82,13 +82,15 @@ enum SandboxScenarios {
     }
 
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
-    /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it); bind 8080, connect 443.
+    /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it),
+    /// ro/tool read (executable, not granted execute: a denial proof), /usr/bin/env read (execute granted by /usr: no denial proof); bind 8080, connect 443.
     static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
                 .init(FilePath(tree.ro + "/file"), .read), .init("/proc/version", .read), .init("/usr/bin/true", .readExecute),
                 .init("/proc", .read), .init("/no/such/path", .read, ignoreIfMissing: true), .init("/dev/null", .readWrite),
+                .init(FilePath(tree.ro + "/tool"), .read), .init("/usr/bin/env", .read),
             ],
             ports: [.init(8080, .bindTCP), .init(443, .connectTCP)],
             compatibility: compatibility, seccomp: seccomp)
@@ -118,7 +120,8 @@ enum SandboxScenarios {
             "layers: \(report)")
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
         try require(!report.proofs.contains { $0.contains("/dev/null") }, "a proof opens a device: \(report.proofs)")
-        for fragment in ["openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version", "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)"] {
+        try require(!report.proofs.contains { $0.contains("/usr/bin/env") }, "/usr/bin/env is executable through /usr, yet a proof denies it: \(report.proofs)")
+        for fragment in ["execveat(\"\(tree.ro)/tool\", AT_EXECVE_CHECK): execute is granted neither", "openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version", "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)"] {
             try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
         }
         // Each thread, itself: denials and allowances.

@@ -124,10 +124,32 @@ struct LandlockRuleset {
                     [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
                     allowed: true, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted"))
             }
+            if rule.identity.isRegularFile, negotiated.fileSystem.contains(.execute), let granted = grantedBeneath(rule.fd),
+                !granted.contains(.execute)
+            {
+                candidates.append(.init(
+                    SystemCall(rawValue: Int(SYS_execveat)),
+                    [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
+                    allowed: false, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted neither on it nor above it"))
+            }
         }
         candidates += networkCandidates()
         let proofs = candidates.compactMap { $0.proof() }
         return Array(proofs.prefix(BroadcastProgram.maxSteps - 2))
+    }
+
+    /// The rights the rules grant on the file open at `fd`: those of every rule on it or on a
+    /// directory above it (Landlock adds them up along the path). `nil` when its path is unknown.
+    private func grantedBeneath(_ fd: FileDescriptor) -> FileSystemAccess? {
+        guard let target = DescriptorTarget.of(fd), target.hasPrefix("/"), !target.hasSuffix(" (deleted)") else { return nil }
+        var path = FilePath(target), granted = FileSystemAccess()
+        for _ in 0..<path.components.count + 1 {
+            guard let identity = FileIdentity(path: path.description) else { return nil }
+            for rule in rules where rule.identity == identity { granted.formUnion(rule.access) }
+            guard !path.removeLastComponent() else { continue }
+            return granted
+        }
+        return granted
     }
 
     /// bind and connect on a socket listening on 127.0.0.1: the kernel checks Landlock's rules
