@@ -223,6 +223,9 @@ enum SandboxScenarios {
         let sibling = SiblingListener(name: "allthreads-sandbox-\(getpid())")
         let report = try Sandbox(restrictingFileSystem: [], scopes: .all).apply(options: BroadcastOptions(mode: mode))
         try require(report.scopes == .enforced, "scopes: \(report.scopes)")
+        for fragment in ["kill(\(getppid()), 0): the parent process is outside the domain (Operation not permitted)", "abstract UNIX socket bound before the sandbox"] {
+            try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
+        }
         let bound = sibling.bindAfterSandbox()
         try require(bound == 0, "the sibling could not bind its abstract socket: \(Errno(rawValue: bound))")
         let connected = sibling.connectFromHere()

@@ -86,11 +86,11 @@ struct LandlockRuleset {
     func close() {
         if let descriptor { _ = try? descriptor.close() }
         for rule in rules { _ = try? rule.fd.close() }
-        if let listener = proofSocket { _ = try? listener.close() }
+        for socket in proofSockets { _ = try? socket.close() }
     }
 
-    /// The listening TCP socket the network proofs use, made by ``proofSteps()``.
-    private var proofSocket: FileDescriptor?
+    /// The sockets the network and scope proofs use, made by ``proofSteps()``.
+    private var proofSockets: [FileDescriptor] = []
 
     /// The proof steps: each was run on the calling thread first, and kept only when its result
     /// there shows what it must show (see ``Sandbox``).
@@ -133,9 +133,36 @@ struct LandlockRuleset {
                     allowed: false, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted neither on it nor above it"))
             }
         }
-        candidates += networkCandidates()
+        candidates += networkCandidates() + scopeCandidates()
         let proofs = candidates.compactMap { $0.proof() }
         return Array(proofs.prefix(BroadcastProgram.maxSteps - 2))
+    }
+
+    /// Scopes: signal 0 to the parent process (outside every thread's domain) gives `EPERM`; so
+    /// does `connect` to an abstract UNIX socket that this thread made listen before the sandbox
+    /// (never run first: it would connect).
+    private mutating func scopeCandidates() -> [SandboxProof.Candidate] {
+        var candidates: [SandboxProof.Candidate] = []
+        if negotiated.scopes.contains(.signal) {
+            let parent = Int(getppid())
+            candidates.append(.init(
+                SystemCall(rawValue: Int(SYS_kill)), [.value(parent), .value(0)], allowed: false,
+                "kill(\(parent), 0): the parent process is outside the domain", denial: EPERM))
+        }
+        if negotiated.scopes.contains(.abstractUnixSocket) {
+            let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            let listener = socket(AF_UNIX, type, 0), client = socket(AF_UNIX, type, 0)
+            for fd in [listener, client] where fd >= 0 { proofSockets.append(FileDescriptor(rawValue: fd)) }
+            guard listener >= 0, client >= 0 else { return candidates }
+            // sockaddr_un: the family, then a NUL and the name (abstract), the length counting only those.
+            let address = LandlockRuleset.bytes(UInt16(AF_UNIX)) + [0] + Array("allthreads-scope-proof-\(getpid())-\(listener)".utf8)
+            let bound = address.withUnsafeBytes { cb_syscall(Int(SYS_bind), Int(listener), Int(bitPattern: $0.baseAddress), $0.count, 0, 0, 0) }
+            guard bound == 0, listen(listener, 1) == 0 else { return candidates }
+            candidates.append(.init(
+                SystemCall(rawValue: Int(SYS_connect)), [.value(Int(client)), .bytes(address), .value(address.count)], allowed: false,
+                "connect to an abstract UNIX socket bound before the sandbox: it is outside the domain", denial: EPERM, checkFirst: false))
+        }
+        return candidates
     }
 
     /// The rights the rules grant on the file open at `fd`: those of every rule on it or on a
@@ -158,7 +185,7 @@ struct LandlockRuleset {
         guard !negotiated.network.isEmpty else { return [] }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return [] }
-        proofSocket = FileDescriptor(rawValue: fd)
+        proofSockets.append(FileDescriptor(rawValue: fd))
         let any = SandboxProof.loopback(port: 0)
         let bound = any.withUnsafeBytes { cb_syscall(Int(SYS_bind), Int(fd), Int(bitPattern: $0.baseAddress), $0.count, 0, 0, 0) }
         guard bound == 0, listen(fd, 0) == 0 else { return [] }

@@ -24,7 +24,9 @@ import SystemPackage
 /// `O_DIRECT` still gives the file system's `EINVAL`; `bind` and `connect` of a listening socket
 /// give `EACCES` for a port not granted and `EINVAL` / `EISCONN` for a granted one; an executable
 /// file of a rule passes `execveat(AT_EXECVE_CHECK)` when `execute` is granted on it, and fails it
-/// with `EACCES` when no rule on it or on a directory above it grants `execute`). Every proof step is chosen so that it
+/// with `EACCES` when no rule on it or on a directory above it grants `execute`; with scopes, signal
+/// 0 to the parent process and `connect` to an abstract socket made before the sandbox give
+/// `EPERM`). Every proof step is chosen so that it
 /// creates no descriptor and changes nothing, and it is run on the calling thread first (before
 /// the sandbox) to learn what "allowed" returns there; every thread's result is compared with the
 /// expected one by the engine, and a thread that disagrees is named

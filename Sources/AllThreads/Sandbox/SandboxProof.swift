@@ -16,23 +16,38 @@ struct SandboxProof {
         /// Whether the sandbox allows what the call does.
         var allowed: Bool
         var what: String
+        /// The error a denial gives: `EACCES` for files and ports, `EPERM` for scopes.
+        var denial: CInt
+        /// Whether to run the call on the calling thread first; a call whose success would change
+        /// something (a `connect`) is not, and is only used to prove a denial.
+        var checkFirst: Bool
 
-        init(_ call: SystemCall, _ arguments: [BroadcastStep.Argument], allowed: Bool, _ what: String) {
+        init(
+            _ call: SystemCall, _ arguments: [BroadcastStep.Argument], allowed: Bool, _ what: String, denial: CInt = EACCES,
+            checkFirst: Bool = true
+        ) {
             self.call = call
             self.arguments = arguments
             self.allowed = allowed
             self.what = what
+            self.denial = denial
+            self.checkFirst = checkFirst
         }
 
         /// Runs the call on the calling thread, before the sandbox, and makes the proof step: a
-        /// denied call must then give `EACCES` (kept when it did not already); an allowed one the
-        /// same result as now (kept only when it is not `EACCES`, and, for `openat`, a failure: an
+        /// denied call must then give its denial (kept when it did not already); an allowed one the
+        /// same result as now (kept only when it is not the denial, and, for `openat`, a failure: an
         /// open that succeeded would give every thread a descriptor of its own).
         func proof() -> SandboxProof? {
+            let denied = -Int(denial)
+            guard checkFirst else {
+                guard !allowed else { return nil }
+                let result = SyscallResult(rawValue: denied)
+                return SandboxProof(step: BroadcastStep(call, arguments: arguments, expecting: .result(result)), description: "\(what) (\(result))")
+            }
             let before = callerResult()
             let opens = call.rawValue == Int(SYS_openat)
             if before >= 0, opens { Glibc.close(CInt(before)) }
-            let denied = -Int(EACCES)
             let expected: Int
             if allowed {
                 guard before >= -4095, before != denied, !(opens && before >= 0) else { return nil }
