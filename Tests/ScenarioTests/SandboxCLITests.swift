@@ -104,6 +104,11 @@ final class SandboxCLITests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(fragment), "\(arguments): \(result.stderr)")
             XCTAssertFalse(result.stdout.contains("ran"), "\(arguments) ran the command")
         }
+        // A hostile name: its escape codes and newline reach the terminal escaped, never raw.
+        let hostile = try sandbox(["--rox", "/usr", "--ro", root + "/\u{1b}[31mred\nFAKE LINE", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(hostile.status, 2, hostile.stderr)
+        XCTAssertFalse(hostile.stderr.contains("\u{1b}") || hostile.stderr.contains("\nFAKE LINE"), hostile.stderr)
+        XCTAssertTrue(hostile.stderr.contains("cannot be opened"), hostile.stderr)
         let ignored = try sandbox(["--rox", "/usr", "--ro", root + "/missing", "--ignore-missing", "--", "sh", "-c", "echo ran"])
         XCTAssertEqual(ignored.status, 0, ignored.stderr)
     }
