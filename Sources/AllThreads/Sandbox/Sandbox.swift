@@ -17,7 +17,8 @@ import SystemPackage
 ///
 /// ``apply(options:)`` first negotiates with the kernel's Landlock ABI (strict: refuse a right
 /// the kernel lacks; best effort: drop it and say so in the ``SandboxReport``), opens every path
-/// (`O_PATH`) and builds the ruleset; any problem there is an error before any thread changed.
+/// (`O_PATH`), builds the ruleset and refuses while the process holds an io_uring ring; any
+/// problem there is an error before any thread changed.
 /// Then one broadcast runs, on every thread, `prctl(PR_SET_NO_NEW_PRIVS)`,
 /// `landlock_restrict_self` with the one ruleset, and the proof steps: system calls whose result
 /// shows the domain (`openat` of `/`, not granted, gives `EACCES`; an allowed directory opened with
@@ -26,9 +27,9 @@ import SystemPackage
 /// file of a rule passes `execveat(AT_EXECVE_CHECK)` when `execute` is granted on it, and fails it
 /// with `EACCES` when no rule on it or on a directory above it grants `execute`; with scopes, signal
 /// 0 to the parent process and `connect` to an abstract socket made before the sandbox give
-/// `EPERM`). Every proof step is chosen so that it
-/// creates no descriptor and changes nothing, and it is run on the calling thread first (before
-/// the sandbox) to learn what "allowed" returns there; every thread's result is compared with the
+/// `EPERM`). Every proof step is chosen so that it creates no descriptor and changes nothing, and
+/// (but for that `connect`, which would connect) it is run on the calling thread first, before the
+/// sandbox, to learn what "allowed" returns there; every thread's result is compared with the
 /// expected one by the engine, and a thread that disagrees is named
 /// (``AllThreadsError/stepMismatch(_:)``). The seccomp filter, if any, is loaded last, on every
 /// thread at once (`SECCOMP_FILTER_FLAG_TSYNC`).
@@ -37,7 +38,8 @@ import SystemPackage
 /// each thread enforces the ruleset itself and gets a Landlock domain of its own, with the same
 /// rules. The file-system and network rules are the same on every thread; the scopes are not
 /// transparent: with ``LandlockScope/abstractUnixSocket`` or ``LandlockScope/signal``, a thread's
-/// domain is not its sibling's, so the threads are "outside" one another's domains. Linux 7.0
+/// domain is not its sibling's, so a thread cannot reach an abstract socket a sibling bound
+/// afterwards (signals between threads of one process stay allowed). Linux 7.0
 /// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`, which gives the whole process one domain; this
 /// version broadcasts on every kernel.
 ///
