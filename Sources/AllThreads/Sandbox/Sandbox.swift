@@ -34,6 +34,13 @@ import SystemPackage
 /// (``AllThreadsError/stepMismatch(_:)``). The seccomp filter, if any, is loaded last, on every
 /// thread at once (`SECCOMP_FILTER_FLAG_TSYNC`).
 ///
+/// Not proven in the stop, as no call shows it without a side effect: writing (an open for writing
+/// fails with `ETXTBSY` before Landlock's check while the file runs anywhere, and makes every
+/// `execve` of it fail meanwhile; `mkdirat` fails with `EROFS` or `ENOENT` before the check on some
+/// file systems, and would make the directory where allowed), and reading a file whose file
+/// system accepts `O_DIRECT` (the open would succeed and give each thread a descriptor). The
+/// report lists exactly what was proven (``SandboxReport/proofs``).
+///
 /// Domains: below Landlock ABI 8 `landlock_restrict_self` restricts the calling thread only, so
 /// each thread enforces the ruleset itself and gets a Landlock domain of its own, with the same
 /// rules. The file-system and network rules are the same on every thread; the scopes are not
