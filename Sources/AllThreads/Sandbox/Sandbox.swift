@@ -27,7 +27,9 @@ import SystemPackage
 /// file of a rule passes `execveat(AT_EXECVE_CHECK)` when `execute` is granted on it, and fails it
 /// with `EACCES` when no rule on it or on a directory above it grants `execute`; with scopes, signal
 /// 0 to the parent process and `connect` to an abstract socket made before the sandbox give
-/// `EPERM`). Every proof step is chosen so that it creates no descriptor and changes nothing, and
+/// `EPERM`). Every proof step is chosen so that it creates no descriptor and changes nothing (the
+/// execute check, like any `execve`, makes an open of that file for writing elsewhere fail with
+/// `ETXTBSY` while it runs), and
 /// (but for that `connect`, which would connect) it is run on the calling thread first, before the
 /// sandbox, to learn what "allowed" returns there; every thread's result is compared with the
 /// expected one by the engine, and a thread that disagrees is named
