@@ -143,8 +143,8 @@ struct LandlockRuleset {
     /// (never run first: it would connect).
     private mutating func scopeCandidates() -> [SandboxProof.Candidate] {
         var candidates: [SandboxProof.Candidate] = []
-        if negotiated.scopes.contains(.signal) {
-            let parent = Int(getppid())
+        // getppid() is 0 when the parent is outside our pid namespace: kill(0) would mean our group.
+        if negotiated.scopes.contains(.signal), case let parent = Int(getppid()), parent > 0 {
             candidates.append(.init(
                 SystemCall(rawValue: Int(SYS_kill)), [.value(parent), .value(0)], allowed: false,
                 "kill(\(parent), 0): the parent process is outside the domain", denial: EPERM))
