@@ -12,6 +12,9 @@ public struct FileSystemAccess: OptionSet, Sendable, Hashable, CustomStringConve
     public var rawValue: UInt64
 
     /// The rights of these bits.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Execute a file.
@@ -66,6 +69,9 @@ public struct FileSystemAccess: OptionSet, Sendable, Hashable, CustomStringConve
     public static let fileRights: Self = [.execute, .writeFile, .readFile, .truncate, .ioctlDevice]
 
     /// The rights Landlock ABI `abi` knows.
+    ///
+    /// - Parameters:
+    ///   - abi: a Landlock ABI version (0: none).
     public static func supported(byABI abi: Int) -> Self {
         Self(rawValue: known.filter { $0.abi <= abi }.reduce(0) { $0 | $1.bit })
     }

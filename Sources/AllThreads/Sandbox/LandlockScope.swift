@@ -12,6 +12,9 @@ public struct LandlockScope: OptionSet, Sendable, Hashable, CustomStringConverti
     public var rawValue: UInt64
 
     /// The scopes of these bits.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Connecting or sending to an abstract UNIX socket created outside the domain.

@@ -5,6 +5,9 @@ public struct NetworkAccess: OptionSet, Sendable, Hashable, CustomStringConverti
     public var rawValue: UInt64
 
     /// The rights of these bits.
+    ///
+    /// - Parameters:
+    ///   - rawValue: the raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// Bind a TCP socket to a local port.

@@ -73,6 +73,11 @@ public struct Sandbox: Sendable, Hashable {
         public var ignoreIfMissing: Bool
 
         /// Grants `access` beneath `path`.
+        ///
+        /// - Parameters:
+        ///   - path: the file or directory (opened when the sandbox is applied).
+        ///   - access: the rights granted on it and beneath it.
+        ///   - ignoreIfMissing: skip the rule, rather than refuse the sandbox, when the path does not exist.
         public init(_ path: FilePath, _ access: FileSystemAccess, ignoreIfMissing: Bool = false) {
             self.path = path
             self.access = access
@@ -88,6 +93,10 @@ public struct Sandbox: Sendable, Hashable {
         public var access: NetworkAccess
 
         /// Grants `access` on `port`.
+        ///
+        /// - Parameters:
+        ///   - port: the TCP port, 1...65535 (checked by ``Sandbox/init(paths:ports:restrictingFileSystem:restrictingNetwork:scopes:compatibility:seccomp:)``).
+        ///   - access: the rights granted on it.
         public init(_ port: Int, _ access: NetworkAccess) {
             self.port = port
             self.access = access
@@ -174,6 +183,8 @@ public struct Sandbox: Sendable, Hashable {
 
     /// Applies the sandbox to every thread in one stop and proves it there.
     ///
+    /// - Parameters:
+    ///   - options: the broadcast's deadline, signal, mode and mismatch policy.
     /// - Returns: per layer, what is enforced; the proofs every thread passed.
     /// - Throws: before any thread changed: ``AllThreadsError/invalidArgument(_:)`` for a path that
     ///   cannot be opened (unless ignored if missing) or a rule the kernel refuses;
