@@ -16,11 +16,14 @@ public struct ChangeRecord: Sendable {
     public var acceptedIoUringRings: [IoUringRing]
     /// The registered io_uring rings a privilege drop accepted; empty otherwise.
     public var acceptedIoUringRegistrations: [IoUringRegistration]
+    /// What a sandbox enforced per layer and proved on every thread; `nil` for other changes.
+    public var sandbox: SandboxReport?
 
     /// Creates a record.
     public init(
         change: ThreadChange, reports: [BroadcastReport], broadcasts: Int, elapsed: Duration, error: AllThreadsError?,
-        acceptedIoUringRings: [IoUringRing] = [], acceptedIoUringRegistrations: [IoUringRegistration] = []
+        acceptedIoUringRings: [IoUringRing] = [], acceptedIoUringRegistrations: [IoUringRegistration] = [],
+        sandbox: SandboxReport? = nil
     ) {
         self.change = change
         self.reports = reports
@@ -29,6 +32,7 @@ public struct ChangeRecord: Sendable {
         self.error = error
         self.acceptedIoUringRings = acceptedIoUringRings
         self.acceptedIoUringRegistrations = acceptedIoUringRegistrations
+        self.sandbox = sandbox
     }
 
     /// Signalling rounds over all reported broadcasts.

@@ -43,6 +43,8 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     case privilegeDrop(PrivilegeDrop)
     /// A raw system call with up to six arguments.
     case syscall(SystemCall, arguments: [Int])
+    /// A ``Sandbox``: no_new_privs and a Landlock domain on every thread, proven in the same stop.
+    case sandbox(Sandbox)
 
     /// The change as a call, such as `setresuid(65534, 65534, 65534)`.
     public var description: String {
@@ -66,6 +68,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
                 + "\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
                 + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
+        case .sandbox(let sandbox): "sandbox(\(sandbox.paths.count) path rule(s), \(sandbox.ports.count) port rule(s))"
         }
     }
 
@@ -100,21 +103,25 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         var reports: [BroadcastReport] = []
         var proof: ProcessSnapshot?, changeTime: Duration?
         var failure: AllThreadsError?
+        var sandboxReport: SandboxReport?
         do throws(AllThreadsError) {
             try validate()
-            (proof, changeTime) = try perform(options: options, into: &reports)
+            (proof, changeTime) = try perform(options: options, into: &reports, sandbox: &sandboxReport)
         } catch {
             failure = error
         }
         return ChangeRecord(
             change: self, reports: reports, broadcasts: Int(EngineStatistics.current.broadcasts &- before),
             elapsed: changeTime ?? start.duration(to: clock.now), error: failure,
-            acceptedIoUringRings: proof?.ioUringRings ?? [], acceptedIoUringRegistrations: proof?.ioUringRegistrations ?? [])
+            acceptedIoUringRings: proof?.ioUringRings ?? [], acceptedIoUringRegistrations: proof?.ioUringRegistrations ?? [],
+            sandbox: sandboxReport)
     }
 
     /// Runs the change; returns a privilege drop's proof and the time of its change alone (without
-    /// the checks and the /proc proof), `nil` for the other changes.
-    private func perform(options: BroadcastOptions, into reports: inout [BroadcastReport]) throws(AllThreadsError) -> (ProcessSnapshot?, Duration?) {
+    /// the checks and the /proc proof), `nil` for the other changes; a sandbox's report goes to `sandbox`.
+    private func perform(
+        options: BroadcastOptions, into reports: inout [BroadcastReport], sandbox report: inout SandboxReport?
+    ) throws(AllThreadsError) -> (ProcessSnapshot?, Duration?) {
         switch self {
         case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
         case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
@@ -140,6 +147,10 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
             reports += programReports
             return (proof, timeline.changeDuration)
         case .syscall(let call, let arguments): reports.append(try Broadcast.syscall(call, arguments: arguments, options: options))
+        case .sandbox(let sandbox):
+            let applied = try sandbox.apply(options: options)
+            reports.append(applied.broadcast)
+            report = applied
         }
         return (nil, nil)
     }

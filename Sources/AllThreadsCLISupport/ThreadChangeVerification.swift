@@ -52,7 +52,7 @@ extension ThreadChange {
             let expected = groups.map(\.rawValue).sorted()
             return Set(c.groups) == Set(expected)
                 ? [] : [FieldDifference(field: "groups", value: c.groupList, expected: ThreadCredentials.groupList(expected))]
-        case .noNewPrivileges:
+        case .noNewPrivileges, .sandbox:
             return c.noNewPrivs ? [] : [FieldDifference(field: "no_new_privs", value: "0", expected: "1")]
         case .dropFromBoundingSet(let set):
             return Self.unmet(lacking: set, in: [("CapBnd", c.capabilities.bounding)])

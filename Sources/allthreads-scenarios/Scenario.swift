@@ -10,7 +10,7 @@ enum ScenarioTable {
     /// Each file's table.
     static let parts: [[String: Scenario]] = [
         EngineScenarios.all, OperationScenarios.all, SeccompScenarios.all, CLIScenarios.all, IoUringScenarios.all, DropScenarios.all,
-        TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, SurvivalScenarios.all, ["torture": TortureRunner.run],
+        TortureScenarios.all, ReliabilityScenarios.all, ProgramScenarios.all, SurvivalScenarios.all, SandboxScenarios.all, ["torture": TortureRunner.run],
     ]
 
     /// The tables of ``parts`` in one.

@@ -646,7 +646,7 @@ final class CLITests: XCTestCase {
         let commands = [
             [], ["setuid"], ["setgid"], ["setresuid"], ["setresgid"], ["setgroups"], ["prctl"], ["prctl", "no-new-privs"],
             ["prctl", "keepcaps"], ["prctl", "capbset-drop"], ["prctl", "timerslack"], ["caps"], ["caps", "set"],
-            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"], ["bench"],
+            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"], ["bench"], ["sandbox"],
         ]
         for command in commands {
             let result = try allthreads(command + ["--help"])
@@ -680,6 +680,7 @@ final class CLITests: XCTestCase {
             "prctl timerslack": ["prctl", "timerslack", "1000"], "caps set": ["caps", "set", "--permitted", "all"],
             "caps drop": ["caps", "drop", "cap_chown"], "seccomp": ["seccomp", filter.path], "drop": ["drop", "--user", "nobody"],
             "syscall": ["syscall", "getpid"], "inspect": ["inspect"], "bench": ["bench", "--quick"],
+            "sandbox": ["sandbox", "--rox", "/usr"],
         ]
         XCTAssertEqual(Set(leaves.keys), Set(try commandPaths().map { $0.joined(separator: " ") }), "every command of --help is tried")
         let id = ["--", "/usr/bin/id"]

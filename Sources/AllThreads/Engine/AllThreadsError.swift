@@ -45,6 +45,7 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// target's that the threads' own credentials do not show: io_uring rings, io_uring tasks,
     /// traced processes. `threadsChanged` false: found before the drop started, nothing changed;
     /// true: found by the proof after every thread had dropped, so the process must not be trusted.
+    /// A ``Sandbox`` throws it (nothing changed) for an io_uring ring, which keeps the old domain.
     case privilegeRetained([RetainedPrivilege], threadsChanged: Bool)
     /// A `/proc` file needed to validate or prove a change could not be read.
     case procfs(ProcfsError)
@@ -54,6 +55,9 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
     /// for a drop of several broadcasts, the broadcasts before the failed one): the process is
     /// between states and must not be trusted.
     indirect case failedAfterChange(AllThreadsError)
+    /// A strict ``Sandbox`` asked for Landlock rights or scopes that the kernel's ABI `abi` lacks
+    /// (each named with the ABI that has it; ABI 0: no Landlock): nothing changed.
+    case landlockUnsupported(abi: Int, missing: [String])
 
     public var description: String {
         switch self {
@@ -92,11 +96,13 @@ public enum AllThreadsError: Error, Sendable, Hashable, CustomStringConvertible 
             let outcome = threadsChanged
                 ? "every thread was dropped, but the process can still act with other credentials"
                 : "nothing changed"
-            return "the drop cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
+            return "the drop or sandbox cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
         case .procfs(let error):
             return "could not read /proc: \(error)"
         case .failedAfterChange(let error):
             return "threads had already changed when this failed (the failed step itself changed nothing): \(error)"
+        case .landlockUnsupported(let abi, let missing):
+            return "the kernel's Landlock ABI \(abi) lacks \(missing.joined(separator: ", ")); strict: nothing changed (best effort drops what the kernel lacks)"
         }
     }
 }

@@ -2,8 +2,8 @@ import AllThreads
 
 /// A change in the CLI's JSON: `change` (the call in words), `ok`, `error` (in words, `null` on
 /// success), `broadcasts` (the change's own broadcasts), `engine_broadcasts` (all started),
-/// `rounds`, `elapsed_ns` (the change alone), and the io_uring rings and registered rings a
-/// privilege drop accepted (empty otherwise).
+/// `rounds`, `elapsed_ns` (the change alone), the io_uring rings and registered rings a
+/// privilege drop accepted (empty otherwise), and `sandbox` (``SandboxRow``, `null` but for a sandbox).
 public struct ChangeRow: Encodable, Sendable {
     /// One broadcast: `result`, `threads` (that ran the call), `rounds`, `elapsed_ns`, `skipped`.
     public struct Report: Encodable, Sendable {
@@ -47,6 +47,8 @@ public struct ChangeRow: Encodable, Sendable {
     public var acceptedIoUringRings: [RingRow]
     /// The `accepted_io_uring_registrations` value.
     public var acceptedIoUringRegistrations: [RegistrationRow]
+    /// The `sandbox` value: what a sandbox enforced and proved (``SandboxRow``); `null` for other changes.
+    @Nullable public var sandbox: SandboxRow?
 
     /// The row of `record`.
     public init(_ record: ChangeRecord) {
@@ -63,5 +65,6 @@ public struct ChangeRow: Encodable, Sendable {
         elapsedNs = record.elapsed.nanoseconds
         acceptedIoUringRings = record.acceptedIoUringRings.map(RingRow.init)
         acceptedIoUringRegistrations = record.acceptedIoUringRegistrations.map(RegistrationRow.init)
+        sandbox = record.sandbox.map(SandboxRow.init)
     }
 }

@@ -65,11 +65,15 @@ public struct ChangeOutput {
 
     /// Prints the JSON line, or the summary for people. When `quiet` (a command follows and
     /// its output is the output, as with setpriv and gosu) the summary goes to standard error,
-    /// and only when `--verify` asked for the proof.
+    /// and only when `--verify` asked for the proof, or a best-effort sandbox left something
+    /// unenforced.
     public func print(json: Bool, quiet: Bool = false) {
+        let unenforced = record.sandbox.map { s in
+            [s.fileSystem, s.network, s.scopes, s.seccomp].contains { $0 != .enforced && $0 != .notRequested }
+        } ?? false
         if json {
             JSONLine.print(row)
-        } else if record.error == nil, !quiet || verifyRequested {
+        } else if record.error == nil, !quiet || verifyRequested || unenforced {
             var lines = [Summary.change(record)]
             if let verification, verificationFailure == nil, verifyRequested {
                 lines.append(Summary.verified(verification))

@@ -35,6 +35,12 @@ public enum Summary {
         if !skipped.isEmpty { parts.append("skipped " + list(skipped)) }
         let accepted = record.acceptedIoUringRings.map(\.description) + record.acceptedIoUringRegistrations.map(\.description)
         if !accepted.isEmpty { parts.append("accepted " + list(accepted)) }
+        if let sandbox = record.sandbox {
+            parts.append(
+                "Landlock ABI \(sandbox.abi): file system \(sandbox.fileSystem), network \(sandbox.network), scopes \(sandbox.scopes), "
+                    + "\(sandbox.proofs.count) proof(s) passed on every thread")
+            if !sandbox.missingPaths.isEmpty { parts.append("missing, ignored: " + list(sandbox.missingPaths)) }
+        }
         return "\(record.change): " + parts.joined(separator: ", ")
     }
 

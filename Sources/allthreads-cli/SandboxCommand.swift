@@ -1,0 +1,96 @@
+import AllThreads
+import AllThreadsCLISupport
+import ArgumentParser
+import SystemPackage
+
+/// `allthreads sandbox [--ro P] [--rox P] [--rw P] [--rwx P] [--bind-tcp N] [--connect-tcp N] -- COMMAND`:
+/// a Landlock sandbox on every thread, with landrun's flag meanings.
+struct SandboxCommand: ChangeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Sandbox every thread with Landlock (files, TCP ports) and no_new_privs, in one stop, proven on every thread.",
+        discussion: """
+            The flags mean what they mean in landrun. Each path flag takes a file or a directory \
+            (rights beneath it), and may be repeated or given a comma-separated list. Everything \
+            the flags do not grant is denied: reading, writing and executing files, and binding \
+            and connecting TCP ports (Landlock ABI 4 or later), unless --unrestricted-filesystem \
+            or --unrestricted-network. A path that does not exist is an error (nothing changed) \
+            unless --ignore-missing.
+
+            The kernel's Landlock ABI may lack a right (ABI 3: no TCP rules; ABI 2: no truncate; \
+            ABI 4: no ioctl_dev): strict by default (refused, nothing changed); --best-effort \
+            enforces what the kernel has.
+
+            In the one stop, every thread sets no_new_privs, enters the domain, and runs proof \
+            steps whose results must agree on every thread: '/' cannot be listed (unless \
+            granted), a granted directory can, a port not granted refuses bind and connect with \
+            EACCES. A thread that disagrees is named and the command fails. Each thread gets a \
+            Landlock domain of its own (kernels before Linux 7.0 have no way to share one).
+
+            The command after '--' must be executable under the sandbox: grant its program and \
+            libraries (--rox /usr covers Debian's /bin and /lib). --verify reads /proc after the \
+            sandbox: grant --ro /proc with it.
+
+            Examples:
+              allthreads sandbox --rox /usr --ro /etc -- cat /etc/hostname
+              allthreads sandbox --rox /usr --rw /tmp --connect-tcp 443 -- sh -c 'echo ok > /tmp/x'
+              allthreads sandbox --rox /usr --bind-tcp 8080 --best-effort -- python3 -m http.server 8080
+            """ + ChangeOptions.commandHelp)
+
+    @Option(help: ArgumentHelp("Allow reading files and listing directories beneath these paths.", valueName: "paths"))
+    var ro: [String] = []
+
+    @Option(help: ArgumentHelp("Allow reading and executing beneath these paths.", valueName: "paths"))
+    var rox: [String] = []
+
+    @Option(help: ArgumentHelp("Allow reading and writing (create, remove, truncate) beneath these paths; not executing.", valueName: "paths"))
+    var rw: [String] = []
+
+    @Option(help: ArgumentHelp("Allow reading, writing and executing beneath these paths.", valueName: "paths"))
+    var rwx: [String] = []
+
+    @Option(help: ArgumentHelp("Allow binding TCP sockets to these ports (1-65535).", valueName: "ports"))
+    var bindTcp: [String] = []
+
+    @Option(help: ArgumentHelp("Allow connecting TCP sockets to these ports (1-65535).", valueName: "ports"))
+    var connectTcp: [String] = []
+
+    @Flag(help: "Enforce what the kernel's Landlock ABI has and drop the rest, instead of refusing.")
+    var bestEffort = false
+
+    @Flag(help: "Skip the path flags' paths that do not exist, instead of refusing.")
+    var ignoreMissing = false
+
+    @Flag(help: "Leave the file system unrestricted.")
+    var unrestrictedFilesystem = false
+
+    @Flag(help: "Leave TCP bind and connect unrestricted.")
+    var unrestrictedNetwork = false
+
+    @OptionGroup var options: ChangeOptions
+
+    func change() throws(AllThreadsError) -> ThreadChange {
+        var paths: [Sandbox.PathRule] = []
+        for (lists, access) in [(ro, FileSystemAccess.read), (rox, .readExecute), (rw, .readWrite), (rwx, .readWriteExecute)] {
+            for path in Self.split(lists) { paths.append(.init(FilePath(path), access, ignoreIfMissing: ignoreMissing)) }
+        }
+        var ports: [Sandbox.PortRule] = []
+        for (lists, access) in [(bindTcp, NetworkAccess.bindTCP), (connectTcp, .connectTCP)] {
+            for text in Self.split(lists) {
+                guard let port = Int(text) else { throw .invalidArgument("'\(text)' is not a TCP port (1-65535)") }
+                ports.append(.init(port, access))
+            }
+        }
+        if unrestrictedFilesystem, !paths.isEmpty { throw .invalidArgument("--unrestricted-filesystem takes no path flags") }
+        if unrestrictedNetwork, !ports.isEmpty { throw .invalidArgument("--unrestricted-network takes no port flags") }
+        return .sandbox(
+            try Sandbox(
+                paths: paths, ports: ports, restrictingFileSystem: unrestrictedFilesystem ? [] : .all,
+                restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict))
+    }
+
+    /// Each value of a repeated option, split at commas.
+    private static func split(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+}
