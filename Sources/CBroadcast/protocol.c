@@ -189,9 +189,17 @@
 // see the deadline-bound torture row.
 #define CB_OVERRUN_BOUND_NS 50000000LL
 #define CLOCK_CHECK_EVERY 32u
-// Waiting for arrivals: the first slice, and the longest, before triage looks at /proc.
+// Waiting for arrivals: a slice without a single arrival sends triage to /proc. A slice
+// grows with the threads still missing (each arrival costs a wake-up, ~5 us on 2 CPUs),
+// from ARRIVAL_SLICE_MIN_NS for one to ARRIVAL_SLICE_NS, and doubles after each triage,
+// up to ARRIVAL_SLICE_MAX_NS. A short first slice matters when one or two
+// threads are missing for good: a newborn or an exiting thread whose signals glibc
+// keeps blocked, found exiting (or arriving) by triage.
+#define ARRIVAL_SLICE_MIN_NS 25000LL
+#define ARRIVAL_SLICE_PER_THREAD_NS 25000LL
 #define ARRIVAL_SLICE_NS 2000000LL
 #define ARRIVAL_SLICE_MAX_NS 100000000LL
+#define ARRIVAL_SLICE_DOUBLINGS 13  // 25 us << 13 > ARRIVAL_SLICE_MAX_NS
 // The count disagreed and nothing new turned up: wait this long (doubling) before looking again.
 #define RECOUNT_PAUSE_NS 20000LL
 #define RECOUNT_PAUSE_MAX_NS 1000000LL
@@ -418,8 +426,7 @@ static void triage(struct run *run) {
 // Waits until every signalled thread arrived or was resolved by triage.
 // Triage runs only when a whole slice passed without a single arrival.
 static long wait_arrivals(struct run *run) {
-    int64_t slice = ARRIVAL_SLICE_NS;
-    uint32_t last = UINT32_MAX;
+    uint32_t last = UINT32_MAX, triages = 0;
     for (;;) {
         // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
         uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
@@ -430,11 +437,13 @@ static long wait_arrivals(struct run *run) {
         if (now >= run->deadline) return -ETIMEDOUT;  // I1
         if (a == last) {
             triage(run);
-            slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
+            triages += triages < ARRIVAL_SLICE_DOUBLINGS;
             last = UINT32_MAX;
             continue;
         }
         last = a;
+        int64_t slice = min64(ARRIVAL_SLICE_NS, ARRIVAL_SLICE_MIN_NS + (int64_t)(target - a - 1) * ARRIVAL_SLICE_PER_THREAD_NS);
+        slice = min64(slice << triages, ARRIVAL_SLICE_MAX_NS);
         cb_futex_wait(&cb_g.arrived, word, min64(run->deadline, now + slice));  // I1
     }
 }
