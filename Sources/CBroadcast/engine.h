@@ -60,6 +60,7 @@ struct slot {
     int32_t reason;          // cb_reason for UNSENT, SKIPPED, ABANDONED
     uint32_t seen;           // number of the last scan that listed the tid
     uint32_t stopped;        // DONE: the step it stopped at (the program's limit: it ran them all)
+    int32_t sent_last_pid;   // relaxed: the namespace's last pid, read before it was signalled; -1 unknown (I14)
     uint64_t sent_tick;      // boot-time clock tick when it was last signalled (identity, I14)
     uint64_t start;          // starttime of the task this slot was last proven to be; 0 unknown (I14)
     long ret;                // DONE: the result of its last step run (raw, -errno)

@@ -141,14 +141,16 @@
 //     it stood for: tgkill(tid, 0) succeeding also for a newborn that took a
 //     departed thread's tid. Strict: a skipped task that may exit is compared by
 //     its starttime (stat field 22, fixed for life, remembered when /proc showed
-//     it skipped). Relaxed: before the first signal and after the count, the
+//     it skipped). Relaxed: before each send pass and after the count, the
 //     caller reads the namespace's last pid (/proc/sys/kernel/ns_last_pid, kept
 //     open); a thread that ran the call is compared by starttime only if its tid
-//     is among the pids handed out meanwhile (usually none: one 2-us read per
-//     broadcast, no per-thread cost). A task that started in a later clock tick
-//     than the slot was signalled is not the one that answered; the same tick is
-//     undecidable and treated as a newcomer: the slot is signalled again
-//     (relaxed may then run the call twice on one thread, which it allows).
+//     is among the pids handed out since the pass that signalled it (usually
+//     none: a 2-us read per pass, no per-thread cost; the thread that answered
+//     held its tid when it was signalled, so only a pid handed out after that
+//     pass's read can name another task now). A task that started in a later
+//     clock tick than the slot was signalled is not the one that answered; the
+//     same tick is undecidable and treated as a newcomer: the slot is signalled
+//     again (relaxed may then run the call twice on one thread, which it allows).
 //     Assumes fewer than pid_max pids are handed out during one broadcast.
 //  I13 The deadline is exceeded by a bounded amount. A deadline past INT64_MAX
 //     saturates (no deadline, never a wrap). After it, the report reads /proc
@@ -189,9 +191,17 @@
 // see the deadline-bound torture row.
 #define CB_OVERRUN_BOUND_NS 50000000LL
 #define CLOCK_CHECK_EVERY 32u
-// Waiting for arrivals: the first slice, and the longest, before triage looks at /proc.
+// Waiting for arrivals: a slice without a single arrival sends triage to /proc. A slice
+// grows with the threads still missing (each arrival costs a wake-up, ~5 us on 2 CPUs),
+// from ARRIVAL_SLICE_MIN_NS for one to ARRIVAL_SLICE_NS, and doubles after each triage,
+// up to ARRIVAL_SLICE_MAX_NS. A short first slice matters when one or two
+// threads are missing for good: a newborn or an exiting thread whose signals glibc
+// keeps blocked, found exiting (or arriving) by triage.
+#define ARRIVAL_SLICE_MIN_NS 25000LL
+#define ARRIVAL_SLICE_PER_THREAD_NS 25000LL
 #define ARRIVAL_SLICE_NS 2000000LL
 #define ARRIVAL_SLICE_MAX_NS 100000000LL
+#define ARRIVAL_SLICE_DOUBLINGS 13  // 25 us << 13 > ARRIVAL_SLICE_MAX_NS
 // The count disagreed and nothing new turned up: wait this long (doubling) before looking again.
 #define RECOUNT_PAUSE_NS 20000LL
 #define RECOUNT_PAUSE_MAX_NS 1000000LL
@@ -222,7 +232,7 @@ struct run {
     uint32_t resolved;         // signalled slots that /proc showed gone or skipped
     uint32_t departed;         // relaxed: ran the call, then exited
     uint32_t died;             // claimed their slot and died inside the handler (P_DIED)
-    long last_pid0;            // relaxed: the namespace's last pid before the first signal (I14)
+    long pass_pid;             // relaxed: the namespace's last pid before the current send pass (I14)
     uint32_t skipped_present;  // skipped tasks still in the thread count
     uint32_t vanishing;        // of those, the ones that may exit at any moment
     uint32_t unsent;           // sends refused with EAGAIN, to retry
@@ -356,9 +366,15 @@ static uint64_t boot_tick(void) {
     return (uint64_t)(((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / cb_g.tick_ns);
 }
 
+// The last pid the namespace handed out, or -1 when unknown.
+static long last_pid(void) {
+    return cb_g.last_pid_fd < 0 ? -1 : cb_proc_read_number(cb_g.last_pid_fd);
+}
+
 // Queues the broadcast signal for slot `i`, carrying the generation's token.
 static long send(struct run *run, struct slot *s, uint32_t i) {
     s->sent_tick = boot_tick();  // I14: the thread that answers existed by then
+    s->sent_last_pid = (int32_t)run->pass_pid;  // I14: ... and held the tid; read before this send
     run->si.si_value.sival_ptr = (void *)(uintptr_t)(cb_token_of(run->gen) << IDX_BITS | i);
     return cb_sys4(SYS_rt_tgsigqueueinfo, run->pid, s->tid, run->si.si_signo, &run->si);
 }
@@ -368,6 +384,7 @@ static long send(struct run *run, struct slot *s, uint32_t i) {
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
     uint32_t count = atomic_load(&cb_g.count), looked = 0;  // own
+    if (run->relaxed && run->rounds > 1) run->pass_pid = last_pid();  // I14: before this pass's signals (the first: run_relaxed)
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &cb_g.slots[i];
         uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
@@ -418,8 +435,7 @@ static void triage(struct run *run) {
 // Waits until every signalled thread arrived or was resolved by triage.
 // Triage runs only when a whole slice passed without a single arrival.
 static long wait_arrivals(struct run *run) {
-    int64_t slice = ARRIVAL_SLICE_NS;
-    uint32_t last = UINT32_MAX;
+    uint32_t last = UINT32_MAX, triages = 0;
     for (;;) {
         // A strict thread that died inside had counted in (handler.c); a relaxed one had not.
         uint32_t target = run->signalled - run->resolved - (run->relaxed ? run->died : 0);
@@ -430,11 +446,13 @@ static long wait_arrivals(struct run *run) {
         if (now >= run->deadline) return -ETIMEDOUT;  // I1
         if (a == last) {
             triage(run);
-            slice = min64(slice * 2, ARRIVAL_SLICE_MAX_NS);
+            triages += triages < ARRIVAL_SLICE_DOUBLINGS;
             last = UINT32_MAX;
             continue;
         }
         last = a;
+        int64_t slice = min64(ARRIVAL_SLICE_NS, ARRIVAL_SLICE_MIN_NS + (int64_t)(target - a - 1) * ARRIVAL_SLICE_PER_THREAD_NS);
+        slice = min64(slice << triages, ARRIVAL_SLICE_MAX_NS);
         cb_futex_wait(&cb_g.arrived, word, min64(run->deadline, now + slice));  // I1
     }
 }
@@ -494,16 +512,10 @@ static long rescan(struct run *run) {
     return 0;
 }
 
-// The last pid the namespace handed out, or -1 when unknown.
-static long last_pid(void) {
-    return cb_g.last_pid_fd < 0 ? -1 : cb_proc_read_number(cb_g.last_pid_fd);
-}
-
 // Whether `tid` may have been handed out since the namespace's last pid was `from`
 // (it is `to` now): pids are handed out cyclically, so only those in (from, to] are
 // new (I14: assumes fewer than pid_max are handed out during one broadcast).
-static bool maybe_new(const struct run *run, int32_t tid, long to) {
-    long from = run->last_pid0;
+static bool maybe_new(long from, int32_t tid, long to) {
     if (from < 0 || to < 0) return true;
     return from <= to ? tid > from && tid <= to : tid > from || tid <= to;
 }
@@ -558,8 +570,11 @@ static long proven_complete(struct run *run) {
             if (!vanishing && ph != P_DONE) continue;
             if (i % CLOCK_CHECK_EVERY == 0 && cb_now_ns() >= run->deadline) return 0;  // I13: not proven
             // A skipped task is always identified (few, and their tids are old); a thread that
-            // ran the call only if its tid may have been handed out again since we began.
-            bool at_risk = vanishing || (to != run->last_pid0 && maybe_new(run, s->tid, to)) || to < 0;
+            // ran the call only if its tid may have been handed out again since it was
+            // signalled: the thread that answered held it then, after the pass read the last
+            // pid, so a later owner's tid lies in (that read, to]. A thread born during the
+            // broadcast and signalled in a later pass is not at risk for its birth.
+            bool at_risk = vanishing || maybe_new(s->sent_last_pid, s->tid, to);
             uint64_t start = 0;
             enum identity id = at_risk ? identify(s, &start) : exists(run, s->tid) ? SAME : GONE;  // I4, I14
             if (id == SAME) continue;
@@ -742,7 +757,7 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
     atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
-    run->last_pid0 = last_pid();  // I14: before the first signal
+    run->pass_pid = last_pid();  // I14: before the first signal
     atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);
@@ -841,7 +856,7 @@ void cb_broadcast_steps(const cb_step *steps, uint32_t count, const cb_options *
         out->setup_errno = (int32_t)-r;
         return;
     }
-    struct run run = {.deadline = add_sat(t0, opts->timeout_ns), .relaxed = opts->relaxed != 0};
+    struct run run = {.deadline = add_sat(t0, opts->timeout_ns), .relaxed = opts->relaxed != 0, .pass_pid = -1};
     enum lock_outcome lock = cb_lock_acquire(run.deadline);
     if (lock == LOCK_BUSY || lock == LOCK_NESTED) {
         out->status = CB_BUSY;

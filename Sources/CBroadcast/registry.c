@@ -155,9 +155,12 @@ static uint64_t identity_of_me(uint32_t tid) {
     return my_identity;
 }
 
-static bool owner_dead(uint32_t word) {
+// `identify`: also compare the task at the owner's tid with the owner's identity (a /proc
+// read); without it only ESRCH is believed (one cheap syscall).
+static bool owner_dead(uint32_t word, bool identify) {
     uint32_t owner = lock_owner(word);
     if (cb_sys3(SYS_tgkill, cb_sys0(SYS_getpid), owner, 0) == -ESRCH) return true;
+    if (!identify) return false;
     // Seq_cst load: sees the owner's store before its CAS (or a later one), see above.
     uint64_t id = atomic_load(&owner_identity);  // acquire: pairs with the owner's store before its CAS
     // Under /proc of an ancestor namespace, /proc/self/task/<tid> is not the tid's (I15).
@@ -175,6 +178,13 @@ static bool owner_dead(uint32_t word) {
 
 enum lock_outcome cb_lock_acquire(int64_t deadline) {
     uint32_t me = (uint32_t)cb_sys0(SYS_gettid) << 2, taken = me | LOCK_HELD;
+    // The owner is looked at when the word names another owner (ESRCH only: a fork child's
+    // inherited word is taken over at once) and after each LOCK_LOOK_NS the same word is
+    // held (identity too). Not on every wake-up: the owner's own broadcast signals this
+    // thread, and each delivery ends the futex wait early (EINTR); a dead owner's word
+    // never changes, so it is still looked at fully every LOCK_LOOK_NS (I11).
+    uint32_t looked = 0;
+    int64_t identify_at = 0;
     for (;;) {
         uint32_t c = atomic_load(&cb_g.lock);  // acquire: pairs with cb_lock_release's exchange
         if (c == 0) {
@@ -194,7 +204,10 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
             if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // I11; acquire: the dead owner released nothing (its exit orders its writes)
             continue;
         }
-        if (owner_dead(c)) {  // I11: a dead owner's word is taken over, through a CAS from it
+        int64_t now = cb_now_ns();
+        bool fresh = lock_owner(c) != lock_owner(looked), identify = !fresh && now >= identify_at;
+        if (fresh || identify) looked = c, identify_at = now + LOCK_LOOK_NS;
+        if ((fresh || identify) && owner_dead(c, identify)) {  // I11: a dead owner's word is taken over, through a CAS from it
             atomic_store(&owner_identity, identity_of_me(me >> 2));  // before the CAS: see owner_dead; release: read by owner_dead after it loads the word
             if (atomic_compare_exchange_strong(&cb_g.lock, &c, me | LOCK_WAITERS)) return LOCK_TAKEN_OVER;  // acquire: the dead owner released nothing (its exit orders its writes)
             continue;
@@ -203,7 +216,6 @@ enum lock_outcome cb_lock_acquire(int64_t deadline) {
         // the release wakes the next one.
         taken = me | LOCK_WAITERS;
         if ((c & LOCK_STATE) == LOCK_HELD && !atomic_compare_exchange_strong(&cb_g.lock, &c, (c & ~LOCK_STATE) | LOCK_WAITERS)) continue;  // only the waiters bit: publishes nothing
-        int64_t now = cb_now_ns();
         if (now >= deadline) return LOCK_BUSY;  // I1
         int64_t until = deadline - now > LOCK_LOOK_NS ? now + LOCK_LOOK_NS : deadline;
         cb_futex_wait(&cb_g.lock, (c & ~LOCK_STATE) | LOCK_WAITERS, until);
