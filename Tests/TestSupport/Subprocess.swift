@@ -72,8 +72,8 @@ private final class Collected: @unchecked Sendable {
 /// not run here (its summary says `SKIPPED:`, such as io_uring disabled) makes the test a skip
 /// with its reason, never a pass.
 @discardableResult
-public func scenario(_ name: String, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let result = try runProduct("allthreads-scenarios", [name] + options, file: file, line: line)
+public func scenario(_ name: String, _ options: [String] = [], timeout: TimeInterval = 180, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let result = try runProduct("allthreads-scenarios", [name] + options, timeout: timeout, file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     print(result.stdout, terminator: "")
