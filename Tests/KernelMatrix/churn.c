@@ -13,6 +13,11 @@
 #define KM_BIRTH_PERIOD_US 500
 #define KM_BIRTH_LIFE_US 2000
 #define KM_CHURN_FIRST_GID 5000
+/// Relaxed mode holds no thread, so two creators that never pause can outrun its rounds: it
+/// promises no false success, and names the threads it could not reach when it gives up. Under
+/// qemu's emulation of arm64 on x86 (each listing of /proc many times slower than a thread's
+/// birth) some of the 12 broadcasts end so; at least this many must still succeed.
+#define KM_CHURN_RELAXED_MIN_OK 6
 
 int km_test_churn(bool relaxed) {
     if (km_start_idle_threads(2) != 0) return km_fail("could not start threads");
@@ -22,7 +27,7 @@ int km_test_churn(bool relaxed) {
         return km_fail("could not start the births");
     }
     cb_options options = km_options(relaxed);
-    int checked = 0, exiting = 0, failed = 0;
+    int checked = 0, exiting = 0, failed = 0, gave_up = 0;
     unsigned long rounds = 0;
     char why[600] = "";
     for (int i = 0; i < KM_CHURN_ROUNDS && !failed; i++) {
@@ -32,7 +37,9 @@ int km_test_churn(bool relaxed) {
         cw_births_unsettle();
         cb_broadcast(SYS_setresgid, args, &options, &report);
         rounds += report.rounds;
-        if (report.status != CB_OK) {
+        if (relaxed && report.status == CB_UNREACHABLE && km_names_every_problem(&report)) {
+            gave_up++;  // no false success: it said which threads it did not reach
+        } else if (report.status != CB_OK) {
             failed = 1;
             snprintf(why, sizeof why, "round %d: %s", i, km_describe(&report));
         } else {
@@ -52,9 +59,11 @@ int km_test_churn(bool relaxed) {
     cw_churn_stop();
     cw_births_tally tally = cw_births_count();
     if (failed) return km_fail("%s", why);
+    if (KM_CHURN_ROUNDS - gave_up < (relaxed ? KM_CHURN_RELAXED_MIN_OK : KM_CHURN_ROUNDS))
+        return km_fail("only %d of %d broadcasts succeeded under churn", KM_CHURN_ROUNDS - gave_up, KM_CHURN_ROUNDS);
     if (tally.wrong)
         return km_fail("%lu of %lu newborn self-checks saw an old gid", tally.wrong, tally.checked);
-    return km_pass("%d broadcasts, %lu signalling rounds, %lu churn children, %lu births (%lu self-checks), "
-                   "%d thread states checked in /proc, %d exiting",
-                   KM_CHURN_ROUNDS, rounds, cw_churn_created(), tally.born, tally.checked, checked, exiting);
+    return km_pass("%d broadcasts (%d gave up naming the threads not reached), %lu signalling rounds, %lu churn children, "
+                   "%lu births (%lu self-checks), %d thread states checked in /proc, %d exiting",
+                   KM_CHURN_ROUNDS, gave_up, rounds, cw_churn_created(), tally.born, tally.checked, checked, exiting);
 }

@@ -50,6 +50,9 @@ int km_report(int status, const char *format, ...) __attribute__((format(printf,
 #define km_fail(...) km_report(KM_FAIL, __VA_ARGS__)
 #define km_skip(...) km_report(KM_SKIP, __VA_ARGS__)
 
+/// Whether the report names at least one thread and gives every named thread a tid and a reason.
+bool km_names_every_problem(const cb_report *report);
+
 /// A report's status, skips and problems, for a FAIL line.
 const char *km_describe(const cb_report *report);
 

@@ -33,6 +33,13 @@ int km_report(int status, const char *format, ...) {
     return status;
 }
 
+bool km_names_every_problem(const cb_report *report) {
+    if (report->problem_count == 0) return false;
+    for (uint32_t i = 0; i < report->problem_count; i++)
+        if (report->problems[i].tid <= 0 || report->problems[i].reason == 0) return false;
+    return true;
+}
+
 const char *km_describe(const cb_report *report) {
     static char text[512];
     int n = snprintf(text, sizeof text, "status=%d result=%ld threads=%u skipped=%u rounds=%u problems=%u",
