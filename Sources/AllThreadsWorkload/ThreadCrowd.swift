@@ -1,3 +1,4 @@
+import AllThreads
 import CWorkload
 import Dispatch
 import Glibc
@@ -84,16 +85,7 @@ public enum ThreadCrowd {
 
     /// Threads of this process right now (entries in /proc/self/task), or 0 if that cannot be read.
     public static func liveThreadCount() -> Int {
-        guard let dir = opendir("/proc/self/task") else { return 0 }
-        defer { closedir(dir) }
-        let dot = CChar(bitPattern: UInt8(ascii: "."))
-        var count = 0
-        while let entry = readdir(dir) {
-            // Only the name's first byte: a copy of `entry.pointee` would read past a short record.
-            let name = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-            if name.load(as: CChar.self) != dot { count += 1 }
-        }
-        return count
+        (try? Procfs.numericEntries(of: "/proc/self/task").count) ?? 0
     }
 
     private static func cIdle(_ kind: ThreadKind) -> cw_idle {

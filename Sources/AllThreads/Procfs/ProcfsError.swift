@@ -43,7 +43,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Reading whole `/proc` files, and listing `/proc` directories.
-enum Procfs {
+package enum Procfs {
     /// No `/proc` file this module reads whole comes near this size (65,536 groups take about
     /// 720 KiB); `maps`, which can be far larger, is read a line at a time.
     static let maximumFileSize = 16 << 20
@@ -110,7 +110,7 @@ enum Procfs {
 
     /// The entries of the directory at `path` whose names are decimal numbers (pids in `/proc`,
     /// tids in `/proc/<pid>/task`), sorted; other names are skipped.
-    static func numericEntries(of path: String) throws(ProcfsError) -> [Int32] {
+    package static func numericEntries(of path: String) throws(ProcfsError) -> [Int32] {
         guard let directory = opendir(path) else {
             throw ProcfsError(path: path, kind: .unreadable(Errno(rawValue: errno)))
         }
