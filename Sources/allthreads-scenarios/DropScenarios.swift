@@ -265,10 +265,9 @@ enum DropScenarios {
         ).apply()
         try require(proof.keptRootEquivalentCapabilities == disguised, "the proof names \(proof.keptRootEquivalentCapabilities.map(\.description) ?? "nothing")")
         let expected = disguised.union([.netBindService]).rawValue
-        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") {
-            let status = try String(contentsOfFile: "/proc/self/task/\(entry)/status", encoding: .utf8)
-            let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
-            try require(effective == expected, "task \(entry) has CapEff \(effective.map { String($0, radix: 16) } ?? "?"), expected \(String(expected, radix: 16))")
+        for (tid, fields) in try credentialLines() {
+            let effective = fields["CapEff"].flatMap { UInt64($0, radix: 16) }
+            try require(effective == expected, "task \(tid) has CapEff \(effective.map { String($0, radix: 16) } ?? "?"), expected \(String(expected, radix: 16))")
         }
         return "refused without allowingRootEquivalentCapabilities; with it every task keeps \(disguised) (and cap_net_bind_service), named by the proof"
     }
