@@ -38,12 +38,13 @@ let package = Package(
             ]
         ),
         // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
-        .target(name: "CWorkload", dependencies: ["CSeccomp"]),
-        .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"]),
+        .target(name: "CWorkload", dependencies: ["CSeccomp"], path: "Tests/Fixtures/CWorkload"),
+        .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"], path: "Tests/Fixtures/AllThreadsWorkload"),
         // Faults, odd tasks, forged signals, glibc's own broadcasts, churn: for the scenarios and
         // the benchmark only, so the shipped command does not carry them.
-        .target(name: "CFaults", dependencies: ["CBroadcast", "CWorkload"]),
-        .target(name: "AllThreadsFaults", dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults"]),
+        .target(name: "CFaults", dependencies: ["CBroadcast", "CWorkload"], path: "Tests/Fixtures/CFaults"),
+        .target(
+            name: "AllThreadsFaults", dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults"], path: "Tests/Fixtures/AllThreadsFaults"),
         // What only the command line needs: changes as records, exec, the set-ID refusal, text
         // parsing of ids and calls, JSON. A library (not a product) so unit tests reach it.
         .target(
@@ -65,21 +66,24 @@ let package = Package(
             ]
         ),
         // The benchmark: ours against glibc's setresuid broadcast, allocations counted.
-        .target(name: "CMallocCounter"),
+        .target(name: "CMallocCounter", path: "Benchmarks/CMallocCounter"),
         .executableTarget(
             name: "allthreads-bench",
-            dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults", "CWorkload", "CMallocCounter"]
+            dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults", "CWorkload", "CMallocCounter"],
+            path: "Benchmarks/allthreads-bench"
         ),
         // Every Swift example of README.md, docs/ and the DocC catalog, compiled by every build and
         // never run by the tests (they drop root); ExamplesTests checks they match the text.
         .executableTarget(
             name: "allthreads-examples",
-            dependencies: ["AllThreads", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["AllThreads", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Examples/Snippets"
         ),
         // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
         .executableTarget(
             name: "allthreads-scenarios",
-            dependencies: ["AllThreads", "AllThreadsFaults", "AllThreadsWorkload", "CFaults"]
+            dependencies: ["AllThreads", "AllThreadsFaults", "AllThreadsWorkload", "CFaults"],
+            path: "Tests/Scenarios"
         ),
         // Unit tests: parsing, validation, examples; nothing here spawns a process.
         .testTarget(

@@ -40,7 +40,7 @@ final class ExamplesTests: XCTestCase {
             for block in blocks where block.lines.first?.hasPrefix("// swift-tools-version:") != true {
                 let code = Code(block.lines)
                 guard let example = examples.first(where: { $0.code.body == code.body }) else {
-                    XCTFail("\(document):\(block.line): this Swift block is not an example of Sources/allthreads-examples (copy it there, verbatim, between `// example: NAME` and `// end`)")
+                    XCTFail("\(document):\(block.line): this Swift block is not an example of Examples/Snippets (copy it there, verbatim, between `// example: NAME` and `// end`)")
                     continue
                 }
                 let missing = code.imports.subtracting(example.fileImports)
@@ -163,12 +163,12 @@ final class ExamplesTests: XCTestCase {
         var code: Code
     }
 
-    /// Every example between `// example: NAME` and `// end` in Sources/allthreads-examples.
+    /// Every example between `// example: NAME` and `// end` in Examples/Snippets.
     static func examples() throws -> [Example] {
-        let directory = root.appendingPathComponent("Sources/allthreads-examples")
+        let directory = root.appendingPathComponent("Examples/Snippets")
         var examples: [Example] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() where name.hasSuffix(".swift") {
-            let file = "Sources/allthreads-examples/\(name)"
+            let file = "Examples/Snippets/\(name)"
             let lines = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
                 .split(separator: "\n", omittingEmptySubsequences: false)
             let imports = Set(lines.filter { $0.hasPrefix("import ") }.map(String.init))
