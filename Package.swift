@@ -8,7 +8,6 @@ let package = Package(
     products: [
         .library(name: "AllThreads", targets: ["AllThreads"]),
         .executable(name: "allthreads", targets: ["allthreads-cli"]),
-        .executable(name: "allthreads-bench", targets: ["allthreads-bench"]),
     ],
     dependencies: [
         // Ranges, so that an app on another minor or patch release of these resolves too; the
@@ -37,14 +36,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Real threads of every kind, for the CLI's --threads, the scenarios and the benchmark.
-        .target(name: "CWorkload", dependencies: ["CSeccomp"], path: "Tests/Fixtures/CWorkload"),
-        .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"], path: "Tests/Fixtures/AllThreadsWorkload"),
-        // Faults, odd tasks, forged signals, glibc's own broadcasts, churn: for the scenarios and
-        // the benchmark only, so the shipped command does not carry them.
-        .target(name: "CFaults", dependencies: ["CBroadcast", "CWorkload"], path: "Tests/Fixtures/CFaults"),
-        .target(
-            name: "AllThreadsFaults", dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults"], path: "Tests/Fixtures/AllThreadsFaults"),
+        // Idle threads started from C, blocked in pause, read, a futex or nanosleep: the pthreads
+        // of the CLI's --threads, and the handshake the fixtures start their own threads with.
+        .target(name: "CThreadStarter"),
         // What only the command line needs: changes as records, exec, the set-ID refusal, text
         // parsing of ids and calls, JSON. A library (not a product) so unit tests reach it.
         .target(
@@ -53,6 +47,7 @@ let package = Package(
                 "AllThreads",
                 "CAuxiliaryVector",
                 "CBroadcast",
+                "CThreadStarter",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -61,15 +56,31 @@ let package = Package(
             dependencies: [
                 "AllThreads",
                 "AllThreadsCLISupport",
-                "AllThreadsWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The benchmark: ours against glibc's setresuid broadcast, allocations counted.
+
+        // Test fixtures (Tests/Fixtures), for the scenarios and the benchmark only: the shipped
+        // command links none of them (scripts/test-install.sh checks its symbols).
+        // Odd threads: busy loops, a signal blocker, a thread with a seccomp filter of its own.
+        .target(name: "CWorkload", dependencies: ["CSeccomp", "CThreadStarter"], path: "Tests/Fixtures/CWorkload"),
+        .target(name: "AllThreadsWorkload", dependencies: ["AllThreads", "CWorkload"], path: "Tests/Fixtures/AllThreadsWorkload"),
+        // Faults, odd tasks, forged signals, glibc's own broadcasts, churn.
+        .target(name: "CFaults", dependencies: ["CBroadcast", "CWorkload"], path: "Tests/Fixtures/CFaults"),
+        .target(
+            name: "AllThreadsFaults",
+            dependencies: ["AllThreadsCLISupport", "CFaults", "CThreadStarter", "CWorkload"],
+            path: "Tests/Fixtures/AllThreadsFaults"
+        ),
+        // The benchmark (Benchmarks/, run by scripts/bench.sh): ours against glibc's setresuid
+        // broadcast, allocations counted. A target of this package, not a package of its own: it
+        // starts its threads with the fixtures above, which no product exports.
         .target(name: "CMallocCounter", path: "Benchmarks/CMallocCounter"),
         .executableTarget(
             name: "allthreads-bench",
-            dependencies: ["AllThreads", "AllThreadsWorkload", "CFaults", "CWorkload", "CMallocCounter"],
+            dependencies: [
+                "AllThreads", "AllThreadsCLISupport", "CFaults", "CMallocCounter", "CThreadStarter", "CWorkload",
+            ],
             path: "Benchmarks/allthreads-bench"
         ),
         // Every Swift example of README.md, docs/ and the DocC catalog, compiled by every build and
@@ -82,7 +93,10 @@ let package = Package(
         // Irreversible or process-wide scenarios, spawned by the tests as subprocesses.
         .executableTarget(
             name: "allthreads-scenarios",
-            dependencies: ["AllThreads", "AllThreadsFaults", "AllThreadsWorkload", "CFaults"],
+            dependencies: [
+                "AllThreads", "AllThreadsCLISupport", "AllThreadsFaults", "AllThreadsWorkload", "CFaults", "CThreadStarter",
+                "CWorkload",
+            ],
             path: "Tests/Scenarios"
         ),
         // Unit tests: parsing, validation, examples; nothing here spawns a process.

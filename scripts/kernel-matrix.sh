@@ -62,8 +62,8 @@ arm64_vmlinuz=$(ls $build/unpacked/boot/vmlinuz-*-arm64)
 # ---- the tests, static, and an initramfs per architecture ----
 tests=""
 for source in Tests/KernelMatrix/*.c; do [ "$source" = Tests/KernelMatrix/init.c ] || tests+=" $source"; done
-engine="Sources/CBroadcast/*.c Tests/Fixtures/CFaults/*.c Tests/Fixtures/CWorkload/*.c"
-includes="-ISources/CBroadcast/include -ITests/Fixtures/CFaults/include -ITests/Fixtures/CWorkload/include"
+engine="Sources/CBroadcast/*.c Sources/CThreadStarter/*.c Tests/Fixtures/CFaults/*.c Tests/Fixtures/CWorkload/*.c"
+includes="-ISources/CBroadcast/include -ISources/CThreadStarter/include -ITests/Fixtures/CFaults/include -ITests/Fixtures/CWorkload/include"
 # glibc warns that a static binary's getpwnam needs the shared NSS modules: nothing here uses it.
 quiet_static() { grep -v -e 'statically linked applications' -e ': in function' >&2 || true; }
 build_arch() { # arch compiler [extra flags]

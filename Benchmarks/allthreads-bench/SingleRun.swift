@@ -1,7 +1,8 @@
 import AllThreads
-import AllThreadsWorkload
-import CMallocCounter
+import AllThreadsCLISupport
 import CFaults
+import CMallocCounter
+import CThreadStarter
 import CWorkload
 import Foundation
 
@@ -47,7 +48,7 @@ enum SingleRun {
     static func startIdleThreads(_ count: Int, _ idle: IdleKind) throws {
         guard idle != .mixed else { return try ThreadCrowd.grow(by: count) }
         for _ in 0..<count {
-            let tid = cw_start_idle_thread(idle == .pause ? CW_IDLE_PAUSE : CW_IDLE_FUTEX)
+            let tid = ts_start_idle_thread(idle == .pause ? TS_IDLE_PAUSE : TS_IDLE_FUTEX)
             if tid < 0 { throw BenchError("could not start idle thread: \(tid)") }
         }
     }
@@ -93,7 +94,7 @@ enum SingleRun {
     /// per thread per call, from /proc/self/task/*/status.
     static func wakeupsPerThread(calls: Int, threads: Int, _ call: () throws -> Void) throws -> Double? {
         guard threads > 0 else { return nil }
-        let me = Int32(cw_gettid())
+        let me = Int32(ts_gettid())
         func total() throws -> UInt64 {
             try ProcessSnapshot.current().threads.filter { $0.tid != me }.reduce(0) { $0 + $1.voluntaryContextSwitches }
         }
@@ -106,7 +107,7 @@ enum SingleRun {
     /// The cost of the library on threads that are not broadcasting: a CPU-bound
     /// loop timed before the library is used and after its handler is installed.
     static func idleCost(threads: Int) throws -> (before: Double, after: Double) {
-        for _ in 0..<threads { _ = cw_start_idle_thread(CW_IDLE_FUTEX) }
+        for _ in 0..<threads { _ = ts_start_idle_thread(TS_IDLE_FUTEX) }
         func loop() -> Int64 {
             timed {
                 var x: UInt64 = 88172645463325252

@@ -35,7 +35,7 @@ struct AllThreadsCommand: ParsableCommand {
         subcommands: [
             SetuidCommand.self, SetgidCommand.self, SetresuidCommand.self, SetresgidCommand.self, SetgroupsCommand.self,
             PrctlCommand.self, CapsCommand.self, SeccompCommand.self, DropCommand.self, SyscallCommand.self,
-            SandboxCommand.self, InspectCommand.self, BenchCommand.self,
+            SandboxCommand.self, InspectCommand.self,
         ]
     )
 

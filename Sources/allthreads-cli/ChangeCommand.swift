@@ -1,6 +1,5 @@
 import AllThreads
 import AllThreadsCLISupport
-import AllThreadsWorkload
 import ArgumentParser
 
 /// A command that changes every thread: it resolves its arguments to a ``ThreadChange``,

@@ -53,7 +53,7 @@ static long observe(void) {
 
 static void *spin(void *arg) {
     _Atomic long *mine = arg;
-    cw_set_name("km-spinner");
+    ts_set_name("km-spinner");
     // Yielding after each observation interleaves the spinners at a fine grain on few CPUs, so
     // one that has changed and one that has not both run inside a broadcast's window.
     while (!atomic_load(&stop)) {
@@ -69,7 +69,7 @@ int km_test_atomic(bool relaxed) {
     pthread_t spinners[KM_ATOMIC_SPINNERS];
     for (int i = 0; i < KM_ATOMIC_SPINNERS; i++) {
         if (km_start_idle_threads(KM_ATOMIC_IDLE / KM_ATOMIC_SPINNERS) != 0) return km_fail("could not start threads");
-        if (cw_spawn(&spinners[i], spin, &latest[i], KM_SPINNER_STACK, 0) != 0) return km_fail("could not start spinners");
+        if (ts_spawn(&spinners[i], spin, &latest[i], KM_SPINNER_STACK, 0) != 0) return km_fail("could not start spinners");
     }
     cb_options options = km_options(relaxed);
     int failed = 0;
@@ -78,10 +78,10 @@ int km_test_atomic(bool relaxed) {
     for (int i = 0; i < KM_ATOMIC_ROUNDS && !failed; i++) {
         // Every spinner has run since the last broadcast (a bounded wait, not a timing assert).
         struct timespec deadline, left;
-        cw_deadline_after(&deadline, KM_SPINNER_SECONDS);
+        ts_deadline_after(&deadline, KM_SPINNER_SECONDS);
         for (int s = 0; s < KM_ATOMIC_SPINNERS && !failed; s++)
             while (atomic_load(&latest[s]) != gid && !failed)
-                if (cw_time_left(&deadline, &left)) sched_yield();
+                if (ts_time_left(&deadline, &left)) sched_yield();
                 else {
                     failed = 1;
                     snprintf(why, sizeof why, "round %d: spinner %d never ran with gid %ld", i, s, gid);

@@ -99,7 +99,7 @@ int km_test_forged(bool relaxed) {
 
     // Bounded wait until every forged signal was taken and its handler has counted it.
     struct timespec deadline, left;
-    cw_deadline_after(&deadline, KM_DELIVERY_SECONDS);
+    ts_deadline_after(&deadline, KM_DELIVERY_SECONDS);
     int pending;
     uint64_t ran, passed;
     for (;;) {
@@ -107,7 +107,7 @@ int km_test_forged(bool relaxed) {
         cb_get_stats(&after);
         ran = after.handler_runs - before.handler_runs;
         passed = after.not_ours - before.not_ours;
-        if ((pending == 0 && passed >= (uint64_t)sent) || !cw_time_left(&deadline, &left)) break;
+        if ((pending == 0 && passed >= (uint64_t)sent) || !ts_time_left(&deadline, &left)) break;
         cw_sleep_ns(1000000);
     }
     if (pending) return km_fail("%d threads still have forged signals pending", pending);

@@ -66,11 +66,11 @@ int km_test_io_uring(bool relaxed) {
     worker workers[KM_MAX_WORKERS];
     int count = 0;
     struct timespec deadline, left;
-    cw_deadline_after(&deadline, KM_WORKER_SECONDS);
+    ts_deadline_after(&deadline, KM_WORKER_SECONDS);
     // A worker takes its name (iou-wrk-<pid>, iou-sqp-<pid>) once it first runs: until then it
     // shows its creator's. The engine goes by PF_IO_WORKER; the wait is for a readable report.
     while (((count = find_workers(workers, KM_MAX_WORKERS)) < (sqpoll >= 0 ? 2 : 1) || !all_named(workers, count)) &&
-           cw_time_left(&deadline, &left))
+           ts_time_left(&deadline, &left))
         cw_sleep_ns(1000000);
     if (count <= 0) return km_fail("no io_uring worker appeared in /proc/self/task");
 

@@ -54,9 +54,9 @@ const char *km_describe(const cb_report *report) {
 }
 
 int km_start_idle_threads(int count) {
-    static const cw_idle kinds[] = {CW_IDLE_PAUSE, CW_IDLE_READ, CW_IDLE_FUTEX, CW_IDLE_NANOSLEEP};
+    static const ts_idle kinds[] = {TS_IDLE_PAUSE, TS_IDLE_READ, TS_IDLE_FUTEX, TS_IDLE_NANOSLEEP};
     for (int i = 0; i < count; i++) {
-        int tid = cw_start_idle_thread(kinds[i % 4]);
+        int tid = ts_start_idle_thread(kinds[i % 4]);
         if (tid < 0) return tid;
     }
     return 0;

@@ -9,7 +9,7 @@ import XCTest
 ///
 /// The test target does not depend on allthreads-bench: that executable interposes
 /// malloc, which must not leak into the test runner (nor clash with ASan's). It is
-/// built with every product by `swift build --build-tests` (scripts/test.sh).
+/// built with every target by `swift build --build-tests` (scripts/test.sh).
 final class BenchTests: XCTestCase {
     private struct Timing: Decodable { var wakeupsPerThread: Double?; var samples: Int }
     private struct Config: Decodable { var threads: Int; var glibc: Timing; var strict: Timing; var relaxed: Timing; var allocationsPerBroadcast: Double }

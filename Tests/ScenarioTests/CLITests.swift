@@ -646,7 +646,7 @@ final class CLITests: XCTestCase {
         let commands = [
             [], ["setuid"], ["setgid"], ["setresuid"], ["setresgid"], ["setgroups"], ["prctl"], ["prctl", "no-new-privs"],
             ["prctl", "keepcaps"], ["prctl", "capbset-drop"], ["prctl", "timerslack"], ["caps"], ["caps", "set"],
-            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"], ["bench"], ["sandbox"],
+            ["caps", "drop"], ["seccomp"], ["drop"], ["syscall"], ["inspect"], ["sandbox"],
         ]
         for command in commands {
             let result = try allthreads(command + ["--help"])
@@ -679,12 +679,12 @@ final class CLITests: XCTestCase {
             "prctl keepcaps": ["prctl", "keepcaps", "on"], "prctl capbset-drop": ["prctl", "capbset-drop", "cap_chown"],
             "prctl timerslack": ["prctl", "timerslack", "1000"], "caps set": ["caps", "set", "--permitted", "all"],
             "caps drop": ["caps", "drop", "cap_chown"], "seccomp": ["seccomp", filter.path], "drop": ["drop", "--user", "nobody"],
-            "syscall": ["syscall", "getpid"], "inspect": ["inspect"], "bench": ["bench", "--quick"],
+            "syscall": ["syscall", "getpid"], "inspect": ["inspect"],
             "sandbox": ["sandbox", "--rox", "/usr"],
         ]
         XCTAssertEqual(Set(leaves.keys), Set(try commandPaths().map { $0.joined(separator: " ") }), "every command of --help is tried")
         let id = ["--", "/usr/bin/id"]
-        var invocations = leaves.values.map { $0 == ["inspect"] || $0.first == "bench" ? $0 : $0 + id }
+        var invocations = leaves.values.map { $0 == ["inspect"] ? $0 : $0 + id }
         invocations += [
             [], ["--help"], ["help"], ["inspect", "--help"], ["--generate-completion-script", "bash"], ["inspect", "--pid", "1"],
             ["syscall", "setresuid", "0", "0", "0"] + id, ["drop", "--user", "root"] + id,

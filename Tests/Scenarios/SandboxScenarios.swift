@@ -1,5 +1,5 @@
 import AllThreads
-import AllThreadsWorkload
+import AllThreadsCLISupport
 import CBroadcast
 import CFaults
 import Foundation

@@ -1,6 +1,6 @@
 import AllThreads
+import AllThreadsCLISupport
 import AllThreadsFaults
-import AllThreadsWorkload
 import CBroadcast
 import CFaults
 import CWorkload

@@ -1,8 +1,10 @@
 import AllThreads
+import AllThreadsCLISupport
 import AllThreadsFaults
 import AllThreadsWorkload
 import CBroadcast
 import CFaults
+import CThreadStarter
 import CWorkload
 import Foundation
 import Glibc
@@ -107,7 +109,7 @@ enum TortureScenarios {
     static func scale(_ args: ScenarioArguments) throws -> String {
         let count = try args.int("threads", default: 10_000)
         for _ in 0..<count {
-            let tid = cw_start_idle_thread(CW_IDLE_PAUSE)
+            let tid = ts_start_idle_thread(TS_IDLE_PAUSE)
             try require(tid > 0, "could not start thread: \(Errno(rawValue: -tid))")
         }
         let options = BroadcastOptions(timeout: .seconds(60))

@@ -1,5 +1,6 @@
-import AllThreadsWorkload
+import AllThreadsCLISupport
 import CFaults
+import CThreadStarter
 import CWorkload
 
 /// Special-purpose threads for fault scenarios: thin wrappers over CFaults.
@@ -49,24 +50,26 @@ public enum SpecialThreads {
     /// Starts a thread that stays in state `kind` forever; returns its tid once it runs.
     @discardableResult
     public static func idle(_ kind: IdleKind) throws(WorkloadError) -> Int32 {
-        let cKind: cw_idle
+        let idle: ts_idle
         switch kind {
-        case .pause: cKind = CW_IDLE_PAUSE
-        case .read: cKind = CW_IDLE_READ
-        case .futex: cKind = CW_IDLE_FUTEX
-        case .nanosleep: cKind = CW_IDLE_NANOSLEEP
-        case .malloc: cKind = CW_IDLE_MALLOC
-        case .stdio: cKind = CW_IDLE_STDIO
+        case .pause: idle = TS_IDLE_PAUSE
+        case .read: idle = TS_IDLE_READ
+        case .futex: idle = TS_IDLE_FUTEX
+        case .nanosleep: idle = TS_IDLE_NANOSLEEP
+        case .malloc: return try busy(.malloc)
+        case .stdio: return try busy(.stdio)
         }
-        return try checkedTid(cw_start_idle_thread(cKind), "\(kind) thread")
+        return try checkedTid(ts_start_idle_thread(idle), "\(kind) thread")
     }
 
     /// Starts a thread that runs the busy loop `kind` forever; returns its tid once it runs.
     @discardableResult
     public static func busy(_ kind: BusyKind) throws(WorkloadError) -> Int32 {
+        let busy: cw_busy
         switch kind {
-        case .malloc: try idle(.malloc)
-        case .stdio: try idle(.stdio)
+        case .malloc: busy = CW_BUSY_MALLOC
+        case .stdio: busy = CW_BUSY_STDIO
         }
+        return try checkedTid(cw_start_busy_thread(busy), "\(kind) thread")
     }
 }

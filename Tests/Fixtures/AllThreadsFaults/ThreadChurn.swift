@@ -1,4 +1,4 @@
-import AllThreadsWorkload
+import AllThreadsCLISupport
 import CFaults
 import CWorkload
 

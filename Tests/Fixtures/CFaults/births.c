@@ -56,7 +56,7 @@ static void check_self(void) {
 
 static void *child(void *arg) {
     (void)arg;
-    cw_set_name("wl-birth");
+    ts_set_name("wl-birth");
     check_self();
     cw_sleep_ns(births_life_ns);
     check_self();
@@ -65,10 +65,10 @@ static void *child(void *arg) {
 
 static void *birth_loop(void *arg) {
     (void)arg;
-    cw_set_name("wl-birther");
+    ts_set_name("wl-birther");
     while (!__atomic_load_n(&births_stopping, __ATOMIC_ACQUIRE)) {
         pthread_t t;
-        if (cw_spawn(&t, child, NULL, CW_STACK_BYTES, 1) == 0) __atomic_add_fetch(&born, 1, __ATOMIC_RELAXED);
+        if (ts_spawn(&t, child, NULL, TS_STACK_BYTES, 1) == 0) __atomic_add_fetch(&born, 1, __ATOMIC_RELAXED);
         cw_sleep_ns(births_period_ns);
     }
     return NULL;
@@ -88,7 +88,7 @@ int cw_births_start(long period_us, long life_us, unsigned current_gid) {
     __atomic_store_n(&wrong, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&births_stopping, 0, __ATOMIC_RELEASE);
     cw_births_settle(current_gid);
-    int rc = cw_spawn(&birther, birth_loop, NULL, CW_STACK_BYTES, 0);
+    int rc = ts_spawn(&birther, birth_loop, NULL, TS_STACK_BYTES, 0);
     births_running = rc == 0;
     pthread_mutex_unlock(&births_lock);
     return rc;

@@ -26,8 +26,8 @@ static unsigned long churn_count;  // atomic
 
 static void *churn_child(void *arg) {
     long linger_ns = (long)(intptr_t)arg;
-    cw_set_name("wl-churn-child");
-    volatile int tid = cw_gettid();
+    ts_set_name("wl-churn-child");
+    volatile int tid = ts_gettid();
     (void)tid;
     if (linger_ns > 0) cw_sleep_ns(linger_ns);
     return NULL;
@@ -45,14 +45,14 @@ static void realtime_deadline(struct timespec *deadline, long seconds) {
 
 static void *churn_creator(void *arg) {
     (void)arg;
-    cw_set_name("wl-churn");
+    ts_set_name("wl-churn");
     for (unsigned long round = 1; !__atomic_load_n(&churn_stopping, __ATOMIC_ACQUIRE); round++) {
         int batch = round % CW_CHURN_BATCH_EVERY == 0 ? CW_CHURN_BATCH : 1;
         long linger = batch > 1 ? CW_CHURN_LINGER_NS : 0;
         pthread_t children[CW_CHURN_BATCH];
         int made = 0;
         while (made < batch
-               && cw_spawn(&children[made], churn_child, (void *)(intptr_t)linger, CW_STACK_BYTES, 0) == 0) {
+               && ts_spawn(&children[made], churn_child, (void *)(intptr_t)linger, TS_STACK_BYTES, 0) == 0) {
             __atomic_add_fetch(&churn_count, 1, __ATOMIC_RELAXED);
             made++;
         }
@@ -87,7 +87,7 @@ int cw_churn_start(int creators) {
     __atomic_store_n(&churn_stopping, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&churn_count, 0, __ATOMIC_RELAXED);
     for (int i = 0; i < creators; i++) {
-        int rc = cw_spawn(&threads[i], churn_creator, NULL, CW_STACK_BYTES, 0);
+        int rc = ts_spawn(&threads[i], churn_creator, NULL, TS_STACK_BYTES, 0);
         if (rc != 0) {
             stop_creators(threads, i);
             free(threads);

@@ -34,21 +34,21 @@ struct tid_box {
 
 static void publish_tid(struct tid_box *box, int tid) {
     atomic_store(&box->tid, tid);
-    cw_futex((int *)&box->tid, FUTEX_WAKE_PRIVATE, 1, NULL);
+    ts_futex((int *)&box->tid, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static int await_tid(struct tid_box *box) {
     struct timespec ten = {10, 0};
     while (atomic_load(&box->tid) == 0)
-        if (cw_futex((int *)&box->tid, FUTEX_WAIT_PRIVATE, 0, &ten) != 0 && errno == ETIMEDOUT) return -ETIMEDOUT;
+        if (ts_futex((int *)&box->tid, FUTEX_WAIT_PRIVATE, 0, &ten) != 0 && errno == ETIMEDOUT) return -ETIMEDOUT;
     return atomic_load(&box->tid);
 }
 
 static void *vfork_sleeper_main(void *arg) {
     struct tid_box *box = arg;
     int ms = box->param;
-    cw_set_name("wl-vfork");
-    publish_tid(box, cw_gettid());
+    ts_set_name("wl-vfork");
+    publish_tid(box, ts_gettid());
     // The parent waits for the child in TASK_KILLABLE (state D): only a fatal
     // signal wakes it. The child touches nothing but raw system calls.
     pid_t child = vfork();
@@ -66,7 +66,7 @@ int cw_start_vfork_sleeper(int milliseconds) {
     static struct tid_box box;  // one sleeper per process is all the suite needs
     box = (struct tid_box){.param = milliseconds};
     pthread_t thread;
-    int rc = cw_spawn(&thread, vfork_sleeper_main, &box, CW_STACK_BYTES, 1);
+    int rc = ts_spawn(&thread, vfork_sleeper_main, &box, TS_STACK_BYTES, 1);
     return rc != 0 ? rc : await_tid(&box);
 }
 
@@ -119,8 +119,8 @@ int cw_start_io_uring_worker(void) {
 
 static void *tiny_main(void *arg) {
     struct tid_box *box = arg;
-    cw_set_name("wl-tinystack");
-    publish_tid(box, cw_gettid());
+    ts_set_name("wl-tinystack");
+    publish_tid(box, ts_gettid());
     for (;;) pause();
     return NULL;
 }
@@ -129,17 +129,17 @@ int cw_start_tiny_stack_thread(void) {
     struct tid_box *box = calloc(1, sizeof *box);  // lives as long as the thread
     if (!box) return -ENOMEM;
     pthread_t thread;
-    int rc = cw_spawn(&thread, tiny_main, box, PTHREAD_STACK_MIN, 1);
+    int rc = ts_spawn(&thread, tiny_main, box, PTHREAD_STACK_MIN, 1);
     return rc != 0 ? rc : await_tid(box);
 }
 
 static void *altstack_main(void *arg) {
     struct tid_box *box = arg;
-    cw_set_name("wl-altstack");
+    ts_set_name("wl-altstack");
     size_t size = (size_t)sysconf(_SC_MINSIGSTKSZ) + (size_t)box->param;
     stack_t ss = {.ss_sp = malloc(size), .ss_size = size, .ss_flags = 0};
     int result = -ENOMEM;
-    if (ss.ss_sp) result = sigaltstack(&ss, NULL) == 0 ? cw_gettid() : -errno;
+    if (ss.ss_sp) result = sigaltstack(&ss, NULL) == 0 ? ts_gettid() : -errno;
     publish_tid(box, result);
     for (;;) pause();
     return NULL;
@@ -150,7 +150,7 @@ int cw_start_altstack_thread(int extra_bytes) {
     if (!box) return -ENOMEM;
     box->param = extra_bytes;
     pthread_t thread;
-    int rc = cw_spawn(&thread, altstack_main, box, CW_STACK_BYTES, 1);
+    int rc = ts_spawn(&thread, altstack_main, box, TS_STACK_BYTES, 1);
     return rc != 0 ? rc : await_tid(box);
 }
 
@@ -180,7 +180,7 @@ static int maker_count;
 
 static void *forker_main(void *arg) {
     (void)arg;
-    cw_set_name("wl-forker");
+    ts_set_name("wl-forker");
     while (!atomic_load(&makers_stop)) {
         pid_t child = fork();
         if (child == 0) _exit(0);
@@ -191,7 +191,7 @@ static void *forker_main(void *arg) {
 
 static void *spawner_main(void *arg) {
     (void)arg;
-    cw_set_name("wl-spawner");
+    ts_set_name("wl-spawner");
     char *argv[] = {"true", NULL};
     while (!atomic_load(&makers_stop)) {
         pid_t child;
@@ -206,7 +206,7 @@ int cw_start_process_makers(int forkers, int spawners) {
     atomic_store(&makers_stop, 0);
     atomic_store(&children_made, 0);
     for (int i = 0; i < forkers + spawners; i++) {
-        int rc = cw_spawn(&makers[maker_count], i < forkers ? forker_main : spawner_main, NULL, CW_STACK_BYTES, 0);
+        int rc = ts_spawn(&makers[maker_count], i < forkers ? forker_main : spawner_main, NULL, TS_STACK_BYTES, 0);
         if (rc != 0) return rc;
         maker_count++;
     }

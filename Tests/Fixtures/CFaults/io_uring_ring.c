@@ -248,7 +248,7 @@ static int reap(struct ring *r, uint64_t user_data) {
     uint32_t cq_mask = *(uint32_t *)(r->cq + p->cq_off.ring_mask);
     struct io_uring_cqe *cqes = (struct io_uring_cqe *)(r->cq + p->cq_off.cqes);
     struct timespec deadline, left;
-    int rc = cw_deadline_after(&deadline, COMPLETION_SECONDS);
+    int rc = ts_deadline_after(&deadline, COMPLETION_SECONDS);
     if (rc != 0) return rc;
     for (;;) {
         uint32_t head = atomic_load_explicit(cq_head, memory_order_relaxed);
@@ -257,7 +257,7 @@ static int reap(struct ring *r, uint64_t user_data) {
             atomic_store_explicit(cq_head, ++head, memory_order_release);
             if (cqe.user_data == user_data) return cqe.res;
         }
-        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
+        if (!ts_time_left(&deadline, &left)) return -ETIMEDOUT;
         if (r->fd < 0 && r->slot < 0) {
             cw_sleep_ns(COMPLETION_POLL_NS);
             continue;
@@ -334,7 +334,7 @@ static int become(uid_t uid) {
 
 static void *making_main(void *argument) {
     struct making *m = argument;
-    cw_set_name("wl-ringmade");
+    ts_set_name("wl-ringmade");
     if (m->uid != 0 && (m->handle = become(m->uid)) != 0) return NULL;
     int attach_fd = m->attach_handle >= 0 ? cw_ring_fd(m->attach_handle) : -1;
     m->handle = create(m->options, attach_fd, m->attach_handle >= 0 ? ATTACHED_IDLE_MS : SQPOLL_IDLE_MS);
@@ -353,7 +353,7 @@ static void *making_main(void *argument) {
 /// Runs making_main on a new thread and waits for it to exit (and so for its io_uring context to end).
 static int make_elsewhere(struct making *m) {
     pthread_t thread;
-    int rc = cw_spawn(&thread, making_main, m, CW_STACK_BYTES, 0);
+    int rc = ts_spawn(&thread, making_main, m, TS_STACK_BYTES, 0);
     if (rc != 0) return rc;
     pthread_join(thread, NULL);
     return m->handle;
@@ -385,11 +385,11 @@ int cw_ring_attached_behind_sqpoll_of(unsigned uid) {
     _Atomic uint32_t *sq_head = (_Atomic uint32_t *)(r->sq + r->params.sq_off.head);
     _Atomic uint32_t *sq_tail = (_Atomic uint32_t *)(r->sq + r->params.sq_off.tail);
     struct timespec deadline, left;
-    int rc = cw_deadline_after(&deadline, COMPLETION_SECONDS);
+    int rc = ts_deadline_after(&deadline, COMPLETION_SECONDS);
     if (rc != 0) return rc;
     // The SQPOLL thread must have taken the poll (and looked its fd up) before the fd closes.
     while (atomic_load_explicit(sq_head, memory_order_acquire) != atomic_load_explicit(sq_tail, memory_order_relaxed)) {
-        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
+        if (!ts_time_left(&deadline, &left)) return -ETIMEDOUT;
         syscall(SYS_io_uring_enter, r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL, 0);
         cw_sleep_ns(COMPLETION_POLL_NS);
     }
@@ -426,18 +426,18 @@ static struct {
 
 static void *owner_main(void *unused) {
     (void)unused;
-    cw_set_name("wl-owntable");
+    ts_set_name("wl-owntable");
     // A table of its own; a ring made by a thread it starts (which shares that table) and exits.
     if (unshare(CLONE_FILES) != 0) {
         maker_publish(&owner.tid, -errno);
         return NULL;
     }
     owner.handle = cw_ring_create_on_exiting_thread(0, 1);
-    maker_publish(&owner.tid, owner.handle < 0 ? owner.handle : cw_gettid());
+    maker_publish(&owner.tid, owner.handle < 0 ? owner.handle : ts_gettid());
     for (int served = 0;;) {
         int request = __atomic_load_n(&owner.request, __ATOMIC_ACQUIRE);
         if (request == served) {
-            cw_futex(&owner.request, FUTEX_WAIT_PRIVATE, served, NULL);
+            ts_futex(&owner.request, FUTEX_WAIT_PRIVATE, served, NULL);
             continue;
         }
         owner.result = cw_ring_openat(owner.handle, owner.path, rings[owner.handle].personality);
@@ -449,7 +449,7 @@ static void *owner_main(void *unused) {
 int cw_start_own_table_ring(void) {
     if (__atomic_load_n(&owner.tid, __ATOMIC_ACQUIRE) != 0) return -EBUSY;
     pthread_t thread;
-    int rc = cw_spawn(&thread, owner_main, NULL, CW_STACK_BYTES, 1);
+    int rc = ts_spawn(&thread, owner_main, NULL, TS_STACK_BYTES, 1);
     return rc != 0 ? rc : maker_await(&owner.tid);
 }
 
@@ -459,14 +459,14 @@ int cw_own_table_openat(const char *path) {
     if (__atomic_load_n(&owner.tid, __ATOMIC_ACQUIRE) <= 0) return -ESRCH;
     owner.path = path;
     int request = __atomic_add_fetch(&owner.request, 1, __ATOMIC_RELEASE);
-    cw_futex(&owner.request, FUTEX_WAKE_PRIVATE, 1, NULL);
+    ts_futex(&owner.request, FUTEX_WAKE_PRIVATE, 1, NULL);
     struct timespec deadline, left;
-    int rc = cw_deadline_after(&deadline, MAKER_WAIT_SECONDS);
+    int rc = ts_deadline_after(&deadline, MAKER_WAIT_SECONDS);
     if (rc != 0) return rc;
     int served;
     while ((served = __atomic_load_n(&owner.served, __ATOMIC_ACQUIRE)) != request) {
-        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
-        cw_futex(&owner.served, FUTEX_WAIT_PRIVATE, served, &left);
+        if (!ts_time_left(&deadline, &left)) return -ETIMEDOUT;
+        ts_futex(&owner.served, FUTEX_WAIT_PRIVATE, served, &left);
     }
     return owner.result;
 }
@@ -484,35 +484,35 @@ static struct {
 
 static void maker_publish(int *word, int value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
-    cw_futex(word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+    ts_futex(word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
 static int maker_await(int *word) {
     struct timespec deadline, left;
-    int rc = cw_deadline_after(&deadline, MAKER_WAIT_SECONDS);
+    int rc = ts_deadline_after(&deadline, MAKER_WAIT_SECONDS);
     if (rc != 0) return rc;
     int value;
     while ((value = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == 0) {
-        if (!cw_time_left(&deadline, &left)) return -ETIMEDOUT;
-        cw_futex(word, FUTEX_WAIT_PRIVATE, 0, &left);  // EINTR/EAGAIN/ETIMEDOUT: look again
+        if (!ts_time_left(&deadline, &left)) return -ETIMEDOUT;
+        ts_futex(word, FUTEX_WAIT_PRIVATE, 0, &left);  // EINTR/EAGAIN/ETIMEDOUT: look again
     }
     return value;
 }
 
 static void *maker_main(void *unused) {
     (void)unused;
-    cw_set_name("wl-ringmaker");
+    ts_set_name("wl-ringmaker");
     uint64_t mask = UINT64_C(1) << (maker.kernel_signal - 1);
     // The raw call: glibc refuses to block its internal signals (32, 33) in application code.
     if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, NULL, sizeof mask) != 0) {
         maker_publish(&maker.tid, -errno);
         return NULL;
     }
-    maker_publish(&maker.tid, cw_gettid());
+    maker_publish(&maker.tid, ts_gettid());
     // A pending, blocked broadcast signal means a broadcast has started and waits for this
     // thread: the ring is made then, with the credentials the thread holds before that broadcast.
     struct timespec deadline, left;
-    int result = cw_deadline_after(&deadline, MAKER_WAIT_SECONDS);
+    int result = ts_deadline_after(&deadline, MAKER_WAIT_SECONDS);
     while (result == 0) {
         uint64_t pending = 0;
         if (syscall(SYS_rt_sigpending, &pending, sizeof pending) != 0) {
@@ -525,7 +525,7 @@ static void *maker_main(void *unused) {
         } else if (pending & mask) {
             int handle = cw_ring_create(maker.options);
             result = handle < 0 ? handle : handle + 1;
-        } else if (!cw_time_left(&deadline, &left)) {
+        } else if (!ts_time_left(&deadline, &left)) {
             result = -ETIMEDOUT;
         } else {
             cw_sleep_ns(MAKER_POLL_NS);
@@ -544,7 +544,7 @@ int cw_start_ring_maker(int kernel_signal, int options, int skip) {
     maker.options = options;
     maker.skip = skip;
     pthread_t thread;
-    int rc = cw_spawn(&thread, maker_main, NULL, CW_STACK_BYTES, 1);
+    int rc = ts_spawn(&thread, maker_main, NULL, TS_STACK_BYTES, 1);
     return rc != 0 ? rc : maker_await(&maker.tid);
 }
 

@@ -70,9 +70,9 @@ static void publish(struct filtered *f, int value) {
 
 static void *filtered_main(void *arg) {
     struct filtered *f = arg;
-    cw_set_name(f->broadcast ? "wl-doomed-call" : "wl-filtered");
+    ts_set_name(f->broadcast ? "wl-doomed-call" : "wl-filtered");
     int r = load_filter(f->nr, f->a0, f->a1, f->action);
-    publish(f, r < 0 ? r : cw_gettid());
+    publish(f, r < 0 ? r : ts_gettid());
     if (r < 0) return NULL;
     if (f->broadcast) {
         long args[6] = {f->a0, f->a1, 0, 0, 0, 0};
@@ -159,7 +159,7 @@ static _Atomic int looping = 1;
 
 static void *malloc_loop(void *arg) {
     (void)arg;
-    cw_set_name("wl-malloc-loop");
+    ts_set_name("wl-malloc-loop");
     // Sizes above the per-thread cache's (1032 bytes), so every call takes the arena lock.
     while (atomic_load(&looping)) {
         void *p[8];
@@ -269,8 +269,8 @@ static _Atomic int exiter_tid, newborn_tid;
 // Leaves as soon as its own timer slack is `slack`: right after its handler ran the call.
 static void *exiter_main(void *arg) {
     long slack = (long)arg;
-    cw_set_name("wl-exiter");
-    atomic_store(&exiter_tid, cw_gettid());
+    ts_set_name("wl-exiter");
+    atomic_store(&exiter_tid, ts_gettid());
     // Looks every 200 us (pause() could miss a handler that ran just before it).
     while (prctl(PR_GET_TIMERSLACK) != slack) usleep(200);
     return NULL;
@@ -278,10 +278,10 @@ static void *exiter_main(void *arg) {
 
 static void *newborn_main(void *arg) {
     (void)arg;
-    cw_set_name("wl-newborn");
+    ts_set_name("wl-newborn");
     uint64_t none = 0;  // born with its creator's mask, which blocks our signal: reachable again
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
-    int me = cw_gettid();
+    int me = ts_gettid();
     atomic_store(&newborn_tid, me);
     if (me != atomic_load(&exiter_tid)) return NULL;  // missed the tid: the creator tries again
     for (;;) pause();
@@ -305,7 +305,7 @@ struct reuser {
 // starts a thread, which takes that tid with this thread's old state; then unblocks.
 static void *reuser_main(void *arg) {
     struct reuser *r = arg;
-    cw_set_name("wl-reuser");
+    ts_set_name("wl-reuser");
     uint64_t block = 1ull << (CB_DEFAULT_SIGNAL - 1), none = 0;
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, 8);
     atomic_store(&r->state, 1);

@@ -1,5 +1,5 @@
 import AllThreads
-import CWorkload
+import CThreadStarter
 import Dispatch
 import Glibc
 import Synchronization
@@ -38,7 +38,7 @@ public enum ThreadCrowd {
                 guard clock.now < deadline else {
                     throw .startFailed("only \(index) of \(count) units started within \(startTimeout)")
                 }
-                _ = try checkedTid(cw_start_idle_thread(cIdle(kind)), "\(kind.rawValue) unit \(index)")
+                _ = try checkedTid(ts_start_idle_thread(cIdle(kind)), "\(kind.rawValue) unit \(index)")
             case .swiftThread:
                 try startSwiftThread("\(kind.rawValue) unit \(index)") {
                     nameCurrentThread("wl-thread")
@@ -88,12 +88,12 @@ public enum ThreadCrowd {
         (try? Procfs.numericEntries(of: "/proc/self/task").count) ?? 0
     }
 
-    private static func cIdle(_ kind: ThreadKind) -> cw_idle {
+    private static func cIdle(_ kind: ThreadKind) -> ts_idle {
         switch kind {
-        case .pthreadRead: CW_IDLE_READ
-        case .pthreadFutex: CW_IDLE_FUTEX
-        case .pthreadNanosleep: CW_IDLE_NANOSLEEP
-        default: CW_IDLE_PAUSE
+        case .pthreadRead: TS_IDLE_READ
+        case .pthreadFutex: TS_IDLE_FUTEX
+        case .pthreadNanosleep: TS_IDLE_NANOSLEEP
+        default: TS_IDLE_PAUSE
         }
     }
 

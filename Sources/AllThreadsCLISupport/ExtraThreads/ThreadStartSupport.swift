@@ -9,13 +9,13 @@ func parkForever() -> Never {
     while true { neverSignalled.wait() }
 }
 
-/// The text for a negative CWorkload return value (`-errno`).
+/// The text for a negative CThreadStarter (or test fixture) return value (`-errno`).
 package func errnoText(_ negated: Int32) -> String {
     let code = -negated
     return "\(String(cString: strerror(code))) (errno \(code))"
 }
 
-/// Turns a CWorkload tid-or-`-errno` result into a tid, or throws naming `what`.
+/// Turns a CThreadStarter (or test fixture) tid-or-`-errno` result into a tid, or throws naming `what`.
 package func checkedTid(_ result: Int32, _ what: String) throws(WorkloadError) -> Int32 {
     guard result > 0 else { throw .startFailed("\(what): \(errnoText(result))") }
     return result
