@@ -6,7 +6,8 @@
 # (nested ones too) has a page of its own (allthreads-caps-set.1), an mdoc page for section 1 that
 # groff renders without a warning, named in its parent's SEE ALSO, with the real exit statuses
 # and the SEE ALSO pages of the tools beside it; the `-- COMMAND` paragraph is in allthreads(1)
-# only; every completion script names every subcommand. Prefixes with a symbolic link or a
+# only; every completion script names every subcommand; it links no fixture, scenario or benchmark
+# code (nm). Prefixes with a symbolic link or a
 # directory other users may write to are refused, and nothing a planted link names changes.
 # It runs SwiftPM, so it cannot run inside `swift test` (which holds the build folder's lock):
 # scripts/test.sh runs it after the test suite.
@@ -90,6 +91,16 @@ fi
 # No Foundation: it brings ICU, 2 ms and 6 MiB more at every start (docs/benchmark.md).
 foundation=$(ldd "$program" | grep -E 'lib(Foundation|FoundationInternationalization|_FoundationICU)\.so' || true)
 [[ -z $foundation ]] || fail "the installed allthreads loads Foundation: $foundation"
+# No test or benchmark code: no function of the C fixtures (CWorkload and CFaults: cw_..., such as
+# cw_start_signal_blocker) or of the benchmark's allocation counter (mc_..., and its own malloc,
+# calloc, realloc, free), no Swift symbol of the fixtures (AllThreadsWorkload, AllThreadsFaults),
+# the scenarios or the benchmark. The debug build links every object of its targets, so what the
+# command depends on shows here; its own thread starter (ts_...) shows that nm sees the symbols.
+symbols=$(nm "$program") || fail "nm cannot read $program"
+grep -q ' T ts_start_idle_thread$' <<<"$symbols" || fail "nm shows no ts_start_idle_thread in $program: symbols stripped?"
+fixture_pattern=' [A-Za-z] (cw_|mc_)| T (malloc|calloc|realloc|free)$|AllThreadsWorkload|AllThreadsFaults|allthreads_scenarios|allthreads_bench'
+fixtures=$(grep -E "$fixture_pattern" <<<"$symbols" || true)
+[[ -z $fixtures ]] || fail "the installed allthreads links test or benchmark code: $(head -5 <<<"$fixtures")"
 
 # An mdoc page for section 1 (a comment line, the date, then the title), rendered without a
 # warning, with an EXIT STATUS that lists what the command really exits with and a SEE ALSO.
@@ -139,7 +150,7 @@ for subcommand in $all; do
     parent=${page%-"$name"}
     case "$subcommand" in
     inspect) ;;
-    bench | caps | prctl) check_page "$page" "$parent" 0 1 2 ;;
+    caps | prctl) check_page "$page" "$parent" 0 1 2 ;;
     *)
         check_page "$page" "$parent" 0 1 2 126 127
         grep -qx '.Xr allthreads 1 .' "$manual/$page.1" || fail "$page.1 does not point to allthreads(1) for '-- COMMAND'"
