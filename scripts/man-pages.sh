@@ -47,7 +47,6 @@ exit_status() {
     case "$name" in
     allthreads) echo "A change or its --verify failed (standard error names each thread and why), or inspect found threads that differ." ;;
     allthreads-inspect) echo "Some thread differs (with --all: in some process); this wins over 3." ;;
-    allthreads-bench) echo "The benchmark failed." ;;
     *) echo "The change or --verify failed: standard error names each thread and why." ;;
     esac
     echo '.It 2'
@@ -59,7 +58,7 @@ exit_status() {
         ;;
     esac
     case "$name" in
-    allthreads-inspect | allthreads-bench | allthreads-help) ;;
+    allthreads-inspect | allthreads-help) ;;
     *)
         echo '.It 126'
         echo "The command after -- could not be executed after the change."

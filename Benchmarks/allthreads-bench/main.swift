@@ -23,9 +23,9 @@ let usage = """
                             [--contention-iterations 5000] [--contention-processes 3] [--quick] [--json FILE]
       Times a no-op setresuid broadcast by us (strict and relaxed) and by glibc, in the same
       process with the same idle threads, alternated; prints median, p90, ratio, wake-ups per
-      thread and heap allocations per broadcast. Then whole drops, each in a fresh process,
-      against glibc's three-call credential drop with the same threads, alternated
-      (--drop-sizes '' skips them). Then concurrent broadcasters in the shape of glibc's
+      thread and heap allocations per broadcast (--big N adds a row with N pause threads, 0 or
+      no --big none). Then whole drops, each in a fresh process, against glibc's three-call
+      credential drop with the same threads, alternated (--drop-sizes '' skips them). Then concurrent broadcasters in the shape of glibc's
       tst-pthread-setuid-loop (--contention-iterations 0 skips them). Build in release mode.
     """
 
@@ -72,7 +72,10 @@ do {
             }
         }
         let idles = try idleKinds("--idle", default: "pause,futex")
-        let big = value("--big", in: arguments).map { Int($0) ?? 10000 }
+        let big = try value("--big", in: arguments).flatMap { text -> Int? in
+            guard let n = Int(text), n >= 0 else { throw BenchError("--big takes a number, not \(text)") }
+            return n == 0 ? nil : n
+        }
         let dropSizes = try (value("--drop-sizes", in: arguments) ?? "16,128,1024").split(separator: ",").map { text in
             guard let n = Int(text), n >= 0 else { throw BenchError("--drop-sizes takes numbers, not \(text)") }
             return n
