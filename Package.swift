@@ -40,7 +40,8 @@ let package = Package(
         // of the CLI's --threads, and the handshake the fixtures start their own threads with.
         .target(name: "CThreadStarter"),
         // What only the command line needs: changes as records, exec, the set-ID refusal, text
-        // parsing of ids and calls, JSON. A library (not a product) so unit tests reach it.
+        // parsing of ids and calls, JSON, the extra threads of --threads (ThreadCrowd, which the
+        // scenarios and the benchmark use too). A library (not a product) so unit tests reach it.
         .target(
             name: "AllThreadsCLISupport",
             dependencies: [
@@ -110,7 +111,8 @@ let package = Package(
         .testTarget(
             name: "ScenarioTests",
             dependencies: [
-                "AllThreads", "AllThreadsCLISupport", "AllThreadsTestSupport", "allthreads-scenarios", "allthreads-cli", "CSeccomp",
+                "AllThreads", "AllThreadsCLISupport", "AllThreadsTestSupport", "AllThreadsWorkload", "allthreads-scenarios",
+                "allthreads-cli", "CSeccomp",
             ]
         ),
         // The bounded torture matrix.
