@@ -3,8 +3,8 @@ import AllThreadsCLISupport
 import ArgumentParser
 import SystemPackage
 
-/// `allthreads sandbox [--ro P] [--rox P] [--rw P] [--rwx P] [--bind-tcp N] [--connect-tcp N] -- COMMAND`:
-/// a Landlock sandbox on every thread, with landrun's flag meanings.
+/// `allthreads sandbox [--ro P] [--rox P] [--rw P] [--rwx P] [--bind-tcp N] [--connect-tcp N] [--user U ...] -- COMMAND`:
+/// a Landlock sandbox and a credential drop on every thread, with landrun's flag meanings.
 struct SandboxCommand: ChangeCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
@@ -27,6 +27,14 @@ struct SandboxCommand: ChangeCommand {
             EACCES. A thread that disagrees is named and the command fails. Each thread gets a \
             Landlock domain of its own (kernels before Linux 7.0 have no way to share one).
 
+            --user (with the options of 'allthreads drop': --group, --groups, --init-groups, \
+            --keep-caps, ...) drops the credentials in the same stop, after the Landlock steps, \
+            and proves the drop as 'allthreads drop' does: setuid(0) and setgid(0) fail on every \
+            thread, and every thread is read back from /proc, which the sandbox must therefore \
+            let it read: grant --ro /proc. --seccomp FILE loads a filter on every thread last. \
+            Resource limits are process-wide: set them with ulimit or prlimit before, no \
+            broadcast needed.
+
             The command after '--' must be executable under the sandbox: grant its program and \
             libraries (--rox /usr covers Debian's /bin and /lib). --verify reads /proc after the \
             sandbox: grant --ro /proc with it.
@@ -35,6 +43,7 @@ struct SandboxCommand: ChangeCommand {
               allthreads sandbox --rox /usr --ro /etc -- cat /etc/hostname
               allthreads sandbox --rox /usr --rw /tmp --connect-tcp 443 -- sh -c 'echo ok > /tmp/x'
               allthreads sandbox --rox /usr --bind-tcp 8080 --best-effort -- python3 -m http.server 8080
+              allthreads sandbox --user nobody --rox /usr --ro /proc --seccomp filter.txt -- id -u
             """ + ChangeOptions.commandHelp)
 
     @Option(help: ArgumentHelp("Allow reading files and listing directories beneath these paths.", valueName: "paths"))
@@ -67,6 +76,11 @@ struct SandboxCommand: ChangeCommand {
     @Flag(help: "Leave TCP bind and connect unrestricted.")
     var unrestrictedNetwork = false
 
+    @Option(help: ArgumentHelp("A seccomp filter file to load on every thread after the stop (format: see 'allthreads seccomp --help').", valueName: "file"))
+    var seccomp: String?
+
+    @OptionGroup(title: "Credentials (dropped in the same stop)") var credentials: CredentialOptions
+
     @OptionGroup var options: ChangeOptions
 
     func change() throws(AllThreadsError) -> ThreadChange {
@@ -86,7 +100,9 @@ struct SandboxCommand: ChangeCommand {
         return .sandbox(
             try Sandbox(
                 paths: paths, ports: ports, restrictingFileSystem: unrestrictedFilesystem ? [] : .all,
-                restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict))
+                restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict,
+                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
+                credentials: try credentials.drop(noNewPrivileges: true)))
     }
 
     /// Each value of a repeated option, split at commas.

@@ -34,10 +34,13 @@ enum SandboxScenarios {
             for dir in [root + "/ro", root + "/rw"] { try require(mkdir(dir, 0o755) == 0, "mkdir \(dir): \(Errno(rawValue: errno))") }
             try require(FileManager.default.createFile(atPath: root + "/ro/file", contents: Data("x".utf8)), "cannot write ro/file")
             try require(FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]), "cannot write ro/tool")
-            for fifo in [root + "/ro/fifo", root + "/rw/fifo"] { try require(mkfifo(fifo, 0o666) == 0, "mkfifo \(fifo)") }
+            // 0666 whatever the umask: after the credential drop, nobody opens rw/fifo for writing.
+            for fifo in [root + "/ro/fifo", root + "/rw/fifo"] { try require(mkfifo(fifo, 0o666) == 0 && chmod(fifo, 0o666) == 0, "mkfifo \(fifo)") }
         }
     }
 
+    /// The user the `sandbox` scenario drops to.
+    static let nobody = 65534
     static let openat = SystemCall(rawValue: Int(SYS_openat))
     static let execveat = SystemCall(rawValue: Int(SYS_execveat))
     static let oDirect = LinuxFlags.direct
@@ -84,7 +87,7 @@ enum SandboxScenarios {
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
     /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it),
     /// ro/tool read (executable, not granted execute: a denial proof), /usr/bin/env read (execute granted by /usr: no denial proof); bind 8080, connect 443.
-    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil) throws -> Sandbox {
+    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil, credentials: PrivilegeDrop? = nil) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
@@ -93,7 +96,7 @@ enum SandboxScenarios {
                 .init(FilePath(tree.ro + "/tool"), .read), .init("/usr/bin/env", .read),
             ],
             ports: [.init(8080, .bindTCP), .init(443, .connectTCP)],
-            compatibility: compatibility, seccomp: seccomp)
+            compatibility: compatibility, seccomp: seccomp, credentials: credentials)
     }
 
     /// No thread is sandboxed: /proc shows no_new_privs off everywhere, and every thread still
@@ -105,19 +108,25 @@ enum SandboxScenarios {
         return checked
     }
 
-    /// 200+ threads; the sandbox applies in one broadcast with its proofs, and its seccomp filter
-    /// after it; then every thread shows each denial and allowance itself (and so do 16 threads
-    /// started afterwards), and /proc shows no_new_privs and the filter on every thread.
+    /// 200+ threads; the sandbox and a credential drop to nobody apply in one broadcast with
+    /// their proofs, and the seccomp filter after it; then every thread shows each denial and
+    /// allowance itself (and so do 16 threads started afterwards), and /proc shows on every
+    /// thread the drop (ids, no groups, no capabilities), no_new_privs and the filter.
     static func sandbox(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: try args.int("units", default: 270))
         let tree = try Tree(args)
         let socketFD = try listeningSocket()
         let filter = try SeccompFilter(parsing: "default allow\ngetpgid errno EPERM\n")
-        let report = try rules(tree, seccomp: filter).apply(options: BroadcastOptions(mode: mode))
+        let drop = try PrivilegeDrop(user: UserID(rawValue: UInt32(nobody)), groups: [], noNewPrivileges: true)
+        let report = try rules(tree, seccomp: filter, credentials: drop).apply(options: BroadcastOptions(mode: mode))
+        // One stop ran every step: no_new_privs, the domain, the proofs, the drop and its context step.
+        let steps = 2 + report.proofs.count + drop.program.steps.count + 1
+        try require(report.broadcast.stepResults.count == steps, "the stop ran \(report.broadcast.stepResults.count) steps, not all \(steps)")
         try require(
             report.fileSystem == .enforced && report.network == .enforced && report.scopes == .notRequested && report.seccomp == .enforced,
             "layers: \(report)")
+        try require(report.credentials?.count ?? 0 >= report.broadcast.threads, "the drop's /proc proof: \(report.credentials?.count ?? 0) threads")
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
         try require(!report.proofs.contains { $0.contains("/dev/null") }, "a proof opens a device: \(report.proofs)")
         try require(!report.proofs.contains { $0.contains("/usr/bin/env") }, "/usr/bin/env is executable through /usr, yet a proof denies it: \(report.proofs)")
@@ -137,11 +146,17 @@ enum SandboxScenarios {
         try port(socketFD, Int(SYS_connect), 443, .socketIsConnected)
         try port(socketFD, Int(SYS_connect), 80, .permissionDenied)
         try everyThread("getpgid(0) under the seccomp filter", .notPermitted, SystemCall(rawValue: Int(SYS_getpgid)), 0)
+        try everyThread("setuid(0) after the drop", .notPermitted, SystemCall(rawValue: Int(SYS_setuid)), 0)
         // Threads started afterwards inherit their creator's domain.
         try ThreadCrowd.grow(by: 16)
         try open("/etc/passwd", O_RDONLY, .permissionDenied)
         try open(tree.ro, O_RDONLY | O_DIRECTORY | oDirect, .invalidArgument)
-        let checked = try verifyEveryThread("with no_new_privs and a seccomp filter") { $0.credentials.noNewPrivs && $0.credentials.seccomp == .filter }
+        let nobodyIDs = IDs(real: UInt32(nobody), effective: UInt32(nobody), saved: UInt32(nobody), filesystem: UInt32(nobody))
+        let checked = try verifyEveryThread("dropped to nobody, without groups or capabilities, with no_new_privs and a seccomp filter") {
+            let c = $0.credentials
+            return c.uids == nobodyIDs && c.gids == nobodyIDs && c.groups.isEmpty && c.capabilities.permitted.isEmpty
+                && c.capabilities.effective.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
+        }
         try require(
             report.broadcast.threads + 16 == checked && report.broadcast.threads >= 200,
             "the report counts \(report.broadcast.threads) threads, /proc \(checked) with the 16 started afterwards (200 or more wanted)")

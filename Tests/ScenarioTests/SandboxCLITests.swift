@@ -113,6 +113,21 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(ignored.status, 0, ignored.stderr)
     }
 
+    /// --user drops the credentials in the same stop: the command runs as nobody, in the domain;
+    /// without read on /proc (the drop's proof reads it) the sandbox is refused and runs nothing.
+    func testUserDropsCredentialsInTheSameStop() throws {
+        let dropped = try sandbox(["--user", "nobody", "--rox", "/usr", "--ro", "/proc", "--", "sh", "-c", "id -u; id -G; cat /etc/hostname"])
+        XCTAssertEqual(dropped.stdout, "65534\n65534\n", dropped.stderr)
+        XCTAssertTrue(dropped.stderr.contains("Permission denied"), dropped.stderr)
+        let refused = try sandbox(["--user", "nobody", "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("grant read on /proc"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("ran"))
+        let orphan = try sandbox(["--keep-caps", "cap_net_raw", "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(orphan.status, 2, orphan.stderr)
+        XCTAssertTrue(orphan.stderr.contains("need --user"), orphan.stderr)
+    }
+
     func testSummarySaysWhatIsEnforcedAndProven() throws {
         let result = try sandbox(["--rox", "/usr", "--ro", "/no/such/path", "--ignore-missing", "--bind-tcp", "8080"])
         XCTAssertEqual(result.status, 0, result.stderr)
