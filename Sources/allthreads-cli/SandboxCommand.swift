@@ -35,6 +35,15 @@ struct SandboxCommand: ChangeCommand {
             Resource limits are process-wide: set them with ulimit or prlimit before, no \
             broadcast needed.
 
+            --profile FILE reads the whole sandbox from a file, checked before anything \
+            changes; an error names the line and the field. One field per line, named as the \
+            flags: 'ro PATH', 'rox PATH', 'rw PATH', 'rwx PATH' (one absolute path each), \
+            'bind-tcp PORTS', 'connect-tcp PORTS', 'scope abstract-unix-socket,signal', \
+            'best-effort', 'ignore-missing', 'unrestricted-filesystem', 'unrestricted-network', \
+            'user U', 'group G', 'groups LIST', 'clear-groups', 'init-groups', 'keep-caps LIST', \
+            'keep-root-equivalent-caps LIST', 'keep-bounding-set', and 'seccomp LINE' (a line of \
+            the seccomp filter format; together they are the filter); '#' starts a comment.
+
             The command after '--' must be executable under the sandbox: grant its program and \
             libraries (--rox /usr covers Debian's /bin and /lib). --verify reads /proc after the \
             sandbox: grant --ro /proc with it.
@@ -44,6 +53,7 @@ struct SandboxCommand: ChangeCommand {
               allthreads sandbox --rox /usr --rw /tmp --connect-tcp 443 -- sh -c 'echo ok > /tmp/x'
               allthreads sandbox --rox /usr --bind-tcp 8080 --best-effort -- python3 -m http.server 8080
               allthreads sandbox --user nobody --rox /usr --ro /proc --seccomp filter.txt -- id -u
+              allthreads sandbox --profile server.profile -- ./server
             """ + ChangeOptions.commandHelp)
 
     @Option(help: ArgumentHelp("Allow reading files and listing directories beneath these paths.", valueName: "paths"))
@@ -76,6 +86,9 @@ struct SandboxCommand: ChangeCommand {
     @Flag(help: "Leave TCP bind and connect unrestricted.")
     var unrestrictedNetwork = false
 
+    @Option(help: ArgumentHelp("Read the sandbox from a profile file instead of the flags above and below (format: see the discussion).", valueName: "file"))
+    var profile: String?
+
     @Option(help: ArgumentHelp("A seccomp filter file to load on every thread after the stop (format: see 'allthreads seccomp --help').", valueName: "file"))
     var seccomp: String?
 
@@ -83,7 +96,16 @@ struct SandboxCommand: ChangeCommand {
 
     @OptionGroup var options: ChangeOptions
 
+    func validate() throws {
+        let flags = [!ro.isEmpty, !rox.isEmpty, !rw.isEmpty, !rwx.isEmpty, !bindTcp.isEmpty, !connectTcp.isEmpty, bestEffort, ignoreMissing,
+            unrestrictedFilesystem, unrestrictedNetwork, seccomp != nil, credentials.user != nil]
+        guard profile == nil || !flags.contains(true) else {
+            throw ValidationError("--profile takes the whole sandbox from the file: give no rule, credential or --seccomp flag with it")
+        }
+    }
+
     func change() throws(AllThreadsError) -> ThreadChange {
+        if let profile { return .sandbox(try Sandbox(contentsOfProfile: profile)) }
         var paths: [Sandbox.PathRule] = []
         for (lists, access) in [(ro, FileSystemAccess.read), (rox, .readExecute), (rw, .readWrite), (rwx, .readWriteExecute)] {
             for path in Self.split(lists) { paths.append(.init(FilePath(path), access, ignoreIfMissing: ignoreMissing)) }

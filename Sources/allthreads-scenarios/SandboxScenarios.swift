@@ -212,6 +212,15 @@ enum SandboxScenarios {
             ("directory rights on a file", "holds no right that applies to a file", { try Sandbox(paths: [.init(FilePath(tree.ro + "/file"), .readDirectory)]).apply() }),
             ("a newline in a missing path", "\\u{a}", { try Sandbox(paths: [.init("/no/such\npath", .read)]).apply() }),
             ("bad seccomp filter", "unknown system call", { _ = try Sandbox(seccomp: SeccompFilter(parsing: "default allow\nno_such_call errno EPERM\n")) }),
+            ("profile: unknown field", "line 2: unknown field \"rox2\"", { _ = try Sandbox(profile: "ro \(tree.ro)\nrox2 /usr\n") }),
+            ("profile: wrong type", "line 3: field 'best-effort': takes no value", { _ = try Sandbox(profile: "# c\nro /usr\nbest-effort yes\n") }),
+            ("profile: bad path", "line 1: field 'rw': \"var/tmp\" is not an absolute path", { _ = try Sandbox(profile: "rw var/tmp\n") }),
+            ("profile: missing path", "line 2: field 'ro': \"/no/such/path\" cannot be opened", { _ = try Sandbox(profile: "ro /usr\nro /no/such/path\n") }),
+            ("profile: bad port", "line 1: field 'connect-tcp': \"0\" is not a TCP port", { _ = try Sandbox(profile: "connect-tcp 443, 0\n") }),
+            ("profile: duplicate path", "line 2: field 'rw': \"\(tree.ro)\" is already granted on line 1", { _ = try Sandbox(profile: "ro \(tree.ro)\nrw \(tree.ro)/\n") }),
+            ("profile: duplicate field", "line 3: field 'user': given twice; the first is line 1", { _ = try Sandbox(profile: "user nobody\nro /proc\nuser \(nobody)\n") }),
+            ("profile: root", "line 1: field 'user': user 'root' is root", { _ = try Sandbox(profile: "user root\n") }),
+            ("profile: bad seccomp line", "line 2: field 'seccomp': unknown system call", { _ = try Sandbox(profile: "seccomp default allow\nseccomp no_such_call errno EPERM\n") }),
         ]
         for (name, fragment, call) in cases {
             do {

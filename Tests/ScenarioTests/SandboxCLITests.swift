@@ -128,6 +128,24 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertTrue(orphan.stderr.contains("need --user"), orphan.stderr)
     }
 
+    /// --profile: the sandbox of the file's fields; a bad profile exits 2 naming the line and
+    /// the field, and runs nothing.
+    func testAProfileIsReadAndABadOneRunsNothing() throws {
+        let profile = root + "/rw/server.profile"
+        try Data("# the server\nrox /usr\nro \(root)/ro\nro /proc\nuser nobody\nseccomp default allow\n".utf8).write(to: URL(fileURLWithPath: profile))
+        let allowed = try sandbox(["--profile", profile, "--", "sh", "-c", "id -u; cat \(root)/ro/file; cat /etc/hostname"])
+        XCTAssertEqual(allowed.stdout, "65534\nsecret\n", allowed.stderr)
+        XCTAssertTrue(allowed.stderr.contains("Permission denied"), allowed.stderr)
+        try Data("rox /usr\nbind-tcp 8080\nbind-tcp 8080\n".utf8).write(to: URL(fileURLWithPath: profile))
+        let refused = try sandbox(["--profile", profile, "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("line 3: field 'bind-tcp': port 8080 is already granted on line 2"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("ran"))
+        let mixed = try sandbox(["--profile", profile, "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(mixed.status, 2, mixed.stderr)
+        XCTAssertTrue(mixed.stderr.contains("--profile takes the whole sandbox"), mixed.stderr)
+    }
+
     func testSummarySaysWhatIsEnforcedAndProven() throws {
         let result = try sandbox(["--rox", "/usr", "--ro", "/no/such/path", "--ignore-missing", "--bind-tcp", "8080"])
         XCTAssertEqual(result.status, 0, result.stderr)

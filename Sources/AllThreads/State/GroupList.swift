@@ -1,10 +1,11 @@
-import AllThreads
 import SystemPackage
 
 extension GroupID {
     /// Parses a comma-separated list of group names or ids (`"1000,wheel"`), each as
     /// ``init(parsing:)`` reads it; the empty text is the empty list (no supplementary groups).
     ///
+    /// - Parameters:
+    ///   - text: names or ids separated by commas, spaces around them allowed.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty item (`"1000,,2000"`), an
     ///   unknown name, or an id ``init(validating:)`` refuses.
     public static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
