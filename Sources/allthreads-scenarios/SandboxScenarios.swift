@@ -163,7 +163,9 @@ enum SandboxScenarios {
         return "\(mode): \(report)"
     }
 
-    /// A kernel of ABI 3 (simulated) lacks the network rights: strict refuses before any thread changes.
+    /// A kernel of ABI 3 (simulated) lacks the network rights: strict refuses before any thread
+    /// changes. ABI 8 (simulated on a kernel below it): the sandbox takes the process-wide path
+    /// (TSYNC), which the kernel refuses before any thread changes, with a drop or without.
     static func abiStrict(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: try args.int("units", default: 270))
@@ -176,8 +178,24 @@ enum SandboxScenarios {
             guard case .landlockUnsupported(3, let missing) = error else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
             try require(missing == ["ioctl_dev (ABI 5)", "bind_tcp (ABI 4)", "connect_tcp (ABI 4)"], "missing: \(missing)")
         }
+        // ABI 8 (simulated): the domain would be one for the process (TSYNC); this kernel refuses
+        // the flag, alone and with a credential drop, and nothing changed.
+        var tsync = "this kernel has ABI 8: not simulated"
+        if try Landlock.abiVersion() < Landlock.processWideABI {
+            let drop = try PrivilegeDrop(user: UserID(rawValue: UInt32(nobody)), groups: [])
+            for credentials in [nil, drop] {
+                do {
+                    let report = try rules(tree, credentials: credentials).apply(options: BroadcastOptions(mode: mode), assumingABI: 8)
+                    throw ScenarioFailure(description: "ABI 8 simulated on a kernel without TSYNC was applied: \(report)")
+                } catch let error as AllThreadsError {
+                    guard case .setupFailed(.invalidArgument) = error else { throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)") }
+                }
+            }
+            try require(try verifyEveryThread("root (no drop)") { $0.credentials.uids.effective == 0 } >= 200, "fewer than 200 threads")
+            tsync = "ABI 8 (simulated) tried LANDLOCK_RESTRICT_SELF_TSYNC, which this kernel refused (EINVAL), with and without a drop"
+        }
         let checked = try requireUnchanged(socketFD)
-        return "\(mode): refused (ABI 3 lacks ioctl_dev, bind_tcp, connect_tcp); \(checked) threads unchanged"
+        return "\(mode): refused (ABI 3 lacks ioctl_dev, bind_tcp, connect_tcp); \(tsync); \(checked) threads unchanged"
     }
 
     /// The same at best effort: the file system is enforced without ioctl_dev, the network not at all.

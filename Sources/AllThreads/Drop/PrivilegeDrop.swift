@@ -227,11 +227,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
 
     /// ``apply(options:)``, also returning the reports of the change's broadcasts and when the
     /// change and the proof ran; `leading` runs first on every thread, in the same stop (a
-    /// ``Sandbox``'s Landlock steps).
-    package func applyReporting(options: BroadcastOptions, leading: BroadcastProgram = BroadcastProgram()) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
+    /// ``Sandbox``'s Landlock steps), and `beforeChange` after the checks, before the stop.
+    package func applyReporting(
+        options: BroadcastOptions, leading: BroadcastProgram = BroadcastProgram(), beforeChange: () throws(AllThreadsError) -> Void = {}
+    ) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
         try validate()
         try requireCallerCanDrop()
         let checked = try refuseRetainedPrivileges(options: options)
+        try beforeChange()
         let clock = ContinuousClock(), start = clock.now
         // The program ends with the io_uring probe's first step: when every thread says it has no
         // io_uring context, the change's own broadcast was the probe after it.

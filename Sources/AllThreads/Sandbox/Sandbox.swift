@@ -49,8 +49,12 @@ import SystemPackage
 /// transparent: with ``LandlockScope/abstractUnixSocket`` or ``LandlockScope/signal``, a thread's
 /// domain is not its sibling's, so a thread cannot reach an abstract socket a sibling bound
 /// afterwards (signals between threads of one process stay allowed). Linux 7.0
-/// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`, which gives the whole process one domain; this
-/// version broadcasts on every kernel.
+/// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`: there, when the calling thread holds
+/// `CAP_SYS_ADMIN`, the caller enforces the ruleset with it after every check and just before
+/// the stop, and the kernel puts every thread in one domain for the whole process, all or none
+/// (``SandboxReport/processWideDomain``); the stop then sets no_new_privs, drops and runs the
+/// same proofs on every thread. Without `CAP_SYS_ADMIN` the caller would need no_new_privs
+/// first, a change to one thread only, so every thread enters the domain in the stop instead.
 ///
 /// Relaxed mode (``BroadcastMode/relaxed``): a thread cloned during the broadcast by one that had
 /// already run the steps runs them again, and so enters a second, identical domain (Landlock
@@ -246,8 +250,9 @@ public struct Sandbox: Sendable, Hashable {
         try apply(options: options, assumingABI: nil)
     }
 
-    /// ``apply(options:)`` negotiating with `abi` instead of the kernel's ABI when it is lower:
-    /// how the tests ask for what an older kernel lacks.
+    /// ``apply(options:)`` negotiating with `abi` instead of the kernel's ABI: how the tests ask
+    /// for what an older kernel lacks, and for ABI 8's process-wide domain (which a kernel below
+    /// it then refuses: `EINVAL`, nothing changed).
     package func apply(options: BroadcastOptions, assumingABI: Int?) throws(AllThreadsError) -> SandboxReport {
         try validate()
         var abi: Int
@@ -255,14 +260,24 @@ public struct Sandbox: Sendable, Hashable {
             guard compatibility == .bestEffort else { throw error }
             abi = 0
         }
-        if let assumed = assumingABI { abi = min(abi, max(assumed, 0)) }
+        if let assumed = assumingABI { abi = max(assumed, 0) }
         let negotiated = try negotiate(abi: abi)
         try Self.refuseIoUringRings()
         var ruleset = try LandlockRuleset(self, negotiated: negotiated)
         defer { ruleset.close() }
         var program = BroadcastProgram.setNoNewPrivileges()
-        if let fd = ruleset.descriptor {
+        // ABI 8: one domain for the process, entered by every thread at once through the kernel
+        // (TSYNC) just before the stop, when the caller may (CAP_SYS_ADMIN: no_new_privs on the
+        // caller alone would be a change to one thread); else a step of the stop on every thread.
+        var processWide = false
+        if negotiated.processWideDomain, ruleset.descriptor != nil {
+            processWide = try Capabilities.callerCapabilities().effective.contains(.sysAdmin)
+        }
+        if let fd = ruleset.descriptor, !processWide {
             program += try .restrictSelf(ruleset: fd)
+        }
+        let enterDomain = { () throws(AllThreadsError) in
+            if processWide, let fd = ruleset.descriptor { try Landlock.restrictProcess(ruleset: fd) }
         }
         // The drop's steps, and the io_uring context step it ends with, share the stop's steps.
         let dropSteps = composedDrop.map { $0.program.steps.count + 1 } ?? 0
@@ -276,11 +291,12 @@ public struct Sandbox: Sendable, Hashable {
         let broadcast: BroadcastReport
         var dropProof: [ThreadState]?
         if let drop = composedDrop {
-            let (snapshot, reports, _) = try drop.applyReporting(options: options, leading: program)
+            let (snapshot, reports, _) = try drop.applyReporting(options: options, leading: program, beforeChange: enterDomain)
             // One stop: the steps were counted above to fit in one broadcast.
             broadcast = reports[0]
             dropProof = snapshot.threads
         } else {
+            try enterDomain()
             broadcast = try Broadcast.run(program, options: options)
             if let seccomp {
                 do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
@@ -289,7 +305,7 @@ public struct Sandbox: Sendable, Hashable {
         return SandboxReport(
             abi: abi, fileSystem: negotiated.fileSystemLayer, network: negotiated.networkLayer, scopes: negotiated.scopesLayer,
             seccomp: seccomp == nil ? .notRequested : .enforced, missingPaths: ruleset.missingPaths, proofs: proof.map(\.description),
-            broadcast: broadcast, credentials: dropProof)
+            broadcast: broadcast, credentials: dropProof, processWideDomain: processWide)
     }
 
     /// A Landlock domain is part of the credentials: an io_uring ring's SQPOLL thread, its io-wq

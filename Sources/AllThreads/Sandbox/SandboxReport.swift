@@ -43,11 +43,14 @@ public struct SandboxReport: Sendable, Hashable, CustomStringConvertible {
     /// With ``Sandbox/credentials``: every thread as /proc showed it after the drop, each checked
     /// as ``PrivilegeDrop/apply(options:)`` checks it; `nil` without.
     public var credentials: [ThreadState]?
+    /// Whether every thread entered one domain for the whole process (Landlock ABI 8's
+    /// `LANDLOCK_RESTRICT_SELF_TSYNC`), rather than a domain per thread with the same rules.
+    public var processWideDomain: Bool
 
     /// A report; the sandbox makes it.
     init(
         abi: Int, fileSystem: LayerEnforcement, network: LayerEnforcement, scopes: LayerEnforcement, seccomp: LayerEnforcement,
-        missingPaths: [String], proofs: [String], broadcast: BroadcastReport, credentials: [ThreadState]?
+        missingPaths: [String], proofs: [String], broadcast: BroadcastReport, credentials: [ThreadState]?, processWideDomain: Bool
     ) {
         self.abi = abi
         self.fileSystem = fileSystem
@@ -58,10 +61,11 @@ public struct SandboxReport: Sendable, Hashable, CustomStringConvertible {
         self.proofs = proofs
         self.broadcast = broadcast
         self.credentials = credentials
+        self.processWideDomain = processWideDomain
     }
 
     public var description: String {
-        "Landlock ABI \(abi), \(broadcast.threads) threads in one stop (a domain per thread): file system \(fileSystem); "
+        "Landlock ABI \(abi), \(broadcast.threads) threads in one stop (\(processWideDomain ? "one domain for the process, LANDLOCK_RESTRICT_SELF_TSYNC" : "a domain per thread")): file system \(fileSystem); "
             + "network \(network); scopes \(scopes); seccomp \(seccomp); no_new_privs set; "
             + (credentials.map { "credentials dropped, /proc shows \($0.count) threads each as the drop promises; " } ?? "")
             + "proven on every thread: \(proofs.isEmpty ? "nothing" : proofs.joined(separator: "; "))"
