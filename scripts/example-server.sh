@@ -125,22 +125,28 @@ verdict='
     | if all($views[]; dropped) then "ok \(.eventLoop.tid)"
       else "not dropped: \([$views[] | select(dropped | not) | "tid \(.tid) (\(.name)): uid \(.uid) gid \(.gid) groups \(.groups) CapEff \(.capEff) CapPrm \(.capPrm) NoNewPrivs \(.noNewPrivs)"] | join("; "))"
       end'
-answered=" "; requests=0
-while [ "$requests" -lt "$MAX_REQUESTS" ]; do
-    requests=$((requests + 1))
-    body=$(curl --silent --show-error --fail --noproxy '*' --max-time "$REQUEST_SECONDS" \
-        --header 'Connection: close' "http://127.0.0.1:$port/whoami") || fail "request $requests failed"
-    result=$(jq -r --argjson pid "$pid" --argjson nobody "$NOBODY" "$verdict" <<<"$body") ||
-        fail "request $requests: not the expected JSON: $body"
-    case "$result" in ok\ *) ;; *) fail "request $requests: $result" ;; esac
-    tid=${result#ok }
-    case "$event_loops" in *" $tid "*) ;; *) fail "request $requests: answered on tid $tid, not an event loop thread" ;; esac
-    case "$answered" in *" $tid "*) ;; *) answered+="$tid " ;; esac
-    [ "$(wc -w <<<"$answered")" -lt "$loop_count" ] || break
-done
-answered_count=$(wc -w <<<"$answered")
-[ "$answered_count" -eq "$loop_count" ] ||
-    fail "only $answered_count of $loop_count event loops answered in $requests requests"
+# every_event_loop PATH JQ_PROGRAM: GET PATH, one connection each, until every event loop has
+# answered; each answer must make JQ_PROGRAM print "ok TID" with TID an event loop's. Sets
+# $requests to the number of requests it took.
+every_event_loop() {
+    local path=$1 program=$2 answered=" " body result tid
+    requests=0
+    while [ "$requests" -lt "$MAX_REQUESTS" ]; do
+        requests=$((requests + 1))
+        body=$(curl --silent --show-error --fail --noproxy '*' --max-time "$REQUEST_SECONDS" \
+            --header 'Connection: close' "http://127.0.0.1:$port$path") || fail "GET $path $requests failed"
+        result=$(jq -r --argjson pid "$pid" --argjson nobody "$NOBODY" "$program" <<<"$body") ||
+            fail "GET $path $requests: not the expected JSON: $body"
+        case "$result" in ok\ *) ;; *) fail "GET $path $requests: $result" ;; esac
+        tid=${result#ok }
+        case "$event_loops" in *" $tid "*) ;; *) fail "GET $path $requests: answered on tid $tid, not an event loop thread" ;; esac
+        case "$answered" in *" $tid "*) ;; *) answered+="$tid " ;; esac
+        [ "$(wc -w <<<"$answered")" -lt "$loop_count" ] || return 0
+    done
+    fail "only $(wc -w <<<"$answered") of $loop_count event loops answered GET $path in $requests requests"
+}
+every_event_loop /whoami "$verdict"
+answered_count=$loop_count whoami_requests=$requests
 
 # --- a normal request works under the sandbox
 served=$(curl --silent --show-error --fail --noproxy '*' --max-time "$REQUEST_SECONDS" \
@@ -158,19 +164,7 @@ sandboxed='
     | if all($probes[]; contained) then "ok \(.eventLoop.thread.tid)"
       else "not sandboxed: \([$probes[] | select(contained | not) | "tid \(.thread.tid) (\(.thread.name)): static file \(.staticFile), /etc/passwd \(.passwd), granted port \(.grantedPort), other port \(.otherPort), exec \(.exec)"] | join("; "))"
       end'
-probed=" "; probes=0
-while [ "$probes" -lt "$MAX_REQUESTS" ]; do
-    probes=$((probes + 1))
-    body=$(curl --silent --show-error --fail --noproxy '*' --max-time "$REQUEST_SECONDS" \
-        --header 'Connection: close' "http://127.0.0.1:$port/probe") || fail "probe $probes failed"
-    result=$(jq -r --argjson pid "$pid" "$sandboxed" <<<"$body") || fail "probe $probes: not the expected JSON: $body"
-    case "$result" in ok\ *) ;; *) fail "probe $probes: $result" ;; esac
-    tid=${result#ok }
-    case "$event_loops" in *" $tid "*) ;; *) fail "probe $probes: answered on tid $tid, not an event loop thread" ;; esac
-    case "$probed" in *" $tid "*) ;; *) probed+="$tid " ;; esac
-    [ "$(wc -w <<<"$probed")" -lt "$loop_count" ] || break
-done
-[ "$(wc -w <<<"$probed")" -eq "$loop_count" ] || fail "only $(wc -w <<<"$probed") of $loop_count event loops were probed in $probes requests"
+every_event_loop /probe "$sandboxed"
 
 # --- every thread of the server, as /proc shows it
 threads=0
@@ -200,4 +194,4 @@ status=0; wait "$runner" || status=$?
 runner=""
 [ "$status" -eq 0 ] || fail "the server exited with status $status after SIGTERM"
 
-echo "example-server: $answered_count event loops answered in $requests requests and were probed in $probes, $threads threads dropped and sandboxed (/etc/passwd EACCES, other port EACCES, exec EPERM; static file opens, granted port reaches TCP): PASS"
+echo "example-server: $answered_count event loops answered in $whoami_requests requests and were probed in $requests, $threads threads dropped and sandboxed (/etc/passwd EACCES, other port EACCES, exec EPERM; static file opens, granted port reaches TCP): PASS"

@@ -120,7 +120,7 @@ public struct Sandbox: Sendable, Hashable {
         /// Grants `access` on `port`.
         ///
         /// - Parameters:
-        ///   - port: the TCP port, 1...65535 (checked by ``Sandbox/init(paths:ports:restrictingFileSystem:restrictingNetwork:scopes:compatibility:seccomp:)``).
+        ///   - port: the TCP port, 1...65535 (checked by ``Sandbox/init(paths:ports:restrictingFileSystem:restrictingNetwork:scopes:compatibility:seccomp:credentials:)``).
         ///   - access: the rights granted on it.
         public init(_ port: Int, _ access: NetworkAccess) {
             self.port = port

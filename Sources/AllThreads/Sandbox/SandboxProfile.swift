@@ -248,17 +248,8 @@ extension Sandbox {
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`server.profile: line 3: field 'bind-tcp': …`).
     public init(contentsOfProfile path: String) throws(AllThreadsError) {
-        let bytes: [UInt8]
-        do throws(ProcfsError) { bytes = try Procfs.read(path) } catch {
-            guard case .unreadable(let errno) = error.kind else { throw .procfs(error) }
-            throw .invalidArgument("cannot read the sandbox profile \(Self.quoted(path)): \(errno)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidArgument("\(Self.quoted(path)): the sandbox profile is not UTF-8 text")
-        }
-        do throws(AllThreadsError) { try self.init(profile: text) } catch {
-            guard case .invalidArgument(let message) = error else { throw error }
-            throw .invalidArgument("\(Self.quoted(path)): \(message)")
+        self = try ConfigurationFile.parse(path, label: Self.quoted(path), named: Self.quoted(path), what: "the sandbox profile") { text throws(AllThreadsError) in
+            try Sandbox(profile: text)
         }
     }
 }
