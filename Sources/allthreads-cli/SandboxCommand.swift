@@ -25,7 +25,9 @@ struct SandboxCommand: ChangeCommand {
             steps whose results must agree on every thread: '/' cannot be listed (unless \
             granted), a granted directory can, a port not granted refuses bind and connect with \
             EACCES. A thread that disagrees is named and the command fails. Each thread gets a \
-            Landlock domain of its own (kernels before Linux 7.0 have no way to share one).
+            Landlock domain of its own, with the same rules, below Linux 7.0 (Landlock ABI 8); \
+            there, run as root, allthreads enters one domain for the whole process with \
+            LANDLOCK_RESTRICT_SELF_TSYNC just before the stop.
 
             --user (with the options of 'allthreads drop': --group, --groups, --init-groups, \
             --keep-caps, ...) drops the credentials in the same stop, after the Landlock steps, \

@@ -162,6 +162,8 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(sandbox["file_system"] as? String, "enforced")
         XCTAssertEqual(sandbox["network"] as? String, "enforced")
         XCTAssertEqual(sandbox["scopes"] as? String, "not requested")
+        // One domain for the process only where the kernel has TSYNC (Landlock ABI 8).
+        XCTAssertEqual(sandbox["process_wide_domain"] as? Bool, (sandbox["abi"] as? Int ?? 0) >= 8)
         let proofs = try XCTUnwrap(sandbox["proofs"] as? [String])
         XCTAssertTrue(proofs.contains { $0.hasPrefix("connect(127.0.0.1:443)") }, "\(proofs)")
     }
