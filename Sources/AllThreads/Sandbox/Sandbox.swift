@@ -153,6 +153,8 @@ public struct Sandbox: Sendable, Hashable {
     /// A credential drop (user, groups, gid, bounding set, kept capabilities) made in the same
     /// stop, after the Landlock steps, and proven as ``PrivilegeDrop/apply(options:)`` proves it;
     /// its no_new_privs is always set, and its seccomp filter must be `nil` (give it to the sandbox).
+    /// An io_uring ring is refused whatever its ``PrivilegeDrop/ioUringPolicy``: the ring's
+    /// workers would act outside the domain.
     public var credentials: PrivilegeDrop?
 
     /// Validates a sandbox; nothing changes, and no file is opened (``apply(options:)`` opens them).
