@@ -246,7 +246,9 @@ public struct Sandbox: Sendable, Hashable {
     ///   broadcast's own errors (an unreachable thread: no thread changed). After every thread
     ///   entered the domain: ``AllThreadsError/stepFailed(_:)`` or
     ///   ``AllThreadsError/stepMismatch(_:)`` for a proof that failed (naming each thread),
-    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load.
+    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load, and for
+    ///   any error of the stop once the kernel has put every thread in one domain
+    ///   (``SandboxReport/processWideDomain``).
     @discardableResult
     public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> SandboxReport {
         try apply(options: options, assumingABI: nil)
@@ -278,8 +280,12 @@ public struct Sandbox: Sendable, Hashable {
         if let fd = ruleset.descriptor, !processWide {
             program += try .restrictSelf(ruleset: fd)
         }
+        var entered = false
         let enterDomain = { () throws(AllThreadsError) in
-            if processWide, let fd = ruleset.descriptor { try Landlock.restrictProcess(ruleset: fd) }
+            if processWide, let fd = ruleset.descriptor {
+                try Landlock.restrictProcess(ruleset: fd)
+                entered = true
+            }
         }
         // The drop's steps, and the io_uring context step it ends with, share the stop's steps.
         let dropSteps = composedDrop.map { $0.program.steps.count + 1 } ?? 0
@@ -292,16 +298,25 @@ public struct Sandbox: Sendable, Hashable {
         program += BroadcastProgram(proof.map(\.step))
         let broadcast: BroadcastReport
         var dropProof: [ThreadState]?
-        if let drop = composedDrop {
-            let (snapshot, reports, _) = try drop.applyReporting(options: options, leading: program, beforeChange: enterDomain)
-            // One stop: the steps were counted above to fit in one broadcast.
-            broadcast = reports[0]
-            dropProof = snapshot.threads
-        } else {
-            try enterDomain()
-            broadcast = try Broadcast.run(program, options: options)
-            if let seccomp {
-                do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
+        do throws(AllThreadsError) {
+            if let drop = composedDrop {
+                let (snapshot, reports, _) = try drop.applyReporting(options: options, leading: program, beforeChange: enterDomain)
+                // One stop: the steps were counted above to fit in one broadcast.
+                broadcast = reports[0]
+                dropProof = snapshot.threads
+            } else {
+                try enterDomain()
+                broadcast = try Broadcast.run(program, options: options)
+                if let seccomp {
+                    do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
+                }
+            }
+        } catch {
+            // Once the kernel put every thread in the domain (TSYNC), even an error that says
+            // nothing changed (an unreachable thread in the stop) comes after a change.
+            switch error {
+            case _ where !entered, .failedAfterChange, .proofFailed, .privilegeRetained(_, threadsChanged: true), .stepFailed, .stepMismatch: throw error
+            default: throw .failedAfterChange(error)
             }
         }
         return SandboxReport(
