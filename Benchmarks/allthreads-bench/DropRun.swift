@@ -79,7 +79,7 @@ enum DropRun {
     }
 
     /// The CPU time of every thread of this process so far.
-    private static func cpuNanoseconds() -> Int64 {
+    static func cpuNanoseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

@@ -13,6 +13,8 @@ struct SuiteResult: Codable, Sendable {
     var idleLoopAfterMicroseconds: Double
     /// Whole drops against glibc's three-call credential drop, each in a fresh process.
     var drops: [DropResult] = []
+    /// Whole sandboxes in one stop and one broadcast per layer, each in a fresh process.
+    var sandboxes: [SandboxResult] = []
     /// Concurrent broadcasters (glibc's tst-pthread-setuid-loop), each kind in fresh processes.
     var contention: ContentionResult?
 }
@@ -96,6 +98,10 @@ enum Table {
         if !suite.drops.isEmpty {
             lines += ["", "whole drops, each in a fresh process; the change alone (no thread start-up, no /proc proof), microseconds",
                       DropTable.render(suite.drops)]
+        }
+        if !suite.sandboxes.isEmpty {
+            lines += ["", "whole sandboxes (drop with the bounding set, Landlock, seccomp), proven, each in a fresh process; microseconds; ratios to glibc's drop",
+                      SandboxTable.render(suite.sandboxes)]
         }
         if let contention = suite.contention {
             lines += ["", "concurrent broadcasters", ContentionTable.render(contention)]

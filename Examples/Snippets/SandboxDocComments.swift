@@ -19,3 +19,14 @@ func docSandbox() throws {
     print(report)  // what is enforced per layer, and what every thread proved
     // end
 }
+
+func docSandboxCredentials() throws {
+    // example: doc-sandbox-credentials
+    let server = try Sandbox(
+        paths: [.init("/srv/www", .read), .init("/proc", .read)],
+        seccomp: try SeccompFilter(parsing: "default allow\n@mount errno EPERM\n"),
+        credentials: try PrivilegeDrop(user: "nobody", groups: []))
+    let dropped = try server.apply()
+    print(dropped.credentials?.count ?? 0, "threads dropped, as /proc shows")
+    // end
+}

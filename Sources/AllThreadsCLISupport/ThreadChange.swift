@@ -68,7 +68,9 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
                 + "\(drop.noNewPrivileges ? ", no_new_privs" : "")\(drop.seccomp == nil ? "" : ", seccomp")"
                 + "\(drop.ioUringPolicy == .accept ? ", accepting io_uring rings" : ""))"
         case .syscall(let call, let arguments): "\(call)(\(arguments.map(String.init).joined(separator: ", ")))"
-        case .sandbox(let sandbox): "sandbox(\(sandbox.paths.count) path rule(s), \(sandbox.ports.count) port rule(s))"
+        case .sandbox(let sandbox):
+            "sandbox(\(sandbox.paths.count) path rule(s), \(sandbox.ports.count) port rule(s)"
+                + "\(sandbox.credentials.map { ", " + ThreadChange.privilegeDrop($0).description } ?? ""))"
         }
     }
 

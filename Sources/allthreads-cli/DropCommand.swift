@@ -30,32 +30,7 @@ struct DropCommand: ChangeCommand {
                 --seccomp filter.txt --threads 64 --verify --json
             """ + ChangeOptions.commandHelp)
 
-    @Option(help: "The user to become: a name or a uid with an entry in the password database.")
-    var user: String
-
-    @Option(help: "The group to become (default: the user's primary group).")
-    var group: String?
-
-    @Option(help: ArgumentHelp("Supplementary groups, names or gids separated by commas; '' for none.", valueName: "groups"))
-    var groups: String?
-
-    @Flag(help: "Hold no supplementary groups (the default).")
-    var clearGroups = false
-
-    @Flag(help: "Take the supplementary groups the user has in the group database.")
-    var initGroups = false
-
-    @Option(help: ArgumentHelp("Capabilities to keep (permitted, effective, inheritable and ambient).", valueName: "capabilities"))
-    var keepCaps: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Root-equivalent capabilities to keep as well (cap_chown, cap_dac_override, cap_fowner, cap_sys_admin, ...; see docs/security.md): --keep-caps refuses them.",
-            valueName: "capabilities"))
-    var keepRootEquivalentCaps: String?
-
-    @Flag(help: "Leave the bounding set as it is (as setpriv and gosu do); by default it is reduced to the kept capabilities.")
-    var keepBoundingSet = false
+    @OptionGroup var credentials: CredentialOptions
 
     @Flag(help: "Set no_new_privs.")
     var noNewPrivs = false
@@ -69,21 +44,14 @@ struct DropCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func validate() throws {
-        let choices = [groups != nil, clearGroups, initGroups].filter { $0 }.count
-        guard choices <= 1 else { throw ValidationError("give only one of --groups, --clear-groups and --init-groups") }
+        guard credentials.user != nil else { throw ValidationError("Missing expected argument '--user <user>'") }
     }
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        let supplementary = initGroups ? nil : try GroupID.list(parsing: groups ?? "")
-        let disguised = try keepRootEquivalentCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []
-        return .privilegeDrop(
-            try PrivilegeDrop(
-                user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) },
-                groups: supplementary,
-                keepCapabilities: (try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []).union(disguised),
-                allowingRootEquivalentCapabilities: disguised,
-                dropBoundingSet: !keepBoundingSet, noNewPrivileges: noNewPrivs,
-                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
-                ioUringPolicy: acceptIoUring ? .accept : .refuse))
+        let seccomp = try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) }
+        guard let drop = try credentials.drop(noNewPrivileges: noNewPrivs, seccomp: seccomp, ioUringPolicy: acceptIoUring ? .accept : .refuse) else {
+            throw .invalidArgument("--user is required")
+        }
+        return .privilegeDrop(drop)
     }
 }

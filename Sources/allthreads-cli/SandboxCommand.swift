@@ -3,8 +3,8 @@ import AllThreadsCLISupport
 import ArgumentParser
 import SystemPackage
 
-/// `allthreads sandbox [--ro P] [--rox P] [--rw P] [--rwx P] [--bind-tcp N] [--connect-tcp N] -- COMMAND`:
-/// a Landlock sandbox on every thread, with landrun's flag meanings.
+/// `allthreads sandbox [--ro P] [--rox P] [--rw P] [--rwx P] [--bind-tcp N] [--connect-tcp N] [--user U ...] -- COMMAND`:
+/// a Landlock sandbox and a credential drop on every thread, with landrun's flag meanings.
 struct SandboxCommand: ChangeCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
@@ -25,7 +25,26 @@ struct SandboxCommand: ChangeCommand {
             steps whose results must agree on every thread: '/' cannot be listed (unless \
             granted), a granted directory can, a port not granted refuses bind and connect with \
             EACCES. A thread that disagrees is named and the command fails. Each thread gets a \
-            Landlock domain of its own (kernels before Linux 7.0 have no way to share one).
+            Landlock domain of its own, with the same rules, below Linux 7.0 (Landlock ABI 8); \
+            there, run as root, allthreads enters one domain for the whole process with \
+            LANDLOCK_RESTRICT_SELF_TSYNC just before the stop.
+
+            --user (with the options of 'allthreads drop': --group, --groups, --init-groups, \
+            --keep-caps, ...) drops the credentials in the same stop, after the Landlock steps, \
+            and proves the drop as 'allthreads drop' does: setuid(0) and setgid(0) fail on every \
+            thread, and every thread is read back from /proc, which the sandbox must therefore \
+            let it read: grant --ro /proc. --seccomp FILE loads a filter on every thread last. \
+            Resource limits are process-wide: set them with ulimit or prlimit before, no \
+            broadcast needed.
+
+            --profile FILE reads the whole sandbox from a file, checked before anything \
+            changes; an error names the line and the field. One field per line, named as the \
+            flags: 'ro PATH', 'rox PATH', 'rw PATH', 'rwx PATH' (one absolute path each), \
+            'bind-tcp PORTS', 'connect-tcp PORTS', 'scope abstract-unix-socket,signal', \
+            'best-effort', 'ignore-missing', 'unrestricted-filesystem', 'unrestricted-network', \
+            'user U', 'group G', 'groups LIST', 'clear-groups', 'init-groups', 'keep-caps LIST', \
+            'keep-root-equivalent-caps LIST', 'keep-bounding-set', and 'seccomp LINE' (a line of \
+            the seccomp filter format; together they are the filter); '#' starts a comment.
 
             The command after '--' must be executable under the sandbox: grant its program and \
             libraries (--rox /usr covers Debian's /bin and /lib). --verify reads /proc after the \
@@ -35,6 +54,8 @@ struct SandboxCommand: ChangeCommand {
               allthreads sandbox --rox /usr --ro /etc -- cat /etc/hostname
               allthreads sandbox --rox /usr --rw /tmp --connect-tcp 443 -- sh -c 'echo ok > /tmp/x'
               allthreads sandbox --rox /usr --bind-tcp 8080 --best-effort -- python3 -m http.server 8080
+              allthreads sandbox --user nobody --rox /usr --ro /proc --seccomp filter.txt -- id -u
+              allthreads sandbox --profile server.profile -- ./server
             """ + ChangeOptions.commandHelp)
 
     @Option(help: ArgumentHelp("Allow reading files and listing directories beneath these paths.", valueName: "paths"))
@@ -67,9 +88,26 @@ struct SandboxCommand: ChangeCommand {
     @Flag(help: "Leave TCP bind and connect unrestricted.")
     var unrestrictedNetwork = false
 
+    @Option(help: ArgumentHelp("Read the sandbox from a profile file instead of the flags above and below (format: see the discussion).", valueName: "file"))
+    var profile: String?
+
+    @Option(help: ArgumentHelp("A seccomp filter file to load on every thread after the stop (format: see 'allthreads seccomp --help').", valueName: "file"))
+    var seccomp: String?
+
+    @OptionGroup(title: "Credentials (dropped in the same stop)") var credentials: CredentialOptions
+
     @OptionGroup var options: ChangeOptions
 
+    func validate() throws {
+        let flags = [!ro.isEmpty, !rox.isEmpty, !rw.isEmpty, !rwx.isEmpty, !bindTcp.isEmpty, !connectTcp.isEmpty, bestEffort, ignoreMissing,
+            unrestrictedFilesystem, unrestrictedNetwork, seccomp != nil, credentials.user != nil]
+        guard profile == nil || !flags.contains(true) else {
+            throw ValidationError("--profile takes the whole sandbox from the file: give no rule, credential or --seccomp flag with it")
+        }
+    }
+
     func change() throws(AllThreadsError) -> ThreadChange {
+        if let profile { return .sandbox(try Sandbox(contentsOfProfile: profile)) }
         var paths: [Sandbox.PathRule] = []
         for (lists, access) in [(ro, FileSystemAccess.read), (rox, .readExecute), (rw, .readWrite), (rwx, .readWriteExecute)] {
             for path in Self.split(lists) { paths.append(.init(FilePath(path), access, ignoreIfMissing: ignoreMissing)) }
@@ -86,7 +124,9 @@ struct SandboxCommand: ChangeCommand {
         return .sandbox(
             try Sandbox(
                 paths: paths, ports: ports, restrictingFileSystem: unrestrictedFilesystem ? [] : .all,
-                restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict))
+                restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict,
+                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
+                credentials: try credentials.drop(noNewPrivileges: true)))
     }
 
     /// Each value of a repeated option, split at commas.

@@ -41,4 +41,12 @@ final class SandboxNegotiationTests: XCTestCase {
         XCTAssertEqual(FileSystemAccess(rawValue: 1 << 40).minimumABI, .max)
         XCTAssertEqual(FileSystemAccess.readWrite.intersection([.execute, .refer]), [])
     }
+
+    /// ABI 8 gives one domain for the whole process (TSYNC); below it, a domain per thread.
+    func testABI8NegotiatesOneDomainForTheProcess() throws {
+        XCTAssertTrue(try sandbox(.strict).negotiate(abi: 8).processWideDomain)
+        XCTAssertTrue(try sandbox(.bestEffort).negotiate(abi: 9).processWideDomain)
+        XCTAssertFalse(try sandbox(.strict).negotiate(abi: 7).processWideDomain)
+        XCTAssertFalse(try sandbox(.bestEffort).negotiate(abi: 1).processWideDomain)
+    }
 }

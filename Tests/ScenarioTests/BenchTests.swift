@@ -53,4 +53,20 @@ final class BenchTests: XCTestCase {
             XCTAssertGreaterThan(sample.contextSwitches, 0, kind)
         }
     }
+
+    /// The sandbox rows' processes apply the whole sandbox: one stop (and the io_uring probe
+    /// before the drop) against one broadcast per layer.
+    func testSandboxRowsApplyTheSandboxInOneStopOrOnePerLayer() throws {
+        for sanitizer in ["thread", "address"] {
+            try skipUnderSanitizer(sanitizer, because: "the benchmark interposes malloc, as the sanitizer runtimes do")
+        }
+        for (kind, broadcasts) in [("one-stop", 2), ("per-layer", 3)] {
+            let result = try runProduct("allthreads-bench", ["sandbox", "--kind", kind, "--mode", "strict", "--threads", "8", "--idle", "pause"])
+            XCTAssertEqual(result.status, 0, "\(kind): \(result.stderr)")
+            let sample = try JSONDecoder().decode([Int64].self, from: Data(result.stdout.utf8))
+            XCTAssertEqual(sample.count, 4, kind)
+            XCTAssertEqual(sample.count == 4 ? sample[1] : -1, Int64(broadcasts), "\(kind): broadcasts")
+            XCTAssertGreaterThan(sample.count == 4 ? sample[3] : 0, 0, "\(kind): the stops took no time")
+        }
+    }
 }

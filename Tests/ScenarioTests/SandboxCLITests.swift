@@ -113,6 +113,39 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(ignored.status, 0, ignored.stderr)
     }
 
+    /// --user drops the credentials in the same stop: the command runs as nobody, in the domain;
+    /// without read on /proc (the drop's proof reads it) the sandbox is refused and runs nothing.
+    func testUserDropsCredentialsInTheSameStop() throws {
+        let dropped = try sandbox(["--user", "nobody", "--rox", "/usr", "--ro", "/proc", "--", "sh", "-c", "id -u; id -G; cat /etc/hostname"])
+        XCTAssertEqual(dropped.stdout, "65534\n65534\n", dropped.stderr)
+        XCTAssertTrue(dropped.stderr.contains("Permission denied"), dropped.stderr)
+        let refused = try sandbox(["--user", "nobody", "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("grant read on /proc"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("ran"))
+        let orphan = try sandbox(["--keep-caps", "cap_net_raw", "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(orphan.status, 2, orphan.stderr)
+        XCTAssertTrue(orphan.stderr.contains("need --user"), orphan.stderr)
+    }
+
+    /// --profile: the sandbox of the file's fields; a bad profile exits 2 naming the line and
+    /// the field, and runs nothing.
+    func testAProfileIsReadAndABadOneRunsNothing() throws {
+        let profile = root + "/rw/server.profile"
+        try Data("# the server\nrox /usr\nro \(root)/ro\nro /proc\nuser nobody\nseccomp default allow\n".utf8).write(to: URL(fileURLWithPath: profile))
+        let allowed = try sandbox(["--profile", profile, "--", "sh", "-c", "id -u; cat \(root)/ro/file; cat /etc/hostname"])
+        XCTAssertEqual(allowed.stdout, "65534\nsecret\n", allowed.stderr)
+        XCTAssertTrue(allowed.stderr.contains("Permission denied"), allowed.stderr)
+        try Data("rox /usr\nbind-tcp 8080\nbind-tcp 8080\n".utf8).write(to: URL(fileURLWithPath: profile))
+        let refused = try sandbox(["--profile", profile, "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("line 3: field 'bind-tcp': port 8080 is already granted on line 2"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("ran"))
+        let mixed = try sandbox(["--profile", profile, "--rox", "/usr", "--", "sh", "-c", "echo ran"])
+        XCTAssertEqual(mixed.status, 2, mixed.stderr)
+        XCTAssertTrue(mixed.stderr.contains("--profile takes the whole sandbox"), mixed.stderr)
+    }
+
     func testSummarySaysWhatIsEnforcedAndProven() throws {
         let result = try sandbox(["--rox", "/usr", "--ro", "/no/such/path", "--ignore-missing", "--bind-tcp", "8080"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -129,6 +162,8 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(sandbox["file_system"] as? String, "enforced")
         XCTAssertEqual(sandbox["network"] as? String, "enforced")
         XCTAssertEqual(sandbox["scopes"] as? String, "not requested")
+        // One domain for the process only where the kernel has TSYNC (Landlock ABI 8).
+        XCTAssertEqual(sandbox["process_wide_domain"] as? Bool, (sandbox["abi"] as? Int ?? 0) >= 8)
         let proofs = try XCTUnwrap(sandbox["proofs"] as? [String])
         XCTAssertTrue(proofs.contains { $0.hasPrefix("connect(127.0.0.1:443)") }, "\(proofs)")
     }

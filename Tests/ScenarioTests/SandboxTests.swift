@@ -27,10 +27,11 @@ final class SandboxTests: XCTestCase {
     /// Best effort: what the kernel lacks is dropped and reported per layer.
     func testBestEffortReportsWhatIsNotEnforced() throws { try bothModes("sandbox-abi-best-effort") }
 
-    /// Bad input is refused before anything changes.
+    /// Bad input, bad profiles among it (each error naming the line and the field), is refused
+    /// before anything changes: /proc and every thread's own probes show no thread changed.
     func testBadInputIsRefusedAndNothingChanges() throws {
         let output = try sandboxScenario("sandbox-bad-input")
-        XCTAssertTrue(output.contains("9 bad inputs refused"), output)
+        XCTAssertTrue(output.contains("18 bad inputs refused"), output)
     }
 
     /// A thread whose own earlier domain makes a proof fail is named, with the step and its result.

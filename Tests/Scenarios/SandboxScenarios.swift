@@ -34,10 +34,13 @@ enum SandboxScenarios {
             for dir in [root + "/ro", root + "/rw"] { try require(mkdir(dir, 0o755) == 0, "mkdir \(dir): \(Errno(rawValue: errno))") }
             try require(FileManager.default.createFile(atPath: root + "/ro/file", contents: Data("x".utf8)), "cannot write ro/file")
             try require(FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]), "cannot write ro/tool")
-            for fifo in [root + "/ro/fifo", root + "/rw/fifo"] { try require(mkfifo(fifo, 0o666) == 0, "mkfifo \(fifo)") }
+            // 0666 whatever the umask: after the credential drop, nobody opens rw/fifo for writing.
+            for fifo in [root + "/ro/fifo", root + "/rw/fifo"] { try require(mkfifo(fifo, 0o666) == 0 && chmod(fifo, 0o666) == 0, "mkfifo \(fifo)") }
         }
     }
 
+    /// The user the `sandbox` scenario drops to.
+    static let nobody = 65534
     static let openat = SystemCall(rawValue: Int(SYS_openat))
     static let execveat = SystemCall(rawValue: Int(SYS_execveat))
     static let oDirect = LinuxFlags.direct
@@ -84,7 +87,7 @@ enum SandboxScenarios {
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
     /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it),
     /// ro/tool read (executable, not granted execute: a denial proof), /usr/bin/env read (execute granted by /usr: no denial proof); bind 8080, connect 443.
-    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil) throws -> Sandbox {
+    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil, credentials: PrivilegeDrop? = nil) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
@@ -93,7 +96,7 @@ enum SandboxScenarios {
                 .init(FilePath(tree.ro + "/tool"), .read), .init("/usr/bin/env", .read),
             ],
             ports: [.init(8080, .bindTCP), .init(443, .connectTCP)],
-            compatibility: compatibility, seccomp: seccomp)
+            compatibility: compatibility, seccomp: seccomp, credentials: credentials)
     }
 
     /// No thread is sandboxed: /proc shows no_new_privs off everywhere, and every thread still
@@ -105,19 +108,25 @@ enum SandboxScenarios {
         return checked
     }
 
-    /// 200+ threads; the sandbox applies in one broadcast with its proofs, and its seccomp filter
-    /// after it; then every thread shows each denial and allowance itself (and so do 16 threads
-    /// started afterwards), and /proc shows no_new_privs and the filter on every thread.
+    /// 200+ threads; the sandbox and a credential drop to nobody apply in one broadcast with
+    /// their proofs, and the seccomp filter after it; then every thread shows each denial and
+    /// allowance itself (and so do 16 threads started afterwards), and /proc shows on every
+    /// thread the drop (ids, no groups, no capabilities), no_new_privs and the filter.
     static func sandbox(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: try args.int("units", default: 270))
         let tree = try Tree(args)
         let socketFD = try listeningSocket()
         let filter = try SeccompFilter(parsing: "default allow\ngetpgid errno EPERM\n")
-        let report = try rules(tree, seccomp: filter).apply(options: BroadcastOptions(mode: mode))
+        let drop = try PrivilegeDrop(user: UserID(rawValue: UInt32(nobody)), groups: [], noNewPrivileges: true)
+        let report = try rules(tree, seccomp: filter, credentials: drop).apply(options: BroadcastOptions(mode: mode))
+        // One stop ran every step: no_new_privs, the domain, the proofs, the drop and its context step.
+        let steps = 2 + report.proofs.count + drop.program.steps.count + 1
+        try require(report.broadcast.stepResults.count == steps, "the stop ran \(report.broadcast.stepResults.count) steps, not all \(steps)")
         try require(
             report.fileSystem == .enforced && report.network == .enforced && report.scopes == .notRequested && report.seccomp == .enforced,
             "layers: \(report)")
+        try require(report.credentials?.count ?? 0 >= report.broadcast.threads, "the drop's /proc proof: \(report.credentials?.count ?? 0) threads")
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
         try require(!report.proofs.contains { $0.contains("/dev/null") }, "a proof opens a device: \(report.proofs)")
         try require(!report.proofs.contains { $0.contains("/usr/bin/env") }, "/usr/bin/env is executable through /usr, yet a proof denies it: \(report.proofs)")
@@ -137,18 +146,26 @@ enum SandboxScenarios {
         try port(socketFD, Int(SYS_connect), 443, .socketIsConnected)
         try port(socketFD, Int(SYS_connect), 80, .permissionDenied)
         try everyThread("getpgid(0) under the seccomp filter", .notPermitted, SystemCall(rawValue: Int(SYS_getpgid)), 0)
+        try everyThread("setuid(0) after the drop", .notPermitted, SystemCall(rawValue: Int(SYS_setuid)), 0)
         // Threads started afterwards inherit their creator's domain.
         try ThreadCrowd.grow(by: 16)
         try open("/etc/passwd", O_RDONLY, .permissionDenied)
         try open(tree.ro, O_RDONLY | O_DIRECTORY | oDirect, .invalidArgument)
-        let checked = try verifyEveryThread("with no_new_privs and a seccomp filter") { $0.credentials.noNewPrivs && $0.credentials.seccomp == .filter }
+        let nobodyIDs = IDs(real: UInt32(nobody), effective: UInt32(nobody), saved: UInt32(nobody), filesystem: UInt32(nobody))
+        let checked = try verifyEveryThread("dropped to nobody, without groups or capabilities, with no_new_privs and a seccomp filter") {
+            let c = $0.credentials
+            return c.uids == nobodyIDs && c.gids == nobodyIDs && c.groups.isEmpty && c.capabilities.permitted.isEmpty
+                && c.capabilities.effective.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
+        }
         try require(
             report.broadcast.threads + 16 == checked && report.broadcast.threads >= 200,
             "the report counts \(report.broadcast.threads) threads, /proc \(checked) with the 16 started afterwards (200 or more wanted)")
         return "\(mode): \(report)"
     }
 
-    /// A kernel of ABI 3 (simulated) lacks the network rights: strict refuses before any thread changes.
+    /// A kernel of ABI 3 (simulated) lacks the network rights: strict refuses before any thread
+    /// changes. ABI 8 (simulated on a kernel below it): the sandbox takes the process-wide path
+    /// (TSYNC), which the kernel refuses before any thread changes, with a drop or without.
     static func abiStrict(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try ThreadCrowd.start(count: try args.int("units", default: 270))
@@ -161,8 +178,24 @@ enum SandboxScenarios {
             guard case .landlockUnsupported(3, let missing) = error else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
             try require(missing == ["ioctl_dev (ABI 5)", "bind_tcp (ABI 4)", "connect_tcp (ABI 4)"], "missing: \(missing)")
         }
+        // ABI 8 (simulated): the domain would be one for the process (TSYNC); this kernel refuses
+        // the flag, alone and with a credential drop, and nothing changed.
+        var tsync = "this kernel has ABI 8: not simulated"
+        if try Landlock.abiVersion() < Landlock.processWideABI {
+            let drop = try PrivilegeDrop(user: UserID(rawValue: UInt32(nobody)), groups: [])
+            for credentials in [nil, drop] {
+                do {
+                    let report = try rules(tree, credentials: credentials).apply(options: BroadcastOptions(mode: mode), assumingABI: 8)
+                    throw ScenarioFailure(description: "ABI 8 simulated on a kernel without TSYNC was applied: \(report)")
+                } catch let error as AllThreadsError {
+                    guard case .setupFailed(.invalidArgument) = error else { throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)") }
+                }
+            }
+            try require(try verifyEveryThread("root (no drop)") { $0.credentials.uids.effective == 0 } >= 200, "fewer than 200 threads")
+            tsync = "ABI 8 (simulated) tried LANDLOCK_RESTRICT_SELF_TSYNC, which this kernel refused (EINVAL), with and without a drop"
+        }
         let checked = try requireUnchanged(socketFD)
-        return "\(mode): refused (ABI 3 lacks ioctl_dev, bind_tcp, connect_tcp); \(checked) threads unchanged"
+        return "\(mode): refused (ABI 3 lacks ioctl_dev, bind_tcp, connect_tcp); \(tsync); \(checked) threads unchanged"
     }
 
     /// The same at best effort: the file system is enforced without ioctl_dev, the network not at all.
@@ -197,6 +230,15 @@ enum SandboxScenarios {
             ("directory rights on a file", "holds no right that applies to a file", { try Sandbox(paths: [.init(FilePath(tree.ro + "/file"), .readDirectory)]).apply() }),
             ("a newline in a missing path", "\\u{a}", { try Sandbox(paths: [.init("/no/such\npath", .read)]).apply() }),
             ("bad seccomp filter", "unknown system call", { _ = try Sandbox(seccomp: SeccompFilter(parsing: "default allow\nno_such_call errno EPERM\n")) }),
+            ("profile: unknown field", "line 2: unknown field \"rox2\"", { _ = try Sandbox(profile: "ro \(tree.ro)\nrox2 /usr\n") }),
+            ("profile: wrong type", "line 3: field 'best-effort': takes no value", { _ = try Sandbox(profile: "# c\nro /usr\nbest-effort yes\n") }),
+            ("profile: bad path", "line 1: field 'rw': \"var/tmp\" is not an absolute path", { _ = try Sandbox(profile: "rw var/tmp\n") }),
+            ("profile: missing path", "line 2: field 'ro': \"/no/such/path\" cannot be opened", { _ = try Sandbox(profile: "ro /usr\nro /no/such/path\n") }),
+            ("profile: bad port", "line 1: field 'connect-tcp': \"0\" is not a TCP port", { _ = try Sandbox(profile: "connect-tcp 443, 0\n") }),
+            ("profile: duplicate path", "line 2: field 'rw': \"\(tree.ro)\" is already granted on line 1", { _ = try Sandbox(profile: "ro \(tree.ro)\nrw \(tree.ro)/\n") }),
+            ("profile: duplicate field", "line 3: field 'user': given twice; the first is line 1", { _ = try Sandbox(profile: "user nobody\nro /proc\nuser \(nobody)\n") }),
+            ("profile: root", "line 1: field 'user': user 'root' is root", { _ = try Sandbox(profile: "user root\n") }),
+            ("profile: bad seccomp line", "line 2: field 'seccomp': unknown system call", { _ = try Sandbox(profile: "seccomp default allow\nseccomp no_such_call errno EPERM\n") }),
         ]
         for (name, fragment, call) in cases {
             do {

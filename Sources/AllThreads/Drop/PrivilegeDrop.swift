@@ -226,15 +226,19 @@ public struct PrivilegeDrop: Sendable, Hashable {
     }
 
     /// ``apply(options:)``, also returning the reports of the change's broadcasts and when the
-    /// change and the proof ran.
-    package func applyReporting(options: BroadcastOptions) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
+    /// change and the proof ran; `leading` runs first on every thread, in the same stop (a
+    /// ``Sandbox``'s Landlock steps), and `beforeChange` after the checks, before the stop.
+    package func applyReporting(
+        options: BroadcastOptions, leading: BroadcastProgram = BroadcastProgram(), beforeChange: () throws(AllThreadsError) -> Void = {}
+    ) throws(AllThreadsError) -> (proof: ProcessSnapshot, reports: [BroadcastReport], timeline: DropTimeline) {
         try validate()
         try requireCallerCanDrop()
         let checked = try refuseRetainedPrivileges(options: options)
+        try beforeChange()
         let clock = ContinuousClock(), start = clock.now
         // The program ends with the io_uring probe's first step: when every thread says it has no
         // io_uring context, the change's own broadcast was the probe after it.
-        let (reports, contextStep) = try runProgram(options: options, endingWithContextStep: true)
+        let (reports, contextStep) = try runProgram(options: options, leading: leading, endingWithContextStep: true)
         let programEnd = clock.now
         return try Self.afterChange { () throws(AllThreadsError) in
             // Before the filter loads, which could forbid the system calls of all three. A full probe
@@ -294,12 +298,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
     }
 
-    /// The program, in as many broadcasts as it takes, and with `endingWithContextStep` then
-    /// ``IoUringRegistration/contextStep``.
+    /// `leading`, then the program, in as many broadcasts as it takes, and with
+    /// `endingWithContextStep` then ``IoUringRegistration/contextStep``.
     /// - Returns: the reports, and the caller's result of the context step when every thread got
     ///   the same (`nil` when a thread got another: after every step of the change).
-    private func runProgram(options: BroadcastOptions, endingWithContextStep: Bool) throws(AllThreadsError) -> (reports: [BroadcastReport], contextStep: SyscallResult?) {
-        let steps = program.steps + (endingWithContextStep ? [IoUringRegistration.contextStep] : [])
+    private func runProgram(
+        options: BroadcastOptions, leading: BroadcastProgram = BroadcastProgram(), endingWithContextStep: Bool
+    ) throws(AllThreadsError) -> (reports: [BroadcastReport], contextStep: SyscallResult?) {
+        let steps = leading.steps + program.steps + (endingWithContextStep ? [IoUringRegistration.contextStep] : [])
         var reports: [BroadcastReport] = []
         for start in stride(from: 0, to: steps.count, by: BroadcastProgram.maxSteps) {
             let part = BroadcastProgram(Array(steps[start..<min(start + BroadcastProgram.maxSteps, steps.count)]))
@@ -312,9 +318,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
             } catch .mismatch where endingWithContextStep && last && part.steps.count == 1 {
                 // The context step alone in the last broadcast (a single call reports a mismatch so).
                 return (reports, nil)
-            } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
+            } catch .stepFailed(let failure) where Self.isRegainProbe(part.steps[failure.step]) {
                 throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
-            } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
+            } catch .stepMismatch(let threads) where threads.contains(where: { Self.isRegainProbe(part.steps[$0.step]) }) {
                 throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
             } catch {
                 // The broadcasts before this one changed every thread.
@@ -323,6 +329,12 @@ public struct PrivilegeDrop: Sendable, Hashable {
         }
         guard endingWithContextStep, let last = reports.last else { return (reports, nil) }
         return (reports, last.stepResults.last ?? SyscallResult(rawValue: last.result))
+    }
+
+    /// Whether `step` is one of the program's regain probes (`setuid(0)`, `setgid(0)`), not a
+    /// leading program's proof step.
+    private static func isRegainProbe(_ step: BroadcastStep) -> Bool {
+        step.expectation != .callersResult && (step.call == .setuid || step.call == .setgid)
     }
 
     /// A regain probe (`setuid(0)`, `setgid(0)`) that did not fail with `EPERM` on `thread`.

@@ -13,6 +13,21 @@ public enum Landlock {
         return version
     }
 
+    /// The Landlock ABI (Linux 7.0) whose `LANDLOCK_RESTRICT_SELF_TSYNC` enforces a ruleset on
+    /// every thread of the process at once, in one domain.
+    public static let processWideABI = 8
+
+    /// `LANDLOCK_RESTRICT_SELF_TSYNC` (`uapi/linux/landlock.h`, ABI 8).
+    static let restrictSelfTSYNC = 1 << 3
+
+    /// `landlock_restrict_self(ruleset, LANDLOCK_RESTRICT_SELF_TSYNC)` from the calling thread:
+    /// the kernel enforces the ruleset on every thread of the process, all or none, in one
+    /// domain. Needs ABI 8 and, on the calling thread, no_new_privs or `CAP_SYS_ADMIN`.
+    static func restrictProcess(ruleset: FileDescriptor) throws(AllThreadsError) {
+        let result = cb_syscall(Int(SYS_landlock_restrict_self), Int(ruleset.rawValue), restrictSelfTSYNC, 0, 0, 0, 0)
+        guard result == 0 else { throw .setupFailed(Errno(rawValue: CInt(-result))) }
+    }
+
     /// Enforces the ruleset open at `ruleset` on every thread (`landlock_restrict_self`).
     ///
     /// The caller builds the ruleset (`landlock_create_ruleset`, `landlock_add_rule`).

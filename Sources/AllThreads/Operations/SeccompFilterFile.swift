@@ -7,20 +7,10 @@ extension SeccompFilter {
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
     public init(contentsOf path: String) throws(AllThreadsError) {
-        let bytes: [UInt8]
-        do throws(ProcfsError) { bytes = try Procfs.read(path) } catch {
-            guard case .unreadable(let errno) = error.kind else { throw .procfs(error) }
-            throw .invalidArgument("cannot read the seccomp filter '\(path)': \(errno)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidArgument("\(path): the seccomp filter is not UTF-8 text")
-        }
-        do throws(AllThreadsError) {
-            try self.init(parsing: text)
-            try validate()
-        } catch {
-            guard case .invalidArgument(let message) = error else { throw error }
-            throw .invalidArgument("\(path): \(message)")
+        self = try ConfigurationFile.parse(path, label: path, named: "'\(path)'", what: "the seccomp filter") { text throws(AllThreadsError) in
+            let filter = try SeccompFilter(parsing: text)
+            try filter.validate()
+            return filter
         }
     }
 }

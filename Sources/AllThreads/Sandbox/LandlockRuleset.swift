@@ -92,9 +92,23 @@ struct LandlockRuleset {
     /// The sockets the network and scope proofs use, made by ``proofSteps()``.
     private var proofSockets: [FileDescriptor] = []
 
-    /// The proof steps: each was run on the calling thread first, and kept only when its result
-    /// there shows what it must show (see ``Sandbox``).
-    mutating func proofSteps() -> [SandboxProof] {
+    /// Throws unless the rules grant what the ruleset handles of reading (`read_file`,
+    /// `read_dir`) on `path`, which something after the stop reads (`why`).
+    func requireReadable(_ path: String, for why: String) throws(AllThreadsError) {
+        let needed = negotiated.fileSystem.intersection([.readFile, .readDirectory])
+        guard descriptor != nil, !needed.isEmpty else { return }
+        let fd = open(path, LinuxFlags.path | O_CLOEXEC)
+        guard fd >= 0 else { throw .invalidArgument("\(path) cannot be opened: \(Errno(rawValue: errno))") }
+        defer { Glibc.close(fd) }
+        let granted = grantedBeneath(FileDescriptor(rawValue: fd)) ?? []
+        guard granted.isSuperset(of: needed) else {
+            throw .invalidArgument("grant read on /proc (or \(path)): \(why), and the sandbox would deny it \(needed.subtracting(granted))")
+        }
+    }
+
+    /// The proof steps, at most `limit`: each was run on the calling thread first, and kept only
+    /// when its result there shows what it must show (see ``Sandbox``).
+    mutating func proofSteps(limit: Int) -> [SandboxProof] {
         guard descriptor != nil else { return [] }
         var candidates: [SandboxProof.Candidate] = []
         let openat = SystemCall(rawValue: Int(SYS_openat))
@@ -135,7 +149,7 @@ struct LandlockRuleset {
         }
         candidates += networkCandidates() + scopeCandidates()
         let proofs = candidates.compactMap { $0.proof() }
-        return Array(proofs.prefix(BroadcastProgram.maxSteps - 2))
+        return Array(proofs.prefix(limit))
     }
 
     /// Scopes: signal 0 to the parent process (outside every thread's domain) gives `EPERM`; so

@@ -49,8 +49,12 @@ import SystemPackage
 /// transparent: with ``LandlockScope/abstractUnixSocket`` or ``LandlockScope/signal``, a thread's
 /// domain is not its sibling's, so a thread cannot reach an abstract socket a sibling bound
 /// afterwards (signals between threads of one process stay allowed). Linux 7.0
-/// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`, which gives the whole process one domain; this
-/// version broadcasts on every kernel.
+/// (ABI 8) adds `LANDLOCK_RESTRICT_SELF_TSYNC`: there, when the calling thread holds
+/// `CAP_SYS_ADMIN`, the caller enforces the ruleset with it after every check and just before
+/// the stop, and the kernel puts every thread in one domain for the whole process, all or none
+/// (``SandboxReport/processWideDomain``); the stop then sets no_new_privs, drops and runs the
+/// same proofs on every thread. Without `CAP_SYS_ADMIN` the caller would need no_new_privs
+/// first, a change to one thread only, so every thread enters the domain in the stop instead.
 ///
 /// Relaxed mode (``BroadcastMode/relaxed``): a thread cloned during the broadcast by one that had
 /// already run the steps runs them again, and so enters a second, identical domain (Landlock
@@ -59,8 +63,29 @@ import SystemPackage
 /// Landlock restricts what is opened, bound or connected from now on: descriptors open before
 /// the sandbox keep their access. Close what the sandboxed code must not use before applying it.
 ///
-/// Process-wide, not per thread: rlimits and the seccomp filter's synchronization need no
-/// broadcast; no_new_privs and the Landlock domain do.
+/// Credentials (``credentials``): a ``PrivilegeDrop`` runs in the same stop, its steps after the
+/// Landlock steps and proofs (which so run, and were checked, with the caller's credentials from
+/// before; Landlock binds root too): groups, gid, bounding set, uid, kept capabilities,
+/// no_new_privs, and `setuid(0)` and `setgid(0)` that must fail on every thread. Then, as
+/// ``PrivilegeDrop/apply(options:)`` does, the seccomp filter loads and every thread is read back
+/// from /proc, from inside the domain: the rules must grant reading `/proc/self` (a rule on
+/// `/proc`), or the sandbox is refused before anything changes. Drop, domain and proofs share one
+/// program of at most ``BroadcastProgram/maxSteps`` steps: the proofs take what the drop leaves.
+///
+/// ```swift
+/// let server = try Sandbox(
+///     paths: [.init("/srv/www", .read), .init("/proc", .read)],
+///     seccomp: try SeccompFilter(parsing: "default allow\n@mount errno EPERM\n"),
+///     credentials: try PrivilegeDrop(user: "nobody", groups: []))
+/// let dropped = try server.apply()
+/// print(dropped.credentials?.count ?? 0, "threads dropped, as /proc shows")
+/// ```
+///
+/// Per thread, and so in the broadcast: the credentials (ids, groups, capability sets, the
+/// bounding set), no_new_privs and, below ABI 8, the Landlock domain. Process-wide, with no
+/// broadcast: resource limits (`setrlimit` in any one thread changes them for the whole
+/// process: set them before or after), and the seccomp filter, which the kernel installs on
+/// every thread at once (`SECCOMP_FILTER_FLAG_TSYNC`).
 public struct Sandbox: Sendable, Hashable {
     /// Rights granted beneath a path (for a file that is not a directory: on that file, keeping
     /// only ``FileSystemAccess/fileRights``).
@@ -95,7 +120,7 @@ public struct Sandbox: Sendable, Hashable {
         /// Grants `access` on `port`.
         ///
         /// - Parameters:
-        ///   - port: the TCP port, 1...65535 (checked by ``Sandbox/init(paths:ports:restrictingFileSystem:restrictingNetwork:scopes:compatibility:seccomp:)``).
+        ///   - port: the TCP port, 1...65535 (checked by ``Sandbox/init(paths:ports:restrictingFileSystem:restrictingNetwork:scopes:compatibility:seccomp:credentials:)``).
         ///   - access: the rights granted on it.
         public init(_ port: Int, _ access: NetworkAccess) {
             self.port = port
@@ -125,6 +150,12 @@ public struct Sandbox: Sendable, Hashable {
     public var compatibility: Compatibility
     /// A seccomp filter to load on every thread after the stop.
     public var seccomp: SeccompFilter?
+    /// A credential drop (user, groups, gid, bounding set, kept capabilities) made in the same
+    /// stop, after the Landlock steps, and proven as ``PrivilegeDrop/apply(options:)`` proves it;
+    /// its no_new_privs is always set, and its seccomp filter must be `nil` (give it to the sandbox).
+    /// An io_uring ring is refused whatever its ``PrivilegeDrop/ioUringPolicy``: the ring's
+    /// workers would act outside the domain.
+    public var credentials: PrivilegeDrop?
 
     /// Validates a sandbox; nothing changes, and no file is opened (``apply(options:)`` opens them).
     ///
@@ -138,13 +169,16 @@ public struct Sandbox: Sendable, Hashable {
     ///   - scopes: IPC scopes.
     ///   - compatibility: strict (default) or best effort.
     ///   - seccomp: a filter to load last (validated now).
+    ///   - credentials: a credential drop made in the same stop (``credentials``); without a
+    ///     seccomp filter of its own.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the rule: an empty or unknown
     ///   right, a right a rule grants that the sandbox does not restrict, an empty path or one with
-    ///   a NUL byte, a port outside 1...65535; or the filter's own errors.
+    ///   a NUL byte, a port outside 1...65535; a credential drop with a seccomp filter of its own;
+    ///   or the filter's and the drop's own errors.
     public init(
         paths: [PathRule] = [], ports: [PortRule] = [], restrictingFileSystem: FileSystemAccess = .all,
         restrictingNetwork: NetworkAccess? = nil, scopes: LandlockScope = [], compatibility: Compatibility = .strict,
-        seccomp: SeccompFilter? = nil
+        seccomp: SeccompFilter? = nil, credentials: PrivilegeDrop? = nil
     ) throws(AllThreadsError) {
         self.paths = paths
         self.ports = ports
@@ -153,6 +187,7 @@ public struct Sandbox: Sendable, Hashable {
         self.scopes = scopes
         self.compatibility = compatibility
         self.seccomp = seccomp
+        self.credentials = credentials
         try validate()
     }
 
@@ -179,6 +214,21 @@ public struct Sandbox: Sendable, Hashable {
             }
         }
         try seccomp?.validate()
+        if let credentials {
+            guard credentials.seccomp == nil else {
+                throw .invalidArgument("the credential drop has a seccomp filter of its own: give the filter to the sandbox, which loads it last")
+            }
+            try composedDrop?.validate()
+        }
+    }
+
+    /// The credential drop as it runs in the sandbox's stop: with no_new_privs, and with the
+    /// sandbox's seccomp filter, which it loads after the stop and proves from /proc.
+    var composedDrop: PrivilegeDrop? {
+        guard var drop = credentials else { return nil }
+        drop.noNewPrivileges = true
+        drop.seccomp = seccomp
+        return drop
     }
 
     /// Applies the sandbox to every thread in one stop and proves it there.
@@ -196,14 +246,17 @@ public struct Sandbox: Sendable, Hashable {
     ///   broadcast's own errors (an unreachable thread: no thread changed). After every thread
     ///   entered the domain: ``AllThreadsError/stepFailed(_:)`` or
     ///   ``AllThreadsError/stepMismatch(_:)`` for a proof that failed (naming each thread),
-    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load.
+    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load, and for
+    ///   any error of the stop once the kernel has put every thread in one domain
+    ///   (``SandboxReport/processWideDomain``).
     @discardableResult
     public func apply(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> SandboxReport {
         try apply(options: options, assumingABI: nil)
     }
 
-    /// ``apply(options:)`` negotiating with `abi` instead of the kernel's ABI when it is lower:
-    /// how the tests ask for what an older kernel lacks.
+    /// ``apply(options:)`` negotiating with `abi` instead of the kernel's ABI: how the tests ask
+    /// for what an older kernel lacks, and for ABI 8's process-wide domain (which a kernel below
+    /// it then refuses: `EINVAL`, nothing changed).
     package func apply(options: BroadcastOptions, assumingABI: Int?) throws(AllThreadsError) -> SandboxReport {
         try validate()
         var abi: Int
@@ -211,26 +264,65 @@ public struct Sandbox: Sendable, Hashable {
             guard compatibility == .bestEffort else { throw error }
             abi = 0
         }
-        if let assumed = assumingABI { abi = min(abi, max(assumed, 0)) }
+        if let assumed = assumingABI { abi = max(assumed, 0) }
         let negotiated = try negotiate(abi: abi)
         try Self.refuseIoUringRings()
         var ruleset = try LandlockRuleset(self, negotiated: negotiated)
         defer { ruleset.close() }
-        let proof = ruleset.proofSteps()
         var program = BroadcastProgram.setNoNewPrivileges()
-        if let fd = ruleset.descriptor {
+        // ABI 8: one domain for the process, entered by every thread at once through the kernel
+        // (TSYNC) just before the stop, when the caller may (CAP_SYS_ADMIN: no_new_privs on the
+        // caller alone would be a change to one thread); else a step of the stop on every thread.
+        var processWide = false
+        if negotiated.processWideDomain, ruleset.descriptor != nil {
+            processWide = try Capabilities.callerCapabilities().effective.contains(.sysAdmin)
+        }
+        if let fd = ruleset.descriptor, !processWide {
             program += try .restrictSelf(ruleset: fd)
         }
+        var entered = false
+        let enterDomain = { () throws(AllThreadsError) in
+            if processWide, let fd = ruleset.descriptor {
+                try Landlock.restrictProcess(ruleset: fd)
+                entered = true
+            }
+        }
+        // The drop's steps, and the io_uring context step it ends with, share the stop's steps.
+        let dropSteps = composedDrop.map { $0.program.steps.count + 1 } ?? 0
+        let room = BroadcastProgram.maxSteps - program.steps.count - dropSteps
+        guard room >= 0 else {
+            throw .invalidArgument("the credential drop takes \(dropSteps) steps: with the sandbox's, more than one stop's \(BroadcastProgram.maxSteps)")
+        }
+        if composedDrop != nil { try ruleset.requireReadable("/proc/self", for: "the credential drop's proof reads it") }
+        let proof = ruleset.proofSteps(limit: room)
         program += BroadcastProgram(proof.map(\.step))
-        let broadcast = try Broadcast.run(program, options: options)
-        var seccompLayer = LayerEnforcement.notRequested
-        if let seccomp {
-            do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
-            seccompLayer = .enforced
+        let broadcast: BroadcastReport
+        var dropProof: [ThreadState]?
+        do throws(AllThreadsError) {
+            if let drop = composedDrop {
+                let (snapshot, reports, _) = try drop.applyReporting(options: options, leading: program, beforeChange: enterDomain)
+                // One stop: the steps were counted above to fit in one broadcast.
+                broadcast = reports[0]
+                dropProof = snapshot.threads
+            } else {
+                try enterDomain()
+                broadcast = try Broadcast.run(program, options: options)
+                if let seccomp {
+                    do { try seccomp.loadOnAllThreads() } catch { throw .failedAfterChange(error) }
+                }
+            }
+        } catch {
+            // Once the kernel put every thread in the domain (TSYNC), even an error that says
+            // nothing changed (an unreachable thread in the stop) comes after a change.
+            switch error {
+            case _ where !entered, .failedAfterChange, .proofFailed, .privilegeRetained(_, threadsChanged: true), .stepFailed, .stepMismatch: throw error
+            default: throw .failedAfterChange(error)
+            }
         }
         return SandboxReport(
             abi: abi, fileSystem: negotiated.fileSystemLayer, network: negotiated.networkLayer, scopes: negotiated.scopesLayer,
-            seccomp: seccompLayer, missingPaths: ruleset.missingPaths, proofs: proof.map(\.description), broadcast: broadcast)
+            seccomp: seccomp == nil ? .notRequested : .enforced, missingPaths: ruleset.missingPaths, proofs: proof.map(\.description),
+            broadcast: broadcast, credentials: dropProof, processWideDomain: processWide)
     }
 
     /// A Landlock domain is part of the credentials: an io_uring ring's SQPOLL thread, its io-wq

@@ -10,6 +10,8 @@ package struct SandboxNegotiation: Sendable, Hashable {
     package var fileSystemLayer: LayerEnforcement
     package var networkLayer: LayerEnforcement
     package var scopesLayer: LayerEnforcement
+    /// Whether the kernel gives the whole process one domain (`LANDLOCK_RESTRICT_SELF_TSYNC`, ABI 8).
+    package var processWideDomain: Bool
 }
 
 extension Sandbox {
@@ -27,7 +29,8 @@ extension Sandbox {
             fileSystem: fileSystem, network: network, scopes: scopes,
             fileSystemLayer: Self.layer(requested: restrictedFileSystem.names, kept: fileSystem.names),
             networkLayer: Self.layer(requested: restrictedNetwork.names, kept: network.names),
-            scopesLayer: Self.layer(requested: self.scopes.names, kept: scopes.names))
+            scopesLayer: Self.layer(requested: self.scopes.names, kept: scopes.names),
+            processWideDomain: abi >= Landlock.processWideABI)
     }
 
     private static func layer(requested: [String], kept: [String]) -> LayerEnforcement {

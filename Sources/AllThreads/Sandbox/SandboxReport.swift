@@ -37,12 +37,37 @@ public struct SandboxReport: Sendable, Hashable, CustomStringConvertible {
     /// The checks every thread ran inside the stop, after entering the domain, each with the
     /// result every thread got (`openat("/") = EACCES`, …).
     public var proofs: [String]
-    /// The broadcast that set no_new_privs, entered the domain and ran the proofs.
+    /// The broadcast that set no_new_privs, entered the domain and ran the proofs (and, with
+    /// ``Sandbox/credentials``, dropped the credentials).
     public var broadcast: BroadcastReport
+    /// With ``Sandbox/credentials``: every thread as /proc showed it after the drop, each checked
+    /// as ``PrivilegeDrop/apply(options:)`` checks it; `nil` without.
+    public var credentials: [ThreadState]?
+    /// Whether every thread entered one domain for the whole process (Landlock ABI 8's
+    /// `LANDLOCK_RESTRICT_SELF_TSYNC`), rather than a domain per thread with the same rules.
+    public var processWideDomain: Bool
+
+    /// A report; the sandbox makes it.
+    init(
+        abi: Int, fileSystem: LayerEnforcement, network: LayerEnforcement, scopes: LayerEnforcement, seccomp: LayerEnforcement,
+        missingPaths: [String], proofs: [String], broadcast: BroadcastReport, credentials: [ThreadState]?, processWideDomain: Bool
+    ) {
+        self.abi = abi
+        self.fileSystem = fileSystem
+        self.network = network
+        self.scopes = scopes
+        self.seccomp = seccomp
+        self.missingPaths = missingPaths
+        self.proofs = proofs
+        self.broadcast = broadcast
+        self.credentials = credentials
+        self.processWideDomain = processWideDomain
+    }
 
     public var description: String {
-        "Landlock ABI \(abi), \(broadcast.threads) threads in one stop (a domain per thread): file system \(fileSystem); "
+        "Landlock ABI \(abi), \(broadcast.threads) threads in one stop (\(processWideDomain ? "one domain for the process, LANDLOCK_RESTRICT_SELF_TSYNC" : "a domain per thread")): file system \(fileSystem); "
             + "network \(network); scopes \(scopes); seccomp \(seccomp); no_new_privs set; "
+            + (credentials.map { "credentials dropped, /proc shows \($0.count) threads each as the drop promises; " } ?? "")
             + "proven on every thread: \(proofs.isEmpty ? "nothing" : proofs.joined(separator: "; "))"
     }
 }

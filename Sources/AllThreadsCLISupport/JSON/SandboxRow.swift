@@ -3,7 +3,7 @@ import AllThreads
 /// A sandbox in the CLI's JSON: `abi` (the Landlock ABI negotiated with), `file_system`,
 /// `network`, `scopes` and `seccomp` (each `enforced`, `not requested`, `partially enforced (…)`
 /// or `not enforced (…)`), `missing_paths` (ignored because they do not exist) and `proofs` (the
-/// checks every thread passed in the stop).
+/// checks every thread passed in the stop) and `process_wide_domain`.
 public struct SandboxRow: Encodable, Sendable {
     /// The `abi` value.
     public var abi: Int
@@ -19,6 +19,8 @@ public struct SandboxRow: Encodable, Sendable {
     public var missingPaths: [String]
     /// The `proofs` value.
     public var proofs: [String]
+    /// The `process_wide_domain` value: one Landlock domain for the process (TSYNC), not one per thread.
+    public var processWideDomain: Bool
 
     /// The row of `report`.
     public init(_ report: SandboxReport) {
@@ -29,5 +31,6 @@ public struct SandboxRow: Encodable, Sendable {
         seccomp = report.seccomp.description
         missingPaths = report.missingPaths
         proofs = report.proofs
+        processWideDomain = report.processWideDomain
     }
 }

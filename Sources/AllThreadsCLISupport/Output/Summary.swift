@@ -38,7 +38,8 @@ public enum Summary {
         if let sandbox = record.sandbox {
             parts.append(
                 "Landlock ABI \(sandbox.abi): file system \(sandbox.fileSystem), network \(sandbox.network), scopes \(sandbox.scopes), "
-                    + "\(sandbox.proofs.count) proof(s) passed on every thread")
+                    + "\(sandbox.proofs.count) proof(s) passed on every thread, "
+                    + (sandbox.processWideDomain ? "one domain for the process (TSYNC)" : "a domain per thread"))
             if !sandbox.missingPaths.isEmpty { parts.append("missing, ignored: " + list(sandbox.missingPaths)) }
         }
         return "\(record.change): " + parts.joined(separator: ", ")

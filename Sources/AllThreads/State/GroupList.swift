@@ -1,13 +1,14 @@
-import AllThreads
 import SystemPackage
 
 extension GroupID {
     /// Parses a comma-separated list of group names or ids (`"1000,wheel"`), each as
     /// ``init(parsing:)`` reads it; the empty text is the empty list (no supplementary groups).
     ///
+    /// - Parameters:
+    ///   - text: names or ids separated by commas, spaces around them allowed.
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty item (`"1000,,2000"`), an
     ///   unknown name, or an id ``init(validating:)`` refuses.
-    public static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
+    package static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
         guard !text.isEmpty else { return [] }
         var groups: [GroupID] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
