@@ -7,7 +7,7 @@ extension GroupID {
     ///
     /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty item (`"1000,,2000"`), an
     ///   unknown name, or an id ``init(validating:)`` refuses.
-    public static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
+    package static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
         guard !text.isEmpty else { return [] }
         var groups: [GroupID] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {

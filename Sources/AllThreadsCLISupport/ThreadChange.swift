@@ -14,7 +14,7 @@ import SystemPackage
 /// let comparison = try change.verify()
 /// precondition(comparison.agree)
 /// ```
-public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
+package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     /// `setuid(uid)` (``Credentials/setuid(_:options:)``).
     case setuid(UserID)
     /// `setgid(gid)` (``Credentials/setgid(_:options:)``).
@@ -47,7 +47,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     case sandbox(Sandbox)
 
     /// The change as a call, such as `setresuid(65534, 65534, 65534)`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .setuid(let uid): "setuid(\(uid.rawValue))"
         case .setgid(let gid): "setgid(\(gid.rawValue))"
@@ -76,7 +76,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups.map(\.rawValue)) }
 
     /// What the change makes equal on every thread, and so what ``verify(options:)`` compares.
-    public var aspects: ThreadAspects {
+    package var aspects: ThreadAspects {
         switch self {
         case .timerSlack: return [.credentials, .timerSlack]
         case .syscall(let call, let arguments):
@@ -91,12 +91,12 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     /// Checks what the single operations cannot check before they start: a raw call must not
     /// end, fork or leave the calling thread (``SystemCall/refusedInBroadcast``). (A privilege
     /// drop checks its own combinations.) Changes nothing.
-    public func validate() throws(AllThreadsError) {
+    package func validate() throws(AllThreadsError) {
         if case .syscall(let call, _) = self { try call.requireBroadcastable() }
     }
 
     /// Applies the change to every thread. Never throws: the record holds the error, if any.
-    public func apply(options: BroadcastOptions = BroadcastOptions()) -> ChangeRecord {
+    package func apply(options: BroadcastOptions = BroadcastOptions()) -> ChangeRecord {
         let clock = ContinuousClock()
         let start = clock.now
         let before = EngineStatistics.current.broadcasts

@@ -12,7 +12,7 @@ extension ThreadChange {
     /// - Returns: the comparison; ``ThreadComparison/agree`` is false when any thread differs.
     /// - Throws: ``AllThreadsError/procfs(_:)`` when /proc cannot be read; a probe's errors
     ///   other than a mismatch, which is reported as a difference.
-    public func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
+    package func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) } catch { throw .procfs(error) }
         var comparison = try ThreadComparison(snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:))
@@ -39,7 +39,7 @@ extension ThreadChange {
     /// The fields of `thread` that are not what the change sets. Empty for changes whose
     /// result /proc does not show (keep-caps, raw system calls) and for a privilege drop,
     /// which proves its own result.
-    public func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
+    package func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
         let c = thread.credentials
         switch self {
         case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid.rawValue)
