@@ -17,7 +17,7 @@ public struct DescriptorOwner: Sendable, Hashable, CustomStringConvertible {
     ///   - thread: the thread whose descriptor table holds it.
     ///   - fd: the descriptor; `nil` for the table as a whole.
     ///   - error: why its owner could not be re-recorded.
-    public init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
+    package init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
         self.thread = thread
         self.fd = fd
         self.error = error

@@ -17,7 +17,7 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - slot: the slot in the registered-ring table.
     ///   - threads: the threads that hold a ring in that slot.
-    public init(slot: Int, threads: [ThreadIdentity]) {
+    package init(slot: Int, threads: [ThreadIdentity]) {
         self.slot = slot
         self.threads = threads
     }

@@ -42,7 +42,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
         /// - Parameters:
         ///   - tid: the thread's kernel id.
         ///   - fd: the descriptor.
-        public init(tid: Int32, fd: Int32) {
+        package init(tid: Int32, fd: Int32) {
             self.tid = tid
             self.fd = fd
         }
@@ -59,7 +59,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     ///   - threadDescriptors: the ring's descriptors in tables of threads that have their own.
     ///   - isMapped: whether the process maps the ring.
     ///   - submissionPollingThread: the tid of the ring's SQPOLL thread, if it has one.
-    public init(inode: UInt64, descriptors: [Int32], threadDescriptors: [ThreadDescriptor] = [], isMapped: Bool, submissionPollingThread: Int32?) {
+    package init(inode: UInt64, descriptors: [Int32], threadDescriptors: [ThreadDescriptor] = [], isMapped: Bool, submissionPollingThread: Int32?) {
         self.inode = inode
         self.descriptors = descriptors
         self.threadDescriptors = threadDescriptors
@@ -80,7 +80,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     static let fileName = "anon_inode:[io_uring]"
 
     /// Every ring process `pid` holds through a descriptor of any of its threads' tables or a
-    /// mapping, by inode, read from the proc file system mounted at `procRoot`.
+    /// mapping, by inode, read from `/proc`.
     ///
     /// Rings reachable only through a thread's registered-ring table do not show here
     /// (``IoUringRegistration``), nor rings kept alive only by their own pending requests, in
@@ -88,15 +88,14 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Parameters:
     ///   - pid: the process id.
-    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError`` when a descriptor table, an io_uring file's fdinfo or `maps` cannot
     ///   be read: another user's process needs ptrace access. Descriptors closed and threads that
     ///   exit meanwhile are left out.
-    public static func find(pid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> [IoUringRing] {
-        try find(process: "\(procRoot)/\(pid)")
+    public static func find(pid: Int32) throws(ProcfsError) -> [IoUringRing] {
+        try find(process: "/proc/\(pid)")
     }
 
-    /// ``find(pid:procRoot:)`` for the calling process, through `/proc/self` (in a PID namespace
+    /// ``find(pid:)`` for the calling process, through `/proc/self` (in a PID namespace
     /// without a /proc of its own, `/proc/<getpid()>` names another process).
     public static func current() throws(ProcfsError) -> [IoUringRing] {
         try find(process: "/proc/self")

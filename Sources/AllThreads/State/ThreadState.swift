@@ -24,21 +24,8 @@ public struct ThreadState: Sendable, Hashable {
     /// (reading another thread's needs `CAP_SYS_NICE`).
     public var timerSlackNanoseconds: UInt64?
 
-    /// Creates a thread state from its parts, for tests and tools.
-    ///
-    /// - Parameters:
-    ///   - tid: the thread's kernel id.
-    ///   - name: the thread's name (`comm`).
-    ///   - state: the thread's state letter in `/proc` (`R`, `S`, `D`, `T`, `t`, `Z`, ...).
-    ///   - credentials: the thread's credentials.
-    ///   - signalsBlocked: the blocked-signal mask (`SigBlk`).
-    ///   - cpusAllowedList: the CPUs the thread may run on (`Cpus_allowed_list`).
-    ///   - voluntaryContextSwitches: the thread's voluntary context switches.
-    ///   - involuntaryContextSwitches: the thread's involuntary context switches.
-    ///   - nice: the nice value, -20 (most favourable) to 19.
-    ///   - isIOWorker: whether the task is an io_uring task (`PF_IO_WORKER`).
-    ///   - timerSlackNanoseconds: the timer slack in nanoseconds, where it could be read.
-    public init(
+    /// Creates a thread state from its parts (the tests' made-up threads).
+    package init(
         tid: Int32, name: String, state: Character, credentials: ThreadCredentials,
         signalsBlocked: UInt64 = 0, cpusAllowedList: String = "",
         voluntaryContextSwitches: UInt64 = 0, involuntaryContextSwitches: UInt64 = 0,
@@ -69,7 +56,7 @@ public struct ThreadState: Sendable, Hashable {
     /// - Throws: ``ProcfsError`` `.malformed` naming the field when one is missing or
     ///   repeated, or holds what the kernel never writes: non-numeric or out-of-range
     ///   values, NUL bytes, a last line without its newline (truncated text).
-    public init(tid: Int32, status: String) throws(ProcfsError) {
+    package init(tid: Int32, status: String) throws(ProcfsError) {
         try self.init(tid: tid, status: Array(status.utf8), path: "task/\(tid)/status")
     }
 
@@ -82,20 +69,23 @@ public struct ThreadState: Sendable, Hashable {
     /// - Parameters:
     ///   - stat: the text of the thread's `stat` file.
     /// - Throws: ``ProcfsError`` naming the file that could not be read or parsed.
-    public mutating func apply(stat: String) throws(ProcfsError) {
+    package mutating func apply(stat: String) throws(ProcfsError) {
         try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
     }
 
-    /// Reads one thread of a process from the proc file system mounted at `procRoot`
-    /// (status + stat + timer slack).
+    /// Reads one thread of a process from `/proc` (status + stat + timer slack).
     ///
     /// - Parameters:
     ///   - pid: the process id.
     ///   - tid: the thread's kernel id.
-    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
-    public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+    public static func read(pid: Int32, tid: Int32) throws(ProcfsError) -> ThreadState {
+        try read(pid: pid, tid: tid, procRoot: "/proc")
+    }
+
+    /// ``read(pid:tid:)`` from the proc file system mounted at `procRoot`.
+    package static func read(pid: Int32, tid: Int32, procRoot: String) throws(ProcfsError) -> ThreadState {
         try read(process: "\(procRoot)/\(pid)", tid: tid, procRoot: procRoot)
     }
 
