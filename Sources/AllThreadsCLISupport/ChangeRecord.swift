@@ -40,7 +40,6 @@ package struct ChangeRecord: Sendable {
 
     /// True when the change was refused as invalid before any broadcast started: no thread changed.
     package var rejectedUpFront: Bool {
-        guard case .invalidArgument = error else { return false }
-        return broadcasts == 0
+        error?.code == .invalidArgument && broadcasts == 0
     }
 }

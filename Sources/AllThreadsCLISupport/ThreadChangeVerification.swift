@@ -10,7 +10,7 @@ extension ThreadChange {
     /// with `PR_GET_KEEPCAPS`.
     ///
     /// - Returns: the comparison; ``ThreadComparison/agree`` is false when any thread differs.
-    /// - Throws: ``AllThreadsError/procfs(_:)`` when /proc cannot be read; a probe's errors
+    /// - Throws: ``AllThreadsError/Code/procfs`` when /proc cannot be read; a probe's errors
     ///   other than a mismatch, which is reported as a difference.
     package func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
         let snapshot: ProcessSnapshot
@@ -26,7 +26,7 @@ extension ThreadChange {
                 let result = try Broadcast.probe(.prctl, Int(PR_GET_KEEPCAPS), options: options)
                 if let field = unmet(result) { comparison.add(field, to: reference.identity) }
             } catch {
-                guard case .mismatch(let caller, let threads) = error else { throw error }
+                guard case .mismatch(let caller, let threads) = error.kind else { throw error }
                 if let field = unmet(caller) { comparison.add(field, to: reference.identity) }
                 for thread in threads {
                     if let field = unmet(thread.result) { comparison.add(field, to: ThreadIdentity(tid: thread.tid, name: thread.name)) }

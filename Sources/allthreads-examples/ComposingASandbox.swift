@@ -16,7 +16,7 @@ func composingASandbox(ruleset: FileDescriptor) throws {
 
 func composingASandboxProof() throws {
     // example: composing-a-sandbox-proof
-    let notPermitted = SyscallResult(rawValue: -Int(Errno.notPermitted.rawValue))
+    let notPermitted = SyscallResult.failure(.notPermitted)
     let drop = BroadcastProgram.clearGroups() + BroadcastProgram([
         BroadcastStep(.setresgid, 65534, 65534, 65534),
         BroadcastStep(.setresuid, 65534, 65534, 65534),

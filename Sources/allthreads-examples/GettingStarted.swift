@@ -32,14 +32,17 @@ func gettingStartedFailure() {
     // example: getting-started-failure
     do {
         try PrivilegeDrop(user: "nobody", noNewPrivileges: true).apply()
-    } catch .invalidArgument(let reason) {
-        print("refused before anything changed: \(reason)")
-    } catch .unreachable(let threads) {
-        // Still root on every thread: name the ones that could not be stopped.
-        for thread in threads { print("unreachable: \(thread)") }
+    } catch .invalidArgument {
+        print("refused before anything changed")
     } catch {
-        // The drop began: whatever it left, this process must not serve.
-        fatalError("privilege drop failed: \(error)")
+        switch error.code {
+        case .unreachable:
+            // Still root on every thread: name the ones that could not be stopped.
+            for thread in error.unreachableThreads { print("unreachable: \(thread)") }
+        default:
+            // The drop began: whatever it left, this process must not serve.
+            fatalError("privilege drop failed: \(error)")
+        }
     }
     // end
 }

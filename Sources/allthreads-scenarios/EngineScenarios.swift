@@ -68,7 +68,7 @@ enum EngineScenarios {
             try Broadcast.syscall(.setresgid, 0, 0, 0)
             throw ScenarioFailure(description: "the broadcast succeeded although tid \(odd) fails the call")
         } catch let error as AllThreadsError {
-            guard case .mismatch(let caller, let threads) = error else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
+            guard case .mismatch(let caller, let threads) = error.kind else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
             try require(caller.rawValue == 0, "the caller's result is \(caller)")
             try require(threads.map(\.tid) == [odd], "mismatch names \(threads.map(\.tid)), expected only \(odd)")
             try require(threads[0].result?.errno == .notPermitted, "tid \(odd) result \(String(describing: threads[0].result)), expected EPERM")
@@ -137,7 +137,7 @@ enum EngineScenarios {
             }
             throw ScenarioFailure(description: "the broadcast succeeded although every held thread gave up")
         } catch let error as AllThreadsError {
-            guard case .incomplete(let threads) = error else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
+            guard case .incomplete(let threads) = error.kind else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
             try require(threads.count == others && threads.allSatisfy { $0.result == nil },
                         "expected all \(others) other threads without a result, got \(threads.prefix(3))")
         }

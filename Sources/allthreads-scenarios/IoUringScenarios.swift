@@ -414,12 +414,12 @@ enum IoUringScenarios {
         return ring
     }
 
-    /// Runs `apply` and returns what ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` names.
+    /// Runs `apply` and returns what ``AllThreadsError/Code/privilegeRetained`` names.
     private static func expectRetained(threadsChanged: Bool, _ apply: () throws -> Void) throws -> [RetainedPrivilege] {
         do {
             try apply()
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, let changed) = error, changed == threadsChanged else {
+            guard case .privilegeRetained(let found, let changed) = error.kind, changed == threadsChanged else {
                 throw ScenarioFailure(description: "expected privilegeRetained(threadsChanged: \(threadsChanged)), got \(error)")
             }
             let message = error.description

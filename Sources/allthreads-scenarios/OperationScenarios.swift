@@ -197,7 +197,7 @@ enum OperationScenarios {
                 try call()
                 throw ScenarioFailure(description: "\(name) was accepted")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error else { throw ScenarioFailure(description: "\(name): \(error)") }
+                guard case .invalidArgument(let message) = error.kind else { throw ScenarioFailure(description: "\(name): \(error)") }
                 try require(message.contains(fragment), "\(name): message '\(message)' lacks '\(fragment)'")
                 messages.append("\(name): \(message)")
             }

@@ -36,7 +36,7 @@ enum ProgramScenarios {
         try ThreadCrowd.start(count: try args.int("units", default: 270))
         let devNull = try FileDescriptor.open("/dev/null", .writeOnly)
         let nobody = Int(65534)
-        let denied = BroadcastStep.Expectation.result(SyscallResult(rawValue: -Int(EPERM)))
+        let denied = BroadcastStep.Expectation.result(SyscallResult.failure(.notPermitted))
         var program = BroadcastProgram.clearGroups()
         program.steps.append(BroadcastStep(.setresgid, nobody, nobody, nobody))
         program += try .dropFromBoundingSet(.allSupported)
@@ -74,7 +74,7 @@ enum ProgramScenarios {
             try Broadcast.run(program, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
             throw ScenarioFailure(description: "the program ran although tid \(blocker) blocks the signal")
         } catch let error as AllThreadsError {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed):
                 try require(threads.map(\.tid) == [blocker], "the error names \(threads), not only tid \(blocker)")
             default:
@@ -107,7 +107,7 @@ enum ProgramScenarios {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "a program whose step 3 fails on the caller succeeded")
         } catch let error as AllThreadsError {
-            guard case .stepFailed(let failure) = error else { throw ScenarioFailure(description: "expected step 3 to fail, got \(error)") }
+            guard case .stepFailed(let failure) = error.kind else { throw ScenarioFailure(description: "expected step 3 to fail, got \(error)") }
             try require(failure.step == 2 && failure.appliedSteps == 2 && failure.result.errno == .badFileDescriptor,
                         "the failure says \(failure)")
             try require("\(error)".contains("steps 1...2 are applied on every thread"), "the message says \(error)")
@@ -129,7 +129,7 @@ enum ProgramScenarios {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the program succeeded although tid \(odd) cannot run step 2")
         } catch let error as AllThreadsError {
-            guard case .stepMismatch(let threads) = error, threads.count == 1, let t = threads.first else {
+            guard case .stepMismatch(let threads) = error.kind, threads.count == 1, let t = threads.first else {
                 throw ScenarioFailure(description: "expected tid \(odd) named at step 2, got \(error)")
             }
             try require(t.thread.tid == odd && t.step == 1 && t.result.errno == .notPermitted && t.expected.rawValue == 0,
@@ -190,7 +190,7 @@ enum ProgramScenarios {
                 try Broadcast.run(try build())
                 throw ScenarioFailure(description: "\(what) was not refused")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error else { throw ScenarioFailure(description: "\(what): \(error)") }
+                guard case .invalidArgument(let message) = error.kind else { throw ScenarioFailure(description: "\(what): \(error)") }
                 refused.append(message)
             }
             try TortureScenarios.requireUnchanged(640_000)
@@ -220,7 +220,7 @@ enum ProgramScenarios {
             try PrivilegeDrop(user: "nobody").apply(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd) has a seccomp filter, so io_uring use could not be probed")
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, false) = error, found == [.ioUringNotProbed] else {
+            guard case .privilegeRetained(let found, false) = error.kind, found == [.ioUringNotProbed] else {
                 throw ScenarioFailure(description: "expected a refusal before the drop (io_uring use not probed), got \(error)")
             }
         }
@@ -229,7 +229,7 @@ enum ProgramScenarios {
             try PrivilegeDrop(user: "nobody").change(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
         } catch let error as AllThreadsError {
-            guard case .proofFailed(let threads) = error else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
+            guard case .proofFailed(let threads) = error.kind else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
             try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
                         && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }

@@ -99,7 +99,7 @@ enum ReliabilityScenarios {
         do throws(AllThreadsError) {
             try Broadcast.syscall(SystemCall(rawValue: Int(SYS_read)), Int(fd.rawValue), Int(bitPattern: buffer), 1, options: options)
         } catch {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachableAfterChange(let threads), .relaxed):
                 return threads.filter { $0.reason == .stillRunning }.map(\.tid)
             case (.incomplete(let threads), .strict):

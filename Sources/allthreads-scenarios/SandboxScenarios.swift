@@ -45,7 +45,7 @@ enum SandboxScenarios {
     /// Every thread runs `call` itself; all must agree (the engine compares), and the result must be `expected`.
     static func everyThread(_ what: String, _ expected: Errno?, _ call: SystemCall, _ arguments: Int...) throws {
         let step = BroadcastStep(call, arguments: arguments.map(BroadcastStep.Argument.value), expecting: .probe)
-        let result = SyscallResult(rawValue: try Broadcast.run(BroadcastProgram([step])).result)
+        let result = try Broadcast.run(BroadcastProgram([step])).result
         try require(result.errno == expected && (expected != nil || result.rawValue == 0), "\(what): every thread got \(result), expected \(expected.map { "\($0)" } ?? "0")")
     }
 
@@ -158,7 +158,7 @@ enum SandboxScenarios {
             let report = try rules(tree).apply(options: BroadcastOptions(mode: mode), assumingABI: 3)
             throw ScenarioFailure(description: "strict accepted a sandbox that ABI 3 lacks: \(report)")
         } catch let error as AllThreadsError {
-            guard case .landlockUnsupported(3, let missing) = error else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
+            guard case .landlockUnsupported(3, let missing) = error.kind else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
             try require(missing == ["ioctl_dev (ABI 5)", "bind_tcp (ABI 4)", "connect_tcp (ABI 4)"], "missing: \(missing)")
         }
         let checked = try requireUnchanged(socketFD)
@@ -203,7 +203,7 @@ enum SandboxScenarios {
                 try call()
                 throw ScenarioFailure(description: "\(name) was accepted")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error, message.contains(fragment) else {
+                guard case .invalidArgument(let message) = error.kind, message.contains(fragment) else {
                     throw ScenarioFailure(description: "\(name): expected an invalid argument containing \(fragment), got \(error)")
                 }
             }
@@ -255,7 +255,7 @@ extension SandboxScenarios {
             let report = try rules(tree).apply(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the proof passed although one thread cannot list directories: \(report)")
         } catch let error as AllThreadsError {
-            guard case .stepMismatch(let threads) = error, threads.count == 1, let named = threads.first,
+            guard case .stepMismatch(let threads) = error.kind, threads.count == 1, let named = threads.first,
                 named.thread.tid == odd.tid, named.thread.name == "odd-one", named.result.errno == .permissionDenied
             else { throw ScenarioFailure(description: "expected one mismatch naming tid \(odd.tid) (odd-one) with EACCES, got \(error)") }
             return "\(mode): \(error)"
@@ -276,7 +276,7 @@ extension SandboxScenarios {
             let report = try rules(tree).apply()
             throw ScenarioFailure(description: "a sandbox was applied while the process holds an io_uring ring: \(report)")
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, threadsChanged: false) = error, found.count == 1, case .ioUringRing = found[0] else {
+            guard case .privilegeRetained(let found, threadsChanged: false) = error.kind, found.count == 1, case .ioUringRing = found[0] else {
                 throw ScenarioFailure(description: "expected privilegeRetained naming the ring, got \(error)")
             }
         }

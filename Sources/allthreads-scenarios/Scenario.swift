@@ -85,7 +85,7 @@ func expectUnreachable(_ tid: Int32, _ reason: ThreadIssue.Reason, _ broadcast: 
     do {
         try broadcast()
     } catch let error as AllThreadsError {
-        guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+        guard case .unreachable(let threads) = error.kind else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
         try require(threads.map(\.tid) == [tid], "unreachable names \(threads), expected only tid \(tid)")
         try require(threads[0].reason == reason, "tid \(tid) is \(threads[0].reason), expected \(reason)")
         return threads[0]

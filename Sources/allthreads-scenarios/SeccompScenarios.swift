@@ -78,7 +78,7 @@ enum SeccompScenarios {
             try filter.loadOnAllThreads()
             throw ScenarioFailure(description: "the load succeeded although tid \(odd) has a filter of its own")
         } catch let error as AllThreadsError {
-            guard case .seccompSyncFailed(let named) = error else {
+            guard case .seccompSyncFailed(let named) = error.kind else {
                 throw ScenarioFailure(description: "expected seccompSyncFailed, got \(error)")
             }
             thread = named
@@ -259,7 +259,7 @@ enum SeccompScenarios {
         do {
             try body()
         } catch {
-            guard case .invalidArgument(let message) = error else {
+            guard case .invalidArgument(let message) = error.kind else {
                 throw ScenarioFailure(description: "\(what): expected invalidArgument, got \(error)")
             }
             return message

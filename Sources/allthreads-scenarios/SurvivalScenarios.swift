@@ -319,8 +319,8 @@ enum SurvivalScenarios {
                 misses += threads.filter { $0.timerSlackNanoseconds.map { $0 != UInt64(slack) } ?? false }.count
             } catch let error as AllThreadsError {
                 slowest = max(slowest, ContinuousClock.now - start)
-                if case .unreachable(let named) = error, named.isEmpty { silent += 1 }
-                if case .unreachableAfterChange(let named) = error, named.isEmpty { silent += 1 }
+                if case .unreachable(let named) = error.kind, named.isEmpty { silent += 1 }
+                if case .unreachableAfterChange(let named) = error.kind, named.isEmpty { silent += 1 }
             }
         }
         let births = cw_births_count()
@@ -503,7 +503,7 @@ enum SurvivalScenarios {
         do {
             try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
         } catch let error as AllThreadsError {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed):
                 try require(threads.map(\.tid) == [blocker], "expected only tid \(blocker) unreachable, got \(threads)")
                 return threads[0]
@@ -585,7 +585,7 @@ private final class ForeignProcAttempt: @unchecked Sendable {
             try require(!FileManager.default.fileExists(atPath: "/proc/self"), "/proc/self exists in \(path)")
             do {
                 try broadcastTimerSlack(997_000, options: BroadcastOptions(mode: mode))
-            } catch AllThreadsError.procOfAnotherPIDNamespace {
+            } catch AllThreadsError.Code.procOfAnotherPIDNamespace {
                 return "\(AllThreadsError.procOfAnotherPIDNamespace)"
             }
             throw ScenarioFailure(description: "the broadcast succeeded with a /proc that cannot list its threads")

@@ -204,7 +204,7 @@ enum TortureScenarios {
         do {
             try broadcastTimerSlack(700_001, options: BroadcastOptions(timeout: .milliseconds(300)))
         } catch let error as AllThreadsError {
-            guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+            guard case .unreachable(let threads) = error.kind else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
             unreachable = threads
         }
         let others = try slacks().count - 1
@@ -244,7 +244,7 @@ enum TortureScenarios {
             do {
                 try broadcastTimerSlack(800_000 + round)
                 try verifyEveryThread("at slack \(800_000 + round)") { $0.timerSlackNanoseconds == UInt64(800_000 + round) }
-            } catch AllThreadsError.unreachable {
+            } catch AllThreadsError.Code.unreachable {
                 failures += 1  // allowed, if nothing changed: every thread still agrees
                 let values = Set(try slacks().values)
                 try require(values.count == 1, "a failed broadcast left threads at \(values.sorted())")
@@ -332,7 +332,7 @@ enum TortureScenarios {
             try Broadcast.syscall(.setresgid, 0, 0, 0)
             throw ScenarioFailure(description: "the broadcast succeeded although \(count) threads fail the call")
         } catch let error as AllThreadsError {
-            guard case .mismatch(_, let threads) = error else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
+            guard case .mismatch(_, let threads) = error.kind else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
             let named = Set(threads.map(\.tid))
             try require(named == odd, "mismatch names \(named.sorted()), expected exactly \(odd.sorted())")
             try require(threads.allSatisfy { $0.result?.errno == .notPermitted }, "not every named thread failed with EPERM")

@@ -49,7 +49,7 @@ final class BroadcastTests: XCTestCase {
         ]
         for (call, message) in cases {
             XCTAssertThrowsError(try call()) { error in
-                guard case .invalidArgument(let text)? = error as? AllThreadsError else { return XCTFail("\(error)") }
+                guard let text = (error as? AllThreadsError)?.message else { return XCTFail("\(error)") }
                 XCTAssertTrue(text.contains(message), text)
             }
         }
@@ -74,5 +74,34 @@ final class BroadcastTests: XCTestCase {
         let result = ThreadResult(tid: 7, name: "w", result: SyscallResult(rawValue: -1))
         XCTAssertTrue(AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): EPERM")
             || AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): Operation not permitted"))
+    }
+
+    /// A client matches an error by its code (`catch .unreachable`, `catch AllThreadsError.Code.x`
+    /// where any error is thrown, `switch error.code`) and reads what it names from its properties;
+    /// an error raised after threads changed keeps its own code and holds the failure inside.
+    func testErrorsMatchByCodeAndKeepWhatChanged() {
+        let issue = ThreadIssue(tid: 42, name: "worker", state: "S", reason: .signalBlocked)
+        let unreachable = AllThreadsError.unreachable([issue])
+        XCTAssertEqual(unreachable.code, .unreachable)
+        XCTAssertEqual(unreachable.unreachableThreads, [issue])
+        XCTAssertNil(unreachable.errno)
+        XCTAssertTrue(AllThreadsError.Code.unreachable ~= unreachable)
+        XCTAssertFalse(AllThreadsError.Code.unreachableAfterChange ~= unreachable)
+        let anyError: any Error = unreachable
+        XCTAssertTrue(AllThreadsError.Code.unreachable ~= anyError)
+        XCTAssertFalse(AllThreadsError.Code.unreachable ~= ProcfsError(path: "/proc/x", kind: .malformed(field: "x")))
+
+        let after = AllThreadsError.failedAfterChange(.callFailed(.invalidArgument))
+        XCTAssertEqual(after.code, .failedAfterChange, "a failure after the change must not pass for one that changed nothing")
+        XCTAssertFalse(AllThreadsError.Code.callFailed ~= after)
+        XCTAssertEqual(after.underlyingError?.code, .callFailed)
+        XCTAssertEqual(after.underlyingError?.errno, .invalidArgument)
+        XCTAssertNil(after.errno)
+
+        let retained = AllThreadsError.privilegeRetained([.ioUringNotProbed], threadsChanged: true)
+        XCTAssertEqual(retained.retainedPrivileges, [.ioUringNotProbed])
+        XCTAssertTrue(retained.foundAfterChange)
+        XCTAssertFalse(AllThreadsError.privilegeRetained([.ioUringNotProbed], threadsChanged: false).foundAfterChange)
+        XCTAssertEqual(AllThreadsError.Code(rawValue: "stepFailed"), .stepFailed)
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 final class ValidationTests: XCTestCase {
     private func message(_ body: () throws -> Void) -> String? {
         do { try body() } catch let error as AllThreadsError {
-            if case .invalidArgument(let text) = error { return text }
+            if case .invalidArgument(let text) = error.kind { return text }
             return "\(error)"
         } catch { return "\(error)" }
         return nil

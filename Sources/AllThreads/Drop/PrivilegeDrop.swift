@@ -70,9 +70,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///     `cap_sys_admin`, without which the kernel would refuse it once every thread had dropped.
     ///     The proof reads /proc after the load: a filter that forbids what that takes (`openat`,
     ///     `read`, `close`, `getdents64`, `newfstatat`, `readlink`) is not refused here: with an
-    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/failedAfterChange(_:)``.
+    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/Code/failedAfterChange``.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what cannot work: a root user, an
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what cannot work: a root user, an
     ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
     ///   does not know, `cap_setuid` or `cap_setgid` kept, a root-equivalent capability kept
     ///   without being allowed, a seccomp filter that does not compile or that lacks both
@@ -98,7 +98,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// variables, so ``apply(options:)`` and ``change(options:)`` check again before any thread
     /// changes.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong: a root user; a
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong: a root user; a
     ///   group id outside the user namespace or more groups than `NGROUPS_MAX`; a capability the
     ///   kernel does not know; `cap_setuid` or `cap_setgid` kept; a root-equivalent capability
     ///   kept without being allowed; a seccomp filter that does not compile, or one without
@@ -163,7 +163,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(
         user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -187,7 +187,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(
         user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -208,15 +208,15 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
     ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
-    /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
+    /// - Throws: ``AllThreadsError/Code/privilegeRetained`` before anything changes
     ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
-    ///   just before are waited for, up to the options' timeout); ``AllThreadsError/unreachable(_:)``
-    ///   or ``AllThreadsError/callFailed(_:)`` (nothing changed), ``AllThreadsError/stepFailed(_:)``
+    ///   just before are waited for, up to the options' timeout); ``AllThreadsError/Code/unreachable``
+    ///   or ``AllThreadsError/Code/callFailed`` (nothing changed), ``AllThreadsError/Code/stepFailed``
     ///   (the steps before the failed one are applied on every thread); or after the drop
-    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed,
-    ///   `.privilegeRetained(_:threadsChanged: true)`, or ``AllThreadsError/failedAfterChange(_:)``
+    ///   ``AllThreadsError/Code/proofFailed`` listing each thread and check that failed,
+    ///   `.privilegeRetained` (``AllThreadsError/foundAfterChange``), or ``AllThreadsError/Code/failedAfterChange``
     ///   holding any other error raised once threads had changed (such as the seccomp filter's
-    ///   load). ``AllThreadsError/invalidArgument(_:)`` before anything changes when a property
+    ///   load). ``AllThreadsError/Code/invalidArgument`` before anything changes when a property
     ///   changed since the value was created no longer validates, or the calling thread lacks a
     ///   capability the drop needs (`cap_setuid`, `cap_setgid`, `cap_setpcap` to reduce the
     ///   bounding set, the kept ones).
@@ -264,7 +264,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Returns: the report of each broadcast.
-    /// - Throws: as ``apply(options:)``, and `.privilegeRetained(_:threadsChanged: true)` naming the
+    /// - Throws: as ``apply(options:)``, and `.privilegeRetained` (found after the change) naming the
     ///   descriptors whose owner could not be re-recorded.
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
@@ -286,7 +286,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
         do {
             return try body()
         } catch {
-            switch error {
+            switch error.kind {
             case .proofFailed, .failedAfterChange: throw error
             case .privilegeRetained(let found, _): throw .privilegeRetained(found, threadsChanged: true)
             default: throw .failedAfterChange(error)
@@ -306,23 +306,26 @@ public struct PrivilegeDrop: Sendable, Hashable {
             let last = start + part.steps.count == steps.count
             do {
                 reports.append(try Broadcast.run(part, options: options))
-            } catch .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }) {
-                // Only at the context step: every step of the change ran on every thread.
-                return (reports, nil)
-            } catch .mismatch where endingWithContextStep && last && part.steps.count == 1 {
-                // The context step alone in the last broadcast (a single call reports a mismatch so).
-                return (reports, nil)
-            } catch .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult {
-                throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
-            } catch .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }) {
-                throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
             } catch {
-                // The broadcasts before this one changed every thread.
-                throw reports.isEmpty ? error : .failedAfterChange(error)
+                switch error.kind {
+                case .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }):
+                    // Only at the context step: every step of the change ran on every thread.
+                    return (reports, nil)
+                case .mismatch where endingWithContextStep && last && part.steps.count == 1:
+                    // The context step alone in the last broadcast (a single call reports a mismatch so).
+                    return (reports, nil)
+                case .stepFailed(let failure) where part.steps[failure.step].expectation != .callersResult:
+                    throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
+                case .stepMismatch(let threads) where threads.contains(where: { part.steps[$0.step].expectation != .callersResult }):
+                    throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
+                default:
+                    // The broadcasts before this one changed every thread.
+                    throw reports.isEmpty ? error : .failedAfterChange(error)
+                }
             }
         }
         guard endingWithContextStep, let last = reports.last else { return (reports, nil) }
-        return (reports, last.stepResults.last ?? SyscallResult(rawValue: last.result))
+        return (reports, last.stepResults.last ?? last.result)
     }
 
     /// A regain probe (`setuid(0)`, `setgid(0)`) that did not fail with `EPERM` on `thread`.
@@ -353,7 +356,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
             program += .setKeepCapabilities(false)
         }
         if noNewPrivileges { program += .setNoNewPrivileges() }
-        let denied = BroadcastStep.Expectation.result(SyscallResult(rawValue: -Int(Errno.notPermitted.rawValue)))
+        let denied = BroadcastStep.Expectation.result(SyscallResult.failure(.notPermitted))
         program.steps += [BroadcastStep(.setuid, 0, expecting: denied), BroadcastStep(.setgid, 0, expecting: denied)]
         return program
     }

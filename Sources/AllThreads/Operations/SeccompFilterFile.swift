@@ -4,7 +4,7 @@ extension SeccompFilter {
     ///
     /// - Parameters:
     ///   - path: the file to read.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
     public init(contentsOf path: String) throws(AllThreadsError) {
         let bytes: [UInt8]
@@ -19,7 +19,7 @@ extension SeccompFilter {
             try self.init(parsing: text)
             try validate()
         } catch {
-            guard case .invalidArgument(let message) = error else { throw error }
+            guard case .invalidArgument(let message) = error.kind else { throw error }
             throw .invalidArgument("\(path): \(message)")
         }
     }

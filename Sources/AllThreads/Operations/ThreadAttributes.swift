@@ -9,7 +9,7 @@ public enum ThreadAttributes {
     ///
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -23,7 +23,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -37,7 +37,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - nice: the nice value, -20 (most favourable) to 19.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -51,7 +51,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - cpus: the CPU numbers the threads may run on; not empty.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -79,7 +79,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
     ///   runs.
     public static func setTimerSlack(nanoseconds: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
@@ -90,7 +90,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - nice: the nice value, -20 (most favourable) to 19.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
     ///   runs.
     public static func setNice(_ nice: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
@@ -101,7 +101,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - cpus: the CPU numbers the threads may run on; not empty.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
     ///   runs.
     public static func setAffinity(cpus: Set<Int>) throws(AllThreadsError) -> BroadcastProgram {
         guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }

@@ -7,7 +7,7 @@ extension UserID {
     ///
     /// - Parameters:
     ///   - value: the numeric id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(validating value: Int) throws(AllThreadsError) {
         self.init(rawValue: try AccountKind.user.validate(value))
     }
@@ -16,7 +16,7 @@ extension UserID {
     ///
     /// - Parameters:
     ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(parsing text: String) throws(AllThreadsError) {
         if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
     }
@@ -25,7 +25,7 @@ extension UserID {
     ///
     /// - Parameters:
     ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public static func named(_ name: String) throws(AllThreadsError) -> UserID {
         try Account.user(named: name).uid
     }
@@ -40,7 +40,7 @@ extension GroupID {
     ///
     /// - Parameters:
     ///   - value: the numeric id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(validating value: Int) throws(AllThreadsError) {
         self.init(rawValue: try AccountKind.group.validate(value))
     }
@@ -49,7 +49,7 @@ extension GroupID {
     ///
     /// - Parameters:
     ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public init(parsing text: String) throws(AllThreadsError) {
         if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
     }
@@ -58,7 +58,7 @@ extension GroupID {
     ///
     /// - Parameters:
     ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public static func named(_ name: String) throws(AllThreadsError) -> GroupID {
         var entry = group()
         var result: UnsafeMutablePointer<group>?
@@ -88,7 +88,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public static func lookUp(_ text: String) throws(AllThreadsError) -> Account {
         if let number = Int(text) {
             return try user(id: try UserID(validating: number))
@@ -100,7 +100,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public static func user(named name: String) throws(AllThreadsError) -> Account {
         try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
     }
@@ -109,7 +109,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - id: the numeric user id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
     public static func user(id: UserID) throws(AllThreadsError) -> Account {
         try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
     }

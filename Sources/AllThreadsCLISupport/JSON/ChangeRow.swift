@@ -57,7 +57,7 @@ package struct ChangeRow: Encodable, Sendable {
         error = record.error?.description
         broadcasts = record.reports.map { report in
             Report(
-                result: report.result, threads: report.threads, rounds: report.rounds, elapsedNs: report.elapsed.nanoseconds,
+                result: report.result.rawValue, threads: report.threads, rounds: report.rounds, elapsedNs: report.elapsed.nanoseconds,
                 skipped: report.skipped.map { Issue(tid: $0.tid, name: $0.name, state: $0.state.map(String.init), reason: $0.reason.description) })
         }
         engineBroadcasts = record.broadcasts

@@ -17,8 +17,7 @@ package enum CommandFailure: Error {
 
     /// A usage failure for an error thrown while resolving arguments.
     package static func usage(_ error: AllThreadsError) -> CommandFailure {
-        if case .invalidArgument(let message) = error { return .usage(message) }
-        return .usage(error.description)
+        .usage(error.message ?? error.description)
     }
 
     /// The process's exit status.
