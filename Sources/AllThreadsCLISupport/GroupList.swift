@@ -13,7 +13,7 @@ extension GroupID {
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = String(item.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
             guard !name.isEmpty else { throw .invalidArgument("empty item in the group list '\(text)'") }
-            let group = try GroupID(parsing: name)
+            let group = try Account.groupID(parsing: name)
             if !groups.contains(group) { groups.append(group) }
         }
         return groups

@@ -78,7 +78,7 @@ struct DropCommand: ChangeCommand {
         let disguised = try keepRootEquivalentCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []
         return .privilegeDrop(
             try PrivilegeDrop(
-                user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) },
+                user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try Account.groupID(parsing: text) },
                 groups: supplementary,
                 keepCapabilities: (try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []).union(disguised),
                 allowingRootEquivalentCapabilities: disguised,

@@ -24,8 +24,8 @@ enum OperationScenarios {
         IDs(real: real, effective: effective, saved: saved, filesystem: fs)
     }
 
-    private static func gid(_ n: Int) throws -> GroupID { try GroupID(validating: n) }
-    private static func uid(_ n: Int) throws -> UserID { try UserID(validating: n) }
+    private static func gid(_ n: Int) throws -> GroupID { try Account.groupID(validating: n) }
+    private static func uid(_ n: Int) throws -> UserID { try Account.userID(validating: n) }
 
     /// Every credential call, each followed by a check of every thread.
     static func credentials(_ args: ScenarioArguments) throws -> String {
@@ -170,11 +170,11 @@ enum OperationScenarios {
         let devNull = try FileDescriptor.open("/dev/null", .readOnly)
         let last = Capability.lastSupported.rawValue
         let cases: [(String, String, () throws -> Void)] = [
-            ("negative uid", "is negative", { try Credentials.setuid(try UserID(validating: -5)) }),
+            ("negative uid", "is negative", { try Credentials.setuid(try Account.userID(validating: -5)) }),
             ("uid -1", "leave unchanged", { try Credentials.setuid(UserID(rawValue: UInt32.max)) }),
-            ("uid above range", "above the kernel's largest", { try Credentials.setuid(try UserID(validating: 1 << 32)) }),
+            ("uid above range", "above the kernel's largest", { try Credentials.setuid(try Account.userID(validating: 1 << 32)) }),
             ("unknown user", "unknown user 'no-such-user'", { _ = try PrivilegeDrop(user: "no-such-user") }),
-            ("unknown group", "unknown group 'no-such-group'", { try Credentials.setgid(try GroupID(parsing: "no-such-group")) }),
+            ("unknown group", "unknown group 'no-such-group'", { try Credentials.setgid(try Account.groupID(parsing: "no-such-group")) }),
             ("unknown capability", "unknown capability", { try Capabilities.dropFromBoundingSet(try CapabilitySet(parsing: "cap_fly")) }),
             ("capability above the kernel's last", "above the running kernel's last", {
                 try Capabilities.dropFromBoundingSet(CapabilitySet(rawValue: 1 << UInt64(last + 1)))

@@ -105,7 +105,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   no_new_privs and without a kept `cap_sys_admin` (the kernel would refuse to load it once
     ///   the user has changed).
     func validate() throws(AllThreadsError) {
-        guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
+        guard user.uid.rawValue != 0 else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
         _ = try AccountKind.user.validate(user.uid.rawValue)
         _ = try AccountKind.group.validate(group.rawValue)
         _ = try AccountKind.group.validate(groups.map(\.rawValue))
