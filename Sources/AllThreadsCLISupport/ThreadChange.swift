@@ -137,7 +137,7 @@ package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         case .keepCapabilities(let keep): reports.append(try Capabilities.setKeepCapabilities(keep, options: options))
         case .dropFromBoundingSet(let set): reports.append(try Capabilities.dropFromBoundingSet(set, options: options))
         case .timerSlack(let nanoseconds):
-            reports.append(try ThreadAttributes.setTimerSlack(nanoseconds: nanoseconds, options: options))
+            reports.append(try ThreadAttributes.setTimerSlack(.nanoseconds(nanoseconds), options: options))
         case .setCapabilities(let e, let p, let i):
             reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))

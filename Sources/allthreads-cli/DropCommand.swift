@@ -83,7 +83,7 @@ struct DropCommand: ChangeCommand {
                 keepCapabilities: (try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []).union(disguised),
                 allowingRootEquivalentCapabilities: disguised,
                 dropBoundingSet: !keepBoundingSet, noNewPrivileges: noNewPrivs,
-                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
+                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: FilePath(path)) },
                 ioUringPolicy: acceptIoUring ? .accept : .refuse))
     }
 }

@@ -88,7 +88,7 @@ enum OperationScenarios {
     /// no_new_privs, timer slack, nice value and CPU affinity.
     static func attributes(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 64))
-        try ThreadAttributes.setTimerSlack(nanoseconds: 123_456)
+        try ThreadAttributes.setTimerSlack(.nanoseconds(123_456))
         var checks = try verifyEveryThread("at timer slack 123456") { $0.timerSlackNanoseconds == 123_456 }
         try ThreadAttributes.setNice(7)
         checks += try verifyEveryThread("at nice 7") { $0.nice == 7 }
@@ -185,7 +185,7 @@ enum OperationScenarios {
             ("not a Landlock ruleset", "is not a Landlock ruleset", { try Landlock.restrictSelf(ruleset: devNull) }),
             ("nice out of range", "outside -20...19", { try ThreadAttributes.setNice(20) }),
             ("no such CPU", "does not exist", { try ThreadAttributes.setAffinity(cpus: [9999]) }),
-            ("timer slack 0", "at least 1 ns", { try ThreadAttributes.setTimerSlack(nanoseconds: 0) }),
+            ("timer slack 0", "at least 1 ns", { try ThreadAttributes.setTimerSlack(.nanoseconds(0)) }),
             ("keeping cap_setuid", "regain root", { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setuid]) }),
             ("dropping to root", "is root", { _ = try PrivilegeDrop(user: "root") }),
             ("effective beyond permitted", "not in the permitted set", { try Capabilities.set(effective: [.chown], permitted: [], inheritable: []) }),

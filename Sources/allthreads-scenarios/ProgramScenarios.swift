@@ -68,8 +68,8 @@ enum ProgramScenarios {
         try ThreadCrowd.start(count: 16)
         let blocker = try SpecialThreads.signalBlocker(kernelSignal: CB_DEFAULT_SIGNAL)
         defer { cw_release_signal_blockers() }
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 610_001) + .setNoNewPrivileges()
-            + .dropFromBoundingSet([.sysBoot]) + .setTimerSlack(nanoseconds: 610_002)
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(610_001)) + .setNoNewPrivileges()
+            + .dropFromBoundingSet([.sysBoot]) + .setTimerSlack(.nanoseconds(610_002))
         do {
             try Broadcast.run(program, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
             throw ScenarioFailure(description: "the program ran although tid \(blocker) blocks the signal")
@@ -101,7 +101,7 @@ enum ProgramScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 24)
         let bad = BroadcastProgram([BroadcastStep(.setns, 1_000_000, Int(CLONE_NEWNET))])
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 620_001) + .setNoNewPrivileges() + bad
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(620_001)) + .setNoNewPrivileges() + bad
             + .dropFromBoundingSet([.sysBoot])
         do {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
@@ -124,7 +124,7 @@ enum ProgramScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 24)
         let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_setpriority), errno: EPERM)
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 630_001) + .setNice(7) + .setTimerSlack(nanoseconds: 630_002)
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(630_001)) + .setNice(7) + .setTimerSlack(.nanoseconds(630_002))
         do {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the program succeeded although tid \(odd) cannot run step 2")
@@ -201,7 +201,7 @@ enum ProgramScenarios {
         try expectRefused("an empty program") { BroadcastProgram() }
         try expectRefused("a bad value at step 30") { () throws(AllThreadsError) in
             var program = BroadcastProgram()
-            for i in 1...40 { program += try .setTimerSlack(nanoseconds: i == 30 ? 0 : 640_001) }
+            for i in 1...40 { program += try .setTimerSlack(.nanoseconds(i == 30 ? 0 : 640_001)) }
             return program
         }
         return "5 bad programs refused before anything ran, no thread changed: " + refused.joined(separator: " | ")

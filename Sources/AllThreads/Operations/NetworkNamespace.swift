@@ -29,10 +29,10 @@ public enum NetworkNamespace {
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
-    public static func join(path: String, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+    public static func join(path: FilePath, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+            fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
         } catch {
             throw .invalidArgument("cannot open network namespace '\(path)': \(error)")
         }

@@ -1,3 +1,5 @@
+import SystemPackage
+
 extension SeccompFilter {
     /// Reads a filter in the text format of ``init(parsing:)`` from the file at `path`, then
     /// validates and compiles it (``validate()``) without loading it. Changes nothing.
@@ -6,9 +8,9 @@ extension SeccompFilter {
     ///   - path: the file to read.
     /// - Throws: ``AllThreadsError/Code/invalidArgument`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
-    public init(contentsOf path: String) throws(AllThreadsError) {
+    public init(contentsOf path: FilePath) throws(AllThreadsError) {
         let bytes: [UInt8]
-        do throws(ProcfsError) { bytes = try Procfs.read(path) } catch {
+        do throws(ProcfsError) { bytes = try Procfs.read(path.string) } catch {
             guard case .unreadable(let errno) = error.kind else { throw .procfs(error) }
             throw .invalidArgument("cannot read the seccomp filter '\(path)': \(errno)")
         }

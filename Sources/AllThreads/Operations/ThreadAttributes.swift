@@ -17,18 +17,18 @@ public enum ThreadAttributes {
         try Broadcast.run(.setNoNewPrivileges(), options: options)
     }
 
-    /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in nanoseconds (1 or more;
+    /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in whole nanoseconds (1 or more;
     /// the kernel reads 0 as "back to the default", which this refuses as ambiguous).
     ///
     /// - Parameters:
-    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
+    ///   - slack: the timer slack, at least one nanosecond (less is refused).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
-    public static func setTimerSlack(nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setTimerSlack(nanoseconds: nanoseconds), options: options)
+    public static func setTimerSlack(_ slack: Duration, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+        try Broadcast.run(.setTimerSlack(slack), options: options)
     }
 
     /// Sets the nice value of every thread (`setpriority(PRIO_PROCESS, 0, nice)`, which
@@ -75,15 +75,16 @@ extension BroadcastProgram {
         BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)])
     }
 
-    /// The program form of ``ThreadAttributes/setTimerSlack(nanoseconds:options:)``.
+    /// The program form of ``ThreadAttributes/setTimerSlack(_:options:)``.
     ///
     /// - Parameters:
-    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
+    ///   - slack: the timer slack, at least one nanosecond (less is refused).
     /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
     ///   runs.
-    public static func setTimerSlack(nanoseconds: Int) throws(AllThreadsError) -> BroadcastProgram {
-        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
-        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds)])
+    public static func setTimerSlack(_ slack: Duration) throws(AllThreadsError) -> BroadcastProgram {
+        let nanoseconds = slack.nanoseconds
+        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(slack): it must be at least 1 ns") }
+        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), Int(nanoseconds))])
     }
 
     /// The program form of ``ThreadAttributes/setNice(_:options:)``.

@@ -26,8 +26,8 @@ package struct RingRow: Encodable, Sendable {
     /// The row of `ring`.
     package init(_ ring: IoUringRing) {
         inode = ring.inode
-        fds = ring.descriptors
-        threadFds = ring.threadDescriptors.map { ThreadFD(tid: $0.tid, fd: $0.fd) }
+        fds = ring.descriptors.map(\.rawValue)
+        threadFds = ring.threadDescriptors.map { ThreadFD(tid: $0.tid, fd: $0.fd.rawValue) }
         mapped = ring.isMapped
         sqThread = ring.submissionPollingThread
     }
