@@ -9,7 +9,7 @@ public enum ThreadAttributes {
     ///
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -23,7 +23,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - slack: the timer slack, at least one nanosecond (less is refused).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -37,7 +37,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - nice: the nice value, -20 (most favourable) to 19.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -51,7 +51,7 @@ public enum ThreadAttributes {
     /// - Parameters:
     ///   - cpus: the CPU numbers the threads may run on; not empty.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -79,11 +79,11 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - slack: the timer slack, at least one nanosecond (less is refused).
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setTimerSlack(_ slack: Duration) throws(AllThreadsError) -> BroadcastProgram {
         let nanoseconds = slack.nanoseconds
-        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(slack): it must be at least 1 ns") }
+        guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
         return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), Int(nanoseconds))])
     }
 
@@ -91,7 +91,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - nice: the nice value, -20 (most favourable) to 19.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setNice(_ nice: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
@@ -102,7 +102,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - cpus: the CPU numbers the threads may run on; not empty.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setAffinity(cpus: Set<Int>) throws(AllThreadsError) -> BroadcastProgram {
         guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }
