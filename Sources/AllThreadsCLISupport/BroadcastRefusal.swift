@@ -28,7 +28,7 @@ extension SystemCall {
 
     /// Throws when the call is one of ``refusedInBroadcast``.
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming the call and why.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the call and why.
     package func requireBroadcastable() throws(AllThreadsError) {
         if let reason = Self.refusedInBroadcast[self] {
             throw .invalidArgument("refusing to run \(self) on every thread: it \(reason)")

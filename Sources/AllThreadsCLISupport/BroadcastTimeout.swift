@@ -5,7 +5,7 @@ extension BroadcastOptions {
 
     /// Options with a deadline given in seconds, as a person types it (`0.5`, `30`).
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` unless `seconds` is a number greater
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` unless `seconds` is a number greater
     ///   than 0 and at most ``longestTimeoutSeconds``.
     package init(timeoutSeconds seconds: Double) throws(AllThreadsError) {
         guard seconds > 0, seconds <= Self.longestTimeoutSeconds else {

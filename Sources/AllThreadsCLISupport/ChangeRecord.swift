@@ -40,6 +40,6 @@ package struct ChangeRecord: Sendable {
 
     /// True when the change was refused as invalid before any broadcast started: no thread changed.
     package var rejectedUpFront: Bool {
-        error?.code == .invalidArgument && broadcasts == 0
+        error?.code == .argumentRejected && broadcasts == 0
     }
 }

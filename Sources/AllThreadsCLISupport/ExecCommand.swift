@@ -23,7 +23,7 @@ package struct ExecCommand: Sendable, Hashable {
     /// looked up in `searchPath` (by default `PATH`). The file must be a regular file the
     /// process may execute now.
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an empty list or name, a name that
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an empty list or name, a name that
     ///   is in no directory of the search path, or a file that is not an executable regular file.
     package init(resolving arguments: [String], searchPath: String? = nil) throws(AllThreadsError) {
         guard let name = arguments.first else { throw .invalidArgument("no command given after '--'") }

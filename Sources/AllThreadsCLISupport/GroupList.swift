@@ -5,7 +5,7 @@ extension GroupID {
     /// Parses a comma-separated list of group names or ids (`"1000,wheel"`), each as
     /// ``init(parsing:)`` reads it; the empty text is the empty list (no supplementary groups).
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an empty item (`"1000,,2000"`), an
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an empty item (`"1000,,2000"`), an
     ///   unknown name, or an id ``init(validating:)`` refuses.
     package static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
         guard !text.isEmpty else { return [] }

@@ -3,7 +3,7 @@ extension SystemCall {
     /// Parses a system call as a person types it: a name (`setresuid`, `SYS_setresuid`) known
     /// to libseccomp for this architecture, or a non-negative decimal number.
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming the text.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the text.
     package init(parsing text: String) throws(AllThreadsError) {
         if let named = SystemCall(name: text) {
             self = named

@@ -73,7 +73,7 @@ package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Group ids separated by commas, `none` for an empty list.
-    private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups.map(\.rawValue)) }
+    private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups) }
 
     /// What the change makes equal on every thread, and so what ``verify(options:)`` compares.
     package var aspects: ThreadAspects {

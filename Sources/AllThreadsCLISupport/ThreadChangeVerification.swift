@@ -42,14 +42,14 @@ extension ThreadChange {
     package func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
         let c = thread.credentials
         switch self {
-        case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid.rawValue)
-        case .setgid(let gid): return Self.unmet("gid", c.gids, effective: gid.rawValue)
+        case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid)
+        case .setgid(let gid): return Self.unmet("gid", c.gids, effective: gid)
         case .setresuid(let r, let e, let s):
-            return Self.unmet("uid", c.uids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+            return Self.unmet("uid", c.uids, IDs(real: r, effective: e, saved: s, filesystem: e))
         case .setresgid(let r, let e, let s):
-            return Self.unmet("gid", c.gids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+            return Self.unmet("gid", c.gids, IDs(real: r, effective: e, saved: s, filesystem: e))
         case .setGroups(let groups):
-            let expected = groups.map(\.rawValue).sorted()
+            let expected = groups.sorted { $0.rawValue < $1.rawValue }
             return Set(c.groups) == Set(expected)
                 ? [] : [FieldDifference(field: "groups", value: c.groupList, expected: ThreadCredentials.groupList(expected))]
         case .noNewPrivileges, .sandbox:
@@ -79,14 +79,14 @@ extension ThreadChange {
     }
 
     /// `ids` unless they equal `expected`.
-    private static func unmet(_ field: String, _ ids: IDs, _ expected: IDs) -> [FieldDifference] {
+    private static func unmet<ID>(_ field: String, _ ids: IDs<ID>, _ expected: IDs<ID>) -> [FieldDifference] {
         ids == expected ? [] : [FieldDifference(field: field, value: ids.description, expected: expected.description)]
     }
 
     /// `ids` unless the effective and filesystem ids are `id` (what `setuid` and `setgid` always set).
-    private static func unmet(_ field: String, _ ids: IDs, effective id: UInt32) -> [FieldDifference] {
+    private static func unmet<ID>(_ field: String, _ ids: IDs<ID>, effective id: ID) -> [FieldDifference] {
         ids.effective == id && ids.filesystem == id
-            ? [] : [FieldDifference(field: field, value: ids.description, expected: "effective and filesystem \(id)")]
+            ? [] : [FieldDifference(field: field, value: ids.description, expected: "effective and filesystem \(id.rawValue)")]
     }
 
     /// Each set that still holds one of `set`.

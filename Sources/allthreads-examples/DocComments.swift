@@ -105,7 +105,7 @@ func docProcessSnapshot() throws {
     // example: doc-process-snapshot
     try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
     let snapshot = try ProcessSnapshot.current()
-    assert(snapshot.agree && snapshot.majority?.uids.all(equal: 65534) == true)
+    assert(snapshot.agree && snapshot.majority?.uids.all(equal: UserID(rawValue: 65534)) == true)
     // end
 }
 

@@ -1,4 +1,5 @@
 import AllThreads
+import SystemPackage
 
 // AllThreads.docc/GettingStarted.md.
 
@@ -18,7 +19,7 @@ func gettingStartedProve() throws {
         let state = thread.credentials
         print(thread.tid, thread.name, state.uids, state.capabilities.effective, state.noNewPrivs)
     }
-    guard snapshot.agree, let credentials = snapshot.majority, credentials.uids.all(equal: 65534) else {
+    guard snapshot.agree, let credentials = snapshot.majority, credentials.uids.all(equal: UserID(rawValue: 65534)) else {
         fatalError("threads that differ: \(snapshot.outliers.map(\.tid))")
     }
 
@@ -32,7 +33,7 @@ func gettingStartedFailure() {
     // example: getting-started-failure
     do {
         try PrivilegeDrop(user: "nobody", noNewPrivileges: true).apply()
-    } catch .invalidArgument {
+    } catch .argumentRejected {
         print("refused before anything changed")
     } catch {
         switch error.code {

@@ -34,11 +34,11 @@ enum EngineScenarios {
         let count = try args.int("threads", default: 200)
         try ThreadCrowd.grow(by: count)
         let live = ThreadCrowd.liveThreadCount()
-        try require(try verifyEveryThread("root", { $0.credentials.uids.all(equal: 0) }) >= live - 1, "threads missing before the drop")
+        try require(try verifyEveryThread("root", { $0.credentials.uids.all(equal: UserID(rawValue: 0)) }) >= live - 1, "threads missing before the drop")
         let gid = try Broadcast.syscall(.setresgid, nobody, nobody, nobody)
         let uid = try Broadcast.syscall(.setresuid, nobody, nobody, nobody)
         let checked = try verifyEveryThread("at uid and gid 65534") {
-            $0.credentials.uids.all(equal: UInt32(nobody)) && $0.credentials.gids.all(equal: UInt32(nobody))
+            $0.credentials.uids.all(equal: UserID(rawValue: UInt32(nobody))) && $0.credentials.gids.all(equal: GroupID(rawValue: UInt32(nobody)))
         }
         try require(uid.threads >= live - 1 && gid.threads >= live - 1, "the report counts \(uid.threads) threads, fewer than the \(live) live ones")
         return "\(checked) threads at uid/gid 65534 per /proc (setresgid reached \(gid.threads) in \(gid.rounds) rounds, setresuid \(uid.threads) in \(uid.rounds))"
@@ -56,7 +56,7 @@ enum EngineScenarios {
         }
         let elapsed = ContinuousClock.now - start
         try require(elapsed < .milliseconds(timeout) + .seconds(2), "took \(elapsed) for a \(timeout) ms deadline")
-        let checked = try verifyEveryThread("unchanged (uid 0)") { $0.credentials.uids.all(equal: 0) }
+        let checked = try verifyEveryThread("unchanged (uid 0)") { $0.credentials.uids.all(equal: UserID(rawValue: 0)) }
         return "unreachable after \(elapsed) (deadline \(timeout) ms): \(issue); no thread changed: \(checked) threads still uid 0 per /proc"
     }
 

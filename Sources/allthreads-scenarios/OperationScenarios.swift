@@ -20,8 +20,8 @@ enum OperationScenarios {
         "op-bad-input": badInput,
     ]
 
-    private static func ids(_ real: UInt32, _ effective: UInt32, _ saved: UInt32, _ fs: UInt32) -> IDs {
-        IDs(real: real, effective: effective, saved: saved, filesystem: fs)
+    private static func ids<ID>(_ real: UInt32, _ effective: UInt32, _ saved: UInt32, _ fs: UInt32) -> IDs<ID> {
+        IDs(real: ID(rawValue: real)!, effective: ID(rawValue: effective)!, saved: ID(rawValue: saved)!, filesystem: ID(rawValue: fs)!)
     }
 
     private static func gid(_ n: Int) throws -> GroupID { try Account.groupID(validating: n) }
@@ -35,21 +35,21 @@ enum OperationScenarios {
             checks += try verifyEveryThread(what) { property($0.credentials) }
         }
         try Credentials.setGroups([gid(1000), gid(2000)])
-        try expect("in groups 1000,2000") { $0.groups == [1000, 2000] }
+        try expect("in groups 1000,2000") { $0.groups.map(\.rawValue) == [1000, 2000] }
         try Credentials.clearGroups()
         try expect("in no group") { $0.groups.isEmpty }
         try Credentials.setresgid(real: gid(100), effective: gid(200), saved: gid(300))
         try expect("at gids 100/200/300/200") { $0.gids == ids(100, 200, 300, 200) }
         try Credentials.setregid(real: gid(400), effective: nil)
-        try expect("at real gid 400") { $0.gids.real == 400 && $0.gids.effective == 200 }
+        try expect("at real gid 400") { $0.gids.real.rawValue == 400 && $0.gids.effective.rawValue == 200 }
         try Credentials.setgid(gid(500))
-        try expect("at gid 500") { $0.gids.all(equal: 500) }
+        try expect("at gid 500") { $0.gids.all(equal: GroupID(rawValue: 500)) }
         try require(try Credentials.setfsgid(gid(600)) == 500, "setfsgid did not return the previous fsgid")
         try expect("at fsgid 600") { $0.gids == ids(500, 500, 500, 600) }
         try Credentials.setreuid(real: uid(1001), effective: nil)
-        try expect("at real uid 1001, effective 0") { $0.uids.real == 1001 && $0.uids.effective == 0 }
+        try expect("at real uid 1001, effective 0") { $0.uids.real.rawValue == 1001 && $0.uids.effective.rawValue == 0 }
         try require(try Credentials.setfsuid(uid(1005)) == 0, "setfsuid did not return the previous fsuid")
-        try expect("at fsuid 1005") { $0.uids.filesystem == 1005 }
+        try expect("at fsuid 1005") { $0.uids.filesystem.rawValue == 1005 }
         try Credentials.setresuid(real: uid(2001), effective: uid(2002), saved: uid(2003))
         try expect("at uids 2001/2002/2003/2002") { $0.uids == ids(2001, 2002, 2003, 2002) }
         try Credentials.setuid(uid(2003))
@@ -139,7 +139,7 @@ enum OperationScenarios {
         let snapshot = try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: filter).apply()
         let checked = try verifyEveryThread("dropped to nobody with no_new_privs and a filter") { t in
             let c = t.credentials
-            return c.uids.all(equal: 65534) && c.gids.all(equal: 65534) && c.groups == [65534]
+            return c.uids.all(equal: UserID(rawValue: 65534)) && c.gids.all(equal: GroupID(rawValue: 65534)) && c.groups.map(\.rawValue) == [65534]
                 && c.capabilities.permitted.isEmpty && c.capabilities.effective.isEmpty && c.capabilities.inheritable.isEmpty
                 && c.capabilities.ambient.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
         }
@@ -157,7 +157,7 @@ enum OperationScenarios {
         try PrivilegeDrop(user: "nobody", keepCapabilities: keep).apply()
         let checked = try verifyEveryThread("at nobody keeping only net_bind_service") { t in
             let s = t.credentials.capabilities
-            return t.credentials.uids.all(equal: 65534) && s.permitted == keep && s.effective == keep
+            return t.credentials.uids.all(equal: UserID(rawValue: 65534)) && s.permitted == keep && s.effective == keep
                 && s.inheritable == keep && s.ambient == keep && s.bounding == keep
         }
         return "\(checked) threads at uid 65534 with exactly cap_net_bind_service in every set"

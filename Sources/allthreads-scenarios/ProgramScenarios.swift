@@ -53,7 +53,7 @@ enum ProgramScenarios {
         let wrongCounts = after.filter { tid, count in before[tid].map { count - $0 != UInt64(writes) } ?? false }
         try require(wrongCounts.isEmpty, "threads \(wrongCounts.keys.sorted()) did not write exactly \(writes) times")
         let checked = try verifyEveryThread("dropped with an empty bounding set and no_new_privs") { t in
-            t.credentials.uids.all(equal: 65534) && t.credentials.gids.all(equal: 65534) && t.credentials.groups.isEmpty
+            t.credentials.uids.all(equal: UserID(rawValue: 65534)) && t.credentials.gids.all(equal: GroupID(rawValue: 65534)) && t.credentials.groups.isEmpty
                 && t.credentials.capabilities.bounding.isEmpty && t.credentials.noNewPrivs
         }
         try require(report.threads == checked && checked >= 200, "the report counts \(report.threads) threads, /proc \(checked) (200 or more wanted)")
@@ -224,7 +224,7 @@ enum ProgramScenarios {
                 throw ScenarioFailure(description: "expected a refusal before the drop (io_uring use not probed), got \(error)")
             }
         }
-        try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: 0) } > 0, "the refused drop changed a thread")
+        try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: UserID(rawValue: 0)) } > 0, "the refused drop changed a thread")
         do {
             try PrivilegeDrop(user: "nobody").change(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
@@ -233,7 +233,7 @@ enum ProgramScenarios {
             try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
                         && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }
-        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: 65534) && $0.credentials.gids.all(equal: 65534) }
+        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.gids.all(equal: GroupID(rawValue: 65534)) }
         return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
             + TortureScenarios.tally(runs: 1, threads: checked)
     }

@@ -171,7 +171,7 @@ private final class BirthsOutcome: @unchecked Sendable {
                 most = max(most, report.threads)
                 let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
                 checks += threads.count
-                misses += threads.filter { $0.credentials.gids.effective != gid.rawValue }.count
+                misses += threads.filter { $0.credentials.gids.effective != gid }.count
             } catch {
                 slowest = max(slowest, ContinuousClock.now - start)
                 errors.append("call \(call): \(error)")

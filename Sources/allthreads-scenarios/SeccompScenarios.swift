@@ -194,7 +194,7 @@ enum SeccompScenarios {
         let after = try SeccompState.everyThread()
         try requireAll(after, are: SeccompState(mode: .filter, filters: baseline.filters + 1), "filtered")
         let checked = try verifyEveryThread("uid 65534 with no_new_privs") {
-            $0.credentials.uids.all(equal: 65534) && $0.credentials.noNewPrivs
+            $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.noNewPrivs
         }
         let denied = try Broadcast.probe(getppid)
         try require(denied.errno == .notPermitted, "getppid returned \(denied) on every thread, expected EPERM")

@@ -72,7 +72,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///     `read`, `close`, `getdents64`, `newfstatat`, `readlink`) is not refused here: with an
     ///     errno action ``apply(options:)`` then throws ``AllThreadsError/Code/failedAfterChange``.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what cannot work: a root user, an
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what cannot work: a root user, an
     ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
     ///   does not know, `cap_setuid` or `cap_setgid` kept, a root-equivalent capability kept
     ///   without being allowed, a seccomp filter that does not compile or that lacks both
@@ -98,7 +98,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// variables, so ``apply(options:)`` and ``change(options:)`` check again before any thread
     /// changes.
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong: a root user; a
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong: a root user; a
     ///   group id outside the user namespace or more groups than `NGROUPS_MAX`; a capability the
     ///   kernel does not know; `cap_setuid` or `cap_setgid` kept; a root-equivalent capability
     ///   kept without being allowed; a seccomp filter that does not compile, or one without
@@ -163,7 +163,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public init(
         user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -187,7 +187,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public init(
         user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -216,7 +216,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   ``AllThreadsError/Code/proofFailed`` listing each thread and check that failed,
     ///   `.privilegeRetained` (``AllThreadsError/foundAfterChange``), or ``AllThreadsError/Code/failedAfterChange``
     ///   holding any other error raised once threads had changed (such as the seccomp filter's
-    ///   load). ``AllThreadsError/Code/invalidArgument`` before anything changes when a property
+    ///   load). ``AllThreadsError/Code/argumentRejected`` before anything changes when a property
     ///   changed since the value was created no longer validates, or the calling thread lacks a
     ///   capability the drop needs (`cap_setuid`, `cap_setgid`, `cap_setpcap` to reduce the
     ///   bounding set, the kept ones).
@@ -408,11 +408,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// The credentials every task must act with after the drop; the bounding set, no_new_privs and
     /// seccomp mode are not part of what ``ThreadCredentials/actingDifferences(from:)`` compares.
     private var target: ThreadCredentials {
-        let uid = user.uid.rawValue, gid = group.rawValue
-        return ThreadCredentials(
-            uids: IDs(real: uid, effective: uid, saved: uid, filesystem: uid),
-            gids: IDs(real: gid, effective: gid, saved: gid, filesystem: gid),
-            groups: groups.map(\.rawValue).sorted(),
+        ThreadCredentials(
+            uids: IDs(all: user.uid), gids: IDs(all: group), groups: groups.sorted { $0.rawValue < $1.rawValue },
             capabilities: CapabilitySets(
                 inheritable: keepCapabilities, permitted: keepCapabilities, effective: keepCapabilities,
                 bounding: keepCapabilities, ambient: keepCapabilities),
@@ -454,11 +451,10 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How `thread` differs from what the drop promises, or `nil` when it holds all of it.
     private func differences(of thread: ThreadState) -> ThreadDifference? {
         let c = thread.credentials, sets = c.capabilities
-        let ids = { (id: UInt32) in IDs(real: id, effective: id, saved: id, filesystem: id) }
         var fields = [
-            FieldDifference.compare("uid", c.uids, ids(user.uid.rawValue), \.description),
-            FieldDifference.compare("gid", c.gids, ids(group.rawValue), \.description),
-            FieldDifference.compare("groups", Set(c.groups), Set(groups.map(\.rawValue))) { ThreadCredentials.groupList($0.sorted()) },
+            FieldDifference.compare("uid", c.uids, IDs(all: user.uid), \.description),
+            FieldDifference.compare("gid", c.gids, IDs(all: group), \.description),
+            FieldDifference.compare("groups", Set(c.groups), Set(groups)) { ThreadCredentials.groupList($0.sorted { $0.rawValue < $1.rawValue }) },
             FieldDifference.capabilities("CapInh", sets.inheritable, expected: keepCapabilities),
             FieldDifference.capabilities("CapPrm", sets.permitted, expected: keepCapabilities),
             FieldDifference.capabilities("CapEff", sets.effective, expected: keepCapabilities),

@@ -64,7 +64,7 @@ public struct AllThreadsError: Error, Sendable, Hashable, CustomStringConvertibl
         case .busy: .busy
         case .setupFailed: .setupFailed
         case .procOfAnotherPIDNamespace: .procOfAnotherPIDNamespace
-        case .invalidArgument: .invalidArgument
+        case .invalidArgument: .argumentRejected
         case .seccompSyncFailed: .seccompSyncFailed
         case .proofFailed: .proofFailed
         case .privilegeRetained: .privilegeRetained
@@ -120,7 +120,7 @@ public struct AllThreadsError: Error, Sendable, Hashable, CustomStringConvertibl
         return threads
     }
 
-    /// What was wrong with the argument: of ``Code/invalidArgument``.
+    /// What was wrong with the argument: of ``Code/argumentRejected``.
     public var message: String? {
         guard case .invalidArgument(let message) = kind else { return nil }
         return message

@@ -61,7 +61,9 @@ extension AllThreadsError {
         public static let procOfAnotherPIDNamespace = Code(rawValue: "procOfAnotherPIDNamespace")
 
         /// An argument was rejected before anything was done (``AllThreadsError/message``).
-        public static let invalidArgument = Code(rawValue: "invalidArgument")
+        /// (Not `invalidArgument`: `catch .invalidArgument` would be ambiguous with swift-system's
+        /// `Errno.invalidArgument`.)
+        public static let argumentRejected = Code(rawValue: "argumentRejected")
 
         /// The kernel refused to synchronize a seccomp filter to a thread
         /// (``AllThreadsError/thread``): it has a filter of its own that the new one does not

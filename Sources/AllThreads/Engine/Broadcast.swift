@@ -39,7 +39,7 @@ public enum Broadcast {
     ///   - call: the system call.
     ///   - arguments: at most six arguments, as the kernel takes them.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -83,7 +83,7 @@ public enum Broadcast {
     /// - Parameters:
     ///   - program: the steps every thread runs.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before anything runs for an empty
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before anything runs for an empty
     ///   program, more than ``BroadcastProgram/maxSteps`` steps, a negative call number or
     ///   more than six arguments.
     @discardableResult

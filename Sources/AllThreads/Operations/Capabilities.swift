@@ -12,7 +12,7 @@ public enum Capabilities {
     ///   - permitted: the permitted set.
     ///   - inheritable: the inheritable set.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -29,7 +29,7 @@ public enum Capabilities {
     /// - Parameters:
     ///   - capabilities: the capabilities.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -43,7 +43,7 @@ public enum Capabilities {
     /// - Parameters:
     ///   - capabilities: the capabilities.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -56,7 +56,7 @@ public enum Capabilities {
     /// - Parameters:
     ///   - capabilities: the capabilities.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -68,7 +68,7 @@ public enum Capabilities {
     ///
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -82,7 +82,7 @@ public enum Capabilities {
     /// - Parameters:
     ///   - bits: the securebits flags to set.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -96,7 +96,7 @@ public enum Capabilities {
     /// - Parameters:
     ///   - keep: whether capabilities survive a change of uid from 0 (`PR_SET_KEEPCAPS`).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -130,7 +130,7 @@ extension BroadcastProgram {
     ///   - effective: the effective set, part of the permitted set.
     ///   - permitted: the permitted set.
     ///   - inheritable: the inheritable set.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setCapabilities(
         effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet
@@ -157,7 +157,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func dropFromBoundingSet(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
@@ -169,7 +169,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func raiseAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
@@ -185,7 +185,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func lowerAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
@@ -206,7 +206,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - bits: the securebits flags to set.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setSecurebits(_ bits: Securebits) throws(AllThreadsError) -> BroadcastProgram {
         guard Securebits.all.isSuperset(of: bits) else { throw .invalidArgument("unknown securebits \(bits.rawValue)") }

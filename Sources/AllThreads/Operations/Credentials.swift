@@ -13,7 +13,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - uid: the user id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -26,7 +26,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - gid: the group id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -40,7 +40,7 @@ public enum Credentials {
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -54,7 +54,7 @@ public enum Credentials {
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -69,7 +69,7 @@ public enum Credentials {
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -84,7 +84,7 @@ public enum Credentials {
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -100,7 +100,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -112,7 +112,7 @@ public enum Credentials {
     ///
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -130,7 +130,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - uid: the user id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     /// - Returns: the previous filesystem user id.
@@ -143,7 +143,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - gid: the group id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     /// - Returns: the previous filesystem group id.
@@ -185,7 +185,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - uid: the user id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setuid, try Credentials.raw(uid))])
@@ -195,7 +195,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - gid: the group id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setgid, try Credentials.raw(gid))])
@@ -206,7 +206,7 @@ extension BroadcastProgram {
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setreuid(real: UserID?, effective: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setreuid, try Credentials.raw(real), try Credentials.raw(effective))])
@@ -217,7 +217,7 @@ extension BroadcastProgram {
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setregid(real: GroupID?, effective: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setregid, try Credentials.raw(real), try Credentials.raw(effective))])
@@ -229,7 +229,7 @@ extension BroadcastProgram {
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresuid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
@@ -241,7 +241,7 @@ extension BroadcastProgram {
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresgid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
@@ -251,7 +251,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setGroups(_ groups: [GroupID]) throws(AllThreadsError) -> BroadcastProgram {
         guard !groups.isEmpty else {
@@ -276,7 +276,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - uid: the user id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setfsuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsuid, Int(try AccountKind.user.validate(uid.rawValue)))
@@ -286,7 +286,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - gid: the group id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setfsgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsgid, Int(try AccountKind.group.validate(gid.rawValue)))

@@ -26,7 +26,7 @@ public enum Landlock {
     /// - Parameters:
     ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -41,7 +41,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func restrictSelf(ruleset: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try Landlock.abiVersion()

@@ -12,7 +12,7 @@ public enum NetworkNamespace {
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -25,7 +25,7 @@ public enum NetworkNamespace {
     /// - Parameters:
     ///   - path: the namespace's file (`/run/netns/NAME`, `/proc/<pid>/ns/net`).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -45,7 +45,7 @@ public enum NetworkNamespace {
     ///
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func identity(of fd: FileDescriptor) throws(AllThreadsError) -> String {
         guard let target = DescriptorTarget.of(fd) else {
             throw .invalidArgument("file descriptor \(fd.rawValue) is not open")
@@ -72,7 +72,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func joinNetworkNamespace(_ fd: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try NetworkNamespace.identity(of: fd)

@@ -78,7 +78,7 @@ public struct SeccompFilter: Sendable, Hashable {
     /// has the default action (it would do nothing); then compiles the filter to a BPF
     /// program within the kernel's limit of 4096 instructions.
     ///
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` with a message naming the rule and
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` with a message naming the rule and
     ///   what is wrong, such as `rule 2: unknown system call 'fork2'`;
     ///   ``AllThreadsError/Code/setupFailed`` when the program could not be exported.
     public func validate() throws(AllThreadsError) {

@@ -6,7 +6,7 @@ extension SeccompFilter {
     ///
     /// - Parameters:
     ///   - path: the file to read.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` starting with the path: the file cannot
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`filter.txt: line 3: unknown action 'deny'; …`).
     public init(contentsOf path: FilePath) throws(AllThreadsError) {
         let bytes: [UInt8]

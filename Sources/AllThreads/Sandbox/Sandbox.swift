@@ -138,7 +138,7 @@ public struct Sandbox: Sendable, Hashable {
     ///   - scopes: IPC scopes.
     ///   - compatibility: strict (default) or best effort.
     ///   - seccomp: a filter to load last (validated now).
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming the rule: an empty or unknown
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the rule: an empty or unknown
     ///   right, a right a rule grants that the sandbox does not restrict, an empty path or one with
     ///   a NUL byte, a port outside 1...65535; or the filter's own errors.
     public init(
@@ -186,7 +186,7 @@ public struct Sandbox: Sendable, Hashable {
     /// - Parameters:
     ///   - options: the broadcast's deadline, signal, mode and mismatch policy.
     /// - Returns: per layer, what is enforced; the proofs every thread passed.
-    /// - Throws: before any thread changed: ``AllThreadsError/Code/invalidArgument`` for a path that
+    /// - Throws: before any thread changed: ``AllThreadsError/Code/argumentRejected`` for a path that
     ///   cannot be opened (unless ignored if missing) or a rule the kernel refuses;
     ///   ``AllThreadsError/Code/privilegeRetained`` while the process holds an
     ///   io_uring ring (its threads and personalities keep the credentials from before, and so act

@@ -17,7 +17,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func lookUp(_ text: String) throws(AllThreadsError) -> Account {
         if let number = Int(text) {
             return try user(id: try userID(validating: number))
@@ -29,7 +29,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func user(named name: String) throws(AllThreadsError) -> Account {
         try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
     }
@@ -38,7 +38,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - id: the numeric user id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func user(id: UserID) throws(AllThreadsError) -> Account {
         try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
     }
@@ -53,7 +53,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - text: a user name or a decimal id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func userID(parsing text: String) throws(AllThreadsError) -> UserID {
         if let number = Int(text) { return try userID(validating: number) }
         return try user(named: text).uid
@@ -64,7 +64,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - text: a group name or a decimal id.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func groupID(parsing text: String) throws(AllThreadsError) -> GroupID {
         if let number = Int(text) { return try groupID(validating: number) }
         var entry = group()

@@ -32,7 +32,7 @@ public struct ThreadComparison: Sendable {
     ///   - tid: the reference thread; it must run code.
     ///   - aspects: what to compare.
     ///   - expectation: lists the fields of a thread that are not what they should be.
-    /// - Throws: ``AllThreadsError/Code/invalidArgument`` when `tid` is not a thread of the
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` when `tid` is not a thread of the
     ///   snapshot that runs code.
     public init(
         _ snapshot: ProcessSnapshot, reference tid: Int32, aspects: ThreadAspects,

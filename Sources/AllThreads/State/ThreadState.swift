@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// One thread's state as /proc shows it.
 public struct ThreadState: Sendable, Hashable {
     /// The kernel thread id.
@@ -123,7 +125,7 @@ extension ThreadState {
     /// Parses status text; errors name `path`.
     init(tid: Int32, status bytes: [UInt8], path: String) throws(ProcfsError) {
         let text = try ProcText(status: bytes, path: path)
-        func ids(_ key: String) throws(ProcfsError) -> IDs {
+        func ids<ID>(_ key: String, as: ID.Type) throws(ProcfsError) -> IDs<ID> {
             let values = try text.tokens(key)
             guard values.count == 4,
                 let real = ProcText.decimal(values[0], max: UInt64(UInt32.max)),
@@ -132,7 +134,8 @@ extension ThreadState {
                 let filesystem = ProcText.decimal(values[3], max: UInt64(UInt32.max))
             else { throw text.malformed(key) }
             return IDs(
-                real: UInt32(real), effective: UInt32(effective), saved: UInt32(saved), filesystem: UInt32(filesystem))
+                real: ID(rawValue: UInt32(real))!, effective: ID(rawValue: UInt32(effective))!,
+                saved: ID(rawValue: UInt32(saved))!, filesystem: ID(rawValue: UInt32(filesystem))!)
         }
         func mask(_ key: String) throws(ProcfsError) -> UInt64 {
             let values = try text.tokens(key)
@@ -152,15 +155,15 @@ extension ThreadState {
         let stateValues = try text.tokens("State")
         guard let letter = stateValues.first?.first, ProcText.isLetter(letter) else { throw text.malformed("State") }
 
-        let uids = try ids("Uid")
-        let gids = try ids("Gid")
+        let uids = try ids("Uid", as: UserID.self)
+        let gids = try ids("Gid", as: GroupID.self)
         let groupTokens = try text.tokens("Groups")
         guard groupTokens.count <= Self.maximumGroups else { throw text.malformed("Groups") }
-        var groups: [UInt32] = []
+        var groups: [GroupID] = []
         groups.reserveCapacity(groupTokens.count)
         for token in groupTokens {
             guard let group = ProcText.decimal(token, max: UInt64(UInt32.max)) else { throw text.malformed("Groups") }
-            groups.append(UInt32(group))
+            groups.append(GroupID(rawValue: UInt32(group)))
         }
         func capabilitySet(_ key: String) throws(ProcfsError) -> CapabilitySet {
             CapabilitySet(rawValue: try mask(key))

@@ -1,3 +1,5 @@
+import SystemPackage
+
 extension CapabilitySet {
     /// The mask as `/proc/<pid>/status` writes it: 16 lowercase hexadecimal digits, such as `000001ffffffffff`.
     public var procMask: String {
@@ -11,8 +13,8 @@ extension ThreadCredentials {
     public var groupList: String { Self.groupList(groups) }
 
     /// Group ids separated by commas, `none` for an empty list.
-    package static func groupList(_ groups: [UInt32]) -> String {
-        groups.isEmpty ? "none" : groups.map(String.init).joined(separator: ",")
+    package static func groupList(_ groups: [GroupID]) -> String {
+        groups.isEmpty ? "none" : groups.map { String($0.rawValue) }.joined(separator: ",")
     }
 }
 

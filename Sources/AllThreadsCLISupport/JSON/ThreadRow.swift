@@ -1,3 +1,5 @@
+import SystemPackage
+
 import AllThreads
 
 /// One thread in the CLI's JSON: its credentials, capabilities, no_new_privs, seccomp mode,
@@ -13,9 +15,9 @@ package struct ThreadRow: Encodable, Sendable {
     /// The `runs_code` value.
     package var runsCode: Bool
     /// The `uids` value.
-    package var uids: IDs
+    package var uids: IDs<UserID>
     /// The `gids` value.
-    package var gids: IDs
+    package var gids: IDs<GroupID>
     /// The `groups` value.
     package var groups: [UInt32]
     /// The `capabilities` value.
@@ -42,7 +44,7 @@ package struct ThreadRow: Encodable, Sendable {
         runsCode = !thread.runsNoCode
         uids = c.uids
         gids = c.gids
-        groups = c.groups
+        groups = c.groups.map(\.rawValue)
         capabilities = CapabilityRows(c.capabilities)
         noNewPrivs = c.noNewPrivs
         seccomp = c.seccomp.description
