@@ -15,9 +15,9 @@ import SystemPackage
 /// precondition(comparison.agree)
 /// ```
 package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
-    /// `setuid(uid)` (``Credentials/setuid(_:options:)``).
+    /// `setuid(uid)` (``BroadcastProgram/setuid(_:)``).
     case setuid(UserID)
-    /// `setgid(gid)` (``Credentials/setgid(_:options:)``).
+    /// `setgid(gid)` (``BroadcastProgram/setgid(_:)``).
     case setgid(GroupID)
     /// `setresuid(real, effective, saved)`.
     case setresuid(real: UserID, effective: UserID, saved: UserID)
@@ -123,23 +123,23 @@ package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         options: BroadcastOptions, into reports: inout [BroadcastReport], sandbox report: inout SandboxReport?
     ) throws(AllThreadsError) -> (ProcessSnapshot?, Duration?) {
         switch self {
-        case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
-        case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
+        case .setuid(let uid): reports.append(try Broadcast.run(.setuid(uid), options: options))
+        case .setgid(let gid): reports.append(try Broadcast.run(.setgid(gid), options: options))
         case .setresuid(let r, let e, let s):
-            reports.append(try Credentials.setresuid(real: r, effective: e, saved: s, options: options))
+            reports.append(try Broadcast.run(.setresuid(real: r, effective: e, saved: s), options: options))
         case .setresgid(let r, let e, let s):
-            reports.append(try Credentials.setresgid(real: r, effective: e, saved: s, options: options))
+            reports.append(try Broadcast.run(.setresgid(real: r, effective: e, saved: s), options: options))
         case .setGroups(let groups):
             reports.append(
                 try groups.isEmpty
-                    ? Credentials.clearGroups(options: options) : Credentials.setGroups(groups, options: options))
-        case .noNewPrivileges: reports.append(try ThreadAttributes.setNoNewPrivileges(options: options))
-        case .keepCapabilities(let keep): reports.append(try Capabilities.setKeepCapabilities(keep, options: options))
-        case .dropFromBoundingSet(let set): reports.append(try Capabilities.dropFromBoundingSet(set, options: options))
+                    ? Broadcast.run(.clearGroups(), options: options) : Broadcast.run(.setGroups(groups), options: options))
+        case .noNewPrivileges: reports.append(try Broadcast.run(.setNoNewPrivileges(), options: options))
+        case .keepCapabilities(let keep): reports.append(try Broadcast.run(.setKeepCapabilities(keep), options: options))
+        case .dropFromBoundingSet(let set): reports.append(try Broadcast.run(.dropFromBoundingSet(set), options: options))
         case .timerSlack(let nanoseconds):
-            reports.append(try ThreadAttributes.setTimerSlack(.nanoseconds(nanoseconds), options: options))
+            reports.append(try Broadcast.run(.setTimerSlack(.nanoseconds(nanoseconds)), options: options))
         case .setCapabilities(let e, let p, let i):
-            reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
+            reports.append(try Broadcast.run(.setCapabilities(effective: e, permitted: p, inheritable: i), options: options))
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
         case .privilegeDrop(let drop):

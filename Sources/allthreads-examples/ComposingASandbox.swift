@@ -6,7 +6,7 @@ import SystemPackage
 func composingASandbox(ruleset: FileDescriptor) throws {
     // example: composing-a-sandbox
     var sandbox = BroadcastProgram.setNoNewPrivileges()
-    sandbox += try .restrictSelf(ruleset: ruleset)
+    sandbox += try .landlockRestrictSelf(ruleset: ruleset)
     sandbox += try .dropFromBoundingSet(CapabilitySet.allSupported.subtracting([.netBindService]))
     sandbox += try .setCapabilities(effective: [.netBindService], permitted: [.netBindService], inheritable: [])
     let report = try Broadcast.run(sandbox)

@@ -87,7 +87,7 @@ func docSeccompGroup() throws {
 
 func docSeccompLoad(_ filter: SeccompFilter) throws {
     // example: doc-seccomp-load
-    try ThreadAttributes.setNoNewPrivileges()
+    try Broadcast.run(.setNoNewPrivileges())
     try filter.loadOnAllThreads()
     // end
 }

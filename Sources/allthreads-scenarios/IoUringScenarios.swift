@@ -221,7 +221,7 @@ enum IoUringScenarios {
     /// io_uring: refused before anything changes, with rings refused and accepted.
     static func probeUnderSeccomp(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        try ThreadAttributes.setNoNewPrivileges()
+        try Broadcast.run(.setNoNewPrivileges())
         try SeccompFilter(parsing: "default allow\nio_uring_enter kill-process\n").loadOnAllThreads()
         for policy in [IoUringPolicy.refuse, .accept] {
             let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply() }
@@ -480,9 +480,9 @@ enum IoUringScenarios {
     /// Drops every thread to 65534 with plain broadcasts, as a program without `PrivilegeDrop` would.
     private static func dropWithPlainBroadcasts() throws {
         let user = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
-        try Credentials.clearGroups()
-        try Credentials.setresgid(real: group, effective: group, saved: group)
-        try Credentials.setresuid(real: user, effective: user, saved: user)
+        try Broadcast.run(.clearGroups())
+        try Broadcast.run(.setresgid(real: group, effective: group, saved: group))
+        try Broadcast.run(.setresuid(real: user, effective: user, saved: user))
     }
 
     /// This thread can no longer open /etc/shadow by itself.

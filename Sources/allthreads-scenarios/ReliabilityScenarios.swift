@@ -165,7 +165,7 @@ private final class BirthsOutcome: @unchecked Sendable {
             cw_births_unsettle()
             let start = ContinuousClock.now
             do {
-                let report = try Credentials.setresgid(real: nil, effective: gid, saved: nil, options: options)
+                let report = try Broadcast.run(.setresgid(real: nil, effective: gid, saved: nil), options: options)
                 slowest = max(slowest, ContinuousClock.now - start)
                 cw_births_settle(gid.rawValue)
                 most = max(most, report.threads)

@@ -483,7 +483,7 @@ enum SurvivalScenarios {
         var handled = UInt64(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
         let fd = withUnsafePointer(to: &handled) { cb_syscall(Int(SYS_landlock_create_ruleset), Int(bitPattern: $0), 8, 0, 0, 0, 0) }
         try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
-        try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)), options: BroadcastOptions(mode: mode))
+        try Broadcast.run(.landlockRestrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd))), options: BroadcastOptions(mode: mode))
         try require(open("/proc/self/status", O_RDONLY) == -1 && errno == EACCES, "/proc can still be read under the domain")
     }
 

@@ -90,11 +90,11 @@ final class ValidationTests: XCTestCase {
 
     func testOperationsRefuseBadValuesWithoutBroadcasting() throws {
         let before = EngineStatistics.current.broadcasts
-        XCTAssertNotNil(message { try ThreadAttributes.setNice(-21) })
-        XCTAssertNotNil(message { try ThreadAttributes.setAffinity(cpus: []) })
-        XCTAssertNotNil(message { try Credentials.setGroups([]) })
-        XCTAssertNotNil(message { try Credentials.setresuid(real: UserID(rawValue: .max), effective: nil, saved: nil) })
-        XCTAssertNotNil(message { try Capabilities.set(effective: [.sysAdmin], permitted: [], inheritable: []) })
+        XCTAssertNotNil(message { try Broadcast.run(.setNice(-21)) })
+        XCTAssertNotNil(message { try Broadcast.run(.setAffinity(cpus: [])) })
+        XCTAssertNotNil(message { try Broadcast.run(.setGroups([])) })
+        XCTAssertNotNil(message { try Broadcast.run(.setresuid(real: UserID(rawValue: .max), effective: nil, saved: nil)) })
+        XCTAssertNotNil(message { try Broadcast.run(.setCapabilities(effective: [.sysAdmin], permitted: [], inheritable: [])) })
         XCTAssertEqual(EngineStatistics.current.broadcasts, before, "a refused call started a broadcast")
     }
 }

@@ -15,8 +15,10 @@ extension Capabilities {
         try requireSupported(capabilities)
         guard !capabilities.isEmpty else { throw .invalidArgument("no capability to drop") }
         let current = try callerCapabilities()
-        return try set(
-            effective: current.effective.subtracting(capabilities), permitted: current.permitted.subtracting(capabilities),
-            inheritable: current.inheritable.subtracting(capabilities), options: options)
+        return try Broadcast.run(
+            .setCapabilities(
+                effective: current.effective.subtracting(capabilities), permitted: current.permitted.subtracting(capabilities),
+                inheritable: current.inheritable.subtracting(capabilities)),
+            options: options)
     }
 }

@@ -2,24 +2,9 @@ import CBroadcast
 import Glibc
 import SystemPackage
 
-/// Network namespaces: on Linux each thread has its own, so joining one must happen on every thread.
+/// Network namespaces: on Linux each thread has its own, so joining one must happen on every thread
+/// (``join(path:options:)``, or ``BroadcastProgram/joinNetworkNamespace(_:)`` for a descriptor).
 public enum NetworkNamespace {
-    /// Moves every thread into the network namespace open at `fd` (`setns(fd, CLONE_NEWNET)`).
-    ///
-    /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
-    /// `/run/netns/NAME` do); anything else is refused before any thread changes.
-    ///
-    /// - Parameters:
-    ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func join(_ fd: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.joinNetworkNamespace(fd), options: options)
-    }
-
     /// Opens `path` (`/run/netns/NAME`, `/proc/<pid>/ns/net`) and moves every thread into that namespace.
     ///
     /// - Parameters:
@@ -37,7 +22,7 @@ public enum NetworkNamespace {
             throw .invalidArgument("cannot open network namespace '\(path)': \(error)")
         }
         defer { try? fd.close() }
-        return try join(fd, options: options)
+        return try Broadcast.run(.joinNetworkNamespace(fd), options: options)
     }
 
     /// The namespace's identity as the kernel names it (`net:[4026531840]`), from
@@ -67,8 +52,14 @@ public enum NetworkNamespace {
 }
 
 extension BroadcastProgram {
-    /// The program form of ``NetworkNamespace/join(_:options:)``: `fd` must be open on a
-    /// network namespace, and stay open until the program has run.
+    /// Moves every thread into the network namespace open at `fd` (`setns(fd, CLONE_NEWNET)`).
+    ///
+    /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
+    /// `/run/netns/NAME` do); anything else is refused before any thread changes.
+    ///
+    /// `fd` must be open on a network namespace, and stay open until the program has run.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).

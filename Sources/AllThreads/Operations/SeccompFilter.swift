@@ -95,7 +95,7 @@ public struct SeccompFilter: Sendable, Hashable {
     /// no_new_privs on every thread first:
     ///
     /// ```swift
-    /// try ThreadAttributes.setNoNewPrivileges()
+    /// try Broadcast.run(.setNoNewPrivileges())
     /// try filter.loadOnAllThreads()
     /// ```
     ///

@@ -219,7 +219,7 @@ public struct Sandbox: Sendable, Hashable {
         let proof = ruleset.proofSteps()
         var program = BroadcastProgram.setNoNewPrivileges()
         if let fd = ruleset.descriptor {
-            program += try .restrictSelf(ruleset: fd)
+            program += try .landlockRestrictSelf(ruleset: fd)
         }
         program += BroadcastProgram(proof.map(\.step))
         let broadcast = try Broadcast.run(program, options: options)
