@@ -57,9 +57,9 @@ extension ThreadChange {
         case .dropFromBoundingSet(let set):
             return Self.unmet(lacking: set, in: [("CapBnd", c.capabilities.bounding)])
         case .timerSlack(let nanoseconds):
-            let slack = thread.timerSlackNanoseconds
-            return slack == UInt64(nanoseconds)
-                ? [] : [FieldDifference(field: "timer_slack_ns", value: slack.map(String.init) ?? "unreadable", expected: "\(nanoseconds)")]
+            let slack = thread.timerSlack
+            return slack == .nanoseconds(nanoseconds)
+                ? [] : [FieldDifference(field: "timer_slack_ns", value: slack.map { String($0.nanoseconds) } ?? "unreadable", expected: "\(nanoseconds)")]
         case .setCapabilities(let e, let p, let i):
             return [
                 FieldDifference.capabilities("CapInh", c.capabilities.inheritable, expected: i),

@@ -89,7 +89,7 @@ enum OperationScenarios {
     static func attributes(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 64))
         try Broadcast.run(.setTimerSlack(.nanoseconds(123_456)))
-        var checks = try verifyEveryThread("at timer slack 123456") { $0.timerSlackNanoseconds == 123_456 }
+        var checks = try verifyEveryThread("at timer slack 123456") { $0.timerSlack == .nanoseconds(123_456) }
         try Broadcast.run(.setNice(7))
         checks += try verifyEveryThread("at nice 7") { $0.nice == 7 }
         try Broadcast.run(.setAffinity(cpus: [0]))
@@ -210,7 +210,7 @@ enum OperationScenarios {
     private static func fingerprint() throws -> [String] {
         let pid = getpid()
         return try ProcessSnapshot.current().threads.map { t in
-            "\(t.tid) \(t.credentials) \(String(describing: t.timerSlackNanoseconds)) \(String(describing: t.nice)) \(t.cpusAllowedList) \(NetworkNamespace.identity(pid: pid, tid: t.tid) ?? "")"
+            "\(t.tid) \(t.credentials) \(String(describing: t.timerSlack)) \(String(describing: t.nice)) \(t.cpusAllowedList) \(NetworkNamespace.identity(pid: pid, tid: t.tid) ?? "")"
         }
     }
 }

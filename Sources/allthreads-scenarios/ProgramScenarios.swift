@@ -86,10 +86,10 @@ enum ProgramScenarios {
         try require(blocked.allSatisfy { !$0.credentials.noNewPrivs && $0.credentials.capabilities.bounding.contains(.sysBoot) },
                     "the unreachable thread ran steps")
         if mode == .strict {
-            let changed = others.filter { $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlackNanoseconds == 610_002 }
+            let changed = others.filter { $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack == .nanoseconds(610_002) }
             try require(changed.isEmpty, "threads \(changed.map(\.tid)) ran steps although one thread was unreachable")
         } else {
-            let missed = others.filter { !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlackNanoseconds != 610_002 }
+            let missed = others.filter { !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack != .nanoseconds(610_002) }
             try require(missed.isEmpty, "threads \(missed.map(\.tid)) did not run every step")
         }
         return "\(mode): tid \(blocker) named; /proc of \(others.count + 1) threads as promised " + TortureScenarios.tally(runs: 1, threads: others.count + 1)
@@ -113,7 +113,7 @@ enum ProgramScenarios {
             try require("\(error)".contains("steps 1...2 are applied on every thread"), "the message says \(error)")
         }
         let checked = try verifyEveryThread("holding exactly steps 1 and 2") { t in
-            t.timerSlackNanoseconds == 620_001 && t.credentials.noNewPrivs && t.credentials.capabilities.bounding.contains(.sysBoot)
+            t.timerSlack == .nanoseconds(620_001) && t.credentials.noNewPrivs && t.credentials.capabilities.bounding.contains(.sysBoot)
         }
         return "\(mode): step 3 failed on the caller; \(checked) threads hold exactly steps 1...2 " + TortureScenarios.tally(runs: 1, threads: checked)
     }
@@ -137,7 +137,7 @@ enum ProgramScenarios {
         }
         let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
         let wrong = threads.filter { t in
-            t.tid == odd ? t.timerSlackNanoseconds != 630_001 : (t.timerSlackNanoseconds != 630_002 || t.nice != 7)
+            t.tid == odd ? t.timerSlack != .nanoseconds(630_001) : (t.timerSlack != .nanoseconds(630_002) || t.nice != 7)
         }
         try require(wrong.isEmpty, "threads \(wrong.map(\.tid)) do not hold what the error says")
         return "\(mode): tid \(odd) stopped at step 2, \(threads.count - 1) threads finished " + TortureScenarios.tally(runs: 1, threads: threads.count)

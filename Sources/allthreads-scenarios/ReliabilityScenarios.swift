@@ -84,7 +84,7 @@ enum ReliabilityScenarios {
             _ = try pipe.writeEnd.writeAll([UInt8](repeating: 0x2a, count: late.count))
             let slack = 400_000 + round
             try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
-            try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
         }
         return "\(mode): \(rounds) rounds, \(named) late handlers named, each next broadcast reached every thread "
             + TortureScenarios.tally(runs: 2 * rounds, threads: ThreadCrowd.liveThreadCount())
@@ -147,7 +147,7 @@ enum ReliabilityScenarios {
         let sandboxed = cw_child_broadcast(CW_CHILD_VFORK_SANDBOXED)
         try require(sandboxed == Int32(CW_CHILD_REFUSED), "a sandboxed vfork child's broadcast ended with status \(sandboxed), not refused")
         try broadcastTimerSlack(777_777)
-        let checked = try verifyEveryThread("at slack 777777") { $0.timerSlackNanoseconds == 777_777 }
+        let checked = try verifyEveryThread("at slack 777777") { $0.timerSlack == .nanoseconds(777_777) }
         return "\(made) fork and clone children broadcast while the lock was busy; a vfork child alone, a sandboxed one refused; \(checked) threads verified "
             + TortureScenarios.tally(runs: made + 2, threads: checked)
     }

@@ -6,8 +6,8 @@ import XCTest
 
 /// Reversible broadcasts in the test process itself, checked through /proc.
 final class BroadcastTests: XCTestCase {
-    private func slacks() throws -> [Int32: UInt64] {
-        Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in t.timerSlackNanoseconds.map { (t.tid, $0) } })
+    private func slacks() throws -> [Int32: Duration] {
+        Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in t.timerSlack.map { (t.tid, $0) } })
     }
 
     private func setSlack(_ ns: Int) throws -> BroadcastReport {
@@ -22,7 +22,7 @@ final class BroadcastTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.threads, 9)
         XCTAssertEqual(report.threads, snapshot.threads.filter { !$0.runsNoCode }.count)
         for thread in snapshot.threads where !thread.runsNoCode {
-            XCTAssertEqual(thread.timerSlackNanoseconds, 123_457, "tid \(thread.tid) (\(thread.name))")
+            XCTAssertEqual(thread.timerSlack, .nanoseconds(123_457), "tid \(thread.tid) (\(thread.name))")
         }
         _ = try setSlack(50_000)
     }
@@ -34,7 +34,7 @@ final class BroadcastTests: XCTestCase {
             XCTAssertEqual(error as? AllThreadsError, .callFailed(.badFileDescriptor))
         }
         XCTAssertEqual(EngineStatistics.current.handlerRuns, before.handlerRuns, "no other thread may run a call that failed on the caller")
-        XCTAssertTrue(try slacks().values.allSatisfy { $0 == 222_222 })
+        XCTAssertTrue(try slacks().values.allSatisfy { $0 == .nanoseconds(222_222) })
         _ = try setSlack(50_000)
     }
 
@@ -54,7 +54,7 @@ final class BroadcastTests: XCTestCase {
             }
         }
         XCTAssertEqual(EngineStatistics.current.broadcasts, before.broadcasts, "a rejected call must not start a broadcast")
-        XCTAssertTrue(try slacks().values.allSatisfy { $0 == 333_333 }, "a rejected call changed a thread")
+        XCTAssertTrue(try slacks().values.allSatisfy { $0 == .nanoseconds(333_333) }, "a rejected call changed a thread")
         _ = try setSlack(50_000)
     }
 

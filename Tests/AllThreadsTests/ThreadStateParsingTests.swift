@@ -166,7 +166,7 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertEqual(state.involuntaryContextSwitches, 0)
         XCTAssertNil(state.nice)
         XCTAssertFalse(state.isIOWorker)
-        XCTAssertNil(state.timerSlackNanoseconds)
+        XCTAssertNil(state.timerSlack)
         XCTAssertFalse(state.runsNoCode)
     }
 
@@ -458,7 +458,7 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertEqual(me.credentials.uids.effective.rawValue, geteuid())
         XCTAssertEqual(me.credentials.gids.real.rawValue, getgid())
         XCTAssertEqual(me.state, "R")
-        XCTAssertNotNil(me.timerSlackNanoseconds)  // a thread may always read its own
+        XCTAssertNotNil(me.timerSlack)  // a thread may always read its own
         for thread in snapshot.threads {
             XCTAssertNotNil(thread.nice)
             XCTAssertFalse(thread.runsNoCode)

@@ -22,16 +22,16 @@ public struct ThreadState: Sendable, Hashable {
     public var nice: Int32?
     /// True for io_uring workers: `stat` flags (field 9) contain `PF_IO_WORKER` (0x10).
     public var isIOWorker: Bool
-    /// `/proc/<tid>/timerslack_ns`; `nil` when it was not read or could not be read
+    /// The timer slack (`/proc/<tid>/timerslack_ns`); `nil` when it was not read or could not be read
     /// (reading another thread's needs `CAP_SYS_NICE`).
-    public var timerSlackNanoseconds: UInt64?
+    public var timerSlack: Duration?
 
     /// Creates a thread state from its parts (the tests' made-up threads).
     package init(
         tid: Int32, name: String, state: Character, credentials: ThreadCredentials,
         signalsBlocked: UInt64 = 0, cpusAllowedList: String = "",
         voluntaryContextSwitches: UInt64 = 0, involuntaryContextSwitches: UInt64 = 0,
-        nice: Int32? = nil, isIOWorker: Bool = false, timerSlackNanoseconds: UInt64? = nil
+        nice: Int32? = nil, isIOWorker: Bool = false, timerSlack: Duration? = nil
     ) {
         self.tid = tid
         self.name = name
@@ -43,7 +43,7 @@ public struct ThreadState: Sendable, Hashable {
         self.involuntaryContextSwitches = involuntaryContextSwitches
         self.nice = nice
         self.isIOWorker = isIOWorker
-        self.timerSlackNanoseconds = timerSlackNanoseconds
+        self.timerSlack = timerSlack
     }
 
     /// Parses the text of /proc/<pid>/task/<tid>/status.
@@ -103,7 +103,7 @@ public struct ThreadState: Sendable, Hashable {
         // Only /proc/<tid> has it; it is readable for any tid, thread group leader or not.
         let slackPath = "\(procRoot)/\(tid)/timerslack_ns"
         if timerSlack, let slack = try? Procfs.read(slackPath) {
-            thread.timerSlackNanoseconds = try ProcText.timerSlack(slack, path: slackPath)
+            thread.timerSlack = .nanoseconds(try ProcText.timerSlack(slack, path: slackPath))
         }
         return thread
     }

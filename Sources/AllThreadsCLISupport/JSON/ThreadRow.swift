@@ -48,7 +48,7 @@ package struct ThreadRow: Encodable, Sendable {
         capabilities = CapabilityRows(c.capabilities)
         noNewPrivs = c.noNewPrivs
         seccomp = c.seccomp.description
-        timerSlackNs = thread.timerSlackNanoseconds
+        timerSlackNs = thread.timerSlack.map { UInt64(clamping: $0.nanoseconds) }
         nice = thread.nice
         cpusAllowed = thread.cpusAllowedList
         ioUring = thread.ioUringRole.map { $0 == .submissionPolling ? "sqpoll" : "worker" }
