@@ -6,7 +6,7 @@ import SystemPackage
 func composingASandbox(ruleset: FileDescriptor) throws {
     // example: composing-a-sandbox
     var sandbox = BroadcastProgram.setNoNewPrivileges()
-    sandbox += try .restrictSelf(ruleset: ruleset)
+    sandbox += try .landlockRestrictSelf(ruleset: ruleset)
     sandbox += try .dropFromBoundingSet(CapabilitySet.allSupported.subtracting([.netBindService]))
     sandbox += try .setCapabilities(effective: [.netBindService], permitted: [.netBindService], inheritable: [])
     let report = try Broadcast.run(sandbox)
@@ -16,7 +16,7 @@ func composingASandbox(ruleset: FileDescriptor) throws {
 
 func composingASandboxProof() throws {
     // example: composing-a-sandbox-proof
-    let notPermitted = SyscallResult(rawValue: -Int(Errno.notPermitted.rawValue))
+    let notPermitted = SyscallResult.failure(.notPermitted)
     let drop = BroadcastProgram.clearGroups() + BroadcastProgram([
         BroadcastStep(.setresgid, 65534, 65534, 65534),
         BroadcastStep(.setresuid, 65534, 65534, 65534),

@@ -15,7 +15,7 @@ func docBroadcastSyscall() throws {
 func docBroadcastStep() {
     // example: doc-broadcast-step
     // The proof step of a drop: setuid(0) must fail with EPERM on every thread.
-    let proof = BroadcastStep(.setuid, 0, expecting: .result(SyscallResult(rawValue: -Int(EPERM))))
+    let proof = BroadcastStep(.setuid, 0, expecting: .result(SyscallResult.failure(.notPermitted)))
     // end
     _ = proof
 }
@@ -25,6 +25,21 @@ func docBroadcastProgram() throws {
     let sandbox = try BroadcastProgram.setNoNewPrivileges()
         + .dropFromBoundingSet(CapabilitySet.allSupported.subtracting([.netBindService]))
     try Broadcast.run(sandbox)
+    // end
+}
+
+func docAllThreadsError() {
+    // example: doc-all-threads-error
+    do {
+        try Broadcast.run(.setNoNewPrivileges())
+    } catch .unreachable {
+        print("no thread changed")
+    } catch {
+        switch error.code {
+        case .failedAfterChange: fatalError("threads changed, then: \(error)")
+        default: print(error)
+        }
+    }
     // end
 }
 
@@ -72,7 +87,7 @@ func docSeccompGroup() throws {
 
 func docSeccompLoad(_ filter: SeccompFilter) throws {
     // example: doc-seccomp-load
-    try ThreadAttributes.setNoNewPrivileges()
+    try Broadcast.run(.setNoNewPrivileges())
     try filter.loadOnAllThreads()
     // end
 }
@@ -90,7 +105,7 @@ func docProcessSnapshot() throws {
     // example: doc-process-snapshot
     try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
     let snapshot = try ProcessSnapshot.current()
-    assert(snapshot.agree && snapshot.majority?.uids.all(equal: 65534) == true)
+    assert(snapshot.agree && snapshot.majority?.uids.all(equal: UserID(rawValue: 65534)) == true)
     // end
 }
 

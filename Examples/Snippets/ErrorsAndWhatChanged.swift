@@ -7,15 +7,18 @@ func errorsAndWhatChanged(_ program: BroadcastProgram) {
     do {
         let report = try Broadcast.run(program)
         print("every thread ran \(program.steps.count) steps: \(report.stepResults)")
-    } catch .stepFailed(let failure) {
-        // Every thread ran exactly the steps before the failed one.
-        print("applied everywhere: steps 1...\(failure.appliedSteps); \(failure)")
-    } catch .stepMismatch(let threads) {
-        for thread in threads { print("stopped early: \(thread)") }
-    } catch .unreachable(let threads) {
-        print("nothing changed; could not stop: \(threads)")
     } catch {
-        print(error)
+        switch error.code {
+        case .stepFailed:
+            // Every thread ran exactly the steps before the failed one.
+            print("applied everywhere: the steps before the failed one; \(error)")
+        case .stepMismatch:
+            for thread in error.stepMismatches { print("stopped early: \(thread)") }
+        case .unreachable:
+            print("nothing changed; could not stop: \(error.unreachableThreads)")
+        default:
+            print(error)
+        }
     }
     // end
 }

@@ -1,4 +1,5 @@
 import AllThreads
+import SystemPackage
 
 // AllThreads.docc/GettingStarted.md.
 
@@ -18,7 +19,7 @@ func gettingStartedProve() throws {
         let state = thread.credentials
         print(thread.tid, thread.name, state.uids, state.capabilities.effective, state.noNewPrivs)
     }
-    guard snapshot.agree, let credentials = snapshot.majority, credentials.uids.all(equal: 65534) else {
+    guard snapshot.agree, let credentials = snapshot.majority, credentials.uids.all(equal: UserID(rawValue: 65534)) else {
         fatalError("threads that differ: \(snapshot.outliers.map(\.tid))")
     }
 
@@ -32,14 +33,17 @@ func gettingStartedFailure() {
     // example: getting-started-failure
     do {
         try PrivilegeDrop(user: "nobody", noNewPrivileges: true).apply()
-    } catch .invalidArgument(let reason) {
-        print("refused before anything changed: \(reason)")
-    } catch .unreachable(let threads) {
-        // Still root on every thread: name the ones that could not be stopped.
-        for thread in threads { print("unreachable: \(thread)") }
+    } catch .argumentRejected {
+        print("refused before anything changed")
     } catch {
-        // The drop began: whatever it left, this process must not serve.
-        fatalError("privilege drop failed: \(error)")
+        switch error.code {
+        case .unreachable:
+            // Still root on every thread: name the ones that could not be stopped.
+            for thread in error.unreachableThreads { print("unreachable: \(thread)") }
+        default:
+            // The drop began: whatever it left, this process must not serve.
+            fatalError("privilege drop failed: \(error)")
+        }
     }
     // end
 }

@@ -20,7 +20,7 @@ func readmeRawBroadcast() throws {
     let report = try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
     print("ran on \(report.threads) threads in \(report.rounds) round(s), \(report.elapsed)")
     let snapshot = try ProcessSnapshot.current()          // every thread, read from /proc
-    precondition(snapshot.agree && snapshot.majority!.uids.all(equal: 65534))
+    precondition(snapshot.agree && snapshot.majority!.uids.all(equal: UserID(rawValue: 65534)))
     // end
 }
 

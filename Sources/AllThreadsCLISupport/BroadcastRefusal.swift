@@ -9,7 +9,7 @@ extension SystemCall {
     /// command never ended).
     ///
     /// Names that are no call on this architecture (`sigreturn`, `fork` on arm64) are left out.
-    public static let refusedInBroadcast: [SystemCall: String] = {
+    package static let refusedInBroadcast: [SystemCall: String] = {
         let reasons: [(names: [String], reason: String)] = [
             (["exit", "exit_group"], "ends the thread or the process before it reports"),
             (["execve", "execveat"], "replaces the process before the broadcast ends (run the program after '--' instead)"),
@@ -28,8 +28,8 @@ extension SystemCall {
 
     /// Throws when the call is one of ``refusedInBroadcast``.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the call and why.
-    public func requireBroadcastable() throws(AllThreadsError) {
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the call and why.
+    package func requireBroadcastable() throws(AllThreadsError) {
         if let reason = Self.refusedInBroadcast[self] {
             throw .invalidArgument("refusing to run \(self) on every thread: it \(reason)")
         }

@@ -1,26 +1,26 @@
 import AllThreads
 /// What applying a ``ThreadChange`` did: its broadcasts, how long it took, and its error.
-public struct ChangeRecord: Sendable {
+package struct ChangeRecord: Sendable {
     /// The change.
-    public var change: ThreadChange
+    package var change: ThreadChange
     /// The reports of the broadcasts that succeeded, in order. A seccomp load (one kernel call,
     /// no broadcast) and a privilege drop (which reports its proof instead) add none.
-    public var reports: [BroadcastReport]
+    package var reports: [BroadcastReport]
     /// Broadcasts the engine started for the change (``EngineStatistics/broadcasts``), failed ones included.
-    public var broadcasts: Int
+    package var broadcasts: Int
     /// Wall time of the whole change.
-    public var elapsed: Duration
+    package var elapsed: Duration
     /// Why the change failed; `nil` when it succeeded on every thread.
-    public var error: AllThreadsError?
+    package var error: AllThreadsError?
     /// The io_uring rings a privilege drop accepted (``IoUringPolicy/accept``); empty otherwise.
-    public var acceptedIoUringRings: [IoUringRing]
+    package var acceptedIoUringRings: [IoUringRing]
     /// The registered io_uring rings a privilege drop accepted; empty otherwise.
-    public var acceptedIoUringRegistrations: [IoUringRegistration]
+    package var acceptedIoUringRegistrations: [IoUringRegistration]
     /// What a sandbox enforced per layer and proved on every thread; `nil` for other changes.
-    public var sandbox: SandboxReport?
+    package var sandbox: SandboxReport?
 
     /// Creates a record.
-    public init(
+    package init(
         change: ThreadChange, reports: [BroadcastReport], broadcasts: Int, elapsed: Duration, error: AllThreadsError?,
         acceptedIoUringRings: [IoUringRing] = [], acceptedIoUringRegistrations: [IoUringRegistration] = [],
         sandbox: SandboxReport? = nil
@@ -36,11 +36,10 @@ public struct ChangeRecord: Sendable {
     }
 
     /// Signalling rounds over all reported broadcasts.
-    public var rounds: Int { reports.reduce(0) { $0 + $1.rounds } }
+    package var rounds: Int { reports.reduce(0) { $0 + $1.rounds } }
 
     /// True when the change was refused as invalid before any broadcast started: no thread changed.
-    public var rejectedUpFront: Bool {
-        guard case .invalidArgument = error else { return false }
-        return broadcasts == 0
+    package var rejectedUpFront: Bool {
+        error?.code == .argumentRejected && broadcasts == 0
     }
 }

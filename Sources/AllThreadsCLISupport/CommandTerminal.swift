@@ -23,12 +23,12 @@ import SystemPackage
 ///   child's status (128 + N when signal N ended it); when the child stops (^Z), it stops too,
 ///   and continues the child when continued. The child keeps no descriptor of the terminal,
 ///   nor the master side of the pseudo-terminal.
-public enum CommandTerminal {
+package enum CommandTerminal {
     /// The standard descriptors that are terminals.
-    public static var terminalDescriptors: [CInt] { (0...2).filter { isatty($0) == 1 } }
+    package static var terminalDescriptors: [CInt] { (0...2).filter { isatty($0) == 1 } }
 
     /// True when this process has a controlling terminal (`/dev/tty` opens).
-    public static var hasControllingTerminal: Bool {
+    package static var hasControllingTerminal: Bool {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         close(fd)
@@ -36,7 +36,7 @@ public enum CommandTerminal {
     }
 
     /// True when a command run in place of this process would share a terminal with its invoker.
-    public static var isShared: Bool { hasControllingTerminal || !terminalDescriptors.isEmpty }
+    package static var isShared: Bool { hasControllingTerminal || !terminalDescriptors.isEmpty }
 
     /// The signals the parent takes through a descriptor: the child's end, window size changes,
     /// and those it passes on to the child.
@@ -56,7 +56,7 @@ public enum CommandTerminal {
     ///
     /// - Throws: ``CommandFailure/failed(_:)`` when no pseudo-terminal could be made or the
     ///   fork failed: nothing changed.
-    public static func isolate() throws(CommandFailure) {
+    package static func isolate() throws(CommandFailure) {
         let terminals = terminalDescriptors
         var terminal: PseudoTerminal?
         if let first = terminals.first {

@@ -10,22 +10,22 @@ import SystemPackage
 /// try PrivilegeDrop(user: "nobody").apply()
 /// let error = command.exec()  // returns only when execve failed
 /// ```
-public struct ExecCommand: Sendable, Hashable {
+package struct ExecCommand: Sendable, Hashable {
     /// The file to execute: the name as given when it contains `/`, else the first match in `PATH`.
-    public var path: String
+    package var path: String
     /// The argument vector; `arguments[0]` is the name as given.
-    public var arguments: [String]
+    package var arguments: [String]
 
     /// The search path used when `PATH` is not set (glibc's `execvp` default).
-    public static let defaultSearchPath = "/bin:/usr/bin"
+    package static let defaultSearchPath = "/bin:/usr/bin"
 
     /// Resolves `arguments[0]` like `execvp`: a name with a `/` is used as it is; any other is
     /// looked up in `searchPath` (by default `PATH`). The file must be a regular file the
     /// process may execute now.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty list or name, a name that
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an empty list or name, a name that
     ///   is in no directory of the search path, or a file that is not an executable regular file.
-    public init(resolving arguments: [String], searchPath: String? = nil) throws(AllThreadsError) {
+    package init(resolving arguments: [String], searchPath: String? = nil) throws(AllThreadsError) {
         guard let name = arguments.first else { throw .invalidArgument("no command given after '--'") }
         guard !name.isEmpty else { throw .invalidArgument("the command name after '--' is empty") }
         self.arguments = arguments
@@ -51,7 +51,7 @@ public struct ExecCommand: Sendable, Hashable {
     /// The environment is inherited.
     ///
     /// - Returns: only when `execv` failed: its error.
-    public func exec() -> Errno {
+    package func exec() -> Errno {
         fflush(nil)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)

@@ -9,20 +9,20 @@ import Glibc
 /// when the exec gave it privileges its caller did not have: a set-user-ID or set-group-ID file,
 /// file capabilities, or an LSM transition. Whoever runs the program still chooses its arguments
 /// and environment, so such a program would hand those privileges to any local user.
-public struct SecureExecution: Sendable, Hashable {
+package struct SecureExecution: Sendable, Hashable {
     /// Whether the kernel started the process in secure-execution mode (`AT_SECURE`).
-    public var atSecure: Bool
+    package var atSecure: Bool
     /// The real user id.
-    public var uid: uid_t
+    package var uid: uid_t
     /// The effective user id.
-    public var euid: uid_t
+    package var euid: uid_t
     /// The real group id.
-    public var gid: gid_t
+    package var gid: gid_t
     /// The effective group id.
-    public var egid: gid_t
+    package var egid: gid_t
 
     /// A state given field by field (to decide about a state other than this process's).
-    public init(atSecure: Bool, uid: uid_t, euid: uid_t, gid: gid_t, egid: gid_t) {
+    package init(atSecure: Bool, uid: uid_t, euid: uid_t, gid: gid_t, egid: gid_t) {
         self.atSecure = atSecure
         self.uid = uid
         self.euid = euid
@@ -31,7 +31,7 @@ public struct SecureExecution: Sendable, Hashable {
     }
 
     /// This process's state: `AT_SECURE` from the auxiliary vector and the calling thread's ids.
-    public static func current() -> SecureExecution {
+    package static func current() -> SecureExecution {
         SecureExecution(atSecure: cav_secure_execution() != 0, uid: getuid(), euid: geteuid(), gid: getgid(), egid: getegid())
     }
 
@@ -39,7 +39,7 @@ public struct SecureExecution: Sendable, Hashable {
     ///
     /// Differing ids are named first (they say which bit the file carries); `AT_SECURE` alone
     /// covers file capabilities and LSM transitions, where the ids agree.
-    public var refusal: Refusal? {
+    package var refusal: Refusal? {
         if uid != euid { return .setUserID(real: uid, effective: euid) }
         if gid != egid { return .setGroupID(real: gid, effective: egid) }
         if atSecure { return .secureExecution }
@@ -49,14 +49,14 @@ public struct SecureExecution: Sendable, Hashable {
     /// Throws unless a process in this state may run.
     ///
     /// - Throws: ``Refusal``, why not.
-    public func requireOrdinary() throws(Refusal) {
+    package func requireOrdinary() throws(Refusal) {
         if let refusal { throw refusal }
     }
 }
 
 extension SecureExecution {
     /// Why a process must not run: the exec gave it privileges its caller did not have.
-    public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         /// The real and effective user ids differ: the file is set-user-ID.
         case setUserID(real: uid_t, effective: uid_t)
         /// The real and effective group ids differ: the file is set-group-ID.
@@ -65,7 +65,7 @@ extension SecureExecution {
         case secureExecution
 
         /// One line: what was found, and what to do instead.
-        public var description: String {
+        package var description: String {
             let why: String
             switch self {
             case .setUserID(let real, let effective):

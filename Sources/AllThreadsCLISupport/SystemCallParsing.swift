@@ -3,8 +3,8 @@ extension SystemCall {
     /// Parses a system call as a person types it: a name (`setresuid`, `SYS_setresuid`) known
     /// to libseccomp for this architecture, or a non-negative decimal number.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the text.
-    public init(parsing text: String) throws(AllThreadsError) {
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the text.
+    package init(parsing text: String) throws(AllThreadsError) {
         if let named = SystemCall(name: text) {
             self = named
         } else if let number = Int(text), number >= 0 {
@@ -16,7 +16,7 @@ extension SystemCall {
 
     /// Parses one argument of a raw system call: a decimal integer (`-1`, `65534`) or a
     /// hexadecimal one (`0x1f`), within the 64-bit range.
-    public static func argument(parsing text: String) throws(AllThreadsError) -> Int {
+    package static func argument(parsing text: String) throws(AllThreadsError) -> Int {
         let negative = text.hasPrefix("-")
         let magnitude = negative ? text.dropFirst() : text[...]
         let value: Int?
@@ -32,7 +32,7 @@ extension SystemCall {
     }
 
     /// Parses up to six system call arguments with ``argument(parsing:)``.
-    public static func arguments(parsing texts: [String]) throws(AllThreadsError) -> [Int] {
+    package static func arguments(parsing texts: [String]) throws(AllThreadsError) -> [Int] {
         guard texts.count <= 6 else {
             throw .invalidArgument("a system call takes at most 6 arguments, not \(texts.count)")
         }

@@ -14,10 +14,10 @@ import SystemPackage
 /// let comparison = try change.verify()
 /// precondition(comparison.agree)
 /// ```
-public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
-    /// `setuid(uid)` (``Credentials/setuid(_:options:)``).
+package enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
+    /// `setuid(uid)` (``BroadcastProgram/setuid(_:)``).
     case setuid(UserID)
-    /// `setgid(gid)` (``Credentials/setgid(_:options:)``).
+    /// `setgid(gid)` (``BroadcastProgram/setgid(_:)``).
     case setgid(GroupID)
     /// `setresuid(real, effective, saved)`.
     case setresuid(real: UserID, effective: UserID, saved: UserID)
@@ -47,7 +47,7 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     case sandbox(Sandbox)
 
     /// The change as a call, such as `setresuid(65534, 65534, 65534)`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .setuid(let uid): "setuid(\(uid.rawValue))"
         case .setgid(let gid): "setgid(\(gid.rawValue))"
@@ -75,10 +75,10 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Group ids separated by commas, `none` for an empty list.
-    private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups.map(\.rawValue)) }
+    private static func list(_ groups: [GroupID]) -> String { ThreadCredentials.groupList(groups) }
 
     /// What the change makes equal on every thread, and so what ``verify(options:)`` compares.
-    public var aspects: ThreadAspects {
+    package var aspects: ThreadAspects {
         switch self {
         case .timerSlack: return [.credentials, .timerSlack]
         case .syscall(let call, let arguments):
@@ -93,12 +93,12 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
     /// Checks what the single operations cannot check before they start: a raw call must not
     /// end, fork or leave the calling thread (``SystemCall/refusedInBroadcast``). (A privilege
     /// drop checks its own combinations.) Changes nothing.
-    public func validate() throws(AllThreadsError) {
+    package func validate() throws(AllThreadsError) {
         if case .syscall(let call, _) = self { try call.requireBroadcastable() }
     }
 
     /// Applies the change to every thread. Never throws: the record holds the error, if any.
-    public func apply(options: BroadcastOptions = BroadcastOptions()) -> ChangeRecord {
+    package func apply(options: BroadcastOptions = BroadcastOptions()) -> ChangeRecord {
         let clock = ContinuousClock()
         let start = clock.now
         let before = EngineStatistics.current.broadcasts
@@ -125,23 +125,23 @@ public enum ThreadChange: Sendable, Hashable, CustomStringConvertible {
         options: BroadcastOptions, into reports: inout [BroadcastReport], sandbox report: inout SandboxReport?
     ) throws(AllThreadsError) -> (ProcessSnapshot?, Duration?) {
         switch self {
-        case .setuid(let uid): reports.append(try Credentials.setuid(uid, options: options))
-        case .setgid(let gid): reports.append(try Credentials.setgid(gid, options: options))
+        case .setuid(let uid): reports.append(try Broadcast.run(.setuid(uid), options: options))
+        case .setgid(let gid): reports.append(try Broadcast.run(.setgid(gid), options: options))
         case .setresuid(let r, let e, let s):
-            reports.append(try Credentials.setresuid(real: r, effective: e, saved: s, options: options))
+            reports.append(try Broadcast.run(.setresuid(real: r, effective: e, saved: s), options: options))
         case .setresgid(let r, let e, let s):
-            reports.append(try Credentials.setresgid(real: r, effective: e, saved: s, options: options))
+            reports.append(try Broadcast.run(.setresgid(real: r, effective: e, saved: s), options: options))
         case .setGroups(let groups):
             reports.append(
                 try groups.isEmpty
-                    ? Credentials.clearGroups(options: options) : Credentials.setGroups(groups, options: options))
-        case .noNewPrivileges: reports.append(try ThreadAttributes.setNoNewPrivileges(options: options))
-        case .keepCapabilities(let keep): reports.append(try Capabilities.setKeepCapabilities(keep, options: options))
-        case .dropFromBoundingSet(let set): reports.append(try Capabilities.dropFromBoundingSet(set, options: options))
+                    ? Broadcast.run(.clearGroups(), options: options) : Broadcast.run(.setGroups(groups), options: options))
+        case .noNewPrivileges: reports.append(try Broadcast.run(.setNoNewPrivileges(), options: options))
+        case .keepCapabilities(let keep): reports.append(try Broadcast.run(.setKeepCapabilities(keep), options: options))
+        case .dropFromBoundingSet(let set): reports.append(try Broadcast.run(.dropFromBoundingSet(set), options: options))
         case .timerSlack(let nanoseconds):
-            reports.append(try ThreadAttributes.setTimerSlack(nanoseconds: nanoseconds, options: options))
+            reports.append(try Broadcast.run(.setTimerSlack(.nanoseconds(nanoseconds)), options: options))
         case .setCapabilities(let e, let p, let i):
-            reports.append(try Capabilities.set(effective: e, permitted: p, inheritable: i, options: options))
+            reports.append(try Broadcast.run(.setCapabilities(effective: e, permitted: p, inheritable: i), options: options))
         case .dropCapabilities(let set): reports.append(try Capabilities.drop(set, options: options))
         case .seccomp(let filter): try filter.loadOnAllThreads()
         case .privilegeDrop(let drop):

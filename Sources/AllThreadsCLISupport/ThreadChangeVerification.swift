@@ -10,9 +10,9 @@ extension ThreadChange {
     /// with `PR_GET_KEEPCAPS`.
     ///
     /// - Returns: the comparison; ``ThreadComparison/agree`` is false when any thread differs.
-    /// - Throws: ``AllThreadsError/procfs(_:)`` when /proc cannot be read; a probe's errors
+    /// - Throws: ``AllThreadsError/Code/procfs`` when /proc cannot be read; a probe's errors
     ///   other than a mismatch, which is reported as a difference.
-    public func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
+    package func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) } catch { throw .procfs(error) }
         var comparison = try ThreadComparison(snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:))
@@ -26,7 +26,7 @@ extension ThreadChange {
                 let result = try Broadcast.probe(.prctl, Int(PR_GET_KEEPCAPS), options: options)
                 if let field = unmet(result) { comparison.add(field, to: reference.identity) }
             } catch {
-                guard case .mismatch(let caller, let threads) = error else { throw error }
+                guard case .mismatch(let caller, let threads) = error.kind else { throw error }
                 if let field = unmet(caller) { comparison.add(field, to: reference.identity) }
                 for thread in threads {
                     if let field = unmet(thread.result) { comparison.add(field, to: ThreadIdentity(tid: thread.tid, name: thread.name)) }
@@ -39,17 +39,17 @@ extension ThreadChange {
     /// The fields of `thread` that are not what the change sets. Empty for changes whose
     /// result /proc does not show (keep-caps, raw system calls) and for a privilege drop,
     /// which proves its own result.
-    public func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
+    package func unmetExpectations(by thread: ThreadState) -> [FieldDifference] {
         let c = thread.credentials
         switch self {
-        case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid.rawValue)
-        case .setgid(let gid): return Self.unmet("gid", c.gids, effective: gid.rawValue)
+        case .setuid(let uid): return Self.unmet("uid", c.uids, effective: uid)
+        case .setgid(let gid): return Self.unmet("gid", c.gids, effective: gid)
         case .setresuid(let r, let e, let s):
-            return Self.unmet("uid", c.uids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+            return Self.unmet("uid", c.uids, IDs(real: r, effective: e, saved: s, filesystem: e))
         case .setresgid(let r, let e, let s):
-            return Self.unmet("gid", c.gids, IDs(real: r.rawValue, effective: e.rawValue, saved: s.rawValue, filesystem: e.rawValue))
+            return Self.unmet("gid", c.gids, IDs(real: r, effective: e, saved: s, filesystem: e))
         case .setGroups(let groups):
-            let expected = groups.map(\.rawValue).sorted()
+            let expected = groups.sorted { $0.rawValue < $1.rawValue }
             return Set(c.groups) == Set(expected)
                 ? [] : [FieldDifference(field: "groups", value: c.groupList, expected: ThreadCredentials.groupList(expected))]
         case .noNewPrivileges, .sandbox:
@@ -57,9 +57,9 @@ extension ThreadChange {
         case .dropFromBoundingSet(let set):
             return Self.unmet(lacking: set, in: [("CapBnd", c.capabilities.bounding)])
         case .timerSlack(let nanoseconds):
-            let slack = thread.timerSlackNanoseconds
-            return slack == UInt64(nanoseconds)
-                ? [] : [FieldDifference(field: "timer_slack_ns", value: slack.map(String.init) ?? "unreadable", expected: "\(nanoseconds)")]
+            let slack = thread.timerSlack
+            return slack == .nanoseconds(nanoseconds)
+                ? [] : [FieldDifference(field: "timer_slack_ns", value: slack.map { String($0.nanoseconds) } ?? "unreadable", expected: "\(nanoseconds)")]
         case .setCapabilities(let e, let p, let i):
             return [
                 FieldDifference.capabilities("CapInh", c.capabilities.inheritable, expected: i),
@@ -79,14 +79,14 @@ extension ThreadChange {
     }
 
     /// `ids` unless they equal `expected`.
-    private static func unmet(_ field: String, _ ids: IDs, _ expected: IDs) -> [FieldDifference] {
+    private static func unmet<ID>(_ field: String, _ ids: IDs<ID>, _ expected: IDs<ID>) -> [FieldDifference] {
         ids == expected ? [] : [FieldDifference(field: field, value: ids.description, expected: expected.description)]
     }
 
     /// `ids` unless the effective and filesystem ids are `id` (what `setuid` and `setgid` always set).
-    private static func unmet(_ field: String, _ ids: IDs, effective id: UInt32) -> [FieldDifference] {
+    private static func unmet<ID>(_ field: String, _ ids: IDs<ID>, effective id: ID) -> [FieldDifference] {
         ids.effective == id && ids.filesystem == id
-            ? [] : [FieldDifference(field: field, value: ids.description, expected: "effective and filesystem \(id)")]
+            ? [] : [FieldDifference(field: field, value: ids.description, expected: "effective and filesystem \(id.rawValue)")]
     }
 
     /// Each set that still holds one of `set`.

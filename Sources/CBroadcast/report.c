@@ -10,6 +10,7 @@
 // past that carry the tid and the engine's own reason only.
 #define _GNU_SOURCE
 #include "engine.h"
+#include "cb_statistics.h"
 #include "report.h"
 
 #include <stdlib.h>

@@ -23,7 +23,7 @@ struct SetuidCommand: ChangeCommand {
 
     @OptionGroup var options: ChangeOptions
 
-    func change() throws(AllThreadsError) -> ThreadChange { .setuid(try UserID(parsing: uid)) }
+    func change() throws(AllThreadsError) -> ThreadChange { .setuid(try Account.userID(parsing: uid)) }
 }
 
 /// `allthreads setgid GID`.
@@ -45,7 +45,7 @@ struct SetgidCommand: ChangeCommand {
 
     @OptionGroup var options: ChangeOptions
 
-    func change() throws(AllThreadsError) -> ThreadChange { .setgid(try GroupID(parsing: gid)) }
+    func change() throws(AllThreadsError) -> ThreadChange { .setgid(try Account.groupID(parsing: gid)) }
 }
 
 /// The three ids `setresuid` and `setresgid` take, as names or numbers.
@@ -74,7 +74,7 @@ struct SetresuidCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        .setresuid(real: try UserID(parsing: ids.real), effective: try UserID(parsing: ids.effective), saved: try UserID(parsing: ids.saved))
+        .setresuid(real: try Account.userID(parsing: ids.real), effective: try Account.userID(parsing: ids.effective), saved: try Account.userID(parsing: ids.saved))
     }
 }
 
@@ -94,7 +94,7 @@ struct SetresgidCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        .setresgid(real: try GroupID(parsing: ids.real), effective: try GroupID(parsing: ids.effective), saved: try GroupID(parsing: ids.saved))
+        .setresgid(real: try Account.groupID(parsing: ids.real), effective: try Account.groupID(parsing: ids.effective), saved: try Account.groupID(parsing: ids.saved))
     }
 }
 

@@ -52,7 +52,7 @@ struct CredentialOptions: ParsableArguments {
         let supplementary = initGroups ? nil : try GroupID.list(parsing: groups ?? "")
         let disguised = try keepRootEquivalentCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []
         return try PrivilegeDrop(
-            user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try GroupID(parsing: text) },
+            user: try Account.lookUp(user), group: try group.map { text throws(AllThreadsError) in try Account.groupID(parsing: text) },
             groups: supplementary,
             keepCapabilities: (try keepCaps.map { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []).union(disguised),
             allowingRootEquivalentCapabilities: disguised,

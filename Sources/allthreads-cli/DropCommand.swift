@@ -48,7 +48,7 @@ struct DropCommand: ChangeCommand {
     }
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        let seccomp = try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) }
+        let seccomp = try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: FilePath(path)) }
         guard let drop = try credentials.drop(noNewPrivileges: noNewPrivs, seccomp: seccomp, ioUringPolicy: acceptIoUring ? .accept : .refuse) else {
             throw .invalidArgument("--user is required")
         }

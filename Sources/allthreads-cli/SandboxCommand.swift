@@ -125,7 +125,7 @@ struct SandboxCommand: ChangeCommand {
             try Sandbox(
                 paths: paths, ports: ports, restrictingFileSystem: unrestrictedFilesystem ? [] : .all,
                 restrictingNetwork: unrestrictedNetwork ? [] : .all, compatibility: bestEffort ? .bestEffort : .strict,
-                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: path) },
+                seccomp: try seccomp.map { path throws(AllThreadsError) in try SeccompFilter(contentsOf: FilePath(path)) },
                 credentials: try credentials.drop(noNewPrivileges: true)))
     }
 

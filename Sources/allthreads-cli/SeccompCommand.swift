@@ -1,6 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
 import ArgumentParser
+import SystemPackage
 
 /// `allthreads seccomp FILE`.
 struct SeccompCommand: ChangeCommand {
@@ -44,5 +45,5 @@ struct SeccompCommand: ChangeCommand {
 
     @OptionGroup var options: ChangeOptions
 
-    func change() throws(AllThreadsError) -> ThreadChange { .seccomp(try SeccompFilter(contentsOf: file)) }
+    func change() throws(AllThreadsError) -> ThreadChange { .seccomp(try SeccompFilter(contentsOf: FilePath(file))) }
 }

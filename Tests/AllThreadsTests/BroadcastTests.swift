@@ -6,8 +6,8 @@ import XCTest
 
 /// Reversible broadcasts in the test process itself, checked through /proc.
 final class BroadcastTests: XCTestCase {
-    private func slacks() throws -> [Int32: UInt64] {
-        Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in t.timerSlackNanoseconds.map { (t.tid, $0) } })
+    private func slacks() throws -> [Int32: Duration] {
+        Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in t.timerSlack.map { (t.tid, $0) } })
     }
 
     private func setSlack(_ ns: Int) throws -> BroadcastReport {
@@ -22,7 +22,7 @@ final class BroadcastTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.threads, 9)
         XCTAssertEqual(report.threads, snapshot.threads.filter { !$0.runsNoCode }.count)
         for thread in snapshot.threads where !thread.runsNoCode {
-            XCTAssertEqual(thread.timerSlackNanoseconds, 123_457, "tid \(thread.tid) (\(thread.name))")
+            XCTAssertEqual(thread.timerSlack, .nanoseconds(123_457), "tid \(thread.tid) (\(thread.name))")
         }
         _ = try setSlack(50_000)
     }
@@ -34,7 +34,7 @@ final class BroadcastTests: XCTestCase {
             XCTAssertEqual(error as? AllThreadsError, .callFailed(.badFileDescriptor))
         }
         XCTAssertEqual(EngineStatistics.current.handlerRuns, before.handlerRuns, "no other thread may run a call that failed on the caller")
-        XCTAssertTrue(try slacks().values.allSatisfy { $0 == 222_222 })
+        XCTAssertTrue(try slacks().values.allSatisfy { $0 == .nanoseconds(222_222) })
         _ = try setSlack(50_000)
     }
 
@@ -49,12 +49,12 @@ final class BroadcastTests: XCTestCase {
         ]
         for (call, message) in cases {
             XCTAssertThrowsError(try call()) { error in
-                guard case .invalidArgument(let text)? = error as? AllThreadsError else { return XCTFail("\(error)") }
+                guard let text = (error as? AllThreadsError)?.message else { return XCTFail("\(error)") }
                 XCTAssertTrue(text.contains(message), text)
             }
         }
         XCTAssertEqual(EngineStatistics.current.broadcasts, before.broadcasts, "a rejected call must not start a broadcast")
-        XCTAssertTrue(try slacks().values.allSatisfy { $0 == 333_333 }, "a rejected call changed a thread")
+        XCTAssertTrue(try slacks().values.allSatisfy { $0 == .nanoseconds(333_333) }, "a rejected call changed a thread")
         _ = try setSlack(50_000)
     }
 
@@ -74,5 +74,34 @@ final class BroadcastTests: XCTestCase {
         let result = ThreadResult(tid: 7, name: "w", result: SyscallResult(rawValue: -1))
         XCTAssertTrue(AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): EPERM")
             || AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): Operation not permitted"))
+    }
+
+    /// A client matches an error by its code (`catch .unreachable`, `catch AllThreadsError.Code.x`
+    /// where any error is thrown, `switch error.code`) and reads what it names from its properties;
+    /// an error raised after threads changed keeps its own code and holds the failure inside.
+    func testErrorsMatchByCodeAndKeepWhatChanged() {
+        let issue = ThreadIssue(tid: 42, name: "worker", state: "S", reason: .signalBlocked)
+        let unreachable = AllThreadsError.unreachable([issue])
+        XCTAssertEqual(unreachable.code, .unreachable)
+        XCTAssertEqual(unreachable.unreachableThreads, [issue])
+        XCTAssertNil(unreachable.errno)
+        XCTAssertTrue(AllThreadsError.Code.unreachable ~= unreachable)
+        XCTAssertFalse(AllThreadsError.Code.unreachableAfterChange ~= unreachable)
+        let anyError: any Error = unreachable
+        XCTAssertTrue(AllThreadsError.Code.unreachable ~= anyError)
+        XCTAssertFalse(AllThreadsError.Code.unreachable ~= ProcfsError(path: "/proc/x", kind: .malformed(field: "x")))
+
+        let after = AllThreadsError.failedAfterChange(.callFailed(.invalidArgument))
+        XCTAssertEqual(after.code, .failedAfterChange, "a failure after the change must not pass for one that changed nothing")
+        XCTAssertFalse(AllThreadsError.Code.callFailed ~= after)
+        XCTAssertEqual(after.underlyingError?.code, .callFailed)
+        XCTAssertEqual(after.underlyingError?.errno, .invalidArgument)
+        XCTAssertNil(after.errno)
+
+        let retained = AllThreadsError.privilegeRetained([.ioUringNotProbed], threadsChanged: true)
+        XCTAssertEqual(retained.retainedPrivileges, [.ioUringNotProbed])
+        XCTAssertTrue(retained.foundAfterChange)
+        XCTAssertFalse(AllThreadsError.privilegeRetained([.ioUringNotProbed], threadsChanged: false).foundAfterChange)
+        XCTAssertEqual(AllThreadsError.Code(rawValue: "stepFailed"), .stepFailed)
     }
 }

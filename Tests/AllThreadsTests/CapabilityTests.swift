@@ -21,8 +21,8 @@ final class CapabilityTests: XCTestCase {
         switch result {
         case .success(let capability):
             XCTFail("parsed \(text.debugDescription) as \(capability)", file: file, line: line)
-        case .failure(.invalidArgument(let message)):
-            return message
+        case .failure(let error) where error.code == .argumentRejected:
+            return error.message ?? ""
         case .failure(let error):
             XCTFail("\(text.debugDescription): \(error)", file: file, line: line)
         }
@@ -34,8 +34,8 @@ final class CapabilityTests: XCTestCase {
         switch Result(catching: { () throws(AllThreadsError) -> CapabilitySet in try CapabilitySet(parsing: text) }) {
         case .success(let set):
             XCTFail("parsed \(text.debugDescription) as \(set)", file: file, line: line)
-        case .failure(.invalidArgument(let message)):
-            return message
+        case .failure(let error) where error.code == .argumentRejected:
+            return error.message ?? ""
         case .failure(let error):
             XCTFail("\(text.debugDescription): \(error)", file: file, line: line)
         }

@@ -11,7 +11,7 @@ final class HostAuditTests: XCTestCase {
     private func status(_ name: String, uid: UInt32 = 0, noNewPrivs: Bool = false) throws -> String {
         var thread = try ThreadState(tid: 1, status: ThreadStateParsingTests.rootStatus)
         thread.name = name
-        thread.credentials.uids = IDs(real: uid, effective: uid, saved: uid, filesystem: uid)
+        thread.credentials.uids = IDs(all: UserID(rawValue: uid))
         thread.credentials.noNewPrivs = noNewPrivs
         return thread.statusText
     }

@@ -50,7 +50,7 @@ final class SandboxProfileTests: XCTestCase {
             ("ro /usr\nro\n", "line 2: field 'ro': needs a value"),
         ] {
             XCTAssertThrowsError(try Sandbox(profile: text), text) { error in
-                guard case .invalidArgument(let message) = error as? AllThreadsError else { return XCTFail("\(text): \(error)") }
+                guard case .invalidArgument(let message) = (error as? AllThreadsError)?.kind else { return XCTFail("\(text): \(error)") }
                 XCTAssertTrue(message.hasPrefix(expected), "\(text): \(message)")
             }
         }
@@ -59,7 +59,7 @@ final class SandboxProfileTests: XCTestCase {
     /// A file that cannot be read is named.
     func testAnUnreadableProfileIsNamed() {
         XCTAssertThrowsError(try Sandbox(contentsOfProfile: "/no/such/profile")) { error in
-            guard case .invalidArgument(let message) = error as? AllThreadsError else { return XCTFail("\(error)") }
+            guard case .invalidArgument(let message) = (error as? AllThreadsError)?.kind else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("\"/no/such/profile\""), message)
         }
     }

@@ -134,8 +134,8 @@ final class ThreadStateParsingTests: XCTestCase {
         return lines.joined(separator: "\n")
     }
 
-    func ids(_ r: UInt32, _ e: UInt32, _ s: UInt32, _ f: UInt32) -> IDs {
-        IDs(real: r, effective: e, saved: s, filesystem: f)
+    func ids<ID>(_ r: UInt32, _ e: UInt32, _ s: UInt32, _ f: UInt32) -> IDs<ID> {
+        IDs(real: ID(rawValue: r)!, effective: ID(rawValue: e)!, saved: ID(rawValue: s)!, filesystem: ID(rawValue: f)!)
     }
 
     // MARK: Real text
@@ -147,10 +147,10 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertEqual(state.state, "R")
         XCTAssertEqual(state.credentials.uids, ids(1000, 1002, 1002, 1002))
         XCTAssertEqual(state.credentials.gids, ids(1001, 1003, 1003, 1003))
-        XCTAssertEqual(state.credentials.uids.all, [1000, 1002, 1002, 1002])
-        XCTAssertFalse(state.credentials.uids.all(equal: 1002))
+        XCTAssertEqual(state.credentials.uids.all.map(\.rawValue), [1000, 1002, 1002, 1002])
+        XCTAssertFalse(state.credentials.uids.all(equal: UserID(rawValue: 1002)))
         XCTAssertEqual(state.credentials.uids.description, "1000/1002/1002/1002")
-        XCTAssertEqual(state.credentials.groups, [4, 27, 100])
+        XCTAssertEqual(state.credentials.groups.map(\.rawValue), [4, 27, 100])
         XCTAssertEqual(
             state.credentials.capabilities,
             CapabilitySets(
@@ -166,15 +166,15 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertEqual(state.involuntaryContextSwitches, 0)
         XCTAssertNil(state.nice)
         XCTAssertFalse(state.isIOWorker)
-        XCTAssertNil(state.timerSlackNanoseconds)
+        XCTAssertNil(state.timerSlack)
         XCTAssertFalse(state.runsNoCode)
     }
 
     func testRootStatusWithNoGroups() throws {
         let state = try parse(Self.rootStatus, tid: 4987).get()
         XCTAssertEqual(state.name, "cat")
-        XCTAssertTrue(state.credentials.uids.all(equal: 0))
-        XCTAssertTrue(state.credentials.gids.all(equal: 0))
+        XCTAssertTrue(state.credentials.uids.all(equal: UserID(rawValue: 0)))
+        XCTAssertTrue(state.credentials.gids.all(equal: GroupID(rawValue: 0)))
         XCTAssertEqual(state.credentials.groups, [])
         XCTAssertEqual(state.credentials.capabilities.inheritable.rawValue, 0)
         XCTAssertEqual(state.credentials.capabilities.effective.rawValue, 0x1ff_feff_ffff)
@@ -266,7 +266,7 @@ final class ThreadStateParsingTests: XCTestCase {
             field: "nonvoluntary_ctxt_switches")
         // The largest values still parse.
         XCTAssertEqual(
-            try parse(replacing("Uid", with: "Uid:\t4294967295\t0\t0\t0")).get().credentials.uids.real, .max)
+            try parse(replacing("Uid", with: "Uid:\t4294967295\t0\t0\t0")).get().credentials.uids.real.rawValue, .max)
         XCTAssertEqual(
             try parse(replacing("CapEff", with: "CapEff:\tFFFFFFFFFFFFFFFF")).get().credentials.capabilities.effective,
             CapabilitySet(rawValue: .max))
@@ -454,11 +454,11 @@ final class ThreadStateParsingTests: XCTestCase {
         XCTAssertTrue(snapshot.agree, "\(snapshot.outliers)")
         XCTAssertEqual(snapshot.outliers, [])
         XCTAssertEqual(snapshot.majority, me.credentials)
-        XCTAssertEqual(me.credentials.uids.real, getuid())
-        XCTAssertEqual(me.credentials.uids.effective, geteuid())
-        XCTAssertEqual(me.credentials.gids.real, getgid())
+        XCTAssertEqual(me.credentials.uids.real.rawValue, getuid())
+        XCTAssertEqual(me.credentials.uids.effective.rawValue, geteuid())
+        XCTAssertEqual(me.credentials.gids.real.rawValue, getgid())
         XCTAssertEqual(me.state, "R")
-        XCTAssertNotNil(me.timerSlackNanoseconds)  // a thread may always read its own
+        XCTAssertNotNil(me.timerSlack)  // a thread may always read its own
         for thread in snapshot.threads {
             XCTAssertNotNil(thread.nice)
             XCTAssertFalse(thread.runsNoCode)
@@ -508,7 +508,7 @@ final class ThreadStateParsingTests: XCTestCase {
         ThreadState(
             tid: tid, name: "t\(tid)", state: state,
             credentials: ThreadCredentials(
-                uids: ids(uid, uid, uid, uid), gids: ids(100, 100, 100, 100), groups: [4, 27],
+                uids: ids(uid, uid, uid, uid), gids: ids(100, 100, 100, 100), groups: [GroupID(rawValue: 4), GroupID(rawValue: 27)],
                 capabilities: CapabilitySets(
                     inheritable: [], permitted: [], effective: [], bounding: CapabilitySet(rawValue: ~0), ambient: []),
                 noNewPrivs: false, seccomp: .disabled),
@@ -527,7 +527,7 @@ final class ThreadStateParsingTests: XCTestCase {
         var differentSeccomp = synthetic(15)
         differentSeccomp.credentials.seccomp = .filter
         var differentGroups = synthetic(16)
-        differentGroups.credentials.groups = [4]
+        differentGroups.credentials.groups = [GroupID(rawValue: 4)]
         var differentNoNewPrivs = synthetic(17)
         differentNoNewPrivs.credentials.noNewPrivs = true
         for outlier in [differentCapability, differentSeccomp, differentGroups, differentNoNewPrivs] {
@@ -557,7 +557,7 @@ final class ThreadStateParsingTests: XCTestCase {
     func testTiesGoToTheLowestTid() {
         let snapshot = ProcessSnapshot(
             pid: 10, threads: [synthetic(13, uid: 1), synthetic(11, uid: 2), synthetic(12, uid: 1), synthetic(14, uid: 2)])
-        XCTAssertEqual(snapshot.majority?.uids.real, 2)
+        XCTAssertEqual(snapshot.majority?.uids.real.rawValue, 2)
         XCTAssertEqual(snapshot.outliers.map(\.tid), [13, 12])
     }
 
@@ -580,11 +580,11 @@ extension ThreadState {
         func id() -> UInt32 {
             [0, 1, 65534, .max, UInt32.random(in: 0 ... .max, using: &random)].randomElement(using: &random)!
         }
-        func ids() -> IDs { IDs(real: id(), effective: id(), saved: id(), filesystem: id()) }
+        func ids<ID>() -> IDs<ID> { IDs(real: ID(rawValue: id())!, effective: ID(rawValue: id())!, saved: ID(rawValue: id())!, filesystem: ID(rawValue: id())!) }
         func mask() -> UInt64 { [0, .max, UInt64.random(in: 0 ... .max, using: &random)].randomElement(using: &random)! }
         let nameCharacters = Array("abcXYZ09 ()\\\n\t:é-_")
         let name = String((0..<Int.random(in: 0...15, using: &random)).map { _ in nameCharacters.randomElement(using: &random)! })
-        let groups = (0..<Int.random(in: 0...8, using: &random)).map { _ in id() }.sorted()
+        let groups = (0..<Int.random(in: 0...8, using: &random)).map { _ in id() }.sorted().map(GroupID.init(rawValue:))
         return ThreadState(
             tid: Int32.random(in: 1 ... .max, using: &random), name: name,
             state: Array("RSDZTtXIP").randomElement(using: &random)!,
@@ -608,13 +608,13 @@ extension ThreadState {
             let digits = String(value, radix: 16)
             return String(repeating: "0", count: 16 - digits.count) + digits
         }
-        func ids(_ ids: IDs) -> String { ids.all.map(String.init).joined(separator: "\t") }
+        func ids<ID>(_ ids: IDs<ID>) -> String { ids.all.map { String($0.rawValue) }.joined(separator: "\t") }
         let escapedName = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
         let c = credentials
         var lines = [
             "Name:\t\(escapedName)", "Umask:\t0022", "State:\t\(state) (whatever)", "Tgid:\t\(tid)",
             "Pid:\t\(tid)", "Uid:\t\(ids(c.uids))", "Gid:\t\(ids(c.gids))", "FDSize:\t64",
-            "Groups:\t" + c.groups.map { "\($0) " }.joined(), "VmPeak:\t    3060 kB", "SigQ:\t0/96365",
+            "Groups:\t" + c.groups.map { "\($0.rawValue) " }.joined(), "VmPeak:\t    3060 kB", "SigQ:\t0/96365",
             "SigPnd:\t0000000000000000", "SigBlk:\t\(hex(signalsBlocked))", "SigIgn:\t0000000000000000",
             "CapInh:\t\(hex(c.capabilities.inheritable.rawValue))",
             "CapPrm:\t\(hex(c.capabilities.permitted.rawValue))",

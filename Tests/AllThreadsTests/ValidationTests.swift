@@ -6,26 +6,26 @@ import XCTest
 final class ValidationTests: XCTestCase {
     private func message(_ body: () throws -> Void) -> String? {
         do { try body() } catch let error as AllThreadsError {
-            if case .invalidArgument(let text) = error { return text }
+            if case .invalidArgument(let text) = error.kind { return text }
             return "\(error)"
         } catch { return "\(error)" }
         return nil
     }
 
     func testIDsAreValidatedAgainstTheKernelsRange() throws {
-        XCTAssertEqual(try UserID(validating: 65534).rawValue, 65534)
-        XCTAssertEqual(message { _ = try UserID(validating: -2) }, "user id -2 is negative")
-        XCTAssertEqual(message { _ = try GroupID(validating: -1) }, "group id -1 means 'leave unchanged' to the kernel and cannot be set")
-        XCTAssertEqual(message { _ = try UserID(validating: 4_294_967_295) }, "user id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
-        XCTAssertEqual(message { _ = try UserID(validating: 1 << 40) }, "user id 1099511627776 is above the kernel's largest id, 4294967294")
+        XCTAssertEqual(try Account.userID(validating: 65534).rawValue, 65534)
+        XCTAssertEqual(message { _ = try Account.userID(validating: -2) }, "user id -2 is negative")
+        XCTAssertEqual(message { _ = try Account.groupID(validating: -1) }, "group id -1 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(message { _ = try Account.userID(validating: 4_294_967_295) }, "user id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(message { _ = try Account.userID(validating: 1 << 40) }, "user id 1099511627776 is above the kernel's largest id, 4294967294")
     }
 
     func testNamesResolveBeforeAnythingRuns() throws {
-        XCTAssertEqual(try UserID(parsing: "nobody").rawValue, 65534)
-        XCTAssertEqual(try UserID(parsing: "0"), .root)
-        XCTAssertEqual(try GroupID(parsing: "nogroup").rawValue, 65534)
-        XCTAssertEqual(message { _ = try UserID(parsing: "no-such-user") }, "unknown user 'no-such-user'")
-        XCTAssertEqual(message { _ = try GroupID(parsing: "") }, "unknown group ''")
+        XCTAssertEqual(try Account.userID(parsing: "nobody").rawValue, 65534)
+        XCTAssertEqual(try Account.userID(parsing: "0"), UserID(rawValue: 0))
+        XCTAssertEqual(try Account.groupID(parsing: "nogroup").rawValue, 65534)
+        XCTAssertEqual(message { _ = try Account.userID(parsing: "no-such-user") }, "unknown user 'no-such-user'")
+        XCTAssertEqual(message { _ = try Account.groupID(parsing: "") }, "unknown group ''")
         let nobody = try Account.lookUp("nobody")
         XCTAssertEqual(nobody.gid.rawValue, 65534)
         XCTAssertEqual(nobody.groups.map(\.rawValue), [65534])
@@ -90,11 +90,11 @@ final class ValidationTests: XCTestCase {
 
     func testOperationsRefuseBadValuesWithoutBroadcasting() throws {
         let before = EngineStatistics.current.broadcasts
-        XCTAssertNotNil(message { try ThreadAttributes.setNice(-21) })
-        XCTAssertNotNil(message { try ThreadAttributes.setAffinity(cpus: []) })
-        XCTAssertNotNil(message { try Credentials.setGroups([]) })
-        XCTAssertNotNil(message { try Credentials.setresuid(real: UserID(rawValue: .max), effective: nil, saved: nil) })
-        XCTAssertNotNil(message { try Capabilities.set(effective: [.sysAdmin], permitted: [], inheritable: []) })
+        XCTAssertNotNil(message { try Broadcast.run(.setNice(-21)) })
+        XCTAssertNotNil(message { try Broadcast.run(.setAffinity(cpus: [])) })
+        XCTAssertNotNil(message { try Broadcast.run(.setGroups([])) })
+        XCTAssertNotNil(message { try Broadcast.run(.setresuid(real: UserID(rawValue: .max), effective: nil, saved: nil)) })
+        XCTAssertNotNil(message { try Broadcast.run(.setCapabilities(effective: [.sysAdmin], permitted: [], inheritable: [])) })
         XCTAssertEqual(EngineStatistics.current.broadcasts, before, "a refused call started a broadcast")
     }
 }

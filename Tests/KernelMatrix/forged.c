@@ -6,6 +6,7 @@
 #include "km.h"
 
 #include <CFaults.h>
+#include <cb_statistics.h>
 #include <CWorkload.h>
 #include <dirent.h>
 #include <errno.h>

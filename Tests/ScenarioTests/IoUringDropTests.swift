@@ -1,5 +1,6 @@
 import AllThreads
 import Foundation
+import SystemPackage
 import AllThreadsTestSupport
 import XCTest
 
@@ -157,7 +158,7 @@ final class IoUringDropTests: XCTestCase {
             ThreadState(
                 tid: tid, name: io ? "iou-wrk-\(tid)" : "t\(tid)", state: state,
                 credentials: ThreadCredentials(
-                    uids: IDs(real: uid, effective: uid, saved: uid, filesystem: uid), gids: IDs(real: 1, effective: 1, saved: 1, filesystem: 1),
+                    uids: IDs(all: UserID(rawValue: uid)), gids: IDs(all: GroupID(rawValue: 1)),
                     groups: [], capabilities: CapabilitySets(inheritable: [], permitted: [], effective: [], bounding: [], ambient: []),
                     noNewPrivs: true, seccomp: .filter),
                 isIOWorker: io)

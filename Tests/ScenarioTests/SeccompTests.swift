@@ -300,7 +300,7 @@ final class SeccompTests: XCTestCase {
             _ = try body()
             return "no error"
         } catch {
-            guard case .invalidArgument(let message) = error else { return "not invalidArgument: \(error)" }
+            guard case .invalidArgument(let message) = error.kind else { return "not invalidArgument: \(error)" }
             return message
         }
     }

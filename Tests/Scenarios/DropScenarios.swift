@@ -71,7 +71,7 @@ enum DropScenarios {
                 try attempt()
                 throw ScenarioFailure(description: "\(name): a seccomp filter without no_new_privs or cap_sys_admin was accepted")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error, message.contains("needs no_new_privs") else {
+                guard case .invalidArgument(let message) = error.kind, message.contains("needs no_new_privs") else {
                     throw ScenarioFailure(description: "\(name): expected invalidArgument naming no_new_privs, got \(error)")
                 }
             }
@@ -99,7 +99,7 @@ enum DropScenarios {
             try PrivilegeDrop(user: "nobody").apply()
             throw ScenarioFailure(description: "the drop was accepted although the caller lacks cap_setpcap")
         } catch let error as AllThreadsError {
-            guard case .invalidArgument(let message) = error, message.contains("cap_setpcap") else {
+            guard case .invalidArgument(let message) = error.kind, message.contains("cap_setpcap") else {
                 throw ScenarioFailure(description: "expected invalidArgument naming cap_setpcap, got \(error)")
             }
         }
@@ -142,7 +142,7 @@ enum DropScenarios {
             try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: try SeccompFilter(parsing: SeccompScenarios.denyText)).change()
             throw ScenarioFailure(description: "the drop succeeded although tid \(odd) has a filter of its own")
         } catch let error as AllThreadsError {
-            guard case .failedAfterChange(.seccompSyncFailed(let thread)) = error, thread.tid == odd else {
+            guard case .failedAfterChange(let inner) = error.kind, case .seccompSyncFailed(let thread) = inner.kind, thread.tid == odd else {
                 throw ScenarioFailure(description: "expected failedAfterChange(seccompSyncFailed(tid \(odd))), got \(error)")
             }
         }
@@ -256,7 +256,7 @@ enum DropScenarios {
             _ = try PrivilegeDrop(user: "nobody", keepCapabilities: disguised.union([.netBindService]))
             throw ScenarioFailure(description: "keeping cap_chown and cap_fowner was accepted without allowingRootEquivalentCapabilities")
         } catch let error as AllThreadsError {
-            guard case .invalidArgument(let message) = error else { throw ScenarioFailure(description: "expected invalidArgument, got \(error)") }
+            guard case .invalidArgument(let message) = error.kind else { throw ScenarioFailure(description: "expected invalidArgument, got \(error)") }
             try require(message.contains("cap_chown") && message.contains("cap_fowner") && message.contains("root in disguise"), "unclear refusal: \(message)")
         }
         try require(try RawTask.all().allSatisfy { $0.uids == [0, 0, 0, 0] }, "the refused drop changed a task")

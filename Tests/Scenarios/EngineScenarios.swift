@@ -34,11 +34,11 @@ enum EngineScenarios {
         let count = try args.int("threads", default: 200)
         try ThreadCrowd.grow(by: count)
         let live = ThreadCrowd.liveThreadCount()
-        try require(try verifyEveryThread("root", { $0.credentials.uids.all(equal: 0) }) >= live - 1, "threads missing before the drop")
+        try require(try verifyEveryThread("root", { $0.credentials.uids.all(equal: UserID(rawValue: 0)) }) >= live - 1, "threads missing before the drop")
         let gid = try Broadcast.syscall(.setresgid, nobody, nobody, nobody)
         let uid = try Broadcast.syscall(.setresuid, nobody, nobody, nobody)
         let checked = try verifyEveryThread("at uid and gid 65534") {
-            $0.credentials.uids.all(equal: UInt32(nobody)) && $0.credentials.gids.all(equal: UInt32(nobody))
+            $0.credentials.uids.all(equal: UserID(rawValue: UInt32(nobody))) && $0.credentials.gids.all(equal: GroupID(rawValue: UInt32(nobody)))
         }
         try require(uid.threads >= live - 1 && gid.threads >= live - 1, "the report counts \(uid.threads) threads, fewer than the \(live) live ones")
         return "\(checked) threads at uid/gid 65534 per /proc (setresgid reached \(gid.threads) in \(gid.rounds) rounds, setresuid \(uid.threads) in \(uid.rounds))"
@@ -56,7 +56,7 @@ enum EngineScenarios {
         }
         let elapsed = ContinuousClock.now - start
         try require(elapsed < .milliseconds(timeout) + .seconds(2), "took \(elapsed) for a \(timeout) ms deadline")
-        let checked = try verifyEveryThread("unchanged (uid 0)") { $0.credentials.uids.all(equal: 0) }
+        let checked = try verifyEveryThread("unchanged (uid 0)") { $0.credentials.uids.all(equal: UserID(rawValue: 0)) }
         return "unreachable after \(elapsed) (deadline \(timeout) ms): \(issue); no thread changed: \(checked) threads still uid 0 per /proc"
     }
 
@@ -68,7 +68,7 @@ enum EngineScenarios {
             try Broadcast.syscall(.setresgid, 0, 0, 0)
             throw ScenarioFailure(description: "the broadcast succeeded although tid \(odd) fails the call")
         } catch let error as AllThreadsError {
-            guard case .mismatch(let caller, let threads) = error else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
+            guard case .mismatch(let caller, let threads) = error.kind else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
             try require(caller.rawValue == 0, "the caller's result is \(caller)")
             try require(threads.map(\.tid) == [odd], "mismatch names \(threads.map(\.tid)), expected only \(odd)")
             try require(threads[0].result?.errno == .notPermitted, "tid \(odd) result \(String(describing: threads[0].result)), expected EPERM")
@@ -99,7 +99,7 @@ enum EngineScenarios {
             let report = try broadcastTimerSlack(110_000)
             try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
                         "the zombie main thread was not reported as skipped: \(report.skipped)")
-            let checked = try verifyEveryThread("at slack 110000") { $0.timerSlackNanoseconds == 110_000 }
+            let checked = try verifyEveryThread("at slack 110000") { $0.timerSlack == .nanoseconds(110_000) }
             let again = try broadcastTimerSlack(110_001)
             try require(again.rounds == 1, "the second broadcast needed \(again.rounds) rounds: the zombie was not remembered")
             return "\(report.threads) threads reached, main thread \(pid) skipped as \(report.skipped[0].reason); \(checked) threads verified "
@@ -137,7 +137,7 @@ enum EngineScenarios {
             }
             throw ScenarioFailure(description: "the broadcast succeeded although every held thread gave up")
         } catch let error as AllThreadsError {
-            guard case .incomplete(let threads) = error else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
+            guard case .incomplete(let threads) = error.kind else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
             try require(threads.count == others && threads.allSatisfy { $0.result == nil },
                         "expected all \(others) other threads without a result, got \(threads.prefix(3))")
         }
@@ -148,7 +148,7 @@ enum EngineScenarios {
         // would have to wait for them first.
         let next = try broadcastTimerSlack(120_001)
         try require(next.elapsed < .milliseconds(1500), "the next broadcast waited \(next.elapsed): held threads ran the call after giving up")
-        let checked = try verifyEveryThread("at slack 120001") { $0.timerSlackNanoseconds == 120_001 }
+        let checked = try verifyEveryThread("at slack 120001") { $0.timerSlack == .nanoseconds(120_001) }
         return "the caller's own call took 3 s: all \(others) held threads gave up at deadline + 2 s and were reported without a result (\(elapsed)); the next broadcast reached \(checked) threads"
     }
 
@@ -164,7 +164,7 @@ enum EngineScenarios {
             let report = try broadcastTimerSlack(slack)
             maxRounds = max(maxRounds, report.rounds)
             checks += try verifyEveryThread("at timer slack \(slack) after round \(round)") { thread in
-                thread.timerSlackNanoseconds.map { $0 == UInt64(slack) } ?? true
+                thread.timerSlack.map { $0 == .nanoseconds(slack) } ?? true
             }
         }
         return "\(rounds) broadcasts, \(ThreadChurn.created) threads created meanwhile, \(checks) thread checks, 0 misses, up to \(maxRounds) signalling rounds"
@@ -177,7 +177,7 @@ enum EngineScenarios {
         for _ in 0..<2 { _ = try SpecialThreads.busy(.stdio) }
         try ThreadCrowd.start(count: 10)
         for round in 1...rounds { try broadcastTimerSlack(60_000 + round) }
-        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(60_000 + rounds) }
+        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlack == .nanoseconds(60_000 + rounds) }
         return "\(rounds) broadcasts with 6 threads in malloc/stdio loops; \(checked) threads verified "
             + TortureScenarios.tally(runs: rounds, threads: checked)
     }
@@ -202,7 +202,7 @@ enum EngineScenarios {
         try require(done.wait(timeout: .now() + 10) == .success, "glibc's setresuid loop did not stop: it is stuck")
         try require(glibcCalls.value > 0, "glibc's setresuid never completed")
         try require(cw_glibc_setresuid(0, 0, 0) == 0, "glibc's setresuid fails after the run")
-        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlackNanoseconds == UInt64(70_000 + rounds) }
+        let checked = try verifyEveryThread("at the last timer slack") { $0.timerSlack == .nanoseconds(70_000 + rounds) }
         return "\(rounds) broadcasts alongside \(glibcCalls.value) glibc setresuid calls; \(checked) threads verified "
             + TortureScenarios.tally(runs: rounds, threads: checked)
     }
@@ -226,7 +226,7 @@ enum EngineScenarios {
             try require(finished.wait(timeout: .now() + 120) == .success, "a broadcaster did not finish")
         }
         try require(failures.all.isEmpty, failures.all.prefix(5).joined(separator: "; "))
-        let values = Set(try ProcessSnapshot.current().threads.compactMap(\.timerSlackNanoseconds))
+        let values = Set(try ProcessSnapshot.current().threads.compactMap(\.timerSlack))
         try require(values.count == 1, "threads disagree after the last broadcast: \(values.sorted())")
         return "\(broadcasters) threads x \(rounds) broadcasts at once, all succeeded; every thread agrees on \(values.first!)"
     }
@@ -246,7 +246,7 @@ enum EngineScenarios {
         let idle = EngineStatistics.current
         try require(idle.handlerRuns == before.handlerRuns, "\(idle.handlerRuns - before.handlerRuns) calls ran from forged signals while idle")
         try require(idle.notOurs > before.notOurs, "no forged signal arrived; the test proves nothing")
-        try verifyEveryThread("at slack 90000 (idle forgeries changed nothing)") { $0.timerSlackNanoseconds == 90_000 }
+        try verifyEveryThread("at slack 90000 (idle forgeries changed nothing)") { $0.timerSlack == .nanoseconds(90_000) }
 
         // Running: broadcasts while the forger keeps sending, until it has
         // landed at least 200 deliveries during them (bounded by a round count).
@@ -261,14 +261,14 @@ enum EngineScenarios {
             expectedRuns += UInt64(report.threads - 1)
             // A forged index accepted by one thread would take another thread's slot,
             // and that thread would miss this round: check every thread's own value.
-            try verifyEveryThread("at slack \(90_000 + round) despite the forgeries") { $0.timerSlackNanoseconds == UInt64(90_000 + round) }
+            try verifyEveryThread("at slack \(90_000 + round) despite the forgeries") { $0.timerSlack == .nanoseconds(90_000 + round) }
         }
         let after = EngineStatistics.current
         busyForger.terminate()
         let ran = after.handlerRuns - idle.handlerRuns
         try require(ran == expectedRuns, "handlers ran the call \(ran) times; the broadcasts sent it \(expectedRuns) times")
         try require(after.notOurs - idle.notOurs >= 200, "only \(after.notOurs - idle.notOurs) forged signals arrived during the broadcasts")
-        try verifyEveryThread("at the last slack") { $0.timerSlackNanoseconds == UInt64(90_000 + round) }
+        try verifyEveryThread("at the last slack") { $0.timerSlack == .nanoseconds(90_000 + round) }
         return "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored "
             + TortureScenarios.tally(runs: round, threads: Int(expectedRuns) / max(round, 1) + 1, wrong: Int(ran) - Int(expectedRuns))
     }
@@ -319,7 +319,7 @@ enum EngineScenarios {
                 try ThreadCrowd.start(count: 5, kinds: [.pthreadPause])
                 let report = try broadcastTimerSlack(100_001)
                 let snapshot = try ProcessSnapshot.current()
-                let ok = report.threads == 6 && snapshot.threads.count == 6 && snapshot.threads.allSatisfy { $0.timerSlackNanoseconds == 100_001 }
+                let ok = report.threads == 6 && snapshot.threads.count == 6 && snapshot.threads.allSatisfy { $0.timerSlack == .nanoseconds(100_001) }
                 code = ok ? 0 : 3
             } catch {
                 code = 4
@@ -337,7 +337,7 @@ enum EngineScenarios {
         try require(waited == child, "the forked child did not finish: it hangs")
         let exitCode = (status >> 8) & 0xff
         try require(status & 0x7f == 0 && exitCode == 0, "the forked child failed (status \(status), exit \(exitCode))")
-        let checked = try verifyEveryThread("at slack 100000 in the parent") { $0.timerSlackNanoseconds == 100_000 }
+        let checked = try verifyEveryThread("at slack 100000 in the parent") { $0.timerSlack == .nanoseconds(100_000) }
         try broadcastTimerSlack(100_002)
         return "forked child broadcast to its 6 threads and verified them; parent's \(checked) threads untouched and it broadcasts again"
     }

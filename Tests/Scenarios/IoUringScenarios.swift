@@ -150,7 +150,7 @@ enum IoUringScenarios {
         let fd = cw_ring_fd(ring)
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
         let rings = snapshot.ioUringRings ?? []
-        try require(rings.map(\.descriptors) == [[fd]] && rings[0].submissionPollingThread == nil, "the result names \(rings), expected ring fd \(fd)")
+        try require(rings.map(\.descriptors) == [[FileDescriptor(rawValue: fd)]] && rings[0].submissionPollingThread == nil, "the result names \(rings), expected ring fd \(fd)")
         try require(RawTask.ringDescriptors() == [fd], "/proc shows io_uring fds \(RawTask.ringDescriptors()), expected [\(fd)]")
         let tasks = try requireEveryTaskDropped()
         try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without a personality the ring should act as the submitter")
@@ -170,11 +170,11 @@ enum IoUringScenarios {
         try require(id > 0, "registering a personality failed: \(Errno(rawValue: -id))")
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         try require(
-            refused.count == 1 && refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [fd] } else { false } },
+            refused.count == 1 && refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [FileDescriptor(rawValue: fd)] } else { false } },
             "the refusal names \(refused), expected only ring fd \(fd)")
         try requireNothingChanged()
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
-        try require(snapshot.ioUringRings?.map(\.descriptors) == [[fd]], "the result does not name ring fd \(fd)")
+        try require(snapshot.ioUringRings?.map(\.descriptors) == [[FileDescriptor(rawValue: fd)]], "the result does not name ring fd \(fd)")
         try requireEveryTaskDropped()
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without the personality the ring should act as the submitter")
@@ -221,7 +221,7 @@ enum IoUringScenarios {
     /// io_uring: refused before anything changes, with rings refused and accepted.
     static func probeUnderSeccomp(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 16))
-        try ThreadAttributes.setNoNewPrivileges()
+        try Broadcast.run(.setNoNewPrivileges())
         try SeccompFilter(parsing: "default allow\nio_uring_enter kill-process\n").loadOnAllThreads()
         for policy in [IoUringPolicy.refuse, .accept] {
             let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply() }
@@ -329,7 +329,7 @@ enum IoUringScenarios {
         let fd = cw_ring_fd(ring)
 
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
-        try require(refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [fd] } else { false } }, "the refusal does not name ring fd \(fd): \(refused)")
+        try require(refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [FileDescriptor(rawValue: fd)] } else { false } }, "the refusal does not name ring fd \(fd): \(refused)")
         try requireNothingChanged()
         try dropWithPlainBroadcasts()
         try requireThreadsDropped()
@@ -414,12 +414,12 @@ enum IoUringScenarios {
         return ring
     }
 
-    /// Runs `apply` and returns what ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` names.
+    /// Runs `apply` and returns what ``AllThreadsError/Code/privilegeRetained`` names.
     private static func expectRetained(threadsChanged: Bool, _ apply: () throws -> Void) throws -> [RetainedPrivilege] {
         do {
             try apply()
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, let changed) = error, changed == threadsChanged else {
+            guard case .privilegeRetained(let found, let changed) = error.kind, changed == threadsChanged else {
                 throw ScenarioFailure(description: "expected privilegeRetained(threadsChanged: \(threadsChanged)), got \(error)")
             }
             let message = error.description
@@ -432,7 +432,7 @@ enum IoUringScenarios {
     /// True when `finding` is the ring `fd` with SQPOLL thread `poller`.
     private static func isRing(_ finding: RetainedPrivilege, fd: Int32, poller: Int32) -> Bool {
         guard case .ioUringRing(let ring) = finding else { return false }
-        return ring.descriptors == [fd] && ring.submissionPollingThread == poller
+        return ring.descriptors == [FileDescriptor(rawValue: fd)] && ring.submissionPollingThread == poller
     }
 
     /// True when `finding` names thread `tid` as having used io_uring.
@@ -444,7 +444,7 @@ enum IoUringScenarios {
     /// True when `finding` is the SQPOLL thread `tid` of ring `ringFD`.
     private static func isSQPOLLTask(_ finding: RetainedPrivilege, tid: Int32, ringFD: Int32) -> Bool {
         guard case .ioUringTask(let task) = finding else { return false }
-        return task.thread.tid == tid && task.role == .submissionPolling && task.rings.map(\.descriptors) == [[ringFD]]
+        return task.thread.tid == tid && task.role == .submissionPolling && task.rings.map(\.descriptors) == [[FileDescriptor(rawValue: ringFD)]]
             && task.differences.contains { $0.field == "uid" }
     }
 
@@ -480,9 +480,9 @@ enum IoUringScenarios {
     /// Drops every thread to 65534 with plain broadcasts, as a program without `PrivilegeDrop` would.
     private static func dropWithPlainBroadcasts() throws {
         let user = UserID(rawValue: 65534), group = GroupID(rawValue: 65534)
-        try Credentials.clearGroups()
-        try Credentials.setresgid(real: group, effective: group, saved: group)
-        try Credentials.setresuid(real: user, effective: user, saved: user)
+        try Broadcast.run(.clearGroups())
+        try Broadcast.run(.setresgid(real: group, effective: group, saved: group))
+        try Broadcast.run(.setresuid(real: user, effective: user, saved: user))
     }
 
     /// This thread can no longer open /etc/shadow by itself.

@@ -20,12 +20,12 @@ enum OperationScenarios {
         "op-bad-input": badInput,
     ]
 
-    private static func ids(_ real: UInt32, _ effective: UInt32, _ saved: UInt32, _ fs: UInt32) -> IDs {
-        IDs(real: real, effective: effective, saved: saved, filesystem: fs)
+    private static func ids<ID>(_ real: UInt32, _ effective: UInt32, _ saved: UInt32, _ fs: UInt32) -> IDs<ID> {
+        IDs(real: ID(rawValue: real)!, effective: ID(rawValue: effective)!, saved: ID(rawValue: saved)!, filesystem: ID(rawValue: fs)!)
     }
 
-    private static func gid(_ n: Int) throws -> GroupID { try GroupID(validating: n) }
-    private static func uid(_ n: Int) throws -> UserID { try UserID(validating: n) }
+    private static func gid(_ n: Int) throws -> GroupID { try Account.groupID(validating: n) }
+    private static func uid(_ n: Int) throws -> UserID { try Account.userID(validating: n) }
 
     /// Every credential call, each followed by a check of every thread.
     static func credentials(_ args: ScenarioArguments) throws -> String {
@@ -34,25 +34,25 @@ enum OperationScenarios {
         func expect(_ what: String, _ property: (ThreadCredentials) -> Bool) throws {
             checks += try verifyEveryThread(what) { property($0.credentials) }
         }
-        try Credentials.setGroups([gid(1000), gid(2000)])
-        try expect("in groups 1000,2000") { $0.groups == [1000, 2000] }
-        try Credentials.clearGroups()
+        try Broadcast.run(.setGroups([gid(1000), gid(2000)]))
+        try expect("in groups 1000,2000") { $0.groups.map(\.rawValue) == [1000, 2000] }
+        try Broadcast.run(.clearGroups())
         try expect("in no group") { $0.groups.isEmpty }
-        try Credentials.setresgid(real: gid(100), effective: gid(200), saved: gid(300))
+        try Broadcast.run(.setresgid(real: gid(100), effective: gid(200), saved: gid(300)))
         try expect("at gids 100/200/300/200") { $0.gids == ids(100, 200, 300, 200) }
-        try Credentials.setregid(real: gid(400), effective: nil)
-        try expect("at real gid 400") { $0.gids.real == 400 && $0.gids.effective == 200 }
-        try Credentials.setgid(gid(500))
-        try expect("at gid 500") { $0.gids.all(equal: 500) }
+        try Broadcast.run(.setregid(real: gid(400), effective: nil))
+        try expect("at real gid 400") { $0.gids.real.rawValue == 400 && $0.gids.effective.rawValue == 200 }
+        try Broadcast.run(.setgid(gid(500)))
+        try expect("at gid 500") { $0.gids.all(equal: GroupID(rawValue: 500)) }
         try require(try Credentials.setfsgid(gid(600)) == 500, "setfsgid did not return the previous fsgid")
         try expect("at fsgid 600") { $0.gids == ids(500, 500, 500, 600) }
-        try Credentials.setreuid(real: uid(1001), effective: nil)
-        try expect("at real uid 1001, effective 0") { $0.uids.real == 1001 && $0.uids.effective == 0 }
+        try Broadcast.run(.setreuid(real: uid(1001), effective: nil))
+        try expect("at real uid 1001, effective 0") { $0.uids.real.rawValue == 1001 && $0.uids.effective.rawValue == 0 }
         try require(try Credentials.setfsuid(uid(1005)) == 0, "setfsuid did not return the previous fsuid")
-        try expect("at fsuid 1005") { $0.uids.filesystem == 1005 }
-        try Credentials.setresuid(real: uid(2001), effective: uid(2002), saved: uid(2003))
+        try expect("at fsuid 1005") { $0.uids.filesystem.rawValue == 1005 }
+        try Broadcast.run(.setresuid(real: uid(2001), effective: uid(2002), saved: uid(2003)))
         try expect("at uids 2001/2002/2003/2002") { $0.uids == ids(2001, 2002, 2003, 2002) }
-        try Credentials.setuid(uid(2003))
+        try Broadcast.run(.setuid(uid(2003)))
         try expect("at effective uid 2003") { $0.uids == ids(2001, 2003, 2003, 2003) }
         return "setgroups, clearGroups, setresgid, setregid, setgid, setfsgid, setreuid, setfsuid, setresuid, setuid: \(checks) thread checks passed"
     }
@@ -64,22 +64,22 @@ enum OperationScenarios {
         func expect(_ what: String, _ property: (CapabilitySets) -> Bool) throws {
             checks += try verifyEveryThread(what) { property($0.credentials.capabilities) }
         }
-        try Capabilities.dropFromBoundingSet([.sysModule, .sysBoot])
+        try Broadcast.run(.dropFromBoundingSet([.sysModule, .sysBoot]))
         try expect("without sys_module and sys_boot in the bounding set") { !$0.bounding.contains(.sysModule) && !$0.bounding.contains(.sysBoot) && $0.bounding.contains(.chown) }
         let kept: CapabilitySet = [.chown, .netBindService, .setpcap, .setuid, .setgid]
-        try Capabilities.set(effective: kept, permitted: kept, inheritable: [.netBindService])
+        try Broadcast.run(.setCapabilities(effective: kept, permitted: kept, inheritable: [.netBindService]))
         try expect("at the new sets") { $0.effective == kept && $0.permitted == kept && $0.inheritable == [.netBindService] }
-        try Capabilities.raiseAmbient([.netBindService])
+        try Broadcast.run(.raiseAmbient([.netBindService]))
         try expect("with ambient net_bind_service") { $0.ambient == [.netBindService] }
-        try Capabilities.lowerAmbient([.netBindService])
+        try Broadcast.run(.lowerAmbient([.netBindService]))
         try expect("with no ambient capability") { $0.ambient.isEmpty }
-        try Capabilities.raiseAmbient([.netBindService])
-        try Capabilities.clearAmbient()
+        try Broadcast.run(.raiseAmbient([.netBindService]))
+        try Broadcast.run(.clearAmbient())
         try expect("with a cleared ambient set") { $0.ambient.isEmpty }
-        try Capabilities.setKeepCapabilities(true)
+        try Broadcast.run(.setKeepCapabilities(true))
         let keepcaps = try Broadcast.probe(.prctl, Int(PR_GET_KEEPCAPS))
         try require(keepcaps.rawValue == 1, "PR_GET_KEEPCAPS is \(keepcaps) on every thread, expected 1")
-        try Capabilities.setSecurebits([.noSetuidFixup])
+        try Broadcast.run(.setSecurebits([.noSetuidFixup]))
         let bits = try Broadcast.probe(.prctl, Int(PR_GET_SECUREBITS))
         try require(bits.rawValue == Int(Securebits.noSetuidFixup.rawValue), "securebits read \(bits) on every thread")
         return "bounding drop, capset, ambient raise/lower/clear: \(checks) thread checks; keep-caps and securebits read back on every thread by probe"
@@ -88,13 +88,13 @@ enum OperationScenarios {
     /// no_new_privs, timer slack, nice value and CPU affinity.
     static func attributes(_ args: ScenarioArguments) throws -> String {
         try ThreadCrowd.grow(by: try args.int("threads", default: 64))
-        try ThreadAttributes.setTimerSlack(nanoseconds: 123_456)
-        var checks = try verifyEveryThread("at timer slack 123456") { $0.timerSlackNanoseconds == 123_456 }
-        try ThreadAttributes.setNice(7)
+        try Broadcast.run(.setTimerSlack(.nanoseconds(123_456)))
+        var checks = try verifyEveryThread("at timer slack 123456") { $0.timerSlack == .nanoseconds(123_456) }
+        try Broadcast.run(.setNice(7))
         checks += try verifyEveryThread("at nice 7") { $0.nice == 7 }
-        try ThreadAttributes.setAffinity(cpus: [0])
+        try Broadcast.run(.setAffinity(cpus: [0]))
         checks += try verifyEveryThread("on CPU 0 only") { $0.cpusAllowedList == "0" }
-        try ThreadAttributes.setNoNewPrivileges()
+        try Broadcast.run(.setNoNewPrivileges())
         checks += try verifyEveryThread("with no_new_privs") { $0.credentials.noNewPrivs }
         return "timer slack, nice, affinity, no_new_privs: \(checks) thread checks passed"
     }
@@ -110,7 +110,7 @@ enum OperationScenarios {
         let pid = getpid()
         let before = NetworkNamespace.identity(pid: pid, tid: pid)
         try require(before != target, "the new namespace is the old one")
-        try NetworkNamespace.join(fd)
+        try Broadcast.run(.joinNetworkNamespace(fd))
         let checked = try verifyEveryThread("in \(target)") { NetworkNamespace.identity(pid: pid, tid: $0.tid) == target }
         return "\(checked) threads moved from \(before ?? "?") to \(target) per /proc/<pid>/task/<tid>/ns/net"
     }
@@ -125,7 +125,7 @@ enum OperationScenarios {
         try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
         let path = "/tmp/allthreads-landlock-\(getpid())"
         try require(mkdir(path, 0o700) == 0 && rmdir(path) == 0, "mkdir fails even before the restriction")
-        let report = try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)))
+        let report = try Broadcast.run(.landlockRestrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd))))
         let after = try path.withCString { p in try Broadcast.probe(SystemCall(rawValue: Int(SYS_mkdirat)), Int(AT_FDCWD), Int(bitPattern: p), 0o700) }
         rmdir(path)
         try require(after.errno == .permissionDenied, "mkdirat after the restriction gave \(after) on every thread, expected EACCES")
@@ -139,7 +139,7 @@ enum OperationScenarios {
         let snapshot = try PrivilegeDrop(user: "nobody", noNewPrivileges: true, seccomp: filter).apply()
         let checked = try verifyEveryThread("dropped to nobody with no_new_privs and a filter") { t in
             let c = t.credentials
-            return c.uids.all(equal: 65534) && c.gids.all(equal: 65534) && c.groups == [65534]
+            return c.uids.all(equal: UserID(rawValue: 65534)) && c.gids.all(equal: GroupID(rawValue: 65534)) && c.groups.map(\.rawValue) == [65534]
                 && c.capabilities.permitted.isEmpty && c.capabilities.effective.isEmpty && c.capabilities.inheritable.isEmpty
                 && c.capabilities.ambient.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
         }
@@ -157,7 +157,7 @@ enum OperationScenarios {
         try PrivilegeDrop(user: "nobody", keepCapabilities: keep).apply()
         let checked = try verifyEveryThread("at nobody keeping only net_bind_service") { t in
             let s = t.credentials.capabilities
-            return t.credentials.uids.all(equal: 65534) && s.permitted == keep && s.effective == keep
+            return t.credentials.uids.all(equal: UserID(rawValue: 65534)) && s.permitted == keep && s.effective == keep
                 && s.inheritable == keep && s.ambient == keep && s.bounding == keep
         }
         return "\(checked) threads at uid 65534 with exactly cap_net_bind_service in every set"
@@ -170,25 +170,25 @@ enum OperationScenarios {
         let devNull = try FileDescriptor.open("/dev/null", .readOnly)
         let last = Capability.lastSupported.rawValue
         let cases: [(String, String, () throws -> Void)] = [
-            ("negative uid", "is negative", { try Credentials.setuid(try UserID(validating: -5)) }),
-            ("uid -1", "leave unchanged", { try Credentials.setuid(UserID(rawValue: UInt32.max)) }),
-            ("uid above range", "above the kernel's largest", { try Credentials.setuid(try UserID(validating: 1 << 32)) }),
+            ("negative uid", "is negative", { try Broadcast.run(.setuid(try Account.userID(validating: -5))) }),
+            ("uid -1", "leave unchanged", { try Broadcast.run(.setuid(UserID(rawValue: UInt32.max))) }),
+            ("uid above range", "above the kernel's largest", { try Broadcast.run(.setuid(try Account.userID(validating: 1 << 32))) }),
             ("unknown user", "unknown user 'no-such-user'", { _ = try PrivilegeDrop(user: "no-such-user") }),
-            ("unknown group", "unknown group 'no-such-group'", { try Credentials.setgid(try GroupID(parsing: "no-such-group")) }),
-            ("unknown capability", "unknown capability", { try Capabilities.dropFromBoundingSet(try CapabilitySet(parsing: "cap_fly")) }),
+            ("unknown group", "unknown group 'no-such-group'", { try Broadcast.run(.setgid(try Account.groupID(parsing: "no-such-group"))) }),
+            ("unknown capability", "unknown capability", { try Broadcast.run(.dropFromBoundingSet(try CapabilitySet(parsing: "cap_fly"))) }),
             ("capability above the kernel's last", "above the running kernel's last", {
-                try Capabilities.dropFromBoundingSet(CapabilitySet(rawValue: 1 << UInt64(last + 1)))
+                try Broadcast.run(.dropFromBoundingSet(CapabilitySet(rawValue: 1 << UInt64(last + 1))))
             }),
-            ("empty group list", "empty", { try Credentials.setGroups([]) }),
-            ("oversized group list", "NGROUPS_MAX", { try Credentials.setGroups((1...65537).map { GroupID(rawValue: UInt32($0)) }) }),
-            ("not a network namespace", "is not a network namespace", { try NetworkNamespace.join(devNull) }),
-            ("not a Landlock ruleset", "is not a Landlock ruleset", { try Landlock.restrictSelf(ruleset: devNull) }),
-            ("nice out of range", "outside -20...19", { try ThreadAttributes.setNice(20) }),
-            ("no such CPU", "does not exist", { try ThreadAttributes.setAffinity(cpus: [9999]) }),
-            ("timer slack 0", "at least 1 ns", { try ThreadAttributes.setTimerSlack(nanoseconds: 0) }),
+            ("empty group list", "empty", { try Broadcast.run(.setGroups([])) }),
+            ("oversized group list", "NGROUPS_MAX", { try Broadcast.run(.setGroups((1...65537).map { GroupID(rawValue: UInt32($0)) })) }),
+            ("not a network namespace", "is not a network namespace", { try Broadcast.run(.joinNetworkNamespace(devNull)) }),
+            ("not a Landlock ruleset", "is not a Landlock ruleset", { try Broadcast.run(.landlockRestrictSelf(ruleset: devNull)) }),
+            ("nice out of range", "outside -20...19", { try Broadcast.run(.setNice(20)) }),
+            ("no such CPU", "does not exist", { try Broadcast.run(.setAffinity(cpus: [9999])) }),
+            ("timer slack 0", "at least 1 ns", { try Broadcast.run(.setTimerSlack(.nanoseconds(0))) }),
             ("keeping cap_setuid", "regain root", { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setuid]) }),
             ("dropping to root", "is root", { _ = try PrivilegeDrop(user: "root") }),
-            ("effective beyond permitted", "not in the permitted set", { try Capabilities.set(effective: [.chown], permitted: [], inheritable: []) }),
+            ("effective beyond permitted", "not in the permitted set", { try Broadcast.run(.setCapabilities(effective: [.chown], permitted: [], inheritable: [])) }),
             ("bad seccomp filter", "unknown system call", { _ = try SeccompFilter(parsing: "default allow\nno_such_call errno EPERM\n").validate() }),
         ]
         var messages: [String] = []
@@ -197,7 +197,7 @@ enum OperationScenarios {
                 try call()
                 throw ScenarioFailure(description: "\(name) was accepted")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error else { throw ScenarioFailure(description: "\(name): \(error)") }
+                guard case .invalidArgument(let message) = error.kind else { throw ScenarioFailure(description: "\(name): \(error)") }
                 try require(message.contains(fragment), "\(name): message '\(message)' lacks '\(fragment)'")
                 messages.append("\(name): \(message)")
             }
@@ -210,7 +210,7 @@ enum OperationScenarios {
     private static func fingerprint() throws -> [String] {
         let pid = getpid()
         return try ProcessSnapshot.current().threads.map { t in
-            "\(t.tid) \(t.credentials) \(String(describing: t.timerSlackNanoseconds)) \(String(describing: t.nice)) \(t.cpusAllowedList) \(NetworkNamespace.identity(pid: pid, tid: t.tid) ?? "")"
+            "\(t.tid) \(t.credentials) \(String(describing: t.timerSlack)) \(String(describing: t.nice)) \(t.cpusAllowedList) \(NetworkNamespace.identity(pid: pid, tid: t.tid) ?? "")"
         }
     }
 }

@@ -36,7 +36,7 @@ enum ProgramScenarios {
         try ThreadCrowd.start(count: try args.int("units", default: 270))
         let devNull = try FileDescriptor.open("/dev/null", .writeOnly)
         let nobody = Int(65534)
-        let denied = BroadcastStep.Expectation.result(SyscallResult(rawValue: -Int(EPERM)))
+        let denied = BroadcastStep.Expectation.result(SyscallResult.failure(.notPermitted))
         var program = BroadcastProgram.clearGroups()
         program.steps.append(BroadcastStep(.setresgid, nobody, nobody, nobody))
         program += try .dropFromBoundingSet(.allSupported)
@@ -53,7 +53,7 @@ enum ProgramScenarios {
         let wrongCounts = after.filter { tid, count in before[tid].map { count - $0 != UInt64(writes) } ?? false }
         try require(wrongCounts.isEmpty, "threads \(wrongCounts.keys.sorted()) did not write exactly \(writes) times")
         let checked = try verifyEveryThread("dropped with an empty bounding set and no_new_privs") { t in
-            t.credentials.uids.all(equal: 65534) && t.credentials.gids.all(equal: 65534) && t.credentials.groups.isEmpty
+            t.credentials.uids.all(equal: UserID(rawValue: 65534)) && t.credentials.gids.all(equal: GroupID(rawValue: 65534)) && t.credentials.groups.isEmpty
                 && t.credentials.capabilities.bounding.isEmpty && t.credentials.noNewPrivs
         }
         try require(report.threads == checked && checked >= 200, "the report counts \(report.threads) threads, /proc \(checked) (200 or more wanted)")
@@ -68,13 +68,13 @@ enum ProgramScenarios {
         try ThreadCrowd.start(count: 16)
         let blocker = try SpecialThreads.signalBlocker(kernelSignal: CB_DEFAULT_SIGNAL)
         defer { cw_release_signal_blockers() }
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 610_001) + .setNoNewPrivileges()
-            + .dropFromBoundingSet([.sysBoot]) + .setTimerSlack(nanoseconds: 610_002)
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(610_001)) + .setNoNewPrivileges()
+            + .dropFromBoundingSet([.sysBoot]) + .setTimerSlack(.nanoseconds(610_002))
         do {
             try Broadcast.run(program, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
             throw ScenarioFailure(description: "the program ran although tid \(blocker) blocks the signal")
         } catch let error as AllThreadsError {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed):
                 try require(threads.map(\.tid) == [blocker], "the error names \(threads), not only tid \(blocker)")
             default:
@@ -86,10 +86,10 @@ enum ProgramScenarios {
         try require(blocked.allSatisfy { !$0.credentials.noNewPrivs && $0.credentials.capabilities.bounding.contains(.sysBoot) },
                     "the unreachable thread ran steps")
         if mode == .strict {
-            let changed = others.filter { $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlackNanoseconds == 610_002 }
+            let changed = others.filter { $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack == .nanoseconds(610_002) }
             try require(changed.isEmpty, "threads \(changed.map(\.tid)) ran steps although one thread was unreachable")
         } else {
-            let missed = others.filter { !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlackNanoseconds != 610_002 }
+            let missed = others.filter { !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack != .nanoseconds(610_002) }
             try require(missed.isEmpty, "threads \(missed.map(\.tid)) did not run every step")
         }
         return "\(mode): tid \(blocker) named; /proc of \(others.count + 1) threads as promised " + TortureScenarios.tally(runs: 1, threads: others.count + 1)
@@ -101,19 +101,19 @@ enum ProgramScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 24)
         let bad = BroadcastProgram([BroadcastStep(.setns, 1_000_000, Int(CLONE_NEWNET))])
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 620_001) + .setNoNewPrivileges() + bad
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(620_001)) + .setNoNewPrivileges() + bad
             + .dropFromBoundingSet([.sysBoot])
         do {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "a program whose step 3 fails on the caller succeeded")
         } catch let error as AllThreadsError {
-            guard case .stepFailed(let failure) = error else { throw ScenarioFailure(description: "expected step 3 to fail, got \(error)") }
+            guard case .stepFailed(let failure) = error.kind else { throw ScenarioFailure(description: "expected step 3 to fail, got \(error)") }
             try require(failure.step == 2 && failure.appliedSteps == 2 && failure.result.errno == .badFileDescriptor,
                         "the failure says \(failure)")
             try require("\(error)".contains("steps 1...2 are applied on every thread"), "the message says \(error)")
         }
         let checked = try verifyEveryThread("holding exactly steps 1 and 2") { t in
-            t.timerSlackNanoseconds == 620_001 && t.credentials.noNewPrivs && t.credentials.capabilities.bounding.contains(.sysBoot)
+            t.timerSlack == .nanoseconds(620_001) && t.credentials.noNewPrivs && t.credentials.capabilities.bounding.contains(.sysBoot)
         }
         return "\(mode): step 3 failed on the caller; \(checked) threads hold exactly steps 1...2 " + TortureScenarios.tally(runs: 1, threads: checked)
     }
@@ -124,12 +124,12 @@ enum ProgramScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 24)
         let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_setpriority), errno: EPERM)
-        let program = try BroadcastProgram.setTimerSlack(nanoseconds: 630_001) + .setNice(7) + .setTimerSlack(nanoseconds: 630_002)
+        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(630_001)) + .setNice(7) + .setTimerSlack(.nanoseconds(630_002))
         do {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the program succeeded although tid \(odd) cannot run step 2")
         } catch let error as AllThreadsError {
-            guard case .stepMismatch(let threads) = error, threads.count == 1, let t = threads.first else {
+            guard case .stepMismatch(let threads) = error.kind, threads.count == 1, let t = threads.first else {
                 throw ScenarioFailure(description: "expected tid \(odd) named at step 2, got \(error)")
             }
             try require(t.thread.tid == odd && t.step == 1 && t.result.errno == .notPermitted && t.expected.rawValue == 0,
@@ -137,7 +137,7 @@ enum ProgramScenarios {
         }
         let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
         let wrong = threads.filter { t in
-            t.tid == odd ? t.timerSlackNanoseconds != 630_001 : (t.timerSlackNanoseconds != 630_002 || t.nice != 7)
+            t.tid == odd ? t.timerSlack != .nanoseconds(630_001) : (t.timerSlack != .nanoseconds(630_002) || t.nice != 7)
         }
         try require(wrong.isEmpty, "threads \(wrong.map(\.tid)) do not hold what the error says")
         return "\(mode): tid \(odd) stopped at step 2, \(threads.count - 1) threads finished " + TortureScenarios.tally(runs: 1, threads: threads.count)
@@ -190,7 +190,7 @@ enum ProgramScenarios {
                 try Broadcast.run(try build())
                 throw ScenarioFailure(description: "\(what) was not refused")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error else { throw ScenarioFailure(description: "\(what): \(error)") }
+                guard case .invalidArgument(let message) = error.kind else { throw ScenarioFailure(description: "\(what): \(error)") }
                 refused.append(message)
             }
             try TortureScenarios.requireUnchanged(640_000)
@@ -201,7 +201,7 @@ enum ProgramScenarios {
         try expectRefused("an empty program") { BroadcastProgram() }
         try expectRefused("a bad value at step 30") { () throws(AllThreadsError) in
             var program = BroadcastProgram()
-            for i in 1...40 { program += try .setTimerSlack(nanoseconds: i == 30 ? 0 : 640_001) }
+            for i in 1...40 { program += try .setTimerSlack(.nanoseconds(i == 30 ? 0 : 640_001)) }
             return program
         }
         return "5 bad programs refused before anything ran, no thread changed: " + refused.joined(separator: " | ")
@@ -220,20 +220,20 @@ enum ProgramScenarios {
             try PrivilegeDrop(user: "nobody").apply(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd) has a seccomp filter, so io_uring use could not be probed")
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, false) = error, found == [.ioUringNotProbed] else {
+            guard case .privilegeRetained(let found, false) = error.kind, found == [.ioUringNotProbed] else {
                 throw ScenarioFailure(description: "expected a refusal before the drop (io_uring use not probed), got \(error)")
             }
         }
-        try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: 0) } > 0, "the refused drop changed a thread")
+        try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: UserID(rawValue: 0)) } > 0, "the refused drop changed a thread")
         do {
             try PrivilegeDrop(user: "nobody").change(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
         } catch let error as AllThreadsError {
-            guard case .proofFailed(let threads) = error else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
+            guard case .proofFailed(let threads) = error.kind else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
             try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
                         && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }
-        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: 65534) && $0.credentials.gids.all(equal: 65534) }
+        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.gids.all(equal: GroupID(rawValue: 65534)) }
         return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
             + TortureScenarios.tally(runs: 1, threads: checked)
     }

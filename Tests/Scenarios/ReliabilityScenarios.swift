@@ -84,7 +84,7 @@ enum ReliabilityScenarios {
             _ = try pipe.writeEnd.writeAll([UInt8](repeating: 0x2a, count: late.count))
             let slack = 400_000 + round
             try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
-            try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
         }
         return "\(mode): \(rounds) rounds, \(named) late handlers named, each next broadcast reached every thread "
             + TortureScenarios.tally(runs: 2 * rounds, threads: ThreadCrowd.liveThreadCount())
@@ -99,7 +99,7 @@ enum ReliabilityScenarios {
         do throws(AllThreadsError) {
             try Broadcast.syscall(SystemCall(rawValue: Int(SYS_read)), Int(fd.rawValue), Int(bitPattern: buffer), 1, options: options)
         } catch {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachableAfterChange(let threads), .relaxed):
                 return threads.filter { $0.reason == .stillRunning }.map(\.tid)
             case (.incomplete(let threads), .strict):
@@ -147,7 +147,7 @@ enum ReliabilityScenarios {
         let sandboxed = cw_child_broadcast(CW_CHILD_VFORK_SANDBOXED)
         try require(sandboxed == Int32(CW_CHILD_REFUSED), "a sandboxed vfork child's broadcast ended with status \(sandboxed), not refused")
         try broadcastTimerSlack(777_777)
-        let checked = try verifyEveryThread("at slack 777777") { $0.timerSlackNanoseconds == 777_777 }
+        let checked = try verifyEveryThread("at slack 777777") { $0.timerSlack == .nanoseconds(777_777) }
         return "\(made) fork and clone children broadcast while the lock was busy; a vfork child alone, a sandboxed one refused; \(checked) threads verified "
             + TortureScenarios.tally(runs: made + 2, threads: checked)
     }
@@ -165,13 +165,13 @@ private final class BirthsOutcome: @unchecked Sendable {
             cw_births_unsettle()
             let start = ContinuousClock.now
             do {
-                let report = try Credentials.setresgid(real: nil, effective: gid, saved: nil, options: options)
+                let report = try Broadcast.run(.setresgid(real: nil, effective: gid, saved: nil), options: options)
                 slowest = max(slowest, ContinuousClock.now - start)
                 cw_births_settle(gid.rawValue)
                 most = max(most, report.threads)
                 let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
                 checks += threads.count
-                misses += threads.filter { $0.credentials.gids.effective != gid.rawValue }.count
+                misses += threads.filter { $0.credentials.gids.effective != gid }.count
             } catch {
                 slowest = max(slowest, ContinuousClock.now - start)
                 errors.append("call \(call): \(error)")

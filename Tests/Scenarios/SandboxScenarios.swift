@@ -48,7 +48,7 @@ enum SandboxScenarios {
     /// Every thread runs `call` itself; all must agree (the engine compares), and the result must be `expected`.
     static func everyThread(_ what: String, _ expected: Errno?, _ call: SystemCall, _ arguments: Int...) throws {
         let step = BroadcastStep(call, arguments: arguments.map(BroadcastStep.Argument.value), expecting: .probe)
-        let result = SyscallResult(rawValue: try Broadcast.run(BroadcastProgram([step])).result)
+        let result = try Broadcast.run(BroadcastProgram([step])).result
         try require(result.errno == expected && (expected != nil || result.rawValue == 0), "\(what): every thread got \(result), expected \(expected.map { "\($0)" } ?? "0")")
     }
 
@@ -151,10 +151,9 @@ enum SandboxScenarios {
         try ThreadCrowd.grow(by: 16)
         try open("/etc/passwd", O_RDONLY, .permissionDenied)
         try open(tree.ro, O_RDONLY | O_DIRECTORY | oDirect, .invalidArgument)
-        let nobodyIDs = IDs(real: UInt32(nobody), effective: UInt32(nobody), saved: UInt32(nobody), filesystem: UInt32(nobody))
         let checked = try verifyEveryThread("dropped to nobody, without groups or capabilities, with no_new_privs and a seccomp filter") {
             let c = $0.credentials
-            return c.uids == nobodyIDs && c.gids == nobodyIDs && c.groups.isEmpty && c.capabilities.permitted.isEmpty
+            return c.uids.all(equal: UserID(rawValue: UInt32(nobody))) && c.gids.all(equal: GroupID(rawValue: UInt32(nobody))) && c.groups.isEmpty && c.capabilities.permitted.isEmpty
                 && c.capabilities.effective.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
         }
         try require(
@@ -175,7 +174,7 @@ enum SandboxScenarios {
             let report = try rules(tree).apply(options: BroadcastOptions(mode: mode), assumingABI: 3)
             throw ScenarioFailure(description: "strict accepted a sandbox that ABI 3 lacks: \(report)")
         } catch let error as AllThreadsError {
-            guard case .landlockUnsupported(3, let missing) = error else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
+            guard case .landlockUnsupported(3, let missing) = error.kind else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
             try require(missing == ["ioctl_dev (ABI 5)", "bind_tcp (ABI 4)", "connect_tcp (ABI 4)"], "missing: \(missing)")
         }
         // ABI 8 (simulated): the domain would be one for the process (TSYNC); this kernel refuses
@@ -188,10 +187,10 @@ enum SandboxScenarios {
                     let report = try rules(tree, credentials: credentials).apply(options: BroadcastOptions(mode: mode), assumingABI: 8)
                     throw ScenarioFailure(description: "ABI 8 simulated on a kernel without TSYNC was applied: \(report)")
                 } catch let error as AllThreadsError {
-                    guard case .setupFailed(.invalidArgument) = error else { throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)") }
+                    guard case .setupFailed(.invalidArgument) = error.kind else { throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)") }
                 }
             }
-            try require(try verifyEveryThread("root (no drop)") { $0.credentials.uids.effective == 0 } >= 200, "fewer than 200 threads")
+            try require(try verifyEveryThread("root (no drop)") { $0.credentials.uids.effective.rawValue == 0 } >= 200, "fewer than 200 threads")
             tsync = "ABI 8 (simulated) tried LANDLOCK_RESTRICT_SELF_TSYNC, which this kernel refused (EINVAL), with and without a drop"
         }
         let checked = try requireUnchanged(socketFD)
@@ -245,7 +244,7 @@ enum SandboxScenarios {
                 try call()
                 throw ScenarioFailure(description: "\(name) was accepted")
             } catch let error as AllThreadsError {
-                guard case .invalidArgument(let message) = error, message.contains(fragment) else {
+                guard case .invalidArgument(let message) = error.kind, message.contains(fragment) else {
                     throw ScenarioFailure(description: "\(name): expected an invalid argument containing \(fragment), got \(error)")
                 }
             }
@@ -297,7 +296,7 @@ extension SandboxScenarios {
             let report = try rules(tree).apply(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the proof passed although one thread cannot list directories: \(report)")
         } catch let error as AllThreadsError {
-            guard case .stepMismatch(let threads) = error, threads.count == 1, let named = threads.first,
+            guard case .stepMismatch(let threads) = error.kind, threads.count == 1, let named = threads.first,
                 named.thread.tid == odd.tid, named.thread.name == "odd-one", named.result.errno == .permissionDenied
             else { throw ScenarioFailure(description: "expected one mismatch naming tid \(odd.tid) (odd-one) with EACCES, got \(error)") }
             return "\(mode): \(error)"
@@ -318,7 +317,7 @@ extension SandboxScenarios {
             let report = try rules(tree).apply()
             throw ScenarioFailure(description: "a sandbox was applied while the process holds an io_uring ring: \(report)")
         } catch let error as AllThreadsError {
-            guard case .privilegeRetained(let found, threadsChanged: false) = error, found.count == 1, case .ioUringRing = found[0] else {
+            guard case .privilegeRetained(let found, threadsChanged: false) = error.kind, found.count == 1, case .ioUringRing = found[0] else {
                 throw ScenarioFailure(description: "expected privilegeRetained naming the ring, got \(error)")
             }
         }

@@ -68,7 +68,7 @@ func verifyEveryThread(_ what: String, _ property: (ThreadState) -> Bool) throws
     try require(
         bad.isEmpty,
         "\(bad.count) of \(threads.count) threads are not \(what): "
-            + bad.prefix(10).map { "tid \($0.tid) (\($0.name)) uid \($0.credentials.uids) gid \($0.credentials.gids) slack \($0.timerSlackNanoseconds.map(String.init) ?? "?")" }
+            + bad.prefix(10).map { "tid \($0.tid) (\($0.name)) uid \($0.credentials.uids) gid \($0.credentials.gids) slack \($0.timerSlack.map { String($0.nanoseconds) } ?? "?")" }
             .joined(separator: "; "))
     return threads.count
 }
@@ -85,7 +85,7 @@ func expectUnreachable(_ tid: Int32, _ reason: ThreadIssue.Reason, _ broadcast: 
     do {
         try broadcast()
     } catch let error as AllThreadsError {
-        guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+        guard case .unreachable(let threads) = error.kind else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
         try require(threads.map(\.tid) == [tid], "unreachable names \(threads), expected only tid \(tid)")
         try require(threads[0].reason == reason, "tid \(tid) is \(threads[0].reason), expected \(reason)")
         return threads[0]

@@ -78,7 +78,7 @@ enum SeccompScenarios {
             try filter.loadOnAllThreads()
             throw ScenarioFailure(description: "the load succeeded although tid \(odd) has a filter of its own")
         } catch let error as AllThreadsError {
-            guard case .seccompSyncFailed(let named) = error else {
+            guard case .seccompSyncFailed(let named) = error.kind else {
                 throw ScenarioFailure(description: "expected seccompSyncFailed, got \(error)")
             }
             thread = named
@@ -194,7 +194,7 @@ enum SeccompScenarios {
         let after = try SeccompState.everyThread()
         try requireAll(after, are: SeccompState(mode: .filter, filters: baseline.filters + 1), "filtered")
         let checked = try verifyEveryThread("uid 65534 with no_new_privs") {
-            $0.credentials.uids.all(equal: 65534) && $0.credentials.noNewPrivs
+            $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.noNewPrivs
         }
         let denied = try Broadcast.probe(getppid)
         try require(denied.errno == .notPermitted, "getppid returned \(denied) on every thread, expected EPERM")
@@ -259,7 +259,7 @@ enum SeccompScenarios {
         do {
             try body()
         } catch {
-            guard case .invalidArgument(let message) = error else {
+            guard case .invalidArgument(let message) = error.kind else {
                 throw ScenarioFailure(description: "\(what): expected invalidArgument, got \(error)")
             }
             return message

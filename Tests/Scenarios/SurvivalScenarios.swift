@@ -58,7 +58,7 @@ enum SurvivalScenarios {
         try require(trapped > 0, "could not start the trapping thread: \(trapped)")
         let report = try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
         try require(cw_emulated_calls() == 1, "the emulator ran \(cw_emulated_calls()) times, expected once (on tid \(trapped))")
-        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
         let state = try ThreadState.read(pid: getpid(), tid: trapped)
         try require(state.credentials.seccomp == .filter, "tid \(trapped) shows Seccomp \(state.credentials.seccomp)")
         return "\(mode): tid \(trapped) trapped at the step, its SIGSYS handler emulated it inside ours; \(report.threads) threads ran it, \(checked) verified"
@@ -82,11 +82,11 @@ enum SurvivalScenarios {
         try require(first.elapsed < .nanoseconds(timeout), "took \(first.elapsed): waited for the deadline instead of seeing the death")
         try require(cw_wait_thread_gone(victim, 1000) == 0, "tid \(victim) is still alive")
         try require(!FileManager.default.fileExists(atPath: "/proc/self/task/\(victim)"), "tid \(victim) still listed in /proc")
-        try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
         let next = try broadcastTimerSlack(slack + 1, options: BroadcastOptions(timeout: .seconds(3), mode: mode))
-        try verifyEveryThread("at slack \(slack + 1)") { $0.timerSlackNanoseconds == UInt64(slack + 1) }
+        try verifyEveryThread("at slack \(slack + 1)") { $0.timerSlack == .nanoseconds(slack + 1) }
         let late = try lateDeath(slack: slack + 2, mode: mode)
-        let checked = try verifyEveryThread("at slack \(slack + 3)") { $0.timerSlackNanoseconds == UInt64(slack + 3) }
+        let checked = try verifyEveryThread("at slack \(slack + 3)") { $0.timerSlack == .nanoseconds(slack + 3) }
         return "\(mode): tid \(victim) died at the step, named as died after \(first.elapsed); the next broadcast reached \(next.threads) threads; "
             + "tid \(late) died late, after its broadcast had returned, and the next one did not wait for it; \(checked) verified"
     }
@@ -156,7 +156,7 @@ enum SurvivalScenarios {
                     "run in a private PID namespace: unshare --pid --fork --mount-proc")
         try ThreadCrowd.start(count: 8)
         let victim = try lateDeath(slack: 778_000, mode: mode, reuse: true)
-        let checked = try verifyEveryThread("at slack 778001") { $0.timerSlackNanoseconds == 778_001 }
+        let checked = try verifyEveryThread("at slack 778001") { $0.timerSlack == .nanoseconds(778_001) }
         return "\(mode): tid \(victim) died late inside the handler and a newborn took it; the next broadcast buried it and reached every thread; \(checked) verified"
     }
 
@@ -178,9 +178,9 @@ enum SurvivalScenarios {
         let start = ContinuousClock.now
         let report = try broadcastTimerSlack(666_667, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         let elapsed = ContinuousClock.now - start
-        let checked = try verifyEveryThread("at slack 666667 (none ran the dead caller's 666666)") { $0.timerSlackNanoseconds == 666_667 }
+        let checked = try verifyEveryThread("at slack 666667 (none ran the dead caller's 666666)") { $0.timerSlack == .nanoseconds(666_667) }
         let again = try broadcastTimerSlack(666_668, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
-        try verifyEveryThread("at slack 666668") { $0.timerSlackNanoseconds == 666_668 }
+        try verifyEveryThread("at slack 666668") { $0.timerSlack == .nanoseconds(666_668) }
         return "\(mode): caller \(doomed) died inside its broadcast; its held threads were free after \(freed); the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
     }
 
@@ -202,7 +202,7 @@ enum SurvivalScenarios {
         let start = ContinuousClock.now
         let report = try broadcastTimerSlack(668_667, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         let elapsed = ContinuousClock.now - start
-        let checked = try verifyEveryThread("at slack 668667 (none ran the dead caller's 668666)") { $0.timerSlackNanoseconds == 668_667 }
+        let checked = try verifyEveryThread("at slack 668667 (none ran the dead caller's 668666)") { $0.timerSlack == .nanoseconds(668_667) }
         // Again, and this time the newborn with the dead caller's tid broadcasts itself.
         let second = cw_start_doomed_caller(668_766, 5_000_000_000, mode == .relaxed ? 1 : 0)
         try require(second > 0, "could not start the doomed caller: \(second)")
@@ -210,7 +210,7 @@ enum SurvivalScenarios {
         let own = NewbornBroadcast()
         try reuseTid(second) { own.run(slack: 668_767, mode: mode) }
         try own.wait().get()
-        try verifyEveryThread("at slack 668767") { $0.timerSlackNanoseconds == 668_767 }
+        try verifyEveryThread("at slack 668767") { $0.timerSlack == .nanoseconds(668_767) }
         return "\(mode): caller \(doomed) died inside its broadcast and a newborn took its tid; the next took the lock over in \(elapsed) "
             + "and reached \(report.threads) threads (\(checked) verified); a newborn at dead caller \(second)'s tid broadcast itself"
     }
@@ -232,7 +232,7 @@ enum SurvivalScenarios {
         try require(tally.slowest_ns < timeout + 100_000_000, "the slowest broadcast took \(Double(tally.slowest_ns) / 1e6) ms for a 100 ms deadline")
         let slack = 880_000
         try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(5), mode: mode))
-        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+        let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
         return "\(mode): \(tally.rounds) blocked rounds with malloc loopers, slowest \(Double(tally.slowest_ns) / 1e6) ms (deadline 100 ms), \(tally.named) threads named inside; then \(checked) threads verified"
     }
 
@@ -246,7 +246,7 @@ enum SurvivalScenarios {
         try require(status != Int32(CW_CHILD_FD_CLOSED), "the child's broadcast closed the child's own file")
         try require(status == Int32(CW_CHILD_OK), "the child ended with status \(status)")
         try broadcastTimerSlack(990_001, options: BroadcastOptions(mode: mode))
-        let checked = try verifyEveryThread("at slack 990001") { $0.timerSlackNanoseconds == 990_001 }
+        let checked = try verifyEveryThread("at slack 990001") { $0.timerSlack == .nanoseconds(990_001) }
         return "\(mode): the child's own file at the engine's old number survived its broadcast; parent \(checked) threads verified"
     }
 
@@ -256,7 +256,7 @@ enum SurvivalScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 8)
         let report = try broadcastTimerSlack(991_000, options: BroadcastOptions(timeout: .seconds(Int64.max), mode: mode))
-        let checked = try verifyEveryThread("at slack 991000") { $0.timerSlackNanoseconds == 991_000 }
+        let checked = try verifyEveryThread("at slack 991000") { $0.timerSlack == .nanoseconds(991_000) }
         return "\(mode): an endless deadline reached \(report.threads) threads, \(checked) verified"
     }
 
@@ -289,7 +289,7 @@ enum SurvivalScenarios {
         if mode == .strict { try TortureScenarios.requireUnchanged(992_000) }
         cw_release_signal_blockers()
         try broadcastTimerSlack(992_010, options: BroadcastOptions(timeout: .seconds(60), mode: mode))
-        let checked = try verifyEveryThread("at slack 992010") { $0.timerSlackNanoseconds == 992_010 }
+        let checked = try verifyEveryThread("at slack 992010") { $0.timerSlack == .nanoseconds(992_010) }
         let figures = overruns.map { String(format: "%.1f ms", $0) }.joined(separator: ", ")
         return "\(mode): \(count) blocked threads, 50 ms deadline, overrun \(figures) (bound 50 ms); all named; after unblocking \(checked) threads verified "
             + TortureScenarios.tally(runs: 3, threads: checked)
@@ -316,11 +316,11 @@ enum SurvivalScenarios {
                 slowest = max(slowest, ContinuousClock.now - start)
                 succeeded += 1
                 let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
-                misses += threads.filter { $0.timerSlackNanoseconds.map { $0 != UInt64(slack) } ?? false }.count
+                misses += threads.filter { $0.timerSlack.map { $0 != .nanoseconds(slack) } ?? false }.count
             } catch let error as AllThreadsError {
                 slowest = max(slowest, ContinuousClock.now - start)
-                if case .unreachable(let named) = error, named.isEmpty { silent += 1 }
-                if case .unreachableAfterChange(let named) = error, named.isEmpty { silent += 1 }
+                if case .unreachable(let named) = error.kind, named.isEmpty { silent += 1 }
+                if case .unreachableAfterChange(let named) = error.kind, named.isEmpty { silent += 1 }
             }
         }
         let births = cw_births_count()
@@ -355,7 +355,7 @@ enum SurvivalScenarios {
             if out.reused != 0 { reused += 1 }
             pairs.append("\(out.exiter)->\(out.newborn)")
             try require(out.status == CB_OK.rawValue, "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); exiter \(out.exiter), newborn \(out.newborn))")
-            checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlack == .nanoseconds(slack) }
         }
         // Relaxed: the race is forced, but another allocation can slip in between; most rounds must reuse.
         if mode == .relaxed { try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested") }
@@ -425,7 +425,7 @@ enum SurvivalScenarios {
             if out.reused != 0 { reused += 1 }
             pairs.append("\(out.exiter)->\(out.newborn)")
             try require(out.status == CB_OK.rawValue, "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); sqpoll \(out.exiter), newborn \(out.newborn))")
-            checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlack == .nanoseconds(slack) }
         }
         try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the SQPOLL thread's tid (sqpoll->newborn: \(pairs.joined(separator: " "))): too little was tested")
         return "\(mode): \(rounds) rounds, \(reused) newborns took a skipped SQPOLL thread's tid during the broadcast; every thread verified each round "
@@ -483,7 +483,7 @@ enum SurvivalScenarios {
         var handled = UInt64(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
         let fd = withUnsafePointer(to: &handled) { cb_syscall(Int(SYS_landlock_create_ruleset), Int(bitPattern: $0), 8, 0, 0, 0, 0) }
         try require(fd >= 0, "landlock_create_ruleset failed: \(Errno(rawValue: CInt(-fd)))")
-        try Landlock.restrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd)), options: BroadcastOptions(mode: mode))
+        try Broadcast.run(.landlockRestrictSelf(ruleset: FileDescriptor(rawValue: CInt(fd))), options: BroadcastOptions(mode: mode))
         try require(open("/proc/self/status", O_RDONLY) == -1 && errno == EACCES, "/proc can still be read under the domain")
     }
 
@@ -503,7 +503,7 @@ enum SurvivalScenarios {
         do {
             try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
         } catch let error as AllThreadsError {
-            switch (error, mode) {
+            switch (error.kind, mode) {
             case (.unreachable(let threads), .strict), (.unreachableAfterChange(let threads), .relaxed):
                 try require(threads.map(\.tid) == [blocker], "expected only tid \(blocker) unreachable, got \(threads)")
                 return threads[0]
@@ -539,13 +539,13 @@ enum SurvivalScenarios {
         for round in 1...3 {
             let slack = 996_000 + round
             let report = try broadcastTimerSlack(slack, options: BroadcastOptions(mode: mode))
-            checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlackNanoseconds == UInt64(slack) }
+            checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
             try require(report.threads >= live, "round \(round): the report counts \(report.threads) threads, fewer than the \(live) live ones")
         }
         try require(checked >= live, "/proc showed \(checked) threads, fewer than the \(live) live ones")
         let blocker = try blockerNamed(slack: 996_100, mode: mode)
         try require(blocker.reason == .signalBlocked && blocker.name == "wl-sigblock", "expected tid \(blocker.tid) (wl-sigblock) blocking the signal, got \(blocker)")
-        if mode == .strict { try verifyEveryThread("still at slack 996003") { $0.timerSlackNanoseconds == 996_003 } }
+        if mode == .strict { try verifyEveryThread("still at slack 996003") { $0.timerSlack == .nanoseconds(996_003) } }
         return "\(mode): /proc of the namespace \(ids.count - 1) level(s) up; 3 broadcasts reached \(live) threads, each verified by its outer name; "
             + "the blocker named by its own tid \(blocker.tid) " + TortureScenarios.tally(runs: 4, threads: checked)
     }
@@ -561,7 +561,7 @@ enum SurvivalScenarios {
         let attempt = ForeignProcAttempt()
         Thread { attempt.run(mountNamespace: path, mode: mode) }.start()
         let refusal = try attempt.wait()
-        let checked = try verifyEveryThread("unchanged (slack not 997000)") { $0.timerSlackNanoseconds != 997_000 }
+        let checked = try verifyEveryThread("unchanged (slack not 997000)") { $0.timerSlack != .nanoseconds(997_000) }
         return "\(mode): refused (\(refusal)); \(checked) threads unchanged per /proc"
     }
 }
@@ -585,7 +585,7 @@ private final class ForeignProcAttempt: @unchecked Sendable {
             try require(!FileManager.default.fileExists(atPath: "/proc/self"), "/proc/self exists in \(path)")
             do {
                 try broadcastTimerSlack(997_000, options: BroadcastOptions(mode: mode))
-            } catch AllThreadsError.procOfAnotherPIDNamespace {
+            } catch AllThreadsError.Code.procOfAnotherPIDNamespace {
                 return "\(AllThreadsError.procOfAnotherPIDNamespace)"
             }
             throw ScenarioFailure(description: "the broadcast succeeded with a /proc that cannot list its threads")

@@ -36,15 +36,15 @@ enum TortureScenarios {
     }
 
     /// Every thread's timer slack, to show that a failed broadcast changed nothing.
-    static func slacks() throws -> [Int32: UInt64] {
+    static func slacks() throws -> [Int32: Duration] {
         Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in
-            t.timerSlackNanoseconds.map { (t.tid, $0) }
+            t.timerSlack.map { (t.tid, $0) }
         })
     }
 
     /// Requires a failed broadcast to have changed no thread: every slack is still `value`.
     static func requireUnchanged(_ value: UInt64) throws {
-        let changed = try slacks().filter { $0.value != value }
+        let changed = try slacks().filter { $0.value != .nanoseconds(value) }
         try require(changed.isEmpty, "a failed broadcast changed threads \(changed.keys.sorted())")
     }
 
@@ -84,7 +84,7 @@ enum TortureScenarios {
             let slack = 200_000 + round
             try broadcastTimerSlack(slack)
             let states = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
-            misses += states.filter { $0.timerSlackNanoseconds.map { $0 != UInt64(slack) } ?? false }.count
+            misses += states.filter { $0.timerSlack.map { $0 != .nanoseconds(slack) } ?? false }.count
             let before = try writeCounts()
             let report = try byte.withUnsafeBufferPointer { buffer in
                 try Broadcast.syscall(SystemCall(rawValue: Int(SYS_write)), Int(devNull.rawValue), Int(bitPattern: buffer.baseAddress), 1)
@@ -116,7 +116,7 @@ enum TortureScenarios {
         let first = try broadcastTimerSlack(300_001, options: options)
         let strict = try broadcastTimerSlack(300_002, options: options)
         let relaxed = try broadcastTimerSlack(300_003, options: BroadcastOptions(timeout: .seconds(60), mode: .relaxed))
-        let checked = try verifyEveryThread("at slack 300003") { $0.timerSlackNanoseconds == 300_003 }
+        let checked = try verifyEveryThread("at slack 300003") { $0.timerSlack == .nanoseconds(300_003) }
         try require(checked >= count + 1 && strict.threads == count + 1, "reached \(strict.threads) of \(count + 1) threads")
         return "\(checked) threads: first broadcast \(first.elapsed) (\(first.rounds) rounds, scans /proc), strict \(strict.elapsed), relaxed \(relaxed.elapsed) "
             + tally(runs: 3, threads: checked)
@@ -132,7 +132,7 @@ enum TortureScenarios {
         try requireUnchanged(400_000)
         cw_release_signal_blockers()
         let report = try broadcastTimerSlack(400_002)
-        let checked = try verifyEveryThread("at slack 400002 after the fault cleared") { $0.timerSlackNanoseconds == 400_002 }
+        let checked = try verifyEveryThread("at slack 400002 after the fault cleared") { $0.timerSlack == .nanoseconds(400_002) }
         return "\(issue); no thread changed; after unblocking: \(report.threads) threads reached " + tally(runs: 2, threads: checked)
     }
 
@@ -158,7 +158,7 @@ enum TortureScenarios {
         tracer.waitUntilExit()
         try require(tracer.terminationStatus == 0, "the tracer failed to detach")
         try broadcastTimerSlack(500_002)
-        let checked = try verifyEveryThread("at slack 500002 after the tracer left") { $0.timerSlackNanoseconds == 500_002 }
+        let checked = try verifyEveryThread("at slack 500002 after the tracer left") { $0.timerSlack == .nanoseconds(500_002) }
         return "\(issue); no thread changed; after the tracer detached all \(checked) threads reached " + tally(runs: 2, threads: checked)
     }
 
@@ -190,7 +190,7 @@ enum TortureScenarios {
         for _ in 0..<1500 where state() == "D" { usleep(2000) }
         try require(state() != "D", "the vfork parent never woke")
         try broadcastTimerSlack(600_002)
-        let checked = try verifyEveryThread("at slack 600002 after the sleep ended") { $0.timerSlackNanoseconds == 600_002 }
+        let checked = try verifyEveryThread("at slack 600002 after the sleep ended") { $0.timerSlack == .nanoseconds(600_002) }
         return "\(issue); no thread changed; once awake all \(checked) threads reached " + tally(runs: 2, threads: checked)
     }
 
@@ -206,7 +206,7 @@ enum TortureScenarios {
         do {
             try broadcastTimerSlack(700_001, options: BroadcastOptions(timeout: .milliseconds(300)))
         } catch let error as AllThreadsError {
-            guard case .unreachable(let threads) = error else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
+            guard case .unreachable(let threads) = error.kind else { throw ScenarioFailure(description: "expected unreachable, got \(error)") }
             unreachable = threads
         }
         let others = try slacks().count - 1
@@ -217,7 +217,7 @@ enum TortureScenarios {
         let slow = try broadcastTimerSlack(700_002)
         _ = cw_set_sigpending_limit(saved)
         try broadcastTimerSlack(700_003)
-        let checked = try verifyEveryThread("at slack 700003") { $0.timerSlackNanoseconds == 700_003 }
+        let checked = try verifyEveryThread("at slack 700003") { $0.timerSlack == .nanoseconds(700_003) }
         return "limit 0: all \(unreachable.count) other threads unreachable (signal queue full), none changed; limit 2: succeeded in \(slow.elapsed) by retrying; restored: all \(checked) reached "
             + tally(runs: 3, threads: checked)
     }
@@ -245,8 +245,8 @@ enum TortureScenarios {
         for round in 1...rounds {
             do {
                 try broadcastTimerSlack(800_000 + round)
-                try verifyEveryThread("at slack \(800_000 + round)") { $0.timerSlackNanoseconds == UInt64(800_000 + round) }
-            } catch AllThreadsError.unreachable {
+                try verifyEveryThread("at slack \(800_000 + round)") { $0.timerSlack == .nanoseconds(800_000 + round) }
+            } catch AllThreadsError.Code.unreachable {
                 failures += 1  // allowed, if nothing changed: every thread still agrees
                 let values = Set(try slacks().values)
                 try require(values.count == 1, "a failed broadcast left threads at \(values.sorted())")
@@ -263,7 +263,7 @@ enum TortureScenarios {
         Thread { if cw_glibc_setresuid(0, 0, 0) == 0 { glibc.signal() } }.start()
         try require(glibc.wait(timeout: .now() + 10) == .success, "glibc's setresuid hangs or fails after the handler was replaced")
         try broadcastTimerSlack(899_999)
-        let checked = try verifyEveryThread("at slack 899999") { $0.timerSlackNanoseconds == 899_999 }
+        let checked = try verifyEveryThread("at slack 899999") { $0.timerSlack == .nanoseconds(899_999) }
         return "\(rounds) broadcasts while the handler was replaced \(replacements.value) times: \(rounds - failures) succeeded, \(failures) failed cleanly; glibc's setresuid still works "
             + tally(runs: rounds + 1, threads: checked)
     }
@@ -279,7 +279,7 @@ enum TortureScenarios {
         }
         let children = cw_stop_process_makers()
         try require(children > 0, "no child process was made")
-        let checked = try verifyEveryThread("at the last slack") { $0.timerSlackNanoseconds == UInt64(900_000 + rounds) }
+        let checked = try verifyEveryThread("at the last slack") { $0.timerSlack == .nanoseconds(900_000 + rounds) }
         return "\(rounds) broadcasts while other threads made \(children) processes with fork and posix_spawn; \(checked) threads verified "
             + tally(runs: rounds, threads: most)
     }
@@ -304,7 +304,7 @@ enum TortureScenarios {
         let report = try broadcastTimerSlack(950_000)
         let skipped = Set(report.skipped.filter { $0.reason == .ioWorker }.map(\.tid))
         try require(Set(workers.map(\.tid)).isSubset(of: skipped), "io workers \(workers.map(\.tid)) not all reported as skipped: \(report.skipped)")
-        let checked = try verifyEveryThread("at slack 950000") { $0.timerSlackNanoseconds == 950_000 }
+        let checked = try verifyEveryThread("at slack 950000") { $0.timerSlack == .nanoseconds(950_000) }
         try broadcastTimerSlack(950_001)
         return "\(workers.count) io_uring worker(s) (\(workers.map(\.name).joined(separator: ", "))) skipped and reported; \(checked) other threads reached "
             + tally(runs: 2, threads: checked)
@@ -318,7 +318,7 @@ enum TortureScenarios {
         for _ in 0..<5 { try require(cw_start_altstack_thread(1024) > 0, "alternate-stack thread did not start") }
         try ThreadCrowd.start(count: 10)
         for round in 1...rounds { try broadcastTimerSlack(960_000 + round) }
-        let checked = try verifyEveryThread("at the last slack") { $0.timerSlackNanoseconds == UInt64(960_000 + rounds) }
+        let checked = try verifyEveryThread("at the last slack") { $0.timerSlack == .nanoseconds(960_000 + rounds) }
         return "\(rounds) broadcasts over 20 threads with \(PTHREAD_STACK_MIN)-byte stacks and 5 on \(sysconf(Int32(_SC_MINSIGSTKSZ)) + 1024)-byte alternate signal stacks; \(checked) threads verified "
             + tally(runs: rounds, threads: checked)
     }
@@ -334,7 +334,7 @@ enum TortureScenarios {
             try Broadcast.syscall(.setresgid, 0, 0, 0)
             throw ScenarioFailure(description: "the broadcast succeeded although \(count) threads fail the call")
         } catch let error as AllThreadsError {
-            guard case .mismatch(_, let threads) = error else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
+            guard case .mismatch(_, let threads) = error.kind else { throw ScenarioFailure(description: "expected mismatch, got \(error)") }
             let named = Set(threads.map(\.tid))
             try require(named == odd, "mismatch names \(named.sorted()), expected exactly \(odd.sorted())")
             try require(threads.allSatisfy { $0.result?.errno == .notPermitted }, "not every named thread failed with EPERM")

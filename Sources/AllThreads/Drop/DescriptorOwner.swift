@@ -7,7 +7,7 @@ public struct DescriptorOwner: Sendable, Hashable, CustomStringConvertible {
     /// The thread whose descriptor table holds the descriptor.
     public var thread: ThreadIdentity
     /// The descriptor; `nil` when the whole table could not be looked through.
-    public var fd: Int32?
+    public var fd: FileDescriptor?
     /// Why.
     public var error: Errno
 
@@ -17,14 +17,14 @@ public struct DescriptorOwner: Sendable, Hashable, CustomStringConvertible {
     ///   - thread: the thread whose descriptor table holds it.
     ///   - fd: the descriptor; `nil` for the table as a whole.
     ///   - error: why its owner could not be re-recorded.
-    public init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
+    package init(thread: ThreadIdentity, fd: Int32?, error: Errno) {
         self.thread = thread
-        self.fd = fd
+        self.fd = fd.map(FileDescriptor.init(rawValue:))
         self.error = error
     }
 
     /// Such as `fd 7 of tid 812 (worker): F_SETOWN owner not re-recorded (EPERM)`.
     public var description: String {
-        (fd.map { "fd \($0) of \(thread)" } ?? "the descriptor table of \(thread)") + ": F_SETOWN owner not re-recorded (\(error))"
+        (fd.map { "fd \($0.rawValue) of \(thread)" } ?? "the descriptor table of \(thread)") + ": F_SETOWN owner not re-recorded (\(error))"
     }
 }

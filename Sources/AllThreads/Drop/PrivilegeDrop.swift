@@ -70,9 +70,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///     `cap_sys_admin`, without which the kernel would refuse it once every thread had dropped.
     ///     The proof reads /proc after the load: a filter that forbids what that takes (`openat`,
     ///     `read`, `close`, `getdents64`, `newfstatat`, `readlink`) is not refused here: with an
-    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/failedAfterChange(_:)``.
+    ///     errno action ``apply(options:)`` then throws ``AllThreadsError/Code/failedAfterChange``.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist when the drop runs.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what cannot work: a root user, an
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what cannot work: a root user, an
     ///   id outside the user namespace, more groups than `NGROUPS_MAX`, a capability the kernel
     ///   does not know, `cap_setuid` or `cap_setgid` kept, a root-equivalent capability kept
     ///   without being allowed, a seccomp filter that does not compile or that lacks both
@@ -98,14 +98,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// variables, so ``apply(options:)`` and ``change(options:)`` check again before any thread
     /// changes.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong: a root user; a
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong: a root user; a
     ///   group id outside the user namespace or more groups than `NGROUPS_MAX`; a capability the
     ///   kernel does not know; `cap_setuid` or `cap_setgid` kept; a root-equivalent capability
     ///   kept without being allowed; a seccomp filter that does not compile, or one without
     ///   no_new_privs and without a kept `cap_sys_admin` (the kernel would refuse to load it once
     ///   the user has changed).
     func validate() throws(AllThreadsError) {
-        guard user.uid != .root else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
+        guard user.uid.rawValue != 0 else { throw .invalidArgument("user '\(user.name)' is root: that drops nothing") }
         _ = try AccountKind.user.validate(user.uid.rawValue)
         _ = try AccountKind.group.validate(group.rawValue)
         _ = try AccountKind.group.validate(groups.map(\.rawValue))
@@ -163,7 +163,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public init(
         user: UserID, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -187,7 +187,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ///   - noNewPrivileges: set no_new_privs.
     ///   - seccomp: a filter to load last; it needs `noNewPrivileges` or a kept `cap_sys_admin`.
     ///   - ioUringPolicy: refuse (the default) or accept the io_uring rings that exist.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public init(
         user: String, group: GroupID? = nil, groups: [GroupID]? = nil, keepCapabilities: CapabilitySet = [],
         allowingRootEquivalentCapabilities: CapabilitySet = [], dropBoundingSet: Bool = true, noNewPrivileges: Bool = false, seccomp: SeccompFilter? = nil,
@@ -208,15 +208,15 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
     ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
-    /// - Throws: ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` before anything changes
+    /// - Throws: ``AllThreadsError/Code/privilegeRetained`` before anything changes
     ///   when something would keep acting with the old credentials (io_uring tasks of rings closed
-    ///   just before are waited for, up to the options' timeout); ``AllThreadsError/unreachable(_:)``
-    ///   or ``AllThreadsError/callFailed(_:)`` (nothing changed), ``AllThreadsError/stepFailed(_:)``
+    ///   just before are waited for, up to the options' timeout); ``AllThreadsError/Code/unreachable``
+    ///   or ``AllThreadsError/Code/callFailed`` (nothing changed), ``AllThreadsError/Code/stepFailed``
     ///   (the steps before the failed one are applied on every thread); or after the drop
-    ///   ``AllThreadsError/proofFailed(_:)`` listing each thread and check that failed,
-    ///   `.privilegeRetained(_:threadsChanged: true)`, or ``AllThreadsError/failedAfterChange(_:)``
+    ///   ``AllThreadsError/Code/proofFailed`` listing each thread and check that failed,
+    ///   `.privilegeRetained` (``AllThreadsError/foundAfterChange``), or ``AllThreadsError/Code/failedAfterChange``
     ///   holding any other error raised once threads had changed (such as the seccomp filter's
-    ///   load). ``AllThreadsError/invalidArgument(_:)`` before anything changes when a property
+    ///   load). ``AllThreadsError/Code/argumentRejected`` before anything changes when a property
     ///   changed since the value was created no longer validates, or the calling thread lacks a
     ///   capability the drop needs (`cap_setuid`, `cap_setgid`, `cap_setpcap` to reduce the
     ///   bounding set, the kept ones).
@@ -268,7 +268,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
     /// - Returns: the report of each broadcast.
-    /// - Throws: as ``apply(options:)``, and `.privilegeRetained(_:threadsChanged: true)` naming the
+    /// - Throws: as ``apply(options:)``, and `.privilegeRetained` (found after the change) naming the
     ///   descriptors whose owner could not be re-recorded.
     @discardableResult
     public func change(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> [BroadcastReport] {
@@ -290,7 +290,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
         do {
             return try body()
         } catch {
-            switch error {
+            switch error.kind {
             case .proofFailed, .failedAfterChange: throw error
             case .privilegeRetained(let found, _): throw .privilegeRetained(found, threadsChanged: true)
             default: throw .failedAfterChange(error)
@@ -312,23 +312,26 @@ public struct PrivilegeDrop: Sendable, Hashable {
             let last = start + part.steps.count == steps.count
             do {
                 reports.append(try Broadcast.run(part, options: options))
-            } catch .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }) {
-                // Only at the context step: every step of the change ran on every thread.
-                return (reports, nil)
-            } catch .mismatch where endingWithContextStep && last && part.steps.count == 1 {
-                // The context step alone in the last broadcast (a single call reports a mismatch so).
-                return (reports, nil)
-            } catch .stepFailed(let failure) where Self.isRegainProbe(part.steps[failure.step]) {
-                throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
-            } catch .stepMismatch(let threads) where threads.contains(where: { Self.isRegainProbe(part.steps[$0.step]) }) {
-                throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
             } catch {
-                // The broadcasts before this one changed every thread.
-                throw reports.isEmpty ? error : .failedAfterChange(error)
+                switch error.kind {
+                case .stepMismatch(let threads) where endingWithContextStep && last && threads.allSatisfy({ $0.step == part.steps.count - 1 }):
+                    // Only at the context step: every step of the change ran on every thread.
+                    return (reports, nil)
+                case .mismatch where endingWithContextStep && last && part.steps.count == 1:
+                    // The context step alone in the last broadcast (a single call reports a mismatch so).
+                    return (reports, nil)
+                case .stepFailed(let failure) where Self.isRegainProbe(part.steps[failure.step]):
+                    throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
+                case .stepMismatch(let threads) where threads.contains(where: { Self.isRegainProbe(part.steps[$0.step]) }):
+                    throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
+                default:
+                    // The broadcasts before this one changed every thread.
+                    throw reports.isEmpty ? error : .failedAfterChange(error)
+                }
             }
         }
         guard endingWithContextStep, let last = reports.last else { return (reports, nil) }
-        return (reports, last.stepResults.last ?? SyscallResult(rawValue: last.result))
+        return (reports, last.stepResults.last ?? last.result)
     }
 
     /// Whether `step` is one of the program's regain probes (`setuid(0)`, `setgid(0)`), not a
@@ -365,7 +368,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
             program += .setKeepCapabilities(false)
         }
         if noNewPrivileges { program += .setNoNewPrivileges() }
-        let denied = BroadcastStep.Expectation.result(SyscallResult(rawValue: -Int(Errno.notPermitted.rawValue)))
+        let denied = BroadcastStep.Expectation.result(SyscallResult.failure(.notPermitted))
         program.steps += [BroadcastStep(.setuid, 0, expecting: denied), BroadcastStep(.setgid, 0, expecting: denied)]
         return program
     }
@@ -417,11 +420,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// The credentials every task must act with after the drop; the bounding set, no_new_privs and
     /// seccomp mode are not part of what ``ThreadCredentials/actingDifferences(from:)`` compares.
     private var target: ThreadCredentials {
-        let uid = user.uid.rawValue, gid = group.rawValue
-        return ThreadCredentials(
-            uids: IDs(real: uid, effective: uid, saved: uid, filesystem: uid),
-            gids: IDs(real: gid, effective: gid, saved: gid, filesystem: gid),
-            groups: groups.map(\.rawValue).sorted(),
+        ThreadCredentials(
+            uids: IDs(all: user.uid), gids: IDs(all: group), groups: groups.sorted { $0.rawValue < $1.rawValue },
             capabilities: CapabilitySets(
                 inheritable: keepCapabilities, permitted: keepCapabilities, effective: keepCapabilities,
                 bounding: keepCapabilities, ambient: keepCapabilities),
@@ -463,11 +463,10 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How `thread` differs from what the drop promises, or `nil` when it holds all of it.
     private func differences(of thread: ThreadState) -> ThreadDifference? {
         let c = thread.credentials, sets = c.capabilities
-        let ids = { (id: UInt32) in IDs(real: id, effective: id, saved: id, filesystem: id) }
         var fields = [
-            FieldDifference.compare("uid", c.uids, ids(user.uid.rawValue), \.description),
-            FieldDifference.compare("gid", c.gids, ids(group.rawValue), \.description),
-            FieldDifference.compare("groups", Set(c.groups), Set(groups.map(\.rawValue))) { ThreadCredentials.groupList($0.sorted()) },
+            FieldDifference.compare("uid", c.uids, IDs(all: user.uid), \.description),
+            FieldDifference.compare("gid", c.gids, IDs(all: group), \.description),
+            FieldDifference.compare("groups", Set(c.groups), Set(groups)) { ThreadCredentials.groupList($0.sorted { $0.rawValue < $1.rawValue }) },
             FieldDifference.capabilities("CapInh", sets.inheritable, expected: keepCapabilities),
             FieldDifference.capabilities("CapPrm", sets.permitted, expected: keepCapabilities),
             FieldDifference.capabilities("CapEff", sets.effective, expected: keepCapabilities),

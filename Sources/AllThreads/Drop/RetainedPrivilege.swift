@@ -1,7 +1,7 @@
 /// A way the process could still act with credentials other than a privilege drop's target
 /// that its threads' own credentials do not show. ``PrivilegeDrop`` looks for each before it
 /// changes anything and again in its proof, and fails with
-/// ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` naming them.
+/// ``AllThreadsError/Code/privilegeRetained`` naming them.
 public enum RetainedPrivilege: Sendable, Hashable, CustomStringConvertible {
     /// An io_uring ring: it may carry personalities registered before the drop, which `/proc`
     /// does not show (accepted with ``IoUringPolicy/accept``).

@@ -18,7 +18,7 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
     ///   - tracee: the traced task.
     ///   - tracer: the tid of our thread that traces it.
     ///   - differences: the fields that differ from the drop's target.
-    public init(tracee: ThreadIdentity, tracer: Int32, differences: [FieldDifference]) {
+    package init(tracee: ThreadIdentity, tracer: Int32, differences: [FieldDifference]) {
         self.tracee = tracee
         self.tracer = tracer
         self.differences = differences

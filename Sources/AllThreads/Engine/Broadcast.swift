@@ -39,7 +39,7 @@ public enum Broadcast {
     ///   - call: the system call.
     ///   - arguments: at most six arguments, as the kernel takes them.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -60,12 +60,12 @@ public enum Broadcast {
     ///   - call: the system call.
     ///   - arguments: at most six arguments, as the kernel takes them.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/mismatch(caller:threads:)`` naming each thread whose
+    /// - Throws: ``AllThreadsError/Code/mismatch`` naming each thread whose
     ///   result differs from the caller's; the other errors as ``syscall(_:arguments:options:)``.
     public static func probe(
         _ call: SystemCall, _ arguments: Int..., options: BroadcastOptions = BroadcastOptions()
     ) throws(AllThreadsError) -> SyscallResult {
-        SyscallResult(rawValue: try run(call, arguments: arguments, options: options, probe: true).result)
+        try run(call, arguments: arguments, options: options, probe: true).result
     }
 
     /// Runs `program` on every thread as one broadcast: every thread runs its steps in order,
@@ -73,17 +73,17 @@ public enum Broadcast {
     ///
     /// Strict mode (the default): every thread is stopped and proven present first, so an
     /// unreachable thread means no step ran anywhere. The caller runs the steps; if its step
-    /// *k* fails, every thread runs exactly the steps before it (``AllThreadsError/stepFailed(_:)``).
+    /// *k* fails, every thread runs exactly the steps before it (``AllThreadsError/Code/stepFailed``).
     /// A thread whose result at a step is not the expected one stops there
-    /// (``AllThreadsError/stepMismatch(_:)``).
+    /// (``AllThreadsError/Code/stepMismatch``).
     ///
     /// A program of one step reports as ``syscall(_:arguments:options:)`` does
-    /// (``AllThreadsError/callFailed(_:)``, ``AllThreadsError/mismatch(caller:threads:)``).
+    /// (``AllThreadsError/Code/callFailed``, ``AllThreadsError/Code/mismatch``).
     ///
     /// - Parameters:
     ///   - program: the steps every thread runs.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before anything runs for an empty
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before anything runs for an empty
     ///   program, more than ``BroadcastProgram/maxSteps`` steps, a negative call number or
     ///   more than six arguments.
     @discardableResult
@@ -247,7 +247,7 @@ extension BroadcastReport {
             throw .invalidArgument("the engine rejected the options")
         }
         self.init(
-            result: report.result,
+            result: caller,
             threads: Int(report.threads),
             rounds: Int(report.rounds),
             skipped: problems.compactMap { $0.kind == CB_PROBLEM_SKIPPED ? $0.issue : nil },

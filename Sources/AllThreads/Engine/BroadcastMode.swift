@@ -8,7 +8,7 @@ public enum BroadcastMode: Sendable, Hashable {
     /// the signal and goes on at once (one wake-up per thread; glibc's `setuid()` family
     /// instead runs the call on the calling thread last, after every other thread). An
     /// unreachable thread is found after the others changed
-    /// (``AllThreadsError/unreachableAfterChange(_:)``), and a thread created during the
+    /// (``AllThreadsError/Code/unreachableAfterChange``), and a thread created during the
     /// broadcast may run the call twice: use it for idempotent calls only.
     case relaxed
 }

@@ -1,10 +1,11 @@
 /// System calls that every thread runs in order, as a whole, in one broadcast (one stop of
 /// the process).
 ///
-/// Each typed operation has a program form (``BroadcastProgram/setNoNewPrivileges()``,
-/// ``BroadcastProgram/restrictSelf(ruleset:)``, ``BroadcastProgram/dropFromBoundingSet(_:)``,
-/// …), validated when it is made; add programs with `+` and run the sum with
-/// ``Broadcast/run(_:options:)``:
+/// Every operation is a program (``BroadcastProgram/setuid(_:)``,
+/// ``BroadcastProgram/setNoNewPrivileges()``, ``BroadcastProgram/landlockRestrictSelf(ruleset:)``,
+/// ``BroadcastProgram/dropFromBoundingSet(_:)``, …), validated when it is made;
+/// ``Broadcast/run(_:options:)`` runs one (`try Broadcast.run(.setuid(uid))`), or the sum of
+/// several added with `+`:
 ///
 /// ```swift
 /// let sandbox = try BroadcastProgram.setNoNewPrivileges()

@@ -1,7 +1,7 @@
 /// What a successful broadcast did.
 public struct BroadcastReport: Sendable, Hashable {
     /// The call's result (a program's: its last step's), the same on every thread.
-    public var result: Int
+    public var result: SyscallResult
     /// The result of each step of a program of more than one step, the same on every
     /// thread; empty for a single call (its result is ``result``).
     public var stepResults: [SyscallResult] = []

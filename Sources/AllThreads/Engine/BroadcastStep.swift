@@ -2,7 +2,7 @@
 ///
 /// ```swift
 /// // The proof step of a drop: setuid(0) must fail with EPERM on every thread.
-/// let proof = BroadcastStep(.setuid, 0, expecting: .result(SyscallResult(rawValue: -Int(EPERM))))
+/// let proof = BroadcastStep(.setuid, 0, expecting: .result(SyscallResult.failure(.notPermitted)))
 /// ```
 public struct BroadcastStep: Sendable, Hashable {
     /// What a step's result must be.

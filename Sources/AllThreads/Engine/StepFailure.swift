@@ -16,7 +16,7 @@ public struct StepFailure: Sendable, Hashable, CustomStringConvertible {
     ///   - call: the system call.
     ///   - result: the caller's result at that step.
     ///   - appliedSteps: how many steps every thread holds.
-    public init(step: Int, call: SystemCall, result: SyscallResult, appliedSteps: Int) {
+    package init(step: Int, call: SystemCall, result: SyscallResult, appliedSteps: Int) {
         self.step = step
         self.call = call
         self.result = result

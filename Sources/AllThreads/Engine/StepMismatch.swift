@@ -19,7 +19,7 @@ public struct StepMismatch: Sendable, Hashable, CustomStringConvertible {
     ///   - call: the system call.
     ///   - result: the thread's result at that step.
     ///   - expected: the result expected at that step.
-    public init(thread: ThreadIdentity, step: Int, call: SystemCall, result: SyscallResult, expected: SyscallResult) {
+    package init(thread: ThreadIdentity, step: Int, call: SystemCall, result: SyscallResult, expected: SyscallResult) {
         self.thread = thread
         self.step = step
         self.call = call

@@ -11,6 +11,14 @@ public struct SyscallResult: Sendable, Hashable, CustomStringConvertible {
     ///   - rawValue: the raw value.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
+    /// The result of a call that failed with `errno`, as the kernel returns it (`-errno`).
+    ///
+    /// - Parameters:
+    ///   - errno: the error.
+    public static func failure(_ errno: Errno) -> SyscallResult {
+        SyscallResult(rawValue: -Int(errno.rawValue))
+    }
+
     /// The error, when the call failed.
     public var errno: Errno? { (-4095 ... -1).contains(rawValue) ? Errno(rawValue: CInt(-rawValue)) : nil }
 

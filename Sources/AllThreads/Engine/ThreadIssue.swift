@@ -54,7 +54,7 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
     ///   - name: the thread's name (`comm`).
     ///   - state: the thread's state letter in `/proc`, if it could be read.
     ///   - reason: why the thread was not reached.
-    public init(tid: Int32, name: String, state: Character?, reason: Reason) {
+    package init(tid: Int32, name: String, state: Character?, reason: Reason) {
         self.tid = tid
         self.name = name
         self.state = state

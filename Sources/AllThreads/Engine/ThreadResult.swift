@@ -15,7 +15,7 @@ public struct ThreadResult: Sendable, Hashable, CustomStringConvertible {
     ///   - tid: the thread's kernel id.
     ///   - name: the thread's name (`comm`).
     ///   - result: the thread's result; `nil` when it has none (it gave up).
-    public init(tid: Int32, name: String, result: SyscallResult?) {
+    package init(tid: Int32, name: String, result: SyscallResult?) {
         self.tid = tid
         self.name = name
         self.result = result

@@ -17,7 +17,7 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - slot: the slot in the registered-ring table.
     ///   - threads: the threads that hold a ring in that slot.
-    public init(slot: Int, threads: [ThreadIdentity]) {
+    package init(slot: Int, threads: [ThreadIdentity]) {
         self.slot = slot
         self.threads = threads
     }
@@ -67,7 +67,7 @@ public struct IoUringRegistration: Sendable, Hashable, CustomStringConvertible {
                 callerResult = try Broadcast.probe(
                     SystemCall(rawValue: Int(SYS_io_uring_enter)), slot, 0, 0, enterRegisteredRing, 0, 0, options: options)
             } catch {
-                guard case .mismatch(let result, let threads) = error else { throw error }
+                guard case .mismatch(let result, let threads) = error.kind else { throw error }
                 callerResult = result
                 others = threads
             }

@@ -19,7 +19,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     /// The file descriptors of the process's descriptor table (`/proc/<pid>/fd`, the one the
     /// main thread uses) that refer to the ring, ascending; empty when only a mapping or a
     /// thread's own table keeps it.
-    public var descriptors: [Int32]
+    public var descriptors: [FileDescriptor]
     /// The descriptors that refer to the ring in the tables of threads that have a table of their
     /// own (`unshare(CLONE_FILES)`, `clone` without `CLONE_FILES`), by tid then fd.
     public var threadDescriptors: [ThreadDescriptor]
@@ -35,20 +35,20 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
         /// The thread whose table holds the descriptor.
         public var tid: Int32
         /// The descriptor.
-        public var fd: Int32
+        public var fd: FileDescriptor
 
         /// Names a descriptor of a thread's table.
         ///
         /// - Parameters:
         ///   - tid: the thread's kernel id.
         ///   - fd: the descriptor.
-        public init(tid: Int32, fd: Int32) {
+        package init(tid: Int32, fd: Int32) {
             self.tid = tid
-            self.fd = fd
+            self.fd = FileDescriptor(rawValue: fd)
         }
 
         /// Such as `fd 5 of tid 812's own table`.
-        public var description: String { "fd \(fd) of tid \(tid)'s own table" }
+        public var description: String { "fd \(fd.rawValue) of tid \(tid)'s own table" }
     }
 
     /// Describes a ring.
@@ -59,9 +59,9 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     ///   - threadDescriptors: the ring's descriptors in tables of threads that have their own.
     ///   - isMapped: whether the process maps the ring.
     ///   - submissionPollingThread: the tid of the ring's SQPOLL thread, if it has one.
-    public init(inode: UInt64, descriptors: [Int32], threadDescriptors: [ThreadDescriptor] = [], isMapped: Bool, submissionPollingThread: Int32?) {
+    package init(inode: UInt64, descriptors: [Int32], threadDescriptors: [ThreadDescriptor] = [], isMapped: Bool, submissionPollingThread: Int32?) {
         self.inode = inode
-        self.descriptors = descriptors
+        self.descriptors = descriptors.map(FileDescriptor.init(rawValue:))
         self.threadDescriptors = threadDescriptors
         self.isMapped = isMapped
         self.submissionPollingThread = submissionPollingThread
@@ -70,7 +70,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     /// Such as `io_uring ring fd 3 (SQPOLL thread tid 812)`, `io_uring ring fd 5 of tid 812's own
     /// table` or `io_uring ring inode 1845091 (mapped, no fd)`.
     public var description: String {
-        var places = descriptors.isEmpty ? [] : ["fd " + descriptors.map(String.init).joined(separator: ", ")]
+        var places = descriptors.isEmpty ? [] : ["fd " + descriptors.map { String($0.rawValue) }.joined(separator: ", ")]
         places += threadDescriptors.map(\.description)
         let name = places.isEmpty ? "io_uring ring inode \(inode) (mapped, no fd)" : "io_uring ring " + places.joined(separator: ", ")
         return name + (submissionPollingThread.map { " (SQPOLL thread tid \($0))" } ?? "")
@@ -80,7 +80,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     static let fileName = "anon_inode:[io_uring]"
 
     /// Every ring process `pid` holds through a descriptor of any of its threads' tables or a
-    /// mapping, by inode, read from the proc file system mounted at `procRoot`.
+    /// mapping, by inode, read from `/proc`.
     ///
     /// Rings reachable only through a thread's registered-ring table do not show here
     /// (``IoUringRegistration``), nor rings kept alive only by their own pending requests, in
@@ -88,15 +88,14 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Parameters:
     ///   - pid: the process id.
-    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError`` when a descriptor table, an io_uring file's fdinfo or `maps` cannot
     ///   be read: another user's process needs ptrace access. Descriptors closed and threads that
     ///   exit meanwhile are left out.
-    public static func find(pid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> [IoUringRing] {
-        try find(process: "\(procRoot)/\(pid)")
+    public static func find(pid: Int32) throws(ProcfsError) -> [IoUringRing] {
+        try find(process: "/proc/\(pid)")
     }
 
-    /// ``find(pid:procRoot:)`` for the calling process, through `/proc/self` (in a PID namespace
+    /// ``find(pid:)`` for the calling process, through `/proc/self` (in a PID namespace
     /// without a /proc of its own, `/proc/<getpid()>` names another process).
     public static func current() throws(ProcfsError) -> [IoUringRing] {
         try find(process: "/proc/self")
@@ -108,7 +107,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
         let shared = try descriptors(in: process)
         for (fd, found) in shared {
             var ring = rings[found.inode] ?? IoUringRing(inode: found.inode, descriptors: [], isMapped: false, submissionPollingThread: nil)
-            ring.descriptors.append(fd)
+            ring.descriptors.append(FileDescriptor(rawValue: fd))
             ring.submissionPollingThread = ring.submissionPollingThread ?? found.submissionPollingThread
             rings[found.inode] = ring
         }
@@ -138,10 +137,10 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
         }
         return rings.values.map { ring in
             var ring = ring
-            ring.descriptors.sort()
-            ring.threadDescriptors.sort { ($0.tid, $0.fd) < ($1.tid, $1.fd) }
+            ring.descriptors.sort { $0.rawValue < $1.rawValue }
+            ring.threadDescriptors.sort { ($0.tid, $0.fd.rawValue) < ($1.tid, $1.fd.rawValue) }
             return ring
-        }.sorted { ($0.descriptors.first ?? .max, $0.inode) < ($1.descriptors.first ?? .max, $1.inode) }
+        }.sorted { ($0.descriptors.first?.rawValue ?? .max, $0.inode) < ($1.descriptors.first?.rawValue ?? .max, $1.inode) }
     }
 
     /// The io_uring descriptors of the table `directory/fd` (a process's or a task's), with their

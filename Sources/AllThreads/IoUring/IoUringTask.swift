@@ -21,7 +21,7 @@ public struct IoUringTask: Sendable, Hashable, CustomStringConvertible {
     ///   - role: the task's role (SQPOLL thread or io-wq worker).
     ///   - rings: the rings the task serves.
     ///   - differences: the fields that differ from the drop's target.
-    public init(thread: ThreadIdentity, role: IoUringTaskRole, rings: [IoUringRing], differences: [FieldDifference]) {
+    package init(thread: ThreadIdentity, role: IoUringTaskRole, rings: [IoUringRing], differences: [FieldDifference]) {
         self.thread = thread
         self.role = role
         self.rings = rings

@@ -1,109 +1,12 @@
 import CBroadcast
 
-/// Capability sets, the bounding set, ambient capabilities, securebits and
-/// keep-caps, changed on every thread. Every capability must be supported by the
-/// running kernel (``Capability/lastSupported``).
+/// Dropping capabilities from every thread's sets (``drop(_:options:)``).
+///
+/// Capability sets, the bounding set, ambient capabilities, securebits and keep-caps have program
+/// forms (``BroadcastProgram/setCapabilities(effective:permitted:inheritable:)``,
+/// ``BroadcastProgram/dropFromBoundingSet(_:)``, …) that ``Broadcast/run(_:options:)`` runs on every
+/// thread. Every capability must be supported by the running kernel (``Capability/lastSupported``).
 public enum Capabilities {
-    /// Sets the effective, permitted and inheritable sets of every thread (`capset`).
-    /// The effective set must be part of the permitted set.
-    ///
-    /// - Parameters:
-    ///   - effective: the effective set, part of the permitted set.
-    ///   - permitted: the permitted set.
-    ///   - inheritable: the inheritable set.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func set(
-        effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet,
-        options: BroadcastOptions = BroadcastOptions()
-    ) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setCapabilities(effective: effective, permitted: permitted, inheritable: inheritable), options: options)
-    }
-
-    /// Drops these capabilities from every thread's bounding set (`PR_CAPBSET_DROP`),
-    /// in one broadcast (a step per capability). Needs `CAP_SETPCAP`.
-    ///
-    /// - Parameters:
-    ///   - capabilities: the capabilities.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func dropFromBoundingSet(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.dropFromBoundingSet(capabilities), options: options)
-    }
-
-    /// Raises these ambient capabilities on every thread, in one broadcast. Each must already
-    /// be in the caller's permitted and inheritable sets (checked first, from /proc).
-    ///
-    /// - Parameters:
-    ///   - capabilities: the capabilities.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func raiseAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.raiseAmbient(capabilities), options: options)
-    }
-
-    /// Lowers these ambient capabilities on every thread, in one broadcast.
-    ///
-    /// - Parameters:
-    ///   - capabilities: the capabilities.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func lowerAmbient(_ capabilities: CapabilitySet, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.lowerAmbient(capabilities), options: options)
-    }
-
-    /// Clears every thread's ambient set.
-    ///
-    /// - Parameters:
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func clearAmbient(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.clearAmbient(), options: options)
-    }
-
-    /// Sets every thread's securebits (`PR_SET_SECUREBITS`). Needs `CAP_SETPCAP`;
-    /// a bit whose lock is set can no longer change.
-    ///
-    /// - Parameters:
-    ///   - bits: the securebits flags to set.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setSecurebits(_ bits: Securebits, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setSecurebits(bits), options: options)
-    }
-
-    /// Sets or clears `PR_SET_KEEPCAPS` on every thread: whether the permitted set
-    /// survives a change of all uids away from 0.
-    ///
-    /// - Parameters:
-    ///   - keep: whether capabilities survive a change of uid from 0 (`PR_SET_KEEPCAPS`).
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setKeepCapabilities(_ keep: Bool, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setKeepCapabilities(keep), options: options)
-    }
-
     static func requireSupported(_ capabilities: CapabilitySet) throws(AllThreadsError) {
         let unsupported = capabilities.subtracting(.allSupported)
         guard unsupported.isEmpty else {
@@ -124,13 +27,16 @@ public enum Capabilities {
 
 
 extension BroadcastProgram {
-    /// The program form of ``Capabilities/set(effective:permitted:inheritable:options:)``.
+    /// Sets the effective, permitted and inheritable sets of every thread (`capset`).
+    /// The effective set must be part of the permitted set.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - effective: the effective set, part of the permitted set.
     ///   - permitted: the permitted set.
     ///   - inheritable: the inheritable set.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setCapabilities(
         effective: CapabilitySet, permitted: CapabilitySet, inheritable: CapabilitySet
@@ -153,23 +59,32 @@ extension BroadcastProgram {
         return BroadcastProgram([BroadcastStep(.capset, arguments: [.bytes(bytes(header)), .bytes(bytes(data))])])
     }
 
-    /// The program form of ``Capabilities/dropFromBoundingSet(_:options:)``: a step per capability.
+    /// Drops these capabilities from every thread's bounding set (`PR_CAPBSET_DROP`),
+    /// in one broadcast (a step per capability). Needs `CAP_SETPCAP`.
+    ///
+    /// A step per capability.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func dropFromBoundingSet(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
         return BroadcastProgram(capabilities.map { BroadcastStep(.prctl, Int(PR_CAPBSET_DROP), Int($0.rawValue)) })
     }
 
-    /// The program form of ``Capabilities/raiseAmbient(_:options:)``: each capability must be
-    /// in the calling thread's permitted and inheritable sets now.
+    /// Raises these ambient capabilities on every thread, in one broadcast. Each must already
+    /// be in the caller's permitted and inheritable sets (checked first, from /proc).
+    ///
+    /// Each capability must be in the calling thread's permitted and inheritable sets now.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func raiseAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
@@ -181,11 +96,13 @@ extension BroadcastProgram {
         return ambient(Int(PR_CAP_AMBIENT_RAISE), capabilities)
     }
 
-    /// The program form of ``Capabilities/lowerAmbient(_:options:)``.
+    /// Lowers these ambient capabilities on every thread, in one broadcast.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - capabilities: the capabilities.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func lowerAmbient(_ capabilities: CapabilitySet) throws(AllThreadsError) -> BroadcastProgram {
         try Capabilities.requireSupported(capabilities)
@@ -197,23 +114,31 @@ extension BroadcastProgram {
         BroadcastProgram(capabilities.map { BroadcastStep(.prctl, Int(PR_CAP_AMBIENT), op, Int($0.rawValue), 0, 0) })
     }
 
-    /// The program form of ``Capabilities/clearAmbient(options:)``.
+    /// Clears every thread's ambient set.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     public static func clearAmbient() -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.prctl, Int(PR_CAP_AMBIENT), Int(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)])
     }
 
-    /// The program form of ``Capabilities/setSecurebits(_:options:)``.
+    /// Sets every thread's securebits (`PR_SET_SECUREBITS`). Needs `CAP_SETPCAP`;
+    /// a bit whose lock is set can no longer change.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - bits: the securebits flags to set.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setSecurebits(_ bits: Securebits) throws(AllThreadsError) -> BroadcastProgram {
         guard Securebits.all.isSuperset(of: bits) else { throw .invalidArgument("unknown securebits \(bits.rawValue)") }
         return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_SECUREBITS), Int(bits.rawValue))])
     }
 
-    /// The program form of ``Capabilities/setKeepCapabilities(_:options:)``.
+    /// Sets or clears `PR_SET_KEEPCAPS` on every thread: whether the permitted set
+    /// survives a change of all uids away from 0.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - keep: whether capabilities survive a change of uid from 0 (`PR_SET_KEEPCAPS`).

@@ -7,7 +7,7 @@ extension Capabilities {
     /// - Parameters:
     ///   - capabilities: the capabilities to take out of every set.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
@@ -15,8 +15,10 @@ extension Capabilities {
         try requireSupported(capabilities)
         guard !capabilities.isEmpty else { throw .invalidArgument("no capability to drop") }
         let current = try callerCapabilities()
-        return try set(
-            effective: current.effective.subtracting(capabilities), permitted: current.permitted.subtracting(capabilities),
-            inheritable: current.inheritable.subtracting(capabilities), options: options)
+        return try Broadcast.run(
+            .setCapabilities(
+                effective: current.effective.subtracting(capabilities), permitted: current.permitted.subtracting(capabilities),
+                inheritable: current.inheritable.subtracting(capabilities)),
+            options: options)
     }
 }

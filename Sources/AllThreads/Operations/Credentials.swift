@@ -1,136 +1,25 @@
 import Glibc
 import SystemPackage
 
-/// User and group ids and supplementary groups, changed on every thread.
+/// The filesystem ids, checked, and the kernel's limit on supplementary groups.
 ///
-/// The kernel keeps these per thread; glibc's wrappers broadcast them for
-/// glibc's own threads only. Each function here validates its arguments, then
-/// runs the raw system call on every thread through ``Broadcast``; an argument
-/// that is `nil` is passed as `-1`, which the kernel reads as "unchanged".
+/// The kernel keeps user and group ids and supplementary groups per thread; glibc's wrappers
+/// broadcast them for glibc's own threads only. Their program forms
+/// (``BroadcastProgram/setresuid(real:effective:saved:)``, ``BroadcastProgram/setGroups(_:)``, …)
+/// validate their arguments, and ``Broadcast/run(_:options:)`` runs them on every thread; an
+/// argument that is `nil` is passed as `-1`, which the kernel reads as "unchanged".
 public enum Credentials {
-    /// `setuid(uid)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - uid: the user id.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setuid(_ uid: UserID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setuid(uid), options: options)
-    }
-
-    /// `setgid(gid)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - gid: the group id.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setgid(_ gid: GroupID, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setgid(gid), options: options)
-    }
-
-    /// `setreuid(real, effective)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - real: the real id; `nil` leaves it unchanged.
-    ///   - effective: the effective id; `nil` leaves it unchanged.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setreuid(real: UserID?, effective: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setreuid(real: real, effective: effective), options: options)
-    }
-
-    /// `setregid(real, effective)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - real: the real id; `nil` leaves it unchanged.
-    ///   - effective: the effective id; `nil` leaves it unchanged.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setregid(real: GroupID?, effective: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setregid(real: real, effective: effective), options: options)
-    }
-
-    /// `setresuid(real, effective, saved)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - real: the real id; `nil` leaves it unchanged.
-    ///   - effective: the effective id; `nil` leaves it unchanged.
-    ///   - saved: the saved id; `nil` leaves it unchanged.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setresuid(real: real, effective: effective, saved: saved), options: options)
-    }
-
-    /// `setresgid(real, effective, saved)` on every thread.
-    ///
-    /// - Parameters:
-    ///   - real: the real id; `nil` leaves it unchanged.
-    ///   - effective: the effective id; `nil` leaves it unchanged.
-    ///   - saved: the saved id; `nil` leaves it unchanged.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setresgid(real: real, effective: effective, saved: saved), options: options)
-    }
-
-    /// `setgroups` with these supplementary groups on every thread.
-    ///
-    /// The list must not be empty (say ``clearGroups(options:)`` to drop them all, as
-    /// `setpriv --clear-groups` does) nor longer than the kernel's `NGROUPS_MAX`.
-    ///
-    /// - Parameters:
-    ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setGroups(_ groups: [GroupID], options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setGroups(groups), options: options)
-    }
-
-    /// Drops every supplementary group on every thread (`setgroups(0, NULL)`).
-    ///
-    /// - Parameters:
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func clearGroups(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.clearGroups(), options: options)
-    }
-
     /// `setfsuid(uid)` on every thread, checked.
     ///
     /// `setfsuid` never reports an error: it returns the previous id whether or not
     /// it changed anything. So every thread must return the same previous id (else
-    /// ``AllThreadsError/stepMismatch(_:)``), and then, in the same broadcast,
+    /// ``AllThreadsError/Code/stepMismatch``), and then, in the same broadcast,
     /// `setfsuid(-1)` (which changes nothing) must return `uid` on every thread; when
     /// the kernel refused silently, this throws `.callFailed(EPERM)`.
     /// - Parameters:
     ///   - uid: the user id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     /// - Returns: the previous filesystem user id.
@@ -143,7 +32,7 @@ public enum Credentials {
     /// - Parameters:
     ///   - gid: the group id.
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     /// - Returns: the previous filesystem group id.
@@ -155,7 +44,7 @@ public enum Credentials {
     private static func setFilesystemID(_ program: BroadcastProgram, options: BroadcastOptions) throws(AllThreadsError) -> UInt32 {
         do {
             return UInt32(truncatingIfNeeded: try Broadcast.run(program, options: options).stepResults[0].rawValue)
-        } catch .stepFailed(let failure) where failure.step == 1 {
+        } catch where error.stepFailure?.step == 1 {
             throw .callFailed(.notPermitted)  // the kernel refused silently: the id did not change
         }
     }
@@ -181,77 +70,96 @@ public enum Credentials {
 }
 
 extension BroadcastProgram {
-    /// The program form of ``Credentials/setuid(_:options:)``.
+    /// `setuid(uid)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - uid: the user id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setuid, try Credentials.raw(uid))])
     }
 
-    /// The program form of ``Credentials/setgid(_:options:)``.
+    /// `setgid(gid)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - gid: the group id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setgid, try Credentials.raw(gid))])
     }
 
-    /// The program form of ``Credentials/setreuid(real:effective:options:)``.
+    /// `setreuid(real, effective)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setreuid(real: UserID?, effective: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setreuid, try Credentials.raw(real), try Credentials.raw(effective))])
     }
 
-    /// The program form of ``Credentials/setregid(real:effective:options:)``.
+    /// `setregid(real, effective)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setregid(real: GroupID?, effective: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setregid, try Credentials.raw(real), try Credentials.raw(effective))])
     }
 
-    /// The program form of ``Credentials/setresuid(real:effective:saved:options:)``.
+    /// `setresuid(real, effective, saved)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setresuid(real: UserID?, effective: UserID?, saved: UserID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresuid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
     }
 
-    /// The program form of ``Credentials/setresgid(real:effective:saved:options:)``.
+    /// `setresgid(real, effective, saved)` on every thread.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - real: the real id; `nil` leaves it unchanged.
     ///   - effective: the effective id; `nil` leaves it unchanged.
     ///   - saved: the saved id; `nil` leaves it unchanged.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setresgid(real: GroupID?, effective: GroupID?, saved: GroupID?) throws(AllThreadsError) -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setresgid, try Credentials.raw(real), try Credentials.raw(effective), try Credentials.raw(saved))])
     }
 
-    /// The program form of ``Credentials/setGroups(_:options:)``: validated the same way.
+    /// `setgroups` with these supplementary groups on every thread.
+    ///
+    /// The list must not be empty (say ``clearGroups()`` to drop them all, as
+    /// `setpriv --clear-groups` does) nor longer than the kernel's `NGROUPS_MAX`.
+    ///
+    /// Validated the same way.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - groups: the supplementary groups; not empty, at most `NGROUPS_MAX`.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setGroups(_ groups: [GroupID]) throws(AllThreadsError) -> BroadcastProgram {
         guard !groups.isEmpty else {
@@ -266,7 +174,9 @@ extension BroadcastProgram {
         return BroadcastProgram([BroadcastStep(.setgroups, arguments: [.value(ids.count), .bytes(bytes)])])
     }
 
-    /// The program form of ``Credentials/clearGroups(options:)``.
+    /// Drops every supplementary group on every thread (`setgroups(0, NULL)`).
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     public static func clearGroups() -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.setgroups, 0, 0)])
     }
@@ -276,7 +186,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - uid: the user id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setfsuid(_ uid: UserID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsuid, Int(try AccountKind.user.validate(uid.rawValue)))
@@ -286,7 +196,7 @@ extension BroadcastProgram {
     ///
     /// - Parameters:
     ///   - gid: the group id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setfsgid(_ gid: GroupID) throws(AllThreadsError) -> BroadcastProgram {
         filesystemID(.setfsgid, Int(try AccountKind.group.validate(gid.rawValue)))

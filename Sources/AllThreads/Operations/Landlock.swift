@@ -27,7 +27,9 @@ public enum Landlock {
         let result = cb_syscall(Int(SYS_landlock_restrict_self), Int(ruleset.rawValue), restrictSelfTSYNC, 0, 0, 0, 0)
         guard result == 0 else { throw .setupFailed(Errno(rawValue: CInt(-result))) }
     }
+}
 
+extension BroadcastProgram {
     /// Enforces the ruleset open at `ruleset` on every thread (`landlock_restrict_self`).
     ///
     /// The caller builds the ruleset (`landlock_create_ruleset`, `landlock_add_rule`).
@@ -38,27 +40,15 @@ public enum Landlock {
     /// from signalling threads outside the domain: once every thread is inside, the
     /// broadcast signal still reaches them all.
     ///
-    /// - Parameters:
-    ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func restrictSelf(ruleset: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.restrictSelf(ruleset: ruleset), options: options)
-    }
-}
-
-extension BroadcastProgram {
-    /// The program form of ``Landlock/restrictSelf(ruleset:options:)``: `ruleset` must be a
-    /// Landlock ruleset, and stay open until the program has run.
+    /// `ruleset` must be a Landlock ruleset, and stay open until the program has run.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - ruleset: a Landlock ruleset descriptor (`landlock_create_ruleset`).
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
-    public static func restrictSelf(ruleset: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
+    public static func landlockRestrictSelf(ruleset: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try Landlock.abiVersion()
         guard let target = DescriptorTarget.of(ruleset) else {
             throw .invalidArgument("file descriptor \(ruleset.rawValue) is not open")

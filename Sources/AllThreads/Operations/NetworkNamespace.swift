@@ -2,42 +2,27 @@ import CBroadcast
 import Glibc
 import SystemPackage
 
-/// Network namespaces: on Linux each thread has its own, so joining one must happen on every thread.
+/// Network namespaces: on Linux each thread has its own, so joining one must happen on every thread
+/// (``join(path:options:)``, or ``BroadcastProgram/joinNetworkNamespace(_:)`` for a descriptor).
 public enum NetworkNamespace {
-    /// Moves every thread into the network namespace open at `fd` (`setns(fd, CLONE_NEWNET)`).
-    ///
-    /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
-    /// `/run/netns/NAME` do); anything else is refused before any thread changes.
-    ///
-    /// - Parameters:
-    ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func join(_ fd: FileDescriptor, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.joinNetworkNamespace(fd), options: options)
-    }
-
     /// Opens `path` (`/run/netns/NAME`, `/proc/<pid>/ns/net`) and moves every thread into that namespace.
     ///
     /// - Parameters:
     ///   - path: the namespace's file (`/run/netns/NAME`, `/proc/<pid>/ns/net`).
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` before any thread changes for an argument
     ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
     ///   threads changed.
     @discardableResult
-    public static func join(path: String, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
+    public static func join(path: FilePath, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+            fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
         } catch {
             throw .invalidArgument("cannot open network namespace '\(path)': \(error)")
         }
         defer { try? fd.close() }
-        return try join(fd, options: options)
+        return try Broadcast.run(.joinNetworkNamespace(fd), options: options)
     }
 
     /// The namespace's identity as the kernel names it (`net:[4026531840]`), from
@@ -45,7 +30,7 @@ public enum NetworkNamespace {
     ///
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func identity(of fd: FileDescriptor) throws(AllThreadsError) -> String {
         guard let target = DescriptorTarget.of(fd) else {
             throw .invalidArgument("file descriptor \(fd.rawValue) is not open")
@@ -67,12 +52,18 @@ public enum NetworkNamespace {
 }
 
 extension BroadcastProgram {
-    /// The program form of ``NetworkNamespace/join(_:options:)``: `fd` must be open on a
-    /// network namespace, and stay open until the program has run.
+    /// Moves every thread into the network namespace open at `fd` (`setns(fd, CLONE_NEWNET)`).
+    ///
+    /// The descriptor must refer to a network namespace (as `/proc/<pid>/ns/net` or
+    /// `/run/netns/NAME` do); anything else is refused before any thread changes.
+    ///
+    /// `fd` must be open on a network namespace, and stay open until the program has run.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - fd: a descriptor of a network namespace (`/proc/<pid>/ns/net`, `/run/netns/NAME`).
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func joinNetworkNamespace(_ fd: FileDescriptor) throws(AllThreadsError) -> BroadcastProgram {
         _ = try NetworkNamespace.identity(of: fd)

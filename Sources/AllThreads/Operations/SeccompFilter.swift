@@ -78,9 +78,9 @@ public struct SeccompFilter: Sendable, Hashable {
     /// has the default action (it would do nothing); then compiles the filter to a BPF
     /// program within the kernel's limit of 4096 instructions.
     ///
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` with a message naming the rule and
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` with a message naming the rule and
     ///   what is wrong, such as `rule 2: unknown system call 'fork2'`;
-    ///   ``AllThreadsError/setupFailed(_:)`` when the program could not be exported.
+    ///   ``AllThreadsError/Code/setupFailed`` when the program could not be exported.
     public func validate() throws(AllThreadsError) {
         _ = try program()
     }
@@ -95,7 +95,7 @@ public struct SeccompFilter: Sendable, Hashable {
     /// no_new_privs on every thread first:
     ///
     /// ```swift
-    /// try ThreadAttributes.setNoNewPrivileges()
+    /// try Broadcast.run(.setNoNewPrivileges())
     /// try filter.loadOnAllThreads()
     /// ```
     ///

@@ -32,7 +32,7 @@ extension SeccompFilter {
     ///
     /// - Parameters:
     ///   - text: the filter in the text format: a `default ACTION` line, then one `SYSCALL ACTION` line per rule.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the line and what is wrong,
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the line and what is wrong,
     ///   such as `line 3: unknown system call 'fork2' (…)`, `line 4: unknown group '@mounts'; …` or
     ///   `line 5: a second default line; the first is line 1`.
     public init(parsing text: String) throws(AllThreadsError) {

@@ -1,64 +1,9 @@
 import CBroadcast
 import Glibc
 
-/// Per-thread attributes other than credentials, changed on every thread:
-/// no_new_privs, timer slack, nice value and CPU affinity.
-public enum ThreadAttributes {
-    /// Sets `PR_SET_NO_NEW_PRIVS` on every thread: from now on `execve` never grants
-    /// privileges (set-user-ID bits, file capabilities). It cannot be unset.
-    ///
-    /// - Parameters:
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setNoNewPrivileges(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setNoNewPrivileges(), options: options)
-    }
-
-    /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in nanoseconds (1 or more;
-    /// the kernel reads 0 as "back to the default", which this refuses as ambiguous).
-    ///
-    /// - Parameters:
-    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setTimerSlack(nanoseconds: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setTimerSlack(nanoseconds: nanoseconds), options: options)
-    }
-
-    /// Sets the nice value of every thread (`setpriority(PRIO_PROCESS, 0, nice)`, which
-    /// on Linux applies to the calling thread only). Lowering it needs `CAP_SYS_NICE`.
-    ///
-    /// - Parameters:
-    ///   - nice: the nice value, -20 (most favourable) to 19.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setNice(_ nice: Int, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setNice(nice), options: options)
-    }
-
-    /// Restricts every thread to these CPUs (`sched_setaffinity(0, ...)` on each thread).
-    /// The CPUs must exist (`/sys/devices/system/cpu/possible`).
-    ///
-    /// - Parameters:
-    ///   - cpus: the CPU numbers the threads may run on; not empty.
-    ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` before any thread changes for an argument
-    ///   that cannot work; otherwise the errors of ``Broadcast/run(_:options:)``, each saying which
-    ///   threads changed.
-    @discardableResult
-    public static func setAffinity(cpus: Set<Int>, options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> BroadcastReport {
-        try Broadcast.run(.setAffinity(cpus: cpus), options: options)
-    }
-
+/// What the programs that change per-thread attributes (no_new_privs, timer slack, nice value,
+/// CPU affinity) need to know.
+enum ThreadAttributes {
     /// How many CPUs the kernel can ever bring online: one more than the last in
     /// `/sys/devices/system/cpu/possible` ("0-1" -> 2).
     static var possibleCPUs: Int {
@@ -70,38 +15,51 @@ public enum ThreadAttributes {
 }
 
 extension BroadcastProgram {
-    /// The program form of ``ThreadAttributes/setNoNewPrivileges(options:)``.
+    /// Sets `PR_SET_NO_NEW_PRIVS` on every thread: from now on `execve` never grants
+    /// privileges (set-user-ID bits, file capabilities). It cannot be unset.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     public static func setNoNewPrivileges() -> BroadcastProgram {
         BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0)])
     }
 
-    /// The program form of ``ThreadAttributes/setTimerSlack(nanoseconds:options:)``.
+    /// Sets the timer slack (`PR_SET_TIMERSLACK`) of every thread, in whole nanoseconds (1 or more;
+    /// the kernel reads 0 as "back to the default", which this refuses as ambiguous).
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
-    ///   - nanoseconds: the timer slack in nanoseconds; 0 restores the thread's default.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    ///   - slack: the timer slack, at least one nanosecond (less is refused).
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
-    public static func setTimerSlack(nanoseconds: Int) throws(AllThreadsError) -> BroadcastProgram {
+    public static func setTimerSlack(_ slack: Duration) throws(AllThreadsError) -> BroadcastProgram {
+        let nanoseconds = slack.nanoseconds
         guard nanoseconds > 0 else { throw .invalidArgument("timer slack \(nanoseconds) ns: it must be at least 1 ns") }
-        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), nanoseconds)])
+        return BroadcastProgram([BroadcastStep(.prctl, Int(PR_SET_TIMERSLACK), Int(nanoseconds))])
     }
 
-    /// The program form of ``ThreadAttributes/setNice(_:options:)``.
+    /// Sets the nice value of every thread (`setpriority(PRIO_PROCESS, 0, nice)`, which
+    /// on Linux applies to the calling thread only). Lowering it needs `CAP_SYS_NICE`.
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - nice: the nice value, -20 (most favourable) to 19.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setNice(_ nice: Int) throws(AllThreadsError) -> BroadcastProgram {
         guard (-20...19).contains(nice) else { throw .invalidArgument("nice value \(nice) is outside -20...19") }
         return BroadcastProgram([BroadcastStep(.setpriority, Int(PRIO_PROCESS.rawValue), 0, nice)])
     }
 
-    /// The program form of ``ThreadAttributes/setAffinity(cpus:options:)``.
+    /// Restricts every thread to these CPUs (`sched_setaffinity(0, ...)` on each thread).
+    /// The CPUs must exist (`/sys/devices/system/cpu/possible`).
+    ///
+    /// Run it with ``Broadcast/run(_:options:)``.
     ///
     /// - Parameters:
     ///   - cpus: the CPU numbers the threads may run on; not empty.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an argument that cannot work; nothing
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an argument that cannot work; nothing
     ///   runs.
     public static func setAffinity(cpus: Set<Int>) throws(AllThreadsError) -> BroadcastProgram {
         guard !cpus.isEmpty else { throw .invalidArgument("the CPU list is empty") }

@@ -16,7 +16,7 @@ enum ConfigurationFile {
             throw .invalidArgument("\(label): \(what) is not UTF-8 text")
         }
         do throws(AllThreadsError) { return try parse(text) } catch {
-            guard case .invalidArgument(let message) = error else { throw error }
+            guard case .invalidArgument(let message) = error.kind else { throw error }
             throw .invalidArgument("\(label): \(message)")
         }
     }

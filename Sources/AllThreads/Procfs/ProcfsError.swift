@@ -22,7 +22,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - path: the file or directory.
     ///   - kind: what went wrong.
-    public init(path: String, kind: Kind) {
+    package init(path: String, kind: Kind) {
         self.path = path
         self.kind = kind
     }

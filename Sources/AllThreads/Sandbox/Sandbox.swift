@@ -33,7 +33,7 @@ import SystemPackage
 /// (but for that `connect`, which would connect) it is run on the calling thread first, before the
 /// sandbox, to learn what "allowed" returns there; every thread's result is compared with the
 /// expected one by the engine, and a thread that disagrees is named
-/// (``AllThreadsError/stepMismatch(_:)``). The seccomp filter, if any, is loaded last, on every
+/// (``AllThreadsError/Code/stepMismatch``). The seccomp filter, if any, is loaded last, on every
 /// thread at once (`SECCOMP_FILTER_FLAG_TSYNC`).
 ///
 /// Not proven in the stop, as no call shows it without a side effect: writing (an open for writing
@@ -130,7 +130,7 @@ public struct Sandbox: Sendable, Hashable {
 
     /// What to do when the kernel's Landlock ABI lacks a requested right.
     public enum Compatibility: Sendable, Hashable {
-        /// Refuse, before anything changes (``AllThreadsError/landlockUnsupported(abi:missing:)``).
+        /// Refuse, before anything changes (``AllThreadsError/Code/landlockUnsupported``).
         case strict
         /// Enforce what the kernel has, and report the rest as not enforced.
         case bestEffort
@@ -171,7 +171,7 @@ public struct Sandbox: Sendable, Hashable {
     ///   - seccomp: a filter to load last (validated now).
     ///   - credentials: a credential drop made in the same stop (``credentials``); without a
     ///     seccomp filter of its own.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming the rule: an empty or unknown
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming the rule: an empty or unknown
     ///   right, a right a rule grants that the sandbox does not restrict, an empty path or one with
     ///   a NUL byte, a port outside 1...65535; a credential drop with a seccomp filter of its own;
     ///   or the filter's and the drop's own errors.
@@ -236,17 +236,17 @@ public struct Sandbox: Sendable, Hashable {
     /// - Parameters:
     ///   - options: the broadcast's deadline, signal, mode and mismatch policy.
     /// - Returns: per layer, what is enforced; the proofs every thread passed.
-    /// - Throws: before any thread changed: ``AllThreadsError/invalidArgument(_:)`` for a path that
+    /// - Throws: before any thread changed: ``AllThreadsError/Code/argumentRejected`` for a path that
     ///   cannot be opened (unless ignored if missing) or a rule the kernel refuses;
-    ///   ``AllThreadsError/privilegeRetained(_:threadsChanged:)`` while the process holds an
+    ///   ``AllThreadsError/Code/privilegeRetained`` while the process holds an
     ///   io_uring ring (its threads and personalities keep the credentials from before, and so act
     ///   outside the domain);
-    ///   ``AllThreadsError/landlockUnsupported(abi:missing:)`` (strict);
-    ///   ``AllThreadsError/setupFailed(_:)`` when strict and the kernel has no Landlock; the
+    ///   ``AllThreadsError/Code/landlockUnsupported`` (strict);
+    ///   ``AllThreadsError/Code/setupFailed`` when strict and the kernel has no Landlock; the
     ///   broadcast's own errors (an unreachable thread: no thread changed). After every thread
-    ///   entered the domain: ``AllThreadsError/stepFailed(_:)`` or
-    ///   ``AllThreadsError/stepMismatch(_:)`` for a proof that failed (naming each thread),
-    ///   ``AllThreadsError/failedAfterChange(_:)`` when the seccomp filter did not load, and for
+    ///   entered the domain: ``AllThreadsError/Code/stepFailed`` or
+    ///   ``AllThreadsError/Code/stepMismatch`` for a proof that failed (naming each thread),
+    ///   ``AllThreadsError/Code/failedAfterChange`` when the seccomp filter did not load, and for
     ///   any error of the stop once the kernel has put every thread in one domain
     ///   (``SandboxReport/processWideDomain``).
     @discardableResult
@@ -278,7 +278,7 @@ public struct Sandbox: Sendable, Hashable {
             processWide = try Capabilities.callerCapabilities().effective.contains(.sysAdmin)
         }
         if let fd = ruleset.descriptor, !processWide {
-            program += try .restrictSelf(ruleset: fd)
+            program += try .landlockRestrictSelf(ruleset: fd)
         }
         var entered = false
         let enterDomain = { () throws(AllThreadsError) in
@@ -314,8 +314,9 @@ public struct Sandbox: Sendable, Hashable {
         } catch {
             // Once the kernel put every thread in the domain (TSYNC), even an error that says
             // nothing changed (an unreachable thread in the stop) comes after a change.
-            switch error {
-            case _ where !entered, .failedAfterChange, .proofFailed, .privilegeRetained(_, threadsChanged: true), .stepFailed, .stepMismatch: throw error
+            if !entered { throw error }
+            switch error.kind {
+            case .failedAfterChange, .proofFailed, .privilegeRetained(_, threadsChanged: true), .stepFailed, .stepMismatch: throw error
             default: throw .failedAfterChange(error)
             }
         }

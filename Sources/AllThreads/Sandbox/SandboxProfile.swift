@@ -131,7 +131,7 @@ struct SandboxProfile {
                 restrictingNetwork: single[.unrestrictedNetwork] == nil ? .all : [], scopes: scopes,
                 compatibility: single[.bestEffort] == nil ? .strict : .bestEffort, seccomp: seccomp, credentials: credentials)
         } catch {
-            guard case .invalidArgument(let message) = error else { throw error }
+            guard case .invalidArgument(let message) = error.kind else { throw error }
             throw .invalidArgument("the profile as a whole: \(message)")
         }
     }
@@ -146,7 +146,7 @@ struct SandboxProfile {
             return filter
         } catch {
             // The filter's own "line N: …" is the profile's line N.
-            guard case .invalidArgument(let message) = error else { throw error }
+            guard case .invalidArgument(let message) = error.kind else { throw error }
             if message.hasPrefix("line "), let colon = message.firstIndex(of: ":") {
                 throw .invalidArgument(message[..<colon] + ": field 'seccomp'" + message[colon...])
             }
@@ -171,12 +171,12 @@ struct SandboxProfile {
         func at<T>(_ field: Field, _ body: (String) throws(AllThreadsError) -> T) throws(AllThreadsError) -> T? {
             guard let given = single[field] else { return nil }
             do throws(AllThreadsError) { return try body(given.value) } catch {
-                guard case .invalidArgument(let message) = error else { throw error }
+                guard case .invalidArgument(let message) = error.kind else { throw error }
                 throw Self.error(given.line, field.rawValue, message)
             }
         }
         guard let account = try at(.user, { text throws(AllThreadsError) in try Account.lookUp(text) }) else { return nil }
-        let group = try at(.group) { text throws(AllThreadsError) in try GroupID(parsing: text) }
+        let group = try at(.group) { text throws(AllThreadsError) in try Account.groupID(parsing: text) }
         let groups = single[.initGroups] != nil ? nil : try at(.groups) { text throws(AllThreadsError) in try GroupID.list(parsing: text) } ?? []
         let disguised = try at(.keepRootEquivalentCaps) { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []
         let kept = try at(.keepCaps) { text throws(AllThreadsError) in try CapabilitySet(parsing: text) } ?? []

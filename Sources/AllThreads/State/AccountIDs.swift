@@ -1,77 +1,6 @@
 import Glibc
 import SystemPackage
 
-extension UserID {
-    /// Validates a numeric user id: not negative, not `-1` (which the kernel reads as
-    /// "unchanged"), and mapped in this process's user namespace (`/proc/self/uid_map`).
-    ///
-    /// - Parameters:
-    ///   - value: the numeric id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public init(validating value: Int) throws(AllThreadsError) {
-        self.init(rawValue: try AccountKind.user.validate(value))
-    }
-
-    /// Parses a user name (`nobody`) or a numeric id (`65534`), validated.
-    ///
-    /// - Parameters:
-    ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public init(parsing text: String) throws(AllThreadsError) {
-        if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
-    }
-
-    /// Looks a user up by name (`getpwnam_r`).
-    ///
-    /// - Parameters:
-    ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public static func named(_ name: String) throws(AllThreadsError) -> UserID {
-        try Account.user(named: name).uid
-    }
-
-    /// The superuser.
-    public static var root: UserID { UserID(rawValue: 0) }
-}
-
-extension GroupID {
-    /// Validates a numeric group id: not negative, not `-1` (which the kernel reads as
-    /// "unchanged"), and mapped in this process's user namespace (`/proc/self/gid_map`).
-    ///
-    /// - Parameters:
-    ///   - value: the numeric id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public init(validating value: Int) throws(AllThreadsError) {
-        self.init(rawValue: try AccountKind.group.validate(value))
-    }
-
-    /// Parses a group name (`nogroup`) or a numeric id (`65534`), validated.
-    ///
-    /// - Parameters:
-    ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public init(parsing text: String) throws(AllThreadsError) {
-        if let number = Int(text) { try self.init(validating: number) } else { self = try Self.named(text) }
-    }
-
-    /// Looks a group up by name (`getgrnam_r`).
-    ///
-    /// - Parameters:
-    ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
-    public static func named(_ name: String) throws(AllThreadsError) -> GroupID {
-        var entry = group()
-        var result: UnsafeMutablePointer<group>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else { throw .invalidArgument("unknown group '\(name)'") }
-        return try GroupID(validating: Int(entry.gr_gid))
-    }
-
-    /// The superuser's group.
-    public static var root: GroupID { GroupID(rawValue: 0) }
-}
-
 /// A user account from the password database, as a privilege drop needs it.
 public struct Account: Sendable, Hashable {
     /// The login name.
@@ -88,10 +17,10 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - text: a decimal id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func lookUp(_ text: String) throws(AllThreadsError) -> Account {
         if let number = Int(text) {
-            return try user(id: try UserID(validating: number))
+            return try user(id: try userID(validating: number))
         }
         return try user(named: text)
     }
@@ -100,7 +29,7 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - name: the name in the database.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func user(named name: String) throws(AllThreadsError) -> Account {
         try withPasswd(name.isEmpty ? nil : { getpwnam_r(name, $0, $1, $2, $3) }, missing: "unknown user '\(name)'")
     }
@@ -109,9 +38,52 @@ public struct Account: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - id: the numeric user id.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` naming what is wrong; nothing changes.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
     public static func user(id: UserID) throws(AllThreadsError) -> Account {
         try withPasswd({ getpwuid_r(id.rawValue, $0, $1, $2, $3) }, missing: "user id \(id.rawValue) has no entry in the password database")
+    }
+
+    /// A user id from a user name (`nobody`) or a decimal id (`65534`), validated: an id must not
+    /// be `-1` (which the kernel reads as "unchanged") and must be mapped in this process's user
+    /// namespace (`/proc/self/uid_map`). Unlike ``lookUp(_:)``, an id needs no entry in the
+    /// password database.
+    ///
+    /// A function of ``Account`` rather than a member of swift-system's `UserID`, which this
+    /// package does not own.
+    ///
+    /// - Parameters:
+    ///   - text: a user name or a decimal id.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
+    public static func userID(parsing text: String) throws(AllThreadsError) -> UserID {
+        if let number = Int(text) { return try userID(validating: number) }
+        return try user(named: text).uid
+    }
+
+    /// A group id from a group name (`nogroup`, `getgrnam_r`) or a decimal id (`65534`),
+    /// validated as ``userID(parsing:)`` (against `/proc/self/gid_map`).
+    ///
+    /// - Parameters:
+    ///   - text: a group name or a decimal id.
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` naming what is wrong; nothing changes.
+    public static func groupID(parsing text: String) throws(AllThreadsError) -> GroupID {
+        if let number = Int(text) { return try groupID(validating: number) }
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let status = getgrnam_r(text, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { throw .invalidArgument("unknown group '\(text)'") }
+        return try groupID(validating: Int(entry.gr_gid))
+    }
+
+    /// A numeric user id, validated: not negative, not `-1` (which the kernel reads as
+    /// "unchanged"), and mapped in this process's user namespace (`/proc/self/uid_map`).
+    package static func userID(validating value: Int) throws(AllThreadsError) -> UserID {
+        UserID(rawValue: try AccountKind.user.validate(value))
+    }
+
+    /// A numeric group id, validated as ``userID(validating:)`` (against `/proc/self/gid_map`).
+    package static func groupID(validating value: Int) throws(AllThreadsError) -> GroupID {
+        GroupID(rawValue: try AccountKind.group.validate(value))
     }
 
     private typealias Lookup = (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> Int32
@@ -124,8 +96,8 @@ public struct Account: Sendable, Hashable {
         let status = lookup(&entry, &buffer, buffer.count, &result)
         guard status == 0, result != nil else { throw .invalidArgument(missing) }
         let name = String(cString: entry.pw_name)
-        let uid = try UserID(validating: Int(entry.pw_uid))
-        let gid = try GroupID(validating: Int(entry.pw_gid))
+        let uid = try userID(validating: Int(entry.pw_uid))
+        let gid = try groupID(validating: Int(entry.pw_gid))
         return Account(name: name, uid: uid, gid: gid, groups: try groupList(name: name, primary: gid))
     }
 

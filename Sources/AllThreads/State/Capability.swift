@@ -30,7 +30,7 @@ public struct Capability: RawRepresentable, Hashable, Comparable, Sendable, Cust
     ///
     /// - Parameters:
     ///   - text: a name (`cap_chown`, `chown`, any case) or a number.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` with a message that quotes the
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` with a message that quotes the
     ///   text when it is empty, holds whitespace or control characters, names no
     ///   capability, or names one the running kernel does not support (above
     ///   ``lastSupported``).

@@ -61,7 +61,7 @@ public struct CapabilitySet: RawRepresentable, Hashable, Sendable, SetAlgebra, S
     ///
     /// - Parameters:
     ///   - text: a comma-separated list of capability names or numbers, `all` or `none`.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty text or list item,
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an empty text or list item,
     ///   `all` or `none` among other items, and anything ``Capability/init(parsing:)`` rejects.
     public init(parsing text: String) throws(AllThreadsError) {
         self = try Self.parse(text, lastSupported: Capability.lastSupported)

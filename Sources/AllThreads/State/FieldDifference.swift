@@ -17,7 +17,7 @@ public struct FieldDifference: Sendable, Hashable, CustomStringConvertible {
     ///   - value: the thread's value.
     ///   - expected: the value expected.
     ///   - note: what the difference means, or empty.
-    public init(field: String, value: String, expected: String, note: String = "") {
+    package init(field: String, value: String, expected: String, note: String = "") {
         self.field = field
         self.value = value
         self.expected = expected

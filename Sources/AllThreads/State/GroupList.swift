@@ -6,7 +6,7 @@ extension GroupID {
     ///
     /// - Parameters:
     ///   - text: names or ids separated by commas, spaces around them allowed.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` for an empty item (`"1000,,2000"`), an
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` for an empty item (`"1000,,2000"`), an
     ///   unknown name, or an id ``init(validating:)`` refuses.
     package static func list(parsing text: String) throws(AllThreadsError) -> [GroupID] {
         guard !text.isEmpty else { return [] }
@@ -14,7 +14,7 @@ extension GroupID {
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = String(item.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
             guard !name.isEmpty else { throw .invalidArgument("empty item in the group list '\(text)'") }
-            let group = try GroupID(parsing: name)
+            let group = try Account.groupID(parsing: name)
             if !groups.contains(group) { groups.append(group) }
         }
         return groups

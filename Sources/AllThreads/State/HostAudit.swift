@@ -88,30 +88,26 @@ public struct HostAudit: Sendable {
     /// speak for the whole host.
     public var complete: Bool { unreadable.isEmpty }
 
-    /// Creates an audit from its parts, for tests and tools.
-    ///
-    /// - Parameters:
-    ///   - checkedProcesses: how many processes were read.
-    ///   - vanishedProcesses: how many exited while they were read.
-    ///   - divergent: the processes whose threads differ.
-    ///   - unreadable: the processes that could not be read.
-    public init(checkedProcesses: Int, vanishedProcesses: Int, divergent: [DivergentProcess], unreadable: [UnreadableProcess]) {
+    /// Creates an audit from its parts (the tests' made-up hosts).
+    package init(checkedProcesses: Int, vanishedProcesses: Int, divergent: [DivergentProcess], unreadable: [UnreadableProcess]) {
         self.checkedProcesses = checkedProcesses
         self.vanishedProcesses = vanishedProcesses
         self.divergent = divergent
         self.unreadable = unreadable
     }
 
-    /// Reads every process listed in the proc file system mounted at `procRoot` and compares
-    /// each one's threads.
+    /// Reads every process listed in `/proc` and compares each one's threads.
     ///
     /// A process whose task directory or every thread is gone (`ENOENT`/`ESRCH`) counts as
     /// vanished; any other error while reading it makes it unreadable. Neither stops the audit.
     ///
-    /// - Parameters:
-    ///   - procRoot: where the proc file system is mounted.
-    /// - Throws: ``ProcfsError`` only when `procRoot` itself cannot be listed.
-    public static func current(procRoot: String = "/proc") throws(ProcfsError) -> HostAudit {
+    /// - Throws: ``ProcfsError`` only when `/proc` itself cannot be listed.
+    public static func current() throws(ProcfsError) -> HostAudit {
+        try current(procRoot: "/proc")
+    }
+
+    /// ``current()`` from the proc file system mounted at `procRoot` (the tests' made-up trees).
+    package static func current(procRoot: String) throws(ProcfsError) -> HostAudit {
         var audit = HostAudit(checkedProcesses: 0, vanishedProcesses: 0, divergent: [], unreadable: [])
         for pid in try Procfs.numericEntries(of: procRoot) {
             let snapshot: ProcessSnapshot

@@ -1,13 +1,17 @@
-/// User or group ids of a thread: real, effective, saved, filesystem (the `Uid:`/`Gid:` line).
-public struct IDs: Sendable, Hashable, Codable, CustomStringConvertible {
+import SystemPackage
+
+/// User or group ids of a thread: real, effective, saved, filesystem (the `Uid:`/`Gid:` line):
+/// `IDs<UserID>` or `IDs<GroupID>`.
+public struct IDs<ID: RawRepresentable & Sendable & Hashable & Codable>: Sendable, Hashable, Codable, CustomStringConvertible
+where ID.RawValue == UInt32 {
     /// The real id.
-    public var real: UInt32
+    public var real: ID
     /// The effective id, used for most permission checks.
-    public var effective: UInt32
+    public var effective: ID
     /// The saved set-id.
-    public var saved: UInt32
+    public var saved: ID
     /// The filesystem id, used for file access checks.
-    public var filesystem: UInt32
+    public var filesystem: ID
 
     /// Creates ids from the four values.
     ///
@@ -16,24 +20,29 @@ public struct IDs: Sendable, Hashable, Codable, CustomStringConvertible {
     ///   - effective: the effective id.
     ///   - saved: the saved id.
     ///   - filesystem: the filesystem id.
-    public init(real: UInt32, effective: UInt32, saved: UInt32, filesystem: UInt32) {
+    public init(real: ID, effective: ID, saved: ID, filesystem: ID) {
         self.real = real
         self.effective = effective
         self.saved = saved
         self.filesystem = filesystem
     }
 
+    /// Four times the same id (what a drop to `id` leaves).
+    package init(all id: ID) {
+        self.init(real: id, effective: id, saved: id, filesystem: id)
+    }
+
     /// The four ids in `/proc` order: real, effective, saved, filesystem.
-    public var all: [UInt32] { [real, effective, saved, filesystem] }
+    public var all: [ID] { [real, effective, saved, filesystem] }
 
     /// True when all four equal `id`.
     ///
     /// - Parameters:
     ///   - id: the id to compare with.
-    public func all(equal id: UInt32) -> Bool {
+    public func all(equal id: ID) -> Bool {
         real == id && effective == id && saved == id && filesystem == id
     }
 
     /// The ids as `real/effective/saved/filesystem`.
-    public var description: String { "\(real)/\(effective)/\(saved)/\(filesystem)" }
+    public var description: String { all.map { String($0.rawValue) }.joined(separator: "/") }
 }

@@ -8,7 +8,7 @@ import SystemPackage
 /// ```swift
 /// try Broadcast.syscall(.setresuid, 65534, 65534, 65534)
 /// let snapshot = try ProcessSnapshot.current()
-/// assert(snapshot.agree && snapshot.majority?.uids.all(equal: 65534) == true)
+/// assert(snapshot.agree && snapshot.majority?.uids.all(equal: UserID(rawValue: 65534)) == true)
 /// ```
 public struct ProcessSnapshot: Sendable {
     /// The process id.
@@ -16,7 +16,7 @@ public struct ProcessSnapshot: Sendable {
     /// The threads, sorted by tid. Threads that exited while the snapshot was taken
     /// (`ENOENT`/`ESRCH`) are left out: they no longer exist.
     public var threads: [ThreadState]
-    /// The io_uring rings the process holds through a descriptor or a mapping (``IoUringRing/find(pid:procRoot:)``);
+    /// The io_uring rings the process holds through a descriptor or a mapping (``IoUringRing/find(pid:)``);
     /// `nil` when they were not read, or could not be (another user's process needs ptrace access).
     public var ioUringRings: [IoUringRing]?
     /// The rings in the threads' registered-ring tables; `nil` unless probed: only a broadcast in
@@ -26,14 +26,8 @@ public struct ProcessSnapshot: Sendable {
     /// a ``PrivilegeDrop`` that was allowed to keep them; `nil` unless this is a drop's proof.
     public var keptRootEquivalentCapabilities: CapabilitySet?
 
-    /// Creates a snapshot from threads read earlier or made up, for tests and tools.
-    ///
-    /// - Parameters:
-    ///   - pid: the process id.
-    ///   - threads: every thread and io_uring task read.
-    ///   - ioUringRings: the process's io_uring rings, if they were read.
-    ///   - ioUringRegistrations: the threads' registered-ring slots, if they were probed.
-    public init(
+    /// Creates a snapshot from threads read earlier or made up (the tests').
+    package init(
         pid: Int32, threads: [ThreadState], ioUringRings: [IoUringRing]? = nil, ioUringRegistrations: [IoUringRegistration]? = nil
     ) {
         self.pid = pid
@@ -42,18 +36,21 @@ public struct ProcessSnapshot: Sendable {
         self.ioUringRegistrations = ioUringRegistrations
     }
 
-    /// Reads every thread of process `pid` from the proc file system mounted at `procRoot`, and
-    /// with `includingIoUringRings` its io_uring rings (left `nil` when `/proc` denies access to
-    /// its descriptors).
+    /// Reads every thread of process `pid` from `/proc`, and with `includingIoUringRings` its
+    /// io_uring rings (left `nil` when `/proc` denies access to its descriptors).
     ///
     /// - Parameters:
     ///   - pid: the process id.
-    ///   - procRoot: where the proc file system is mounted.
-    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:procRoot:)``).
+    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:)``).
     /// - Throws: ``ProcfsError``: `.unreadable` when the task directory cannot be listed
     ///   (the process is gone, or `/proc` hides it) or a thread's files cannot be read
     ///   for another reason than its exit; `.malformed` when a file is not what the kernel writes.
-    public static func read(pid: Int32, procRoot: String = "/proc", includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
+    public static func read(pid: Int32, includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
+        try read(pid: pid, procRoot: "/proc", includingIoUringRings: includingIoUringRings)
+    }
+
+    /// ``read(pid:includingIoUringRings:)`` from the proc file system mounted at `procRoot`.
+    package static func read(pid: Int32, procRoot: String, includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
         try read(process: "\(procRoot)/\(pid)", pid: pid, procRoot: procRoot, includingIoUringRings: includingIoUringRings)
     }
 
@@ -94,7 +91,7 @@ public struct ProcessSnapshot: Sendable {
     /// with `includingIoUringRings` its io_uring rings.
     ///
     /// - Parameters:
-    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:procRoot:)``).
+    ///   - includingIoUringRings: also find the process's io_uring rings (``IoUringRing/find(pid:)``).
     /// - Throws: ``ProcfsError`` naming the file that could not be read or parsed.
     public static func current(includingIoUringRings: Bool = false) throws(ProcfsError) -> ProcessSnapshot {
         try read(process: "/proc/self", pid: getpid(), procRoot: "/proc", includingIoUringRings: includingIoUringRings)

@@ -32,7 +32,7 @@ public struct ThreadComparison: Sendable {
     ///   - tid: the reference thread; it must run code.
     ///   - aspects: what to compare.
     ///   - expectation: lists the fields of a thread that are not what they should be.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` when `tid` is not a thread of the
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` when `tid` is not a thread of the
     ///   snapshot that runs code.
     public init(
         _ snapshot: ProcessSnapshot, reference tid: Int32, aspects: ThreadAspects,
@@ -97,12 +97,12 @@ public struct ThreadComparison: Sendable {
         }
         if aspects.contains(.timerSlack) {
             // Unreadable (nil) never counts as agreeing: the thread could not be checked.
-            let unreadable = thread.timerSlackNanoseconds == nil || reference.timerSlackNanoseconds == nil
-            let text = { (slack: UInt64?) in slack.map(String.init) ?? "unreadable" }
-            if unreadable || thread.timerSlackNanoseconds != reference.timerSlackNanoseconds {
+            let unreadable = thread.timerSlack == nil || reference.timerSlack == nil
+            let text = { (slack: Duration?) in slack.map { String($0.nanoseconds) } ?? "unreadable" }
+            if unreadable || thread.timerSlack != reference.timerSlack {
                 fields.append(FieldDifference(
-                    field: "timer_slack_ns", value: text(thread.timerSlackNanoseconds),
-                    expected: text(reference.timerSlackNanoseconds)))
+                    field: "timer_slack_ns", value: text(thread.timerSlack),
+                    expected: text(reference.timerSlack)))
             }
         }
         if aspects.contains(.nice) {

@@ -1,11 +1,13 @@
+import SystemPackage
+
 /// The security-relevant state that must be the same on every thread after a broadcast.
 public struct ThreadCredentials: Sendable, Hashable {
     /// User ids.
-    public var uids: IDs
+    public var uids: IDs<UserID>
     /// Group ids.
-    public var gids: IDs
+    public var gids: IDs<GroupID>
     /// Supplementary groups, in the kernel's order (sorted).
-    public var groups: [UInt32]
+    public var groups: [GroupID]
     /// Capability sets.
     public var capabilities: CapabilitySets
     /// `PR_SET_NO_NEW_PRIVS`.
@@ -23,7 +25,7 @@ public struct ThreadCredentials: Sendable, Hashable {
     ///   - noNewPrivs: whether no_new_privs is set.
     ///   - seccomp: the seccomp mode.
     public init(
-        uids: IDs, gids: IDs, groups: [UInt32], capabilities: CapabilitySets,
+        uids: IDs<UserID>, gids: IDs<GroupID>, groups: [GroupID], capabilities: CapabilitySets,
         noNewPrivs: Bool, seccomp: SeccompMode
     ) {
         self.uids = uids

@@ -10,7 +10,7 @@ public struct ThreadDifference: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - thread: the thread.
     ///   - fields: each field that differs.
-    public init(thread: ThreadIdentity, fields: [FieldDifference]) {
+    package init(thread: ThreadIdentity, fields: [FieldDifference]) {
         self.thread = thread
         self.fields = fields
     }

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// One thread's state as /proc shows it.
 public struct ThreadState: Sendable, Hashable {
     /// The kernel thread id.
@@ -20,29 +22,16 @@ public struct ThreadState: Sendable, Hashable {
     public var nice: Int32?
     /// True for io_uring workers: `stat` flags (field 9) contain `PF_IO_WORKER` (0x10).
     public var isIOWorker: Bool
-    /// `/proc/<tid>/timerslack_ns`; `nil` when it was not read or could not be read
+    /// The timer slack (`/proc/<tid>/timerslack_ns`); `nil` when it was not read or could not be read
     /// (reading another thread's needs `CAP_SYS_NICE`).
-    public var timerSlackNanoseconds: UInt64?
+    public var timerSlack: Duration?
 
-    /// Creates a thread state from its parts, for tests and tools.
-    ///
-    /// - Parameters:
-    ///   - tid: the thread's kernel id.
-    ///   - name: the thread's name (`comm`).
-    ///   - state: the thread's state letter in `/proc` (`R`, `S`, `D`, `T`, `t`, `Z`, ...).
-    ///   - credentials: the thread's credentials.
-    ///   - signalsBlocked: the blocked-signal mask (`SigBlk`).
-    ///   - cpusAllowedList: the CPUs the thread may run on (`Cpus_allowed_list`).
-    ///   - voluntaryContextSwitches: the thread's voluntary context switches.
-    ///   - involuntaryContextSwitches: the thread's involuntary context switches.
-    ///   - nice: the nice value, -20 (most favourable) to 19.
-    ///   - isIOWorker: whether the task is an io_uring task (`PF_IO_WORKER`).
-    ///   - timerSlackNanoseconds: the timer slack in nanoseconds, where it could be read.
-    public init(
+    /// Creates a thread state from its parts (the tests' made-up threads).
+    package init(
         tid: Int32, name: String, state: Character, credentials: ThreadCredentials,
         signalsBlocked: UInt64 = 0, cpusAllowedList: String = "",
         voluntaryContextSwitches: UInt64 = 0, involuntaryContextSwitches: UInt64 = 0,
-        nice: Int32? = nil, isIOWorker: Bool = false, timerSlackNanoseconds: UInt64? = nil
+        nice: Int32? = nil, isIOWorker: Bool = false, timerSlack: Duration? = nil
     ) {
         self.tid = tid
         self.name = name
@@ -54,7 +43,7 @@ public struct ThreadState: Sendable, Hashable {
         self.involuntaryContextSwitches = involuntaryContextSwitches
         self.nice = nice
         self.isIOWorker = isIOWorker
-        self.timerSlackNanoseconds = timerSlackNanoseconds
+        self.timerSlack = timerSlack
     }
 
     /// Parses the text of /proc/<pid>/task/<tid>/status.
@@ -69,7 +58,7 @@ public struct ThreadState: Sendable, Hashable {
     /// - Throws: ``ProcfsError`` `.malformed` naming the field when one is missing or
     ///   repeated, or holds what the kernel never writes: non-numeric or out-of-range
     ///   values, NUL bytes, a last line without its newline (truncated text).
-    public init(tid: Int32, status: String) throws(ProcfsError) {
+    package init(tid: Int32, status: String) throws(ProcfsError) {
         try self.init(tid: tid, status: Array(status.utf8), path: "task/\(tid)/status")
     }
 
@@ -82,20 +71,23 @@ public struct ThreadState: Sendable, Hashable {
     /// - Parameters:
     ///   - stat: the text of the thread's `stat` file.
     /// - Throws: ``ProcfsError`` naming the file that could not be read or parsed.
-    public mutating func apply(stat: String) throws(ProcfsError) {
+    package mutating func apply(stat: String) throws(ProcfsError) {
         try apply(stat: Array(stat.utf8), path: "task/\(tid)/stat")
     }
 
-    /// Reads one thread of a process from the proc file system mounted at `procRoot`
-    /// (status + stat + timer slack).
+    /// Reads one thread of a process from `/proc` (status + stat + timer slack).
     ///
     /// - Parameters:
     ///   - pid: the process id.
     ///   - tid: the thread's kernel id.
-    ///   - procRoot: where the proc file system is mounted.
     /// - Throws: ``ProcfsError``; `.unreadable(.noSuchFileOrDirectory)` or
     ///   `.unreadable(.noSuchProcess)` when the thread is gone.
-    public static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") throws(ProcfsError) -> ThreadState {
+    public static func read(pid: Int32, tid: Int32) throws(ProcfsError) -> ThreadState {
+        try read(pid: pid, tid: tid, procRoot: "/proc")
+    }
+
+    /// ``read(pid:tid:)`` from the proc file system mounted at `procRoot`.
+    package static func read(pid: Int32, tid: Int32, procRoot: String) throws(ProcfsError) -> ThreadState {
         try read(process: "\(procRoot)/\(pid)", tid: tid, procRoot: procRoot)
     }
 
@@ -111,7 +103,7 @@ public struct ThreadState: Sendable, Hashable {
         // Only /proc/<tid> has it; it is readable for any tid, thread group leader or not.
         let slackPath = "\(procRoot)/\(tid)/timerslack_ns"
         if timerSlack, let slack = try? Procfs.read(slackPath) {
-            thread.timerSlackNanoseconds = try ProcText.timerSlack(slack, path: slackPath)
+            thread.timerSlack = .nanoseconds(try ProcText.timerSlack(slack, path: slackPath))
         }
         return thread
     }
@@ -133,7 +125,7 @@ extension ThreadState {
     /// Parses status text; errors name `path`.
     init(tid: Int32, status bytes: [UInt8], path: String) throws(ProcfsError) {
         let text = try ProcText(status: bytes, path: path)
-        func ids(_ key: String) throws(ProcfsError) -> IDs {
+        func ids<ID>(_ key: String, as: ID.Type) throws(ProcfsError) -> IDs<ID> {
             let values = try text.tokens(key)
             guard values.count == 4,
                 let real = ProcText.decimal(values[0], max: UInt64(UInt32.max)),
@@ -142,7 +134,8 @@ extension ThreadState {
                 let filesystem = ProcText.decimal(values[3], max: UInt64(UInt32.max))
             else { throw text.malformed(key) }
             return IDs(
-                real: UInt32(real), effective: UInt32(effective), saved: UInt32(saved), filesystem: UInt32(filesystem))
+                real: ID(rawValue: UInt32(real))!, effective: ID(rawValue: UInt32(effective))!,
+                saved: ID(rawValue: UInt32(saved))!, filesystem: ID(rawValue: UInt32(filesystem))!)
         }
         func mask(_ key: String) throws(ProcfsError) -> UInt64 {
             let values = try text.tokens(key)
@@ -162,15 +155,15 @@ extension ThreadState {
         let stateValues = try text.tokens("State")
         guard let letter = stateValues.first?.first, ProcText.isLetter(letter) else { throw text.malformed("State") }
 
-        let uids = try ids("Uid")
-        let gids = try ids("Gid")
+        let uids = try ids("Uid", as: UserID.self)
+        let gids = try ids("Gid", as: GroupID.self)
         let groupTokens = try text.tokens("Groups")
         guard groupTokens.count <= Self.maximumGroups else { throw text.malformed("Groups") }
-        var groups: [UInt32] = []
+        var groups: [GroupID] = []
         groups.reserveCapacity(groupTokens.count)
         for token in groupTokens {
             guard let group = ProcText.decimal(token, max: UInt64(UInt32.max)) else { throw text.malformed("Groups") }
-            groups.append(UInt32(group))
+            groups.append(GroupID(rawValue: UInt32(group)))
         }
         func capabilitySet(_ key: String) throws(ProcfsError) -> CapabilitySet {
             CapabilitySet(rawValue: try mask(key))

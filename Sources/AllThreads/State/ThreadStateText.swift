@@ -1,6 +1,8 @@
+import SystemPackage
+
 extension CapabilitySet {
     /// The mask as `/proc/<pid>/status` writes it: 16 lowercase hexadecimal digits, such as `000001ffffffffff`.
-    public var procMask: String {
+    package var procMask: String {
         let digits = String(rawValue, radix: 16)
         return String(repeating: "0", count: Swift.max(0, 16 - digits.count)) + digits
     }
@@ -8,11 +10,11 @@ extension CapabilitySet {
 
 extension ThreadCredentials {
     /// The supplementary groups separated by commas, such as `1000,2000`; `none` when there are none.
-    public var groupList: String { Self.groupList(groups) }
+    package var groupList: String { Self.groupList(groups) }
 
     /// Group ids separated by commas, `none` for an empty list.
-    package static func groupList(_ groups: [UInt32]) -> String {
-        groups.isEmpty ? "none" : groups.map(String.init).joined(separator: ",")
+    package static func groupList(_ groups: [GroupID]) -> String {
+        groups.isEmpty ? "none" : groups.map { String($0.rawValue) }.joined(separator: ",")
     }
 }
 

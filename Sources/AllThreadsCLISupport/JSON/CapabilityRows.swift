@@ -1,12 +1,12 @@
 import AllThreads
 
 /// A thread's five capability sets in the CLI's JSON, each as a list of names.
-public struct CapabilityRows: Encodable, Sendable {
+package struct CapabilityRows: Encodable, Sendable {
     /// The `inheritable` value.
-    public var inheritable, permitted, effective, bounding, ambient: [String]
+    package var inheritable, permitted, effective, bounding, ambient: [String]
 
     /// The sets of `sets`.
-    public init(_ sets: CapabilitySets) {
+    package init(_ sets: CapabilitySets) {
         let names = { (set: CapabilitySet) in set.map(\.name) }
         inheritable = names(sets.inheritable)
         permitted = names(sets.permitted)

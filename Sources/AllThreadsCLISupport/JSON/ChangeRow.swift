@@ -4,60 +4,60 @@ import AllThreads
 /// success), `broadcasts` (the change's own broadcasts), `engine_broadcasts` (all started),
 /// `rounds`, `elapsed_ns` (the change alone), the io_uring rings and registered rings a
 /// privilege drop accepted (empty otherwise), and `sandbox` (``SandboxRow``, `null` but for a sandbox).
-public struct ChangeRow: Encodable, Sendable {
+package struct ChangeRow: Encodable, Sendable {
     /// One broadcast: `result`, `threads` (that ran the call), `rounds`, `elapsed_ns`, `skipped`.
-    public struct Report: Encodable, Sendable {
+    package struct Report: Encodable, Sendable {
         /// The `result` value.
-        public var result: Int
+        package var result: Int
         /// The `threads` value.
-        public var threads: Int
+        package var threads: Int
         /// The `rounds` value.
-        public var rounds: Int
+        package var rounds: Int
         /// The `elapsed_ns` value.
-        public var elapsedNs: Int64
+        package var elapsedNs: Int64
         /// The `skipped` value.
-        public var skipped: [Issue]
+        package var skipped: [Issue]
     }
 
     /// A skipped thread: `tid`, `name`, `state` (the /proc letter or `null`), `reason` in words.
-    public struct Issue: Encodable, Sendable {
+    package struct Issue: Encodable, Sendable {
         /// The `tid` value.
-        public var tid: Int32
+        package var tid: Int32
         /// The `name` value.
-        public var name: String
+        package var name: String
         /// The `state` value.
-        @Nullable public var state: String?
-        public var reason: String
+        @Nullable package var state: String?
+        package var reason: String
     }
 
     /// The `change` value.
-    public var change: String
+    package var change: String
     /// The `ok` value.
-    public var ok: Bool
+    package var ok: Bool
     /// The `error` value.
-    @Nullable public var error: String?
-    public var broadcasts: [Report]
+    @Nullable package var error: String?
+    package var broadcasts: [Report]
     /// The `engine_broadcasts` value.
-    public var engineBroadcasts: Int
+    package var engineBroadcasts: Int
     /// The `rounds` value.
-    public var rounds: Int
+    package var rounds: Int
     /// The `elapsed_ns` value.
-    public var elapsedNs: Int64
+    package var elapsedNs: Int64
     /// The `accepted_io_uring_rings` value.
-    public var acceptedIoUringRings: [RingRow]
+    package var acceptedIoUringRings: [RingRow]
     /// The `accepted_io_uring_registrations` value.
-    public var acceptedIoUringRegistrations: [RegistrationRow]
+    package var acceptedIoUringRegistrations: [RegistrationRow]
     /// The `sandbox` value: what a sandbox enforced and proved (``SandboxRow``); `null` for other changes.
-    @Nullable public var sandbox: SandboxRow?
+    @Nullable package var sandbox: SandboxRow?
 
     /// The row of `record`.
-    public init(_ record: ChangeRecord) {
+    package init(_ record: ChangeRecord) {
         change = record.change.description
         ok = record.error == nil
         error = record.error?.description
         broadcasts = record.reports.map { report in
             Report(
-                result: report.result, threads: report.threads, rounds: report.rounds, elapsedNs: report.elapsed.nanoseconds,
+                result: report.result.rawValue, threads: report.threads, rounds: report.rounds, elapsedNs: report.elapsed.nanoseconds,
                 skipped: report.skipped.map { Issue(tid: $0.tid, name: $0.name, state: $0.state.map(String.init), reason: $0.reason.description) })
         }
         engineBroadcasts = record.broadcasts

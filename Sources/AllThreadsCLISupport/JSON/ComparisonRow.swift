@@ -3,27 +3,27 @@ import AllThreads
 /// A comparison in the CLI's JSON (`verification`, `inspect --json`): `pid`, `agree`, `aspects`,
 /// `reference_tid` (`null` when no thread runs code), `thread_count`, `checked_threads`,
 /// `differing`, every thread with `differs`, and `io_uring_rings` (`null` when not read).
-public struct ComparisonRow: Encodable, Sendable {
+package struct ComparisonRow: Encodable, Sendable {
     /// The `pid` value.
-    public var pid: Int32
+    package var pid: Int32
     /// The `agree` value.
-    public var agree: Bool
+    package var agree: Bool
     /// The `aspects` value.
-    public var aspects: [String]
+    package var aspects: [String]
     /// The `reference_tid` value.
-    @Nullable public var referenceTid: Int32?
-    public var threadCount: Int
+    @Nullable package var referenceTid: Int32?
+    package var threadCount: Int
     /// The `checked_threads` value.
-    public var checkedThreads: Int
+    package var checkedThreads: Int
     /// The `differing` value.
-    public var differing: [DifferenceRow]
+    package var differing: [DifferenceRow]
     /// The `threads` value.
-    public var threads: [ThreadRow]
+    package var threads: [ThreadRow]
     /// The `io_uring_rings` value.
-    @Nullable public var ioUringRings: [RingRow]?
+    @Nullable package var ioUringRings: [RingRow]?
 
     /// The row of `comparison`.
-    public init(_ comparison: ThreadComparison) {
+    package init(_ comparison: ThreadComparison) {
         let differs = Set(comparison.differences.map(\.thread.tid))
         pid = comparison.snapshot.pid
         agree = comparison.agree

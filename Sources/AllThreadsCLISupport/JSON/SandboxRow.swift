@@ -4,26 +4,26 @@ import AllThreads
 /// `network`, `scopes` and `seccomp` (each `enforced`, `not requested`, `partially enforced (…)`
 /// or `not enforced (…)`), `missing_paths` (ignored because they do not exist) and `proofs` (the
 /// checks every thread passed in the stop) and `process_wide_domain`.
-public struct SandboxRow: Encodable, Sendable {
+package struct SandboxRow: Encodable, Sendable {
     /// The `abi` value.
-    public var abi: Int
+    package var abi: Int
     /// The `file_system` value.
-    public var fileSystem: String
+    package var fileSystem: String
     /// The `network` value.
-    public var network: String
+    package var network: String
     /// The `scopes` value.
-    public var scopes: String
+    package var scopes: String
     /// The `seccomp` value.
-    public var seccomp: String
+    package var seccomp: String
     /// The `missing_paths` value.
-    public var missingPaths: [String]
+    package var missingPaths: [String]
     /// The `proofs` value.
-    public var proofs: [String]
+    package var proofs: [String]
     /// The `process_wide_domain` value: one Landlock domain for the process (TSYNC), not one per thread.
-    public var processWideDomain: Bool
+    package var processWideDomain: Bool
 
     /// The row of `report`.
-    public init(_ report: SandboxReport) {
+    package init(_ report: SandboxReport) {
         abi = report.abi
         fileSystem = report.fileSystem.description
         network = report.network.description

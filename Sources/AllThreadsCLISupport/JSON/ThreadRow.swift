@@ -1,40 +1,42 @@
+import SystemPackage
+
 import AllThreads
 
 /// One thread in the CLI's JSON: its credentials, capabilities, no_new_privs, seccomp mode,
 /// the /proc state letter, whether it runs application code, timer slack, nice value, CPUs and
 /// io_uring role (`"sqpoll"`, `"worker"` or `null`); in a comparison also whether it `differs`.
-public struct ThreadRow: Encodable, Sendable {
+package struct ThreadRow: Encodable, Sendable {
     /// The `tid` value.
-    public var tid: Int32
+    package var tid: Int32
     /// The `name` value.
-    public var name: String
+    package var name: String
     /// The `state` value.
-    public var state: String
+    package var state: String
     /// The `runs_code` value.
-    public var runsCode: Bool
+    package var runsCode: Bool
     /// The `uids` value.
-    public var uids: IDs
+    package var uids: IDs<UserID>
     /// The `gids` value.
-    public var gids: IDs
+    package var gids: IDs<GroupID>
     /// The `groups` value.
-    public var groups: [UInt32]
+    package var groups: [UInt32]
     /// The `capabilities` value.
-    public var capabilities: CapabilityRows
+    package var capabilities: CapabilityRows
     /// The `no_new_privs` value.
-    public var noNewPrivs: Bool
+    package var noNewPrivs: Bool
     /// The `seccomp` value.
-    public var seccomp: String
+    package var seccomp: String
     /// The `timer_slack_ns` value.
-    @Nullable public var timerSlackNs: UInt64?
-    @Nullable public var nice: Int32?
-    public var cpusAllowed: String
+    @Nullable package var timerSlackNs: UInt64?
+    @Nullable package var nice: Int32?
+    package var cpusAllowed: String
     /// The `io_uring` value.
-    @Nullable public var ioUring: String?
+    @Nullable package var ioUring: String?
     /// Only in a comparison.
-    public var differs: Bool?
+    package var differs: Bool?
 
     /// The row of `thread`; `differs` only for the threads of a comparison.
-    public init(_ thread: ThreadState, differs: Bool? = nil) {
+    package init(_ thread: ThreadState, differs: Bool? = nil) {
         let c = thread.credentials
         tid = thread.tid
         name = thread.name
@@ -42,11 +44,11 @@ public struct ThreadRow: Encodable, Sendable {
         runsCode = !thread.runsNoCode
         uids = c.uids
         gids = c.gids
-        groups = c.groups
+        groups = c.groups.map(\.rawValue)
         capabilities = CapabilityRows(c.capabilities)
         noNewPrivs = c.noNewPrivs
         seccomp = c.seccomp.description
-        timerSlackNs = thread.timerSlackNanoseconds
+        timerSlackNs = thread.timerSlack.map { UInt64(clamping: $0.nanoseconds) }
         nice = thread.nice
         cpusAllowed = thread.cpusAllowedList
         ioUring = thread.ioUringRole.map { $0 == .submissionPolling ? "sqpoll" : "worker" }

@@ -1,24 +1,24 @@
 import AllThreads
 
 /// What a change command prints: one line of JSON (``Row``), or a summary for people.
-public struct ChangeOutput {
+package struct ChangeOutput {
     /// The subcommand, such as `setuid`.
-    public var command: String
+    package var command: String
     /// Extra threads started before the change.
-    public var threadsStarted: Int
+    package var threadsStarted: Int
     /// What the change did.
-    public var record: ChangeRecord
+    package var record: ChangeRecord
     /// Whether `--verify` was given.
-    public var verifyRequested: Bool
+    package var verifyRequested: Bool
     /// The command to execute afterwards.
-    public var exec: ExecCommand?
+    package var exec: ExecCommand?
     /// Every thread compared with the caller after the change; `nil` until verified.
-    public var verification: ThreadComparison?
+    package var verification: ThreadComparison?
     /// Why the threads could not be read back.
-    public var verificationError: AllThreadsError?
+    package var verificationError: AllThreadsError?
 
     /// The output of a change, not yet verified.
-    public init(command: String, threadsStarted: Int, record: ChangeRecord, verifyRequested: Bool, exec: ExecCommand?) {
+    package init(command: String, threadsStarted: Int, record: ChangeRecord, verifyRequested: Bool, exec: ExecCommand?) {
         self.command = command
         self.threadsStarted = threadsStarted
         self.record = record
@@ -27,7 +27,7 @@ public struct ChangeOutput {
     }
 
     /// The failure `--verify` reports, if any: one line naming the threads and fields.
-    public var verificationFailure: String? {
+    package var verificationFailure: String? {
         guard verifyRequested else { return nil }
         if let verificationError { return "verification failed: \(verificationError)" }
         guard let verification, !verification.agree else { return nil }
@@ -36,11 +36,11 @@ public struct ChangeOutput {
     }
 
     /// True unless the change failed or a requested verification did.
-    public var ok: Bool { record.error == nil && verificationFailure == nil }
+    package var ok: Bool { record.error == nil && verificationFailure == nil }
 
     /// The JSON line: `command`, `ok`, `threads_started`, `change`, `verify`, `verification`
     /// (`null` until verified), `verification_error` and `exec` (`path`, `arguments`), `null` when none.
-    public struct Row: Encodable {
+    package struct Row: Encodable {
         struct Exec: Encodable {
             var path: String
             var arguments: [String]
@@ -56,7 +56,7 @@ public struct ChangeOutput {
         @Nullable var exec: Exec?
     }
 
-    public var row: Row {
+    package var row: Row {
         Row(
             command: command, ok: ok, threadsStarted: threadsStarted, change: ChangeRow(record), verify: verifyRequested,
             verification: verification.map(ComparisonRow.init), verificationError: verificationError?.description,
@@ -67,7 +67,7 @@ public struct ChangeOutput {
     /// its output is the output, as with setpriv and gosu) the summary goes to standard error,
     /// and only when `--verify` asked for the proof, or a best-effort sandbox left something
     /// unenforced.
-    public func print(json: Bool, quiet: Bool = false) {
+    package func print(json: Bool, quiet: Bool = false) {
         let unenforced = record.sandbox.map { s in
             [s.fileSystem, s.network, s.scopes, s.seccomp].contains { $0 != .enforced && $0 != .notRequested }
         } ?? false

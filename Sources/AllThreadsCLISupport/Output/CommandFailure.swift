@@ -2,7 +2,7 @@ import AllThreads
 import SystemPackage
 
 /// Why a command did not succeed, and so its exit status.
-public enum CommandFailure: Error {
+package enum CommandFailure: Error {
     /// A bad argument: nothing changed. Exit status 2.
     case usage(String)
     /// The change, its verification, or `inspect`'s comparison failed. Exit status 1.
@@ -16,13 +16,12 @@ public enum CommandFailure: Error {
     case refused(SecureExecution.Refusal)
 
     /// A usage failure for an error thrown while resolving arguments.
-    public static func usage(_ error: AllThreadsError) -> CommandFailure {
-        if case .invalidArgument(let message) = error { return .usage(message) }
-        return .usage(error.description)
+    package static func usage(_ error: AllThreadsError) -> CommandFailure {
+        .usage(error.message ?? error.description)
     }
 
     /// The process's exit status.
-    public var status: Int32 {
+    package var status: Int32 {
         switch self {
         case .usage, .refused: 2
         case .failed: 1
@@ -33,7 +32,7 @@ public enum CommandFailure: Error {
 
     /// Writes the failure to standard error as one line, names and paths in it escaped
     /// (``StandardError/line(_:)``); a failed write is ignored, the exit status still tells.
-    public func report() {
+    package func report() {
         let message: String
         switch self {
         case .usage(let text): message = text

@@ -2,14 +2,14 @@ import AllThreads
 import SystemPackage
 
 /// `allthreads inspect --all`: the host-wide audit, printed as text or JSON.
-public enum HostAuditOutput {
+package enum HostAuditOutput {
     /// Audits every process in `/proc` and prints the result; throws ``CommandFailure/failed(_:)``
     /// (exit 1) when some process has threads that differ, else ``CommandFailure/unreadable(_:)``
     /// (exit 3) when some process could not be read, or `/proc` itself. With `prometheus`, first
     /// replaces that file with the audit's metrics (``PrometheusTextfile``); when it cannot be
     /// written, throws ``CommandFailure/usage(_:)`` (exit 2) and prints nothing, as for any bad
     /// argument.
-    public static func run(json: Bool, prometheus: FilePath? = nil) throws {
+    package static func run(json: Bool, prometheus: FilePath? = nil) throws {
         let audit: HostAudit
         do throws(ProcfsError) {
             audit = try HostAudit.current()
@@ -62,9 +62,9 @@ public enum HostAuditOutput {
 }
 
 /// The JSON form of a ``HostAudit``: snake_case keys, one object per divergent process.
-public struct AuditJSON: Encodable {
+package struct AuditJSON: Encodable {
     /// A process whose threads differ.
-    public struct Divergent: Encodable {
+    package struct Divergent: Encodable {
         var pid: Int32
         /// The process's name (its `comm`).
         var comm: String
@@ -81,27 +81,27 @@ public struct AuditJSON: Encodable {
     }
 
     /// A process that could not be read.
-    public struct Unreadable: Encodable {
+    package struct Unreadable: Encodable {
         var pid: Int32
         var comm: String?
         var error: String
     }
 
-    public var agree: Bool
+    package var agree: Bool
     /// False when some process could not be read (listed in `unreadable`): `agree` then speaks
     /// only for the processes that were read.
-    public var complete: Bool
-    public var checkedProcesses: Int
-    public var vanishedProcesses: Int
-    public var differing: [Divergent]
-    public var unreadable: [Unreadable]
+    package var complete: Bool
+    package var checkedProcesses: Int
+    package var vanishedProcesses: Int
+    package var differing: [Divergent]
+    package var unreadable: [Unreadable]
 
     private enum CodingKeys: String, CodingKey {
         case agree, complete, checkedProcesses = "checked_processes", vanishedProcesses = "vanished_processes", differing, unreadable
     }
 
     /// The JSON form of `audit`.
-    public init(_ audit: HostAudit) {
+    package init(_ audit: HostAudit) {
         agree = audit.agree
         complete = audit.complete
         checkedProcesses = audit.checkedProcesses

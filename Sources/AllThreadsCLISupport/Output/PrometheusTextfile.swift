@@ -10,7 +10,7 @@ import SystemPackage
 /// `allthreads_processes_divergent > 0` alerts and `== 0` clears; the `allthreads_command_*`
 /// families break the same counts down by the process's `comm` (one series per name that has
 /// any, none while every process agrees).
-public enum PrometheusTextfile {
+package enum PrometheusTextfile {
     /// One metric family: its name, HELP text, and samples (label value, value); a `nil`
     /// label value is a sample without the `comm` label.
     private struct Family {
@@ -21,7 +21,7 @@ public enum PrometheusTextfile {
 
     /// The exposition text of `audit`, one family after the other, the per-command samples in
     /// the order of their names.
-    public static func text(_ audit: HostAudit) -> String {
+    package static func text(_ audit: HostAudit) -> String {
         var divergentProcesses: [String: Int] = [:]
         var divergentThreads: [String: Int] = [:]
         var unreadableProcesses: [String: Int] = [:]
@@ -74,7 +74,7 @@ public enum PrometheusTextfile {
     /// `\\`, `\"` and `\n`. Every other character, escape codes included, is valid there as it
     /// is (a Swift string is UTF-8, bytes that were not are U+FFFD already), so a hostile
     /// `comm` can neither end the value, nor the line, nor forge a sample.
-    public static func labelValue(_ value: String) -> String {
+    package static func labelValue(_ value: String) -> String {
         var escaped = ""
         for character in value.unicodeScalars {
             switch character {
@@ -94,7 +94,7 @@ public enum PrometheusTextfile {
     /// one, never a part. On failure the new file is removed and `path` is left as it was.
     ///
     /// - Throws: the `Errno` of the call that failed.
-    public static func write(_ text: String, to path: FilePath) throws(Errno) {
+    package static func write(_ text: String, to path: FilePath) throws(Errno) {
         let directory = path.removingLastComponent()
         let name = path.lastComponent?.string ?? ""
         let temporary = directory.appending(".\(name).\(String(UInt64.random(in: .min ... .max), radix: 16)).tmp")

@@ -6,17 +6,17 @@ import Glibc
 /// is dropped: the command goes on, and its exit status still says what happened.
 /// `FileHandle.write(_:)` traps instead, which would keep a usage error from exiting 2 and the
 /// command after `--` from running.
-public enum StandardError {
+package enum StandardError {
     /// Writes `text` and a newline, with every character a terminal may act on escaped
     /// (``TerminalText/escaped(_:)``): one line, whatever names or paths `text` holds.
-    public static func line(_ text: String) {
+    package static func line(_ text: String) {
         write(TerminalText.escaped(text) + "\n")
     }
 
     /// Writes `text` to descriptor 2 with `write(2)`, retrying after interruptions and short
     /// writes and giving up at the first other error. `SIGPIPE` is blocked for the write and a
     /// `SIGPIPE` it raised is taken back, so a closed pipe does not end the process either.
-    public static func write(_ text: String) {
+    package static func write(_ text: String) {
         var pipe = sigset_t(), previous = sigset_t()
         sigemptyset(&pipe)
         sigaddset(&pipe, SIGPIPE)

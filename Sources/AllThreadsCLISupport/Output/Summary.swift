@@ -2,18 +2,18 @@ import AllThreads
 import FoundationEssentials
 
 /// The one-line summaries printed for people.
-public enum Summary {
+package enum Summary {
     /// The most items a list in a message shows.
-    public static let listLimit = 10
+    package static let listLimit = 10
 
     /// Items separated by `; `, at most ``listLimit`` of them, then how many more.
-    public static func list(_ items: [String]) -> String {
+    package static func list(_ items: [String]) -> String {
         let shown = items.prefix(listLimit).joined(separator: "; ")
         return items.count > listLimit ? shown + "; and \(items.count - listLimit) more" : shown
     }
 
     /// A duration in milliseconds, such as `0.412 ms`.
-    public static func milliseconds(_ duration: Duration) -> String {
+    package static func milliseconds(_ duration: Duration) -> String {
         // Rounded to the microsecond in integers: String(format:) is in Foundation, not FoundationEssentials.
         let (seconds, attoseconds) = duration.components
         let microseconds = seconds * 1_000_000 + (attoseconds + 500_000_000_000) / 1_000_000_000_000
@@ -23,7 +23,7 @@ public enum Summary {
 
     /// Such as `setuid(65534): 1 broadcast(s), 66 threads, 1 round(s), 0.412 ms`; a drop's checks
     /// (io_uring probes) are counted apart: `1 broadcast(s) (+2 for checks)`.
-    public static func change(_ record: ChangeRecord) -> String {
+    package static func change(_ record: ChangeRecord) -> String {
         let checks = record.broadcasts - record.reports.count
         var parts = ["\(record.reports.count) broadcast(s)" + (checks > 0 ? " (+\(checks) for checks)" : "")]
         // A seccomp load reports no broadcast.
@@ -46,17 +46,17 @@ public enum Summary {
     }
 
     /// Such as `verified from /proc: all 66 threads agree with tid 1234 on credentials`.
-    public static func verified(_ comparison: ThreadComparison) -> String {
+    package static func verified(_ comparison: ThreadComparison) -> String {
         "verified from /proc: all \(comparison.checkedThreads) threads agree with tid \(comparison.reference?.tid ?? 0) on \(comparison.aspects)"
     }
 }
 
 /// Printing values as one line of JSON.
-public enum JSONLine {
+package enum JSONLine {
     /// Prints `value` as one line of JSON with sorted, snake_case keys (the rows' synthesized
     /// `Encodable` names them in camelCase). Every character a terminal may act on is a
     /// `\u` escape (``TerminalText/escapedJSON(_:)``).
-    public static func print(_ value: some Encodable) {
+    package static func print(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -8,14 +8,14 @@
 /// ```swift
 /// TerminalText.escaped("a\u{1B}[2Jb\nc\\d")  // a\x1b[2Jb\nc\\d
 /// ```
-public enum TerminalText {
+package enum TerminalText {
     /// `text` with every character that a terminal may act on written out visibly:
     /// `\n`, `\r`, `\t`; other C0 controls, DEL and ESC as `\xNN`; C1 controls, format
     /// characters (bidirectional overrides, zero-width characters), line and paragraph
     /// separators and U+FFFD as `\u{NNNN}`; and `\` as `\\`, so that an escape never reads as a
     /// name's own text. U+FFFD stands for bytes that are not UTF-8: ``AllThreads`` decodes
     /// names and arguments with the replacement character.
-    public static func escaped(_ text: some StringProtocol) -> String {
+    package static func escaped(_ text: some StringProtocol) -> String {
         var result = ""
         result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
@@ -39,7 +39,7 @@ public enum TerminalText {
     }
 
     /// Prints `text` and a newline on standard output, escaped (``escaped(_:)``): one line.
-    public static func print(_ text: String) {
+    package static func print(_ text: String) {
         Swift.print(escaped(text))
     }
 
@@ -49,7 +49,7 @@ public enum TerminalText {
     ///
     /// - Returns: `json` with each of them as a `\uNNNN` escape, which JSON reads back as the
     ///   same character. They can occur only inside strings, since JSON's own syntax is ASCII.
-    public static func escapedJSON(_ json: String) -> String {
+    package static func escapedJSON(_ json: String) -> String {
         var result = ""
         result.unicodeScalars.reserveCapacity(json.unicodeScalars.count)
         for scalar in json.unicodeScalars {

@@ -1,7 +1,7 @@
 import AllThreads
 
 /// The text table `inspect` prints.
-public enum ThreadTable {
+package enum ThreadTable {
     /// The columns: header and width (the last column is not padded).
     private static let columns: [(String, Int)] = [
         ("", 2), ("TID", 8), ("NAME", 16), ("S", 2), ("UID", 24), ("GID", 24), ("GROUPS", 12), ("CAPINH", 17),
@@ -10,7 +10,7 @@ public enum ThreadTable {
 
     /// Prints the header, one row per thread, and the differing threads' fields. Thread names
     /// and ring paths are escaped (``TerminalText/escaped(_:)``): any process chooses them.
-    public static func print(_ comparison: ThreadComparison) {
+    package static func print(_ comparison: ThreadComparison) {
         let differing = Set(comparison.differences.map(\.thread.tid))
         Swift.print(row(columns.map(\.0)))
         for thread in comparison.snapshot.threads {

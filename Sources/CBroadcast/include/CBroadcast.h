@@ -129,15 +129,6 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
 /// Frees what `cb_broadcast` allocated in `report`.
 void cb_report_free(cb_report *report);
 
-/// Process-wide counters, for tests and the benchmark.
-typedef struct cb_stats {
-    uint64_t broadcasts;      ///< broadcasts that reached the signalling phase
-    uint64_t handler_runs;    ///< calls run by the signal handler on other threads
-    uint64_t not_ours;        ///< deliveries that were not a live broadcast (passed on or dropped)
-} cb_stats;
-
-void cb_get_stats(cb_stats *out);
-
 #ifdef __cplusplus
 }
 #endif
