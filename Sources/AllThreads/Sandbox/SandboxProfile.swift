@@ -232,7 +232,7 @@ extension Sandbox {
     ///
     /// - Parameters:
     ///   - text: the profile.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with `line N: field 'NAME': `:
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` starting with `line N: field 'NAME': `:
     ///   an unknown field, a value where none is taken or none where one is, a path that is not
     ///   absolute or (without `ignore-missing`) does not exist, a port outside 1-65535, a path,
     ///   port, scope or single field given twice (naming the first line), a credential field
@@ -245,7 +245,7 @@ extension Sandbox {
     ///
     /// - Parameters:
     ///   - path: the profile's file.
-    /// - Throws: ``AllThreadsError/invalidArgument(_:)`` starting with the path: the file cannot
+    /// - Throws: ``AllThreadsError/Code/argumentRejected`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`server.profile: line 3: field 'bind-tcp': …`).
     public init(contentsOfProfile path: String) throws(AllThreadsError) {
         self = try ConfigurationFile.parse(path, label: Self.quoted(path), named: Self.quoted(path), what: "the sandbox profile") { text throws(AllThreadsError) in
