@@ -393,8 +393,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
-            let tids = try Procfs.numericEntries(of: "/proc/self/task")
-            var snapshot = try ProcessSnapshot.read(process: "/proc/self", pid: getpid(), tids: tids, timerSlack: false)
+            var reader = try TaskStateReader()
+            var snapshot = try reader.snapshot()
             snapshot.ioUringRings = try IoUringRing.current()
             return snapshot
         } catch {
@@ -468,6 +468,14 @@ public struct PrivilegeDrop: Sendable, Hashable {
         return found.isEmpty ? nil : ThreadDifference(thread: ThreadIdentity(tid: thread.tid, name: thread.name), fields: found)
     }
 
+    /// The proof's reading: every thread and io_uring task as /proc shows them now (each thread's
+    /// own status and stat files: the kernel's view, never the broadcasts' reports), and how each
+    /// thread that runs code differs from what the drop promises.
+    package func readBack() throws(AllThreadsError) -> (snapshot: ProcessSnapshot, failures: [ThreadDifference]) {
+        let snapshot = try Self.snapshot()
+        return (snapshot, snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:)))
+    }
+
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
     /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
@@ -475,8 +483,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// - Returns: the proof, and when it started and ended.
     private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
         let clock = ContinuousClock(), start = clock.now
-        var snapshot = try Self.snapshot()
-        let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
+        var (snapshot, failures) = try readBack()
         guard failures.isEmpty else { throw .proofFailed(failures) }
         let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (mayTrace ? try tracedProcesses(in: snapshot) : [])
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
