@@ -231,11 +231,11 @@ public struct PrivilegeDrop: Sendable, Hashable {
         try validate()
         try requireCallerCanDrop()
         let checked = try refuseRetainedPrivileges(options: options)
-        let clock = ContinuousClock(), start = clock.now
+        let clock = ContinuousClock(), start = clock.now, startCPU = DropTimeline.processCPU()
         // The program ends with the io_uring probe's first step: when every thread says it has no
         // io_uring context, the change's own broadcast was the probe after it.
         let (reports, contextStep) = try runProgram(options: options, endingWithContextStep: true)
-        let programEnd = clock.now
+        let programEnd = clock.now, programCPU = DropTimeline.processCPU() - startCPU
         return try Self.afterChange { () throws(AllThreadsError) in
             // Before the filter loads, which could forbid the system calls of all three. A full probe
             // names the threads of the check before the change, and runs only if none had a filter then.
@@ -248,12 +248,17 @@ public struct PrivilegeDrop: Sendable, Hashable {
             }
             // A tracee attached from now on is attached with the new credentials.
             let mayTrace = TracedProcess.mayExist()
-            let loading = clock.now
+            let loading = clock.now, loadingCPU = DropTimeline.processCPU()
             try seccomp?.loadOnAllThreads()
             // The change's last clock read, before the proof (which times itself): the change's time never includes it.
-            let loaded = clock.now
-            let (proof, proving) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
-            return (proof, reports, DropTimeline(change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving))
+            let loaded = clock.now, loadCPU = DropTimeline.processCPU() - loadingCPU
+            let (proof, proving, provingCPU) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
+            return (
+                proof, reports,
+                DropTimeline(
+                    change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving,
+                    changeCPU: programCPU + (seccomp == nil ? .zero : loadCPU), proofCPU: provingCPU)
+            )
         }
     }
 
@@ -480,15 +485,15 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
     /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
     /// `mayTrace`: ``TracedProcess/mayExist()`` after the change, before the filter).
-    /// - Returns: the proof, and when it started and ended.
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
-        let clock = ContinuousClock(), start = clock.now
+    /// - Returns: the proof, when it started and ended, and the process's CPU time meanwhile.
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>, Duration) {
+        let clock = ContinuousClock(), start = clock.now, startCPU = DropTimeline.processCPU()
         var (snapshot, failures) = try readBack()
         guard failures.isEmpty else { throw .proofFailed(failures) }
         let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (mayTrace ? try tracedProcesses(in: snapshot) : [])
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
         snapshot.ioUringRegistrations = probe?.registrations
         snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
-        return (snapshot, start..<clock.now)
+        return (snapshot, start..<clock.now, DropTimeline.processCPU() - startCPU)
     }
 }
