@@ -36,6 +36,11 @@ struct DropResult: Codable, Sendable {
     /// For a proven drop: the change alone and the rest (checks and proof), wall time.
     var change: Timing?
     var proof: Timing?
+    /// For a proven drop: the proof after the change alone (every thread read back), wall time.
+    var proofAlone: Timing?
+    /// For a proven drop: the process's CPU time during the change, and during the proof.
+    var changeCPU: Timing?
+    var proofCPU: Timing?
 }
 
 enum DropRun {
@@ -43,7 +48,8 @@ enum DropRun {
     /// drop; returns the nanoseconds of the call (for a proven drop the whole `apply`; for the
     /// others the change alone, without thread start-up), the engine broadcasts it took, the
     /// process's CPU nanoseconds during the call, and for a proven drop the change's nanoseconds
-    /// and the rest's (checks and proof).
+    /// and the rest's (checks and proof), the proof's alone, and the process's CPU nanoseconds
+    /// during the change and during the proof.
     static func once(kind: DropKind, mode: BroadcastMode, threads: Int, idle: IdleKind) throws -> [Int64] {
         try SingleRun.startIdleThreads(threads, idle)
         let nobody: UInt32 = 65534
@@ -63,18 +69,20 @@ enum DropRun {
                 let r = cw_glibc_credential_drop(nobody, nobody)
                 if r != 0 { throw BenchError("glibc's drop failed: \(r)") }
             }
-            return [ns, 0, cpuNanoseconds() - cpuBefore, ns, 0]
+            return [ns, 0, cpuNanoseconds() - cpuBefore, ns, 0, 0, 0, 0]
         case .credential, .full:
             let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: kind == .full, noNewPrivileges: kind == .credential)
             let ns = try timed { try drop.change(options: options) }
-            return [ns, Int64(EngineStatistics.current.broadcasts &- before), cpuNanoseconds() - cpuBefore, ns, 0]
+            return [ns, Int64(EngineStatistics.current.broadcasts &- before), cpuNanoseconds() - cpuBefore, ns, 0, 0, 0, 0]
         case .proven:
             let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: false, noNewPrivileges: true)
             var timeline: DropTimeline?
             let ns = try timed { timeline = try drop.applyReporting(options: options).timeline }
             let cpu = cpuNanoseconds() - cpuBefore
             let change = timeline.map { $0.changeDuration.nanoseconds } ?? 0
-            return [ns, Int64(EngineStatistics.current.broadcasts &- before), cpu, change, ns - change]
+            let proof = timeline.map { $0.proofDuration.nanoseconds } ?? 0
+            let changeCPU = timeline.map { $0.changeCPU.nanoseconds } ?? 0, proofCPU = timeline.map { $0.proofCPU.nanoseconds } ?? 0
+            return [ns, Int64(EngineStatistics.current.broadcasts &- before), cpu, change, ns - change, proof, changeCPU, proofCPU]
         }
     }
 
@@ -116,7 +124,9 @@ enum DropRun {
                         threads: n, idle: idle, kind: kind, mode: kind == .glibc ? "-" : (mode == .strict ? "strict" : "relaxed"),
                         timing: wall, cpu: cpu, broadcasts: broadcasts[i], ratio: wall.medianMicroseconds / glibc.medianMicroseconds,
                         cpuRatio: cpu.medianMicroseconds / glibcCPU.medianMicroseconds,
-                        change: kind == .proven ? timing(i, 3) : nil, proof: kind == .proven ? timing(i, 4) : nil)
+                        change: kind == .proven ? timing(i, 3) : nil, proof: kind == .proven ? timing(i, 4) : nil,
+                        proofAlone: kind == .proven ? timing(i, 5) : nil, changeCPU: kind == .proven ? timing(i, 6) : nil,
+                        proofCPU: kind == .proven ? timing(i, 7) : nil)
                     FileHandle.standardError.write(Data(("done: " + DropTable.row(result) + "\n").utf8))
                     results.append(result)
                 }
@@ -128,7 +138,7 @@ enum DropRun {
 
 enum DropTable {
     static let header =
-        "    N  idle   drop        mode     |  wall med      p90 | ratio |   CPU med      p90 | CPU ratio | broadcasts | change med  checks+proof med"
+        "    N  idle   drop        mode     |  wall med      p90 | ratio |   CPU med      p90 | CPU ratio | broadcasts | change med  checks+proof med  proof med | CPU: change med  proof med   p90"
 
     static func row(_ r: DropResult) -> String {
         let cpu = r.cpu.map { String(format: "%9.1f  %7.1f", $0.medianMicroseconds, $0.p90Microseconds) } ?? String(repeating: " ", count: 18)
@@ -139,6 +149,10 @@ enum DropTable {
             + " | " + String(format: "%10d", r.broadcasts)
         if let change = r.change, let proof = r.proof {
             line += " | " + String(format: "%10.1f  %15.1f", change.medianMicroseconds, proof.medianMicroseconds)
+            if let alone = r.proofAlone { line += String(format: "  %9.1f", alone.medianMicroseconds) }
+            if let changeCPU = r.changeCPU, let proofCPU = r.proofCPU {
+                line += " | " + String(format: "%15.1f  %9.1f  %5.1f", changeCPU.medianMicroseconds, proofCPU.medianMicroseconds, proofCPU.p90Microseconds)
+            }
         }
         return line
     }

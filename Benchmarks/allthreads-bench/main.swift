@@ -5,7 +5,7 @@
 //                    [--drop-sizes 16,128,1024] [--drop-processes 7] [--quick] [--json FILE]
 //   allthreads-bench one --threads N --idle pause|futex --reps R     (one configuration, JSON on stdout)
 //   allthreads-bench drop --kind glibc|credential|proven|full --mode strict|relaxed --threads N --idle pause|futex|mixed
-//                          (one drop in this process, JSON [ns, broadcasts, CPU ns, change ns, proof ns])
+//                          (one drop in this process, JSON [ns, broadcasts, CPU ns, change ns, checks+proof ns, proof ns, change CPU ns, proof CPU ns])
 //   allthreads-bench sandbox --kind one-stop|per-layer --mode strict|relaxed --threads N --idle pause|futex|mixed
 //                          (one whole sandbox in this process, JSON [ns, broadcasts, CPU ns, stops ns])
 //   allthreads-bench contention --kind glibc|strict|relaxed --iterations N

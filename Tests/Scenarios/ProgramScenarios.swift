@@ -211,11 +211,20 @@ enum ProgramScenarios {
     /// refuses before anything changes: under a filter it cannot probe whether a thread has used
     /// io_uring. `change` (no checks before) runs the drop: its regain probe (in the same broadcast
     /// as the drop) must fail the proof, naming that thread and the probe, while /proc shows every
-    /// thread dropped.
+    /// thread dropped. Two more threads' filters make `setgroups` and `prctl` (each
+    /// `PR_CAPBSET_DROP`) return 0 without doing anything, so every step result agrees: the
+    /// read-back of ``PrivilegeDrop/apply(options:)`` must still name the one that kept a
+    /// supplementary group and the one that kept its bounding set, and read every thread as the
+    /// full /proc parser does.
     static func dropProofFails(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
+        // More groups than the fast reader's first guess (64): it must grow and read again.
+        let oldGroups = (4200..<4300).map { gid_t($0) }
+        try require(setgroups(oldGroups.count, oldGroups) == 0, "setgroups(4200..<4300): errno \(errno)")
         try ThreadCrowd.start(count: 16)
         let odd = try SpecialThreads.seccompErrno(syscall: Int(SYS_setuid), errno: 0)
+        let keepsGroup = try SpecialThreads.seccompErrno(syscall: Int(SYS_setgroups), errno: 0)
+        let keepsBounding = try SpecialThreads.seccompErrno(syscall: Int(SYS_prctl), errno: 0)
         do {
             try PrivilegeDrop(user: "nobody").apply(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd) has a seccomp filter, so io_uring use could not be probed")
@@ -225,16 +234,30 @@ enum ProgramScenarios {
             }
         }
         try require(try verifyEveryThread("still root") { $0.credentials.uids.all(equal: UserID(rawValue: 0)) } > 0, "the refused drop changed a thread")
+        let drop = try PrivilegeDrop(user: "nobody")
         do {
-            try PrivilegeDrop(user: "nobody").change(options: BroadcastOptions(mode: mode))
+            try drop.change(options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
         } catch let error as AllThreadsError {
             guard case .proofFailed(let threads) = error.kind else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
             try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
                         && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }
+        let (readBack, failures) = try drop.readBack()
+        let named = failures.map { "\($0.thread.tid): \($0.fields.map(\.field))" }
+        try require(named == ["\(keepsGroup): [\"groups\"]", "\(keepsBounding): [\"CapBnd\"]"], "the read-back names \(named)")
+        let full = try ProcessSnapshot.current().threads
+        // State, blocked signals and switch counts are left out: a thread still leaving its handler
+        // when the first read ran may be asleep, with its own mask again, at the second.
+        let same = { (a: ThreadState, b: ThreadState) in
+            a.tid == b.tid && a.name == b.name && a.credentials == b.credentials && a.isIOWorker == b.isIOWorker
+                && a.nice == b.nice && a.cpusAllowedList == b.cpusAllowedList
+        }
+        let differing = zip(readBack.threads, full).filter { !same($0, $1) }.map { "\($0) against \($1)" }
+        try require(readBack.threads.count == full.count && differing.isEmpty, "the read-back and the full /proc parser disagree: \(differing.prefix(2))")
         let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.gids.all(equal: GroupID(rawValue: 65534)) }
-        return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); \(checked) threads dropped per /proc "
+        return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); "
+            + "the read-back names tid \(keepsGroup) (groups) and tid \(keepsBounding) (CapBnd) and agrees with the full parser on \(full.count) threads; \(checked) threads dropped per /proc "
             + TortureScenarios.tally(runs: 1, threads: checked)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// When each part of a ``PrivilegeDrop/apply(options:)`` ran: the change (the program's broadcasts,
 /// then the seccomp filter's load) and the proof after it (every thread and io_uring task read
 /// back, retained privileges looked for again), as intervals of one clock, so that what a
@@ -8,6 +10,18 @@ package struct DropTimeline: Sendable, Hashable {
     package var change: [Range<ContinuousClock.Instant>]
     /// The proof, after the change.
     package var proof: Range<ContinuousClock.Instant>
+    /// The CPU time of the whole process (every thread, signal handlers included) during the
+    /// change's intervals.
+    package var changeCPU: Duration
+    /// The CPU time of the whole process during the proof.
+    package var proofCPU: Duration
+
+    /// The CPU time every thread of the process has used so far.
+    static func processCPU() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    }
 
     /// The change alone: the sum of its intervals.
     package var changeDuration: Duration {

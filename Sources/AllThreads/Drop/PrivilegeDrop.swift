@@ -235,11 +235,11 @@ public struct PrivilegeDrop: Sendable, Hashable {
         try requireCallerCanDrop()
         let checked = try refuseRetainedPrivileges(options: options)
         try beforeChange()
-        let clock = ContinuousClock(), start = clock.now
+        let clock = ContinuousClock(), start = clock.now, startCPU = DropTimeline.processCPU()
         // The program ends with the io_uring probe's first step: when every thread says it has no
         // io_uring context, the change's own broadcast was the probe after it.
         let (reports, contextStep) = try runProgram(options: options, leading: leading, endingWithContextStep: true)
-        let programEnd = clock.now
+        let programEnd = clock.now, programCPU = DropTimeline.processCPU() - startCPU
         return try Self.afterChange { () throws(AllThreadsError) in
             // Before the filter loads, which could forbid the system calls of all three. A full probe
             // names the threads of the check before the change, and runs only if none had a filter then.
@@ -252,12 +252,17 @@ public struct PrivilegeDrop: Sendable, Hashable {
             }
             // A tracee attached from now on is attached with the new credentials.
             let mayTrace = TracedProcess.mayExist()
-            let loading = clock.now
+            let loading = clock.now, loadingCPU = DropTimeline.processCPU()
             try seccomp?.loadOnAllThreads()
             // The change's last clock read, before the proof (which times itself): the change's time never includes it.
-            let loaded = clock.now
-            let (proof, proving) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
-            return (proof, reports, DropTimeline(change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving))
+            let loaded = clock.now, loadCPU = DropTimeline.processCPU() - loadingCPU
+            let (proof, proving, provingCPU) = try proveState(probe: probe, owners: owners, mayTrace: mayTrace)
+            return (
+                proof, reports,
+                DropTimeline(
+                    change: [start..<programEnd] + (seccomp == nil ? [] : [loading..<loaded]), proof: proving,
+                    changeCPU: programCPU + (seccomp == nil ? .zero : loadCPU), proofCPU: provingCPU)
+            )
         }
     }
 
@@ -408,8 +413,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
-            let tids = try Procfs.numericEntries(of: "/proc/self/task")
-            var snapshot = try ProcessSnapshot.read(process: "/proc/self", pid: getpid(), tids: tids, timerSlack: false)
+            var reader = try TaskStateReader()
+            var snapshot = try reader.snapshot()
             snapshot.ioUringRings = try IoUringRing.current()
             return snapshot
         } catch {
@@ -479,20 +484,27 @@ public struct PrivilegeDrop: Sendable, Hashable {
         return found.isEmpty ? nil : ThreadDifference(thread: ThreadIdentity(tid: thread.tid, name: thread.name), fields: found)
     }
 
+    /// The proof's reading: every thread and io_uring task as /proc shows them now (each thread's
+    /// own status and stat files: the kernel's view, never the broadcasts' reports), and how each
+    /// thread that runs code differs from what the drop promises.
+    package func readBack() throws(AllThreadsError) -> (snapshot: ProcessSnapshot, failures: [ThreadDifference]) {
+        let snapshot = try Self.snapshot()
+        return (snapshot, snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:)))
+    }
+
     /// Reads every thread from /proc and checks each property of the drop, then looks for
     /// retained privileges again (`probe`: made before the seccomp filter loaded; `nil` when a
     /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
     /// `mayTrace`: ``TracedProcess/mayExist()`` after the change, before the filter).
-    /// - Returns: the proof, and when it started and ended.
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>) {
-        let clock = ContinuousClock(), start = clock.now
-        var snapshot = try Self.snapshot()
-        let failures = snapshot.threads.filter { !$0.runsNoCode }.compactMap(differences(of:))
+    /// - Returns: the proof, when it started and ended, and the process's CPU time meanwhile.
+    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>, Duration) {
+        let clock = ContinuousClock(), start = clock.now, startCPU = DropTimeline.processCPU()
+        var (snapshot, failures) = try readBack()
         guard failures.isEmpty else { throw .proofFailed(failures) }
         let found = retained(in: snapshot, probe: probe) + owners.map { .descriptorOwner($0) } + (mayTrace ? try tracedProcesses(in: snapshot) : [])
         guard found.isEmpty else { throw .privilegeRetained(found, threadsChanged: true) }
         snapshot.ioUringRegistrations = probe?.registrations
         snapshot.keptRootEquivalentCapabilities = keepCapabilities.intersection(.rootEquivalent)
-        return (snapshot, start..<clock.now)
+        return (snapshot, start..<clock.now, DropTimeline.processCPU() - startCPU)
     }
 }

@@ -3,6 +3,7 @@
 #ifndef CBROADCAST_H
 #define CBROADCAST_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "cb_linux_abi.h"
 #include "cb_seccomp.h"
@@ -128,6 +129,32 @@ void cb_broadcast(long nr, const long args[6], const cb_options *opts, cb_report
 
 /// Frees what `cb_broadcast` allocated in `report`.
 void cb_report_free(cb_report *report);
+
+/// The size of `cb_task_state.name`: a task name (at most 15 bytes) and its NUL.
+#define CB_TASK_NAME_SIZE 64
+
+/// What a task's /proc status and stat files say, as `cb_task_state_read` parsed them.
+typedef struct cb_task_state {
+    char state;                    ///< `State:` letter
+    char name[CB_TASK_NAME_SIZE];  ///< `Name:`, unescaped, NUL-terminated
+    uint32_t uids[4], gids[4];     ///< real, effective, saved, filesystem
+    uint64_t capabilities[5];      ///< CapInh, CapPrm, CapEff, CapBnd, CapAmb
+    int32_t no_new_privs, seccomp;
+    uint64_t signals_blocked;      ///< `SigBlk:`
+    uint32_t group_count;          ///< the groups `Groups:` lists (only the first `capacity` are stored)
+    uint32_t cpus_offset, cpus_length; ///< `Cpus_allowed_list:`'s value in the buffer (length 0: none)
+    uint64_t voluntary_switches, involuntary_switches; ///< 0 when absent
+    uint32_t flags;                ///< stat field 9 (PF_*)
+    int32_t nice;                  ///< stat field 19
+} cb_task_state;
+
+/// Reads task `tid`'s status and stat files below `task_dirfd` (an open /proc/self/task) with
+/// one read each into `buf` and parses the lines a credential proof reads; the first `capacity`
+/// supplementary groups go to `groups`. Allocates nothing. Returns 0; -ENOENT or -ESRCH when the
+/// task is gone; -EFBIG when a file does not fit in `size`; -EBADMSG when a file is not as
+/// expected (read it with the full parser, which says why); another -errno from the kernel.
+long cb_task_state_read(int task_dirfd, int32_t tid, char *buf, size_t size, uint32_t *groups, uint32_t capacity,
+                        cb_task_state *out);
 
 #ifdef __cplusplus
 }
