@@ -1,4 +1,5 @@
 import AllThreads
+
 extension BroadcastOptions {
     /// The longest deadline ``init(timeoutSeconds:)`` accepts: one hour.
     package static let longestTimeoutSeconds: Double = 3600

@@ -1,4 +1,5 @@
 import AllThreads
+
 /// What applying a ``ThreadChange`` did: its broadcasts, how long it took, and its error.
 package struct ChangeRecord: Sendable {
     /// The change.

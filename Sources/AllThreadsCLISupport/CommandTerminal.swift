@@ -91,9 +91,10 @@ package enum CommandTerminal {
     /// standard input is one), then returns the exit status to pass on.
     private static func relay(child: pid_t, terminal: PseudoTerminal?, terminals: [CInt], signals: inout sigset_t) -> CInt {
         // signalfd(2), which Swift's Glibc module does not import: 8 bytes of mask, the kernel's size.
-        let signalDescriptor = CInt(truncatingIfNeeded: withUnsafePointer(to: &signals) {
-            cb_syscall(Int(SYS_signalfd4), -1, Int(bitPattern: $0), 8, Int(O_CLOEXEC | O_NONBLOCK), 0, 0)
-        })
+        let signalDescriptor = CInt(
+            truncatingIfNeeded: withUnsafePointer(to: &signals) {
+                cb_syscall(Int(SYS_signalfd4), -1, Int(bitPattern: $0), 8, Int(O_CLOEXEC | O_NONBLOCK), 0, 0)
+            })
         let mode = RawMode(terminal != nil && terminals.contains(0) ? 0 : -1)
         defer { mode.restore() }
         return wait(for: child, signals: signalDescriptor, relay: terminal.map { ($0, terminals) }, mode: mode)
@@ -107,8 +108,10 @@ package enum CommandTerminal {
         let input: CInt = relay?.1.contains(0) == true ? 0 : -1
         let output: CInt = relay.map { $0.1.first { $0 != 0 } ?? $0.1[0] } ?? -1
         let master = relay?.0.master ?? -1
-        var descriptors = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0), pollfd(fd: master, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: input, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [
+            pollfd(fd: signals, events: Int16(POLLIN), revents: 0), pollfd(fd: master, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: input, events: Int16(POLLIN), revents: 0),
+        ]
         var status: CInt?
         func reap(_ options: CInt) {
             var raw: CInt = 0

@@ -1,4 +1,5 @@
 import AllThreads
+
 extension SystemCall {
     /// Parses a system call as a person types it: a name (`setresuid`, `SYS_setresuid`) known
     /// to libseccomp for this architecture, or a non-negative decimal number.

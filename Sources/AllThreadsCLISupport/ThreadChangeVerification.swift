@@ -15,7 +15,9 @@ extension ThreadChange {
     package func verify(options: BroadcastOptions = BroadcastOptions()) throws(AllThreadsError) -> ThreadComparison {
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) } catch { throw .procfs(error) }
-        var comparison = try ThreadComparison(snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:))
+        var comparison = try ThreadComparison(
+            snapshot, reference: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), aspects: aspects, expectation: unmetExpectations(by:)
+        )
         if case .keepCapabilities(let keep) = self, let reference = comparison.reference {
             let expected = keep ? "1" : "0"
             func unmet(_ result: SyscallResult?) -> FieldDifference? {
@@ -93,7 +95,8 @@ extension ThreadChange {
     private static func unmet(lacking set: CapabilitySet, in sets: [(String, CapabilitySet)]) -> [FieldDifference] {
         sets.compactMap { name, held in
             let left = held.intersection(set)
-            return left.isEmpty ? nil : FieldDifference(field: name, value: held.procMask, expected: "without \(set)", note: "still has \(FieldDifference.brief(left))")
+            return left.isEmpty
+                ? nil : FieldDifference(field: name, value: held.procMask, expected: "without \(set)", note: "still has \(FieldDifference.brief(left))")
         }
     }
 }

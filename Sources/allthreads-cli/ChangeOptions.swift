@@ -8,7 +8,8 @@ struct ChangeOptions: ParsableArguments {
     static let maximumThreads = 10_000
 
     // `.unconditional`: `--threads -3` reads -3 (and is refused), not a missing value.
-    @Option(parsing: .unconditional, help: "Start this many extra threads of mixed kinds (pthreads started from C and from Swift, Dispatch, async tasks) first.")
+    @Option(
+        parsing: .unconditional, help: "Start this many extra threads of mixed kinds (pthreads started from C and from Swift, Dispatch, async tasks) first.")
     var threads: Int = 0
 
     @Flag(help: "Read every thread back from /proc; exit 1 unless each agrees with the change.")
@@ -20,7 +21,10 @@ struct ChangeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each broadcast.", valueName: "seconds"))
     var timeout: Double = 5
 
-    @Flag(help: "Run the command after '--' on this terminal, not on its own pseudo-terminal (it can then type into this terminal with TIOCSTI, as sudo's !use_pty).")
+    @Flag(
+        help:
+            "Run the command after '--' on this terminal, not on its own pseudo-terminal (it can then type into this terminal with TIOCSTI, as sudo's !use_pty)."
+    )
     var noPty = false
 
     /// The words after `--`: a command to run in place of allthreads once every thread has

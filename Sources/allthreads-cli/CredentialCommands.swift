@@ -74,7 +74,8 @@ struct SetresuidCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        .setresuid(real: try Account.userID(parsing: ids.real), effective: try Account.userID(parsing: ids.effective), saved: try Account.userID(parsing: ids.saved))
+        .setresuid(
+            real: try Account.userID(parsing: ids.real), effective: try Account.userID(parsing: ids.effective), saved: try Account.userID(parsing: ids.saved))
     }
 }
 
@@ -94,7 +95,9 @@ struct SetresgidCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func change() throws(AllThreadsError) -> ThreadChange {
-        .setresgid(real: try Account.groupID(parsing: ids.real), effective: try Account.groupID(parsing: ids.effective), saved: try Account.groupID(parsing: ids.saved))
+        .setresgid(
+            real: try Account.groupID(parsing: ids.real), effective: try Account.groupID(parsing: ids.effective), saved: try Account.groupID(parsing: ids.saved)
+        )
     }
 }
 

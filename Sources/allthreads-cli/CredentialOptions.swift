@@ -37,7 +37,8 @@ struct CredentialOptions: ParsableArguments {
         guard choices <= 1 else { throw ValidationError("give only one of --groups, --clear-groups and --init-groups") }
         let others = [group != nil, choices > 0, keepCaps != nil, keepRootEquivalentCaps != nil, keepBoundingSet]
         guard user != nil || !others.contains(true) else {
-            throw ValidationError("--group, --groups, --clear-groups, --init-groups, --keep-caps, --keep-root-equivalent-caps and --keep-bounding-set need --user")
+            throw ValidationError(
+                "--group, --groups, --clear-groups, --init-groups, --keep-caps, --keep-root-equivalent-caps and --keep-bounding-set need --user")
         }
     }
 

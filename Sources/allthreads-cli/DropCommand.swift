@@ -35,7 +35,9 @@ struct DropCommand: ChangeCommand {
     @Flag(help: "Set no_new_privs.")
     var noNewPrivs = false
 
-    @Option(help: ArgumentHelp("A seccomp filter file to load last (format: see 'allthreads seccomp --help'); needs --no-new-privs or a kept cap_sys_admin.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A seccomp filter file to load last (format: see 'allthreads seccomp --help'); needs --no-new-privs or a kept cap_sys_admin.", valueName: "file"))
     var seccomp: String?
 
     @Flag(help: "Accept io_uring rings that exist before the drop (they may carry personalities registered as root); they are named in the output.")

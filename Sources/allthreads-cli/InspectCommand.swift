@@ -80,7 +80,11 @@ struct InspectCommand: ParsableCommand {
         if all { return try HostAuditOutput.run(json: json, prometheus: prometheus.map { FilePath($0) }) }
         let snapshot: ProcessSnapshot
         do throws(ProcfsError) {
-            if let pid { snapshot = try ProcessSnapshot.read(pid: pid, includingIoUringRings: true) } else { snapshot = try ProcessSnapshot.current(includingIoUringRings: true) }
+            if let pid {
+                snapshot = try ProcessSnapshot.read(pid: pid, includingIoUringRings: true)
+            } else {
+                snapshot = try ProcessSnapshot.current(includingIoUringRings: true)
+            }
         } catch {
             if let pid, case .unreadable(let errno) = error.kind, errno == .noSuchFileOrDirectory || errno == .noSuchProcess {
                 throw CommandFailure.usage("no process with pid \(pid)")

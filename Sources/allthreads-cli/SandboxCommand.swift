@@ -99,8 +99,10 @@ struct SandboxCommand: ChangeCommand {
     @OptionGroup var options: ChangeOptions
 
     func validate() throws {
-        let flags = [!ro.isEmpty, !rox.isEmpty, !rw.isEmpty, !rwx.isEmpty, !bindTcp.isEmpty, !connectTcp.isEmpty, bestEffort, ignoreMissing,
-            unrestrictedFilesystem, unrestrictedNetwork, seccomp != nil, credentials.user != nil]
+        let flags = [
+            !ro.isEmpty, !rox.isEmpty, !rw.isEmpty, !rwx.isEmpty, !bindTcp.isEmpty, !connectTcp.isEmpty, bestEffort, ignoreMissing,
+            unrestrictedFilesystem, unrestrictedNetwork, seccomp != nil, credentials.user != nil,
+        ]
         guard profile == nil || !flags.contains(true) else {
             throw ValidationError("--profile takes the whole sandbox from the file: give no rule, credential or --seccomp flag with it")
         }

@@ -25,13 +25,13 @@ struct SeccompCommand: ChangeCommand {
             """ + SeccompFilter.Group.all.map(groupHelp).joined() + """
 
 
-            Examples:
-              printf 'default allow\\nptrace errno EPERM\\n' > deny-ptrace.txt
-              allthreads seccomp deny-ptrace.txt -- grep Seccomp /proc/self/status
-              allthreads seccomp deny-ptrace.txt --threads 64 --verify --json
-              printf 'default allow\\n@mount errno EPERM\\n@module kill-process\\n' > no-mounts.txt
-              allthreads seccomp no-mounts.txt -- umount /mnt     # EPERM on every thread
-            """ + ChangeOptions.commandHelp)
+                Examples:
+                  printf 'default allow\\nptrace errno EPERM\\n' > deny-ptrace.txt
+                  allthreads seccomp deny-ptrace.txt -- grep Seccomp /proc/self/status
+                  allthreads seccomp deny-ptrace.txt --threads 64 --verify --json
+                  printf 'default allow\\n@mount errno EPERM\\n@module kill-process\\n' > no-mounts.txt
+                  allthreads seccomp no-mounts.txt -- umount /mnt     # EPERM on every thread
+                """ + ChangeOptions.commandHelp)
 
     /// A group's lines in the help: its name and summary, its members here, those this architecture lacks.
     static func groupHelp(_ group: SeccompFilter.Group) -> String {

@@ -72,8 +72,9 @@ final class BroadcastTests: XCTestCase {
         let issue = ThreadIssue(tid: 42, name: "worker", state: "S", reason: .signalBlocked)
         XCTAssertEqual(AllThreadsError.unreachable([issue]).description, "unreachable: tid 42 (worker): blocks the broadcast signal; no thread changed")
         let result = ThreadResult(tid: 7, name: "w", result: SyscallResult(rawValue: -1))
-        XCTAssertTrue(AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): EPERM")
-            || AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): Operation not permitted"))
+        XCTAssertTrue(
+            AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): EPERM")
+                || AllThreadsError.mismatch(caller: SyscallResult(rawValue: 0), threads: [result]).description.contains("tid 7 (w): Operation not permitted"))
     }
 
     /// A client matches an error by its code (`catch .unreachable`, `catch AllThreadsError.Code.x`

@@ -1,7 +1,8 @@
-@testable import AllThreads
-import Foundation
 import AllThreadsWorkload
+import Foundation
 import XCTest
+
+@testable import AllThreads
 
 /// Capability numbering and names, parsing of names and lists, and ``CapabilitySet`` as a set.
 final class CapabilityTests: XCTestCase {

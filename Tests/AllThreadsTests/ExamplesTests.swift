@@ -40,7 +40,9 @@ final class ExamplesTests: XCTestCase {
             for block in blocks where block.lines.first?.hasPrefix("// swift-tools-version:") != true {
                 let code = Code(block.lines)
                 guard let example = examples.first(where: { $0.code.body == code.body }) else {
-                    XCTFail("\(document):\(block.line): this Swift block is not an example of Examples/Snippets (copy it there, verbatim, between `// example: NAME` and `// end`)")
+                    XCTFail(
+                        "\(document):\(block.line): this Swift block is not an example of Examples/Snippets (copy it there, verbatim, between `// example: NAME` and `// end`)"
+                    )
                     continue
                 }
                 let missing = code.imports.subtracting(example.fileImports)

@@ -1,7 +1,8 @@
-@testable import AllThreads
 import Foundation
 import SystemPackage
 import XCTest
+
+@testable import AllThreads
 
 /// `HostAudit` on a made-up /proc tree: no process is spawned.
 final class HostAuditTests: XCTestCase {

@@ -14,9 +14,13 @@ final class SandboxNegotiationTests: XCTestCase {
             XCTAssertEqual(error as? AllThreadsError, .landlockUnsupported(abi: 5, missing: ["scope abstract_unix_socket (ABI 6)", "scope signal (ABI 6)"]))
         }
         XCTAssertThrowsError(try sandbox(.strict, scopes: []).negotiate(abi: 1)) { error in
-            XCTAssertEqual(error as? AllThreadsError, .landlockUnsupported(abi: 1, missing: [
-                "refer (ABI 2)", "truncate (ABI 3)", "ioctl_dev (ABI 5)", "connect_tcp (ABI 4)",
-            ]))
+            XCTAssertEqual(
+                error as? AllThreadsError,
+                .landlockUnsupported(
+                    abi: 1,
+                    missing: [
+                        "refer (ABI 2)", "truncate (ABI 3)", "ioctl_dev (ABI 5)", "connect_tcp (ABI 4)",
+                    ]))
         }
     }
 

@@ -1,8 +1,9 @@
-@testable import AllThreads
+import AllThreadsWorkload
 import Foundation
 import SystemPackage
-import AllThreadsWorkload
 import XCTest
+
+@testable import AllThreads
 
 /// Parsing of /proc status and stat text, and snapshots of the test process itself.
 final class ThreadStateParsingTests: XCTestCase {
@@ -580,7 +581,9 @@ extension ThreadState {
         func id() -> UInt32 {
             [0, 1, 65534, .max, UInt32.random(in: 0 ... .max, using: &random)].randomElement(using: &random)!
         }
-        func ids<ID>() -> IDs<ID> { IDs(real: ID(rawValue: id())!, effective: ID(rawValue: id())!, saved: ID(rawValue: id())!, filesystem: ID(rawValue: id())!) }
+        func ids<ID>() -> IDs<ID> {
+            IDs(real: ID(rawValue: id())!, effective: ID(rawValue: id())!, saved: ID(rawValue: id())!, filesystem: ID(rawValue: id())!)
+        }
         func mask() -> UInt64 { [0, .max, UInt64.random(in: 0 ... .max, using: &random)].randomElement(using: &random)! }
         let nameCharacters = Array("abcXYZ09 ()\\\n\t:é-_")
         let name = String((0..<Int.random(in: 0...15, using: &random)).map { _ in nameCharacters.randomElement(using: &random)! })

@@ -16,7 +16,8 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(try Account.userID(validating: 65534).rawValue, 65534)
         XCTAssertEqual(message { _ = try Account.userID(validating: -2) }, "user id -2 is negative")
         XCTAssertEqual(message { _ = try Account.groupID(validating: -1) }, "group id -1 means 'leave unchanged' to the kernel and cannot be set")
-        XCTAssertEqual(message { _ = try Account.userID(validating: 4_294_967_295) }, "user id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(
+            message { _ = try Account.userID(validating: 4_294_967_295) }, "user id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
         XCTAssertEqual(message { _ = try Account.userID(validating: 1 << 40) }, "user id 1099511627776 is above the kernel's largest id, 4294967294")
     }
 
@@ -36,10 +37,13 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(drop.user.uid.rawValue, 65534)
         XCTAssertEqual(drop.group.rawValue, 65534)
         XCTAssertEqual(drop.groups, [])
-        XCTAssertEqual(message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setgid]) },
-                       "keeping cap_setgid would let any thread regain root, so the drop could not be proven")
+        XCTAssertEqual(
+            message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setgid]) },
+            "keeping cap_setgid would let any thread regain root, so the drop could not be proven")
         XCTAssertEqual(message { _ = try PrivilegeDrop(user: "0") }, "user 'root' is root: that drops nothing")
-        XCTAssertEqual(message { _ = try PrivilegeDrop(user: "nobody", groups: [GroupID(rawValue: 4_294_967_295)]) }, "group id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
+        XCTAssertEqual(
+            message { _ = try PrivilegeDrop(user: "nobody", groups: [GroupID(rawValue: 4_294_967_295)]) },
+            "group id 4294967295 means 'leave unchanged' to the kernel and cannot be set")
         XCTAssertEqual(try PrivilegeDrop(user: UserID(rawValue: 65534), groups: [], keepCapabilities: [.netBindService]), drop)
     }
 
@@ -74,7 +78,8 @@ final class ValidationTests: XCTestCase {
             let reason = try XCTUnwrap(capability.rootEquivalence, "\(capability) has no reason")
             XCTAssertFalse(reason.isEmpty)
             if capability == .setuid || capability == .setgid {
-                XCTAssertNotNil(message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [capability], allowingRootEquivalentCapabilities: [capability]) })
+                XCTAssertNotNil(
+                    message { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [capability], allowingRootEquivalentCapabilities: [capability]) })
                 continue
             }
             XCTAssertEqual(

@@ -1,8 +1,9 @@
-@testable import AllThreads
+import AllThreadsTestSupport
 import Foundation
 import SystemPackage
-import AllThreadsTestSupport
 import XCTest
+
+@testable import AllThreads
 
 /// `allthreads inspect --all` inside a private PID namespace with its own /proc, where the only
 /// processes are the test's own (the made-up /proc tree is in HostAuditTests).
@@ -63,7 +64,9 @@ final class AuditTests: XCTestCase {
     }
 
     /// Runs ``namespaceScript`` with `options` after `inspect --all`.
-    private func auditInNamespace(divergent: Bool, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line)
+    private func auditInNamespace(
+        divergent: Bool, _ options: [String] = [], file: StaticString = #filePath, line: UInt = #line
+    )
         throws -> NamespaceRun
     {
         let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
@@ -137,7 +140,8 @@ final class AuditTests: XCTestCase {
         XCTAssertTrue(run.output.first?.hasPrefix("pid \(odd.pid) (allthreads-scen) ") == true, context)
         XCTAssertTrue(run.output.first?.contains(" divergent-thread --threads 4 --diverge 1 ") == true, context)
         XCTAssertTrue(run.output.first?.contains(": 1 of ") == true, context)
-        XCTAssertEqual(run.output.dropFirst().first?.hasPrefix("  tid \(odd.tid) (divergent): uid 1000/1000/1000/1000, expected 0/0/0/0, CapPrm "), true, context)
+        XCTAssertEqual(
+            run.output.dropFirst().first?.hasPrefix("  tid \(odd.tid) (divergent): uid 1000/1000/1000/1000, expected 0/0/0/0, CapPrm "), true, context)
         XCTAssertEqual(run.output.last, "6 processes checked, 1 with threads that differ", context)
     }
 
@@ -208,7 +212,9 @@ final class AuditTests: XCTestCase {
     static let hostileArguments = ["\u{1B}]0;cmdline-title\u{07}", "line1\nline2", "\u{1B}[2J", "\u{9B}31m", "a\u{202E}b"]
 
     /// Runs ``helperNamespaceScript``; returns each `run` result by name.
-    private func runInNamespace(helper: String, _ arguments: [String], commands: String, file: StaticString = #filePath, line: UInt = #line)
+    private func runInNamespace(
+        helper: String, _ arguments: [String], commands: String, file: StaticString = #filePath, line: UInt = #line
+    )
         throws -> [String: (stdout: Data, stderr: Data, status: Int32)]
     {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-audit-\(getpid())-\(UUID().uuidString)")
@@ -373,25 +379,26 @@ final class AuditTests: XCTestCase {
             because: "the line reader is the one every inspect test sanitizes; 17.6 MB of maps costs a minute under AddressSanitizer")
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-maps-\(getpid())")
         defer { try? FileManager.default.removeItem(at: base) }
-        let helper = Self.ringSetupHelper + #"""
-            import mmap, sys, time
-            fd = ring_setup()
-            # Mapped first, so that the file mappings below come at lower addresses, before it in maps.
-            ring = mmap.mmap(fd, 4096)
-            path = os.path.join(sys.argv[1], *(["d" * 240] * 16))
-            os.makedirs(path)
-            path = os.path.join(path, "f")
-            with open(path, "wb") as f:
-                f.write(b"\0" * 4096)
-            file = os.open(path, os.O_RDONLY)
-            maps = [mmap.mmap(file, 4096, prot=mmap.PROT_READ) for _ in range(4500)]
-            text = open("/proc/self/maps", "rb").read()
-            offset = text.index(b" anon_inode:[io_uring]\n")
-            with open(os.path.join(sys.argv[1], "ring"), "w") as f:
-                f.write(f"{os.fstat(fd).st_ino} {offset}\n")
-            print("ready", os.getpid(), flush=True)
-            time.sleep(120)
-            """#
+        let helper =
+            Self.ringSetupHelper + #"""
+                import mmap, sys, time
+                fd = ring_setup()
+                # Mapped first, so that the file mappings below come at lower addresses, before it in maps.
+                ring = mmap.mmap(fd, 4096)
+                path = os.path.join(sys.argv[1], *(["d" * 240] * 16))
+                os.makedirs(path)
+                path = os.path.join(path, "f")
+                with open(path, "wb") as f:
+                    f.write(b"\0" * 4096)
+                file = os.open(path, os.O_RDONLY)
+                maps = [mmap.mmap(file, 4096, prot=mmap.PROT_READ) for _ in range(4500)]
+                text = open("/proc/self/maps", "rb").read()
+                offset = text.index(b" anon_inode:[io_uring]\n")
+                with open(os.path.join(sys.argv[1], "ring"), "w") as f:
+                    f.write(f"{os.fstat(fd).st_ino} {offset}\n")
+                print("ready", os.getpid(), flush=True)
+                time.sleep(120)
+                """#
         let commands = #"""
             run pid inspect --pid "$pid"; run pidjson inspect --pid "$pid" --json
             wc -c <"/proc/$pid/maps" >"$out/maps.out"; : >"$out/maps.err"; echo 0 >"$out/maps.status"
@@ -418,22 +425,23 @@ final class AuditTests: XCTestCase {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-own-table-\(getpid())")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(at: base) }
-        let helper = Self.ringSetupHelper + #"""
-            import sys, threading
-            made = threading.Event()
-            def own():
-                if libc.unshare(0x400) != 0:  # CLONE_FILES
-                    os._exit(5)
-                fd = ring_setup()
-                with open(os.path.join(sys.argv[1], "ring"), "w") as f:
-                    f.write(f"{threading.get_native_id()} {fd} {os.fstat(fd).st_ino}\n")
-                made.set()
-                threading.Event().wait()
-            threading.Thread(target=own, daemon=True).start()
-            made.wait(30)
-            print("ready", os.getpid(), flush=True)
-            threading.Event().wait(120)
-            """#
+        let helper =
+            Self.ringSetupHelper + #"""
+                import sys, threading
+                made = threading.Event()
+                def own():
+                    if libc.unshare(0x400) != 0:  # CLONE_FILES
+                        os._exit(5)
+                    fd = ring_setup()
+                    with open(os.path.join(sys.argv[1], "ring"), "w") as f:
+                        f.write(f"{threading.get_native_id()} {fd} {os.fstat(fd).st_ino}\n")
+                    made.set()
+                    threading.Event().wait()
+                threading.Thread(target=own, daemon=True).start()
+                made.wait(30)
+                print("ready", os.getpid(), flush=True)
+                threading.Event().wait(120)
+                """#
         let runs = try runInNamespace(helper: helper, [base.path], commands: #"run pidjson inspect --pid "$pid" --json"#)
         let made = try String(contentsOf: base.appendingPathComponent("ring"), encoding: .utf8).split(whereSeparator: \.isWhitespace)
         XCTAssertEqual(made.count, 3, "\(made)")

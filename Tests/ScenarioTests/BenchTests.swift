@@ -1,5 +1,5 @@
-import Foundation
 import AllThreadsTestSupport
+import Foundation
 import XCTest
 
 /// The benchmark program runs end to end, and the engine's wake-up economy holds:
@@ -34,8 +34,12 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(more.status, 0, more.stderr)
         let allocations = try JSONDecoder().decode(Config.self, from: Data(more.stdout.utf8)).allocationsPerBroadcast
         XCTAssertLessThan(config.allocationsPerBroadcast, Double(config.threads), "allocations per broadcast at 16 threads")
-        XCTAssertEqual(allocations, config.allocationsPerBroadcast, accuracy: 0.5, "allocations per broadcast grow with the threads (16: \(config.allocationsPerBroadcast))")
-        print("wake-ups per thread per call: glibc \(glibc), strict \(strict), relaxed \(relaxed); allocations per broadcast (debug build) \(config.allocationsPerBroadcast) at 16 threads, \(allocations) at 64")
+        XCTAssertEqual(
+            allocations, config.allocationsPerBroadcast, accuracy: 0.5,
+            "allocations per broadcast grow with the threads (16: \(config.allocationsPerBroadcast))")
+        print(
+            "wake-ups per thread per call: glibc \(glibc), strict \(strict), relaxed \(relaxed); allocations per broadcast (debug build) \(config.allocationsPerBroadcast) at 16 threads, \(allocations) at 64"
+        )
     }
 
     /// The contention row's processes (glibc's tst-pthread-setuid-loop shape) run every call:

@@ -1,6 +1,6 @@
+import AllThreadsTestSupport
 import AllThreadsWorkload
 import Foundation
-import AllThreadsTestSupport
 import XCTest
 
 /// Random and hostile command lines: the tool never crashes, never uses the parser's

@@ -1,7 +1,7 @@
 import AllThreads
 import AllThreadsCLISupport
-import Foundation
 import AllThreadsTestSupport
+import Foundation
 import XCTest
 
 /// The `allthreads` command, run as a subprocess the way people and scripts run it.
@@ -237,7 +237,9 @@ final class CLITests: XCTestCase {
         let program = productsDirectory().appendingPathComponent("allthreads").path
         let probe = #""$0" syscall umount2 0 0 --threads 8 2>&1; "$0" syscall clock_settime 0 0 2>&1; true"#
         let output = try change(["seccomp", file.path], exec: ["sh", "-c", probe, program]) { $0.seccomp == "filter" }
-        XCTAssertEqual(output, """
+        XCTAssertEqual(
+            output,
+            """
             allthreads: umount2(0, 0) failed: the call failed on the calling thread (Operation not permitted); no thread changed
             allthreads: clock_settime(0, 0) failed: the call failed on the calling thread (Operation not permitted); no thread changed
 
@@ -477,7 +479,9 @@ final class CLITests: XCTestCase {
     /// command waiting). Each call that ends, forks or leaves the thread, by name or number, is
     /// a usage error before anything runs; an ordinary call still runs.
     func testSyscallRefusesCallsThatEndOrForkTheThread() throws {
-        let names = ["exit", "exit_group", "clone", "clone3", "fork", "vfork", "execve", "execveat", "rt_sigreturn", "restart_syscall", "pause", "rt_sigsuspend"]
+        let names = [
+            "exit", "exit_group", "clone", "clone3", "fork", "vfork", "execve", "execveat", "rt_sigreturn", "restart_syscall", "pause", "rt_sigsuspend",
+        ]
         for name in names {
             let call = try XCTUnwrap(SystemCall(name: name), name)
             for spelling in [name, "SYS_" + name, "\(call.rawValue)"] {
@@ -705,7 +709,8 @@ final class CLITests: XCTestCase {
             for arguments in invocations {
                 for environment in environments {
                     let result = try runAsNobody(copy, arguments, environment: environment)
-                    let context = "\(String(install.mode, radix: 8)) \(install.capabilities ?? "") \(environment) \(arguments): \(result.stdout)\(result.stderr)"
+                    let context =
+                        "\(String(install.mode, radix: 8)) \(install.capabilities ?? "") \(environment) \(arguments): \(result.stdout)\(result.stderr)"
                     XCTAssertEqual(result.status, 2, context)
                     XCTAssertEqual(result.stdout, "", context)
                     XCTAssertEqual(result.stderr, "allthreads: \(install.refusal)\n", context)
@@ -743,7 +748,8 @@ final class CLITests: XCTestCase {
         let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { $0 != "SUBCOMMANDS:" }
         let names = lines.compactMap { line -> String? in
             guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first,
-                  word.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else { return nil }
+                word.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" })
+            else { return nil }
             return String(word)
         }
         if names.isEmpty { return [path] }
@@ -760,7 +766,8 @@ final class CLITests: XCTestCase {
     /// Gives `file` the capabilities `text` (setcap syntax; setcap is in libcap2-bin, which
     /// scripts/deps.sh installs).
     private func setFileCapabilities(_ text: String, on file: URL) throws {
-        let result = try runExecutable(URL(fileURLWithPath: "/usr/bin/env"), ["setcap", text, file.path], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let result = try runExecutable(
+            URL(fileURLWithPath: "/usr/bin/env"), ["setcap", text, file.path], environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         XCTAssertEqual(result.status, 0, "setcap \(text) \(file.path): \(result.stderr)")
     }
 

@@ -29,7 +29,8 @@ final class DropTests: XCTestCase {
         let filter = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-drop-\(getpid())-openat")
         try Data("default allow\nopenat errno EACCES\n".utf8).write(to: filter)
         defer { try? FileManager.default.removeItem(at: filter) }
-        let result = try runProduct("allthreads", ["drop", "--user", "nobody", "--no-new-privs", "--seccomp", filter.path, "--verify", "--", "/bin/echo", "ran"])
+        let result = try runProduct(
+            "allthreads", ["drop", "--user", "nobody", "--no-new-privs", "--seccomp", filter.path, "--verify", "--", "/bin/echo", "ran"])
         XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
         XCTAssertTrue(result.stderr.contains("threads had already changed when this failed"), result.stderr)
         XCTAssertTrue(result.stderr.contains("could not read /proc"), result.stderr)
@@ -51,7 +52,8 @@ final class DropTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("root in disguise") && refused.stderr.contains("--keep-root-equivalent-caps"), refused.stderr)
         XCTAssertFalse(refused.stdout.contains("verified"), refused.stdout)
         let kept = try runProduct(
-            "allthreads", ["drop", "--user", "nobody", "--keep-root-equivalent-caps", "cap_chown,cap_fowner", "--verify", "--", "/bin/grep", "CapEff", "/proc/self/status"])
+            "allthreads",
+            ["drop", "--user", "nobody", "--keep-root-equivalent-caps", "cap_chown,cap_fowner", "--verify", "--", "/bin/grep", "CapEff", "/proc/self/status"])
         XCTAssertEqual(kept.status, 0, kept.stderr)
         XCTAssertTrue(kept.stderr.contains("(root-equivalent: cap_chown,cap_fowner)"), kept.stderr)
         XCTAssertTrue(kept.stdout.contains("CapEff:\t0000000000000009"), kept.stdout)

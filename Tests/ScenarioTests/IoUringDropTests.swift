@@ -1,7 +1,7 @@
 import AllThreads
+import AllThreadsTestSupport
 import Foundation
 import SystemPackage
-import AllThreadsTestSupport
 import XCTest
 
 /// A privilege drop refuses what keeps acting with root after every thread has dropped: io_uring

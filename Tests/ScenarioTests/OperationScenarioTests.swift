@@ -1,6 +1,6 @@
 import AllThreads
-import SystemPackage
 import AllThreadsTestSupport
+import SystemPackage
 import XCTest
 
 /// The typed operations: each scenario runs in a process of its own with 64+

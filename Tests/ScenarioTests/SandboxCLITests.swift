@@ -12,7 +12,8 @@ final class SandboxCLITests: XCTestCase {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("allthreads-sandbox-cli-\(UUID().uuidString)").path
         for dir in [root, root + "/ro", root + "/rw"] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
         try Data("secret\n".utf8).write(to: URL(fileURLWithPath: root + "/ro/file"))
-        XCTAssertTrue(FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\necho ran\n".utf8), attributes: [.posixPermissions: 0o755]))
+        XCTAssertTrue(
+            FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\necho ran\n".utf8), attributes: [.posixPermissions: 0o755]))
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }

@@ -1,7 +1,7 @@
 import AllThreads
+import AllThreadsTestSupport
 import CSeccomp
 import SystemPackage
-import AllThreadsTestSupport
 import XCTest
 
 /// Seccomp filters: parsing and validation in this process (nothing is loaded here), and
@@ -32,10 +32,12 @@ final class SeccompTests: XCTestCase {
             """
         let filter = try SeccompFilter(parsing: text)
         XCTAssertEqual(filter.defaultAction, .errno(.notPermitted))
-        XCTAssertEqual(filter.rules, [
-            .init("getppid", .log), .init("getpgid", .trap), .init("kexec_load", .killProcess),
-            .init("reboot", .killThread), .init("ptrace", .errno(.permissionDenied)), .init("uname", .allow),
-        ])
+        XCTAssertEqual(
+            filter.rules,
+            [
+                .init("getppid", .log), .init("getpgid", .trap), .init("kexec_load", .killProcess),
+                .init("reboot", .killThread), .init("ptrace", .errno(.permissionDenied)), .init("uname", .allow),
+            ])
     }
 
     func testErrnoValuesByNameAndNumber() throws {
@@ -51,12 +53,16 @@ final class SeccompTests: XCTestCase {
     }
 
     func testDescriptionIsTheTextFormatAndRoundTrips() throws {
-        let filter = SeccompFilter(defaultAction: .errno(.noFunction), rules: [
-            .init("read", .allow), .init("write", .allow), .init("ptrace", .errno(.notPermitted)),
-            .init("uname", .errno(Errno(rawValue: 4000))), .init("getppid", .log), .init("getpgid", .trap),
-            .init("kexec_load", .killProcess), .init("reboot", .killThread),
-        ])
-        XCTAssertEqual(filter.description, """
+        let filter = SeccompFilter(
+            defaultAction: .errno(.noFunction),
+            rules: [
+                .init("read", .allow), .init("write", .allow), .init("ptrace", .errno(.notPermitted)),
+                .init("uname", .errno(Errno(rawValue: 4000))), .init("getppid", .log), .init("getpgid", .trap),
+                .init("kexec_load", .killProcess), .init("reboot", .killThread),
+            ])
+        XCTAssertEqual(
+            filter.description,
+            """
             default errno ENOSYS
             read allow
             write allow
@@ -188,10 +194,12 @@ final class SeccompTests: XCTestCase {
     func testGroupsMixWithSingleCallsAndRoundTrip() throws {
         let text = "default allow\n@mount errno EPERM\nptrace kill-process\n@clock errno 13\n# modules\n@module trap\n"
         let filter = try SeccompFilter(parsing: text)
-        XCTAssertEqual(filter.rules, [
-            .init(group: .mount, .errno(.notPermitted)), .init("ptrace", .killProcess),
-            .init(group: .clock, .errno(.permissionDenied)), .init(group: .module, .trap),
-        ])
+        XCTAssertEqual(
+            filter.rules,
+            [
+                .init(group: .mount, .errno(.notPermitted)), .init("ptrace", .killProcess),
+                .init(group: .clock, .errno(.permissionDenied)), .init(group: .module, .trap),
+            ])
         XCTAssertEqual(filter.rules.map(\.group), [.mount, nil, .clock, .module])
         XCTAssertEqual(filter.description, "default allow\n@mount errno EPERM\nptrace kill-process\n@clock errno EACCES\n@module trap\n")
         XCTAssertEqual(try SeccompFilter(parsing: filter.description), filter)
@@ -228,14 +236,20 @@ final class SeccompTests: XCTestCase {
             (SeccompFilter(defaultAction: .allow, rules: [.init("", .trap)]), "rule 1: unknown system call ''"),
             (SeccompFilter(defaultAction: .allow, rules: [.init("get ppid", .trap)]), "rule 1: unknown system call 'get ppid'"),
             (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: 0)))]), "rule 1: errno 0 is out of range 1...4094"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("read", .log), .init("getppid", .errno(Errno(rawValue: 5000)))]),
-             "rule 2: errno 5000 is out of range 1...4094"),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("read", .log), .init("getppid", .errno(Errno(rawValue: 5000)))]),
+                "rule 2: errno 5000 is out of range 1...4094"
+            ),
             (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: -1)))]), "rule 1: errno -1 is out of range"),
             (SeccompFilter(defaultAction: .errno(Errno(rawValue: 4095))), "the default action: errno 4095 is out of range 1...4094"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .trap), .init("uname", .log), .init("getppid", .trap)]),
-             "rule 3: a second rule for 'getppid'; the first is rule 1"),
-            (SeccompFilter(defaultAction: .killProcess, rules: [.init("getppid", .killProcess)]),
-             "rule 1: the rule for 'getppid' has the default action (kill-process), so it does nothing"),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .trap), .init("uname", .log), .init("getppid", .trap)]),
+                "rule 3: a second rule for 'getppid'; the first is rule 1"
+            ),
+            (
+                SeccompFilter(defaultAction: .killProcess, rules: [.init("getppid", .killProcess)]),
+                "rule 1: the rule for 'getppid' has the default action (kill-process), so it does nothing"
+            ),
         ]
         for (filter, expected) in cases {
             XCTAssertTrue(message(try filter.validate()).contains(expected), "\(filter.rules): \(message(try filter.validate()))")

@@ -72,7 +72,8 @@ final class SurvivalTests: XCTestCase {
         for _ in 0..<1000 where sleeper == 0 {
             let children = (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children", encoding: .utf8)) ?? ""
             if let child = children.split(separator: " ").first.flatMap({ Int32($0) }),
-               (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) == "sleep\n" {
+                (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) == "sleep\n"
+            {
                 sleeper = child
             } else {
                 usleep(1000)

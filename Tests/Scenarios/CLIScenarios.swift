@@ -22,8 +22,9 @@ enum CLIScenarios {
             let result = Result(-1)
             let thread = Thread {
                 _ = "divergent".withCString { cb_syscall(Int(SYS_prctl), Int(PR_SET_NAME), Int(bitPattern: $0), 0, 0, 0, 0) }
-                result.set(tid: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)),
-                           outcome: cb_syscall(Int(SYS_setresuid), 1000, 1000, 1000, 0, 0, 0))
+                result.set(
+                    tid: Int32(truncatingIfNeeded: cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)),
+                    outcome: cb_syscall(Int(SYS_setresuid), 1000, 1000, 1000, 0, 0, 0))
                 changed.signal()
                 while true { sleep(3600) }
             }

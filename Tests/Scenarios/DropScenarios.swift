@@ -170,7 +170,8 @@ enum DropScenarios {
         try require(zip(bounds, bounds.dropFirst()).allSatisfy { $0 <= $1 }, "the change's and the proof's intervals overlap or leave the call: \(bounds)")
         let total = called.duration(to: returned)
         try require(timeline.proofDuration > .zero, "the proof took no time")
-        try require(timeline.changeDuration + timeline.proofDuration <= total, "change \(timeline.changeDuration) + proof \(timeline.proofDuration) > call \(total)")
+        try require(
+            timeline.changeDuration + timeline.proofDuration <= total, "change \(timeline.changeDuration) + proof \(timeline.proofDuration) > call \(total)")
         let tasks = try RawTask.all()
         try require(tasks.allSatisfy { $0.uids == [65534, 65534, 65534, 65534] }, "a task is not at 65534: \(tasks)")
         return "change \(timeline.changeDuration), then proof \(timeline.proofDuration), within the call's \(total)"
@@ -203,7 +204,8 @@ enum DropScenarios {
             try require(write(socket.peer, "x", 1) == 1, "writing to the \(name) socket failed: \(Errno(rawValue: errno))")
             let (state, pending) = try signalState(of: victim)
             var status: Int32 = 0
-            try require(state != "Z" && state != "X" && waitpid(victim, &status, WNOHANG) == 0, "the \(name) socket killed the root process \(victim) (state \(state))")
+            try require(
+                state != "Z" && state != "X" && waitpid(victim, &status, WNOHANG) == 0, "the \(name) socket killed the root process \(victim) (state \(state))")
             try require(pending & (1 << (UInt64(SIGKILL) - 1)) == 0, "the \(name) socket left SIGKILL pending for the root process \(victim)")
         }
         return "after the drop, writing to O_ASYNC sockets owned by root pid \(victim) with F_SETSIG(SIGKILL), one in the process's table and one "
@@ -263,11 +265,13 @@ enum DropScenarios {
         let proof = try PrivilegeDrop(
             user: "nobody", keepCapabilities: disguised.union([.netBindService]), allowingRootEquivalentCapabilities: disguised
         ).apply()
-        try require(proof.keptRootEquivalentCapabilities == disguised, "the proof names \(proof.keptRootEquivalentCapabilities.map(\.description) ?? "nothing")")
+        try require(
+            proof.keptRootEquivalentCapabilities == disguised, "the proof names \(proof.keptRootEquivalentCapabilities.map(\.description) ?? "nothing")")
         let expected = disguised.union([.netBindService]).rawValue
         for (tid, fields) in try credentialLines() {
             let effective = fields["CapEff"].flatMap { UInt64($0, radix: 16) }
-            try require(effective == expected, "task \(tid) has CapEff \(effective.map { String($0, radix: 16) } ?? "?"), expected \(String(expected, radix: 16))")
+            try require(
+                effective == expected, "task \(tid) has CapEff \(effective.map { String($0, radix: 16) } ?? "?"), expected \(String(expected, radix: 16))")
         }
         return "refused without allowingRootEquivalentCapabilities; with it every task keeps \(disguised) (and cap_net_bind_service), named by the proof"
     }

@@ -41,7 +41,8 @@ enum EngineScenarios {
             $0.credentials.uids.all(equal: UserID(rawValue: UInt32(nobody))) && $0.credentials.gids.all(equal: GroupID(rawValue: UInt32(nobody)))
         }
         try require(uid.threads >= live - 1 && gid.threads >= live - 1, "the report counts \(uid.threads) threads, fewer than the \(live) live ones")
-        return "\(checked) threads at uid/gid 65534 per /proc (setresgid reached \(gid.threads) in \(gid.rounds) rounds, setresuid \(uid.threads) in \(uid.rounds))"
+        return
+            "\(checked) threads at uid/gid 65534 per /proc (setresgid reached \(gid.threads) in \(gid.rounds) rounds, setresuid \(uid.threads) in \(uid.rounds))"
     }
 
     /// A thread that blocks the signal with raw rt_sigprocmask: the broadcast
@@ -97,8 +98,9 @@ enum EngineScenarios {
             for _ in 0..<1000 where (try? ThreadState.read(pid: pid, tid: pid).state) != "Z" { usleep(1000) }
             try require(try ThreadState.read(pid: pid, tid: pid).state == "Z", "the main thread did not become a zombie")
             let report = try broadcastTimerSlack(110_000)
-            try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
-                        "the zombie main thread was not reported as skipped: \(report.skipped)")
+            try require(
+                report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
+                "the zombie main thread was not reported as skipped: \(report.skipped)")
             let checked = try verifyEveryThread("at slack 110000") { $0.timerSlack == .nanoseconds(110_000) }
             let again = try broadcastTimerSlack(110_001)
             try require(again.rounds == 1, "the second broadcast needed \(again.rounds) rounds: the zombie was not remembered")
@@ -138,8 +140,9 @@ enum EngineScenarios {
             throw ScenarioFailure(description: "the broadcast succeeded although every held thread gave up")
         } catch let error as AllThreadsError {
             guard case .incomplete(let threads) = error.kind else { throw ScenarioFailure(description: "expected incomplete, got \(error)") }
-            try require(threads.count == others && threads.allSatisfy { $0.result == nil },
-                        "expected all \(others) other threads without a result, got \(threads.prefix(3))")
+            try require(
+                threads.count == others && threads.allSatisfy { $0.result == nil },
+                "expected all \(others) other threads without a result, got \(threads.prefix(3))")
         }
         let elapsed = ContinuousClock.now - start
         try require(elapsed < .seconds(6), "took \(elapsed)")
@@ -149,7 +152,8 @@ enum EngineScenarios {
         let next = try broadcastTimerSlack(120_001)
         try require(next.elapsed < .milliseconds(1500), "the next broadcast waited \(next.elapsed): held threads ran the call after giving up")
         let checked = try verifyEveryThread("at slack 120001") { $0.timerSlack == .nanoseconds(120_001) }
-        return "the caller's own call took 3 s: all \(others) held threads gave up at deadline + 2 s and were reported without a result (\(elapsed)); the next broadcast reached \(checked) threads"
+        return
+            "the caller's own call took 3 s: all \(others) held threads gave up at deadline + 2 s and were reported without a result (\(elapsed)); the next broadcast reached \(checked) threads"
     }
 
     /// Threads created and exiting all the time; after each broadcast every live thread has the new value.
@@ -269,7 +273,8 @@ enum EngineScenarios {
         try require(ran == expectedRuns, "handlers ran the call \(ran) times; the broadcasts sent it \(expectedRuns) times")
         try require(after.notOurs - idle.notOurs >= 200, "only \(after.notOurs - idle.notOurs) forged signals arrived during the broadcasts")
         try verifyEveryThread("at the last slack") { $0.timerSlack == .nanoseconds(90_000 + round) }
-        return "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored "
+        return
+            "forged signals ignored: idle \(idle.notOurs - before.notOurs) deliveries, 0 runs; busy: \(ran) runs = \(expectedRuns) sent by \(round) broadcasts, \(after.notOurs - idle.notOurs) foreign deliveries ignored "
             + TortureScenarios.tally(runs: round, threads: Int(expectedRuns) / max(round, 1) + 1, wrong: Int(ran) - Int(expectedRuns))
     }
 

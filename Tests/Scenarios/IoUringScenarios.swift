@@ -116,7 +116,8 @@ enum IoUringScenarios {
         let snapshot = try PrivilegeDrop(user: "nobody").apply()
         try require(snapshot.ioUringRings == [], "the proof still reports rings: \(snapshot.ioUringRings ?? [])")
         let tasks = try requireEveryTaskDropped()
-        return "ring made by an exited thread and closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
+        return
+            "ring made by an exited thread and closed, \(lingering) io_uring task(s) still present just after the close; the drop passed and every one of \(tasks.count) tasks is at 65534"
     }
 
     /// An SQPOLL ring whose fd is closed while it stays mapped: the ring lives on (its SQPOLL
@@ -134,8 +135,11 @@ enum IoUringScenarios {
         try require(pollers.count == 1, "the mapped ring's SQPOLL thread should live on with root: \(tasks)")
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
         let mapped = refused.compactMap { if case .ioUringRing(let r) = $0, r.descriptors.isEmpty, r.isMapped { r } else { nil } }
-        try require(mapped.count == 1 && refused.count == 3, "the refusal names \(refused), expected the mapped ring, its SQPOLL thread and this thread (it has used io_uring)")
-        try require(refused.contains { if case .ioUringTask(let t) = $0 { t.thread.tid == pollers[0].tid } else { false } }, "SQPOLL thread not named: \(refused)")
+        try require(
+            mapped.count == 1 && refused.count == 3,
+            "the refusal names \(refused), expected the mapped ring, its SQPOLL thread and this thread (it has used io_uring)")
+        try require(
+            refused.contains { if case .ioUringTask(let t) = $0 { t.thread.tid == pollers[0].tid } else { false } }, "SQPOLL thread not named: \(refused)")
         try requireNothingChanged()
         return "refused: \(mapped[0]) and SQPOLL tid \(pollers[0].tid); nothing changed"
     }
@@ -150,7 +154,9 @@ enum IoUringScenarios {
         let fd = cw_ring_fd(ring)
         let snapshot = try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply()
         let rings = snapshot.ioUringRings ?? []
-        try require(rings.map(\.descriptors) == [[FileDescriptor(rawValue: fd)]] && rings[0].submissionPollingThread == nil, "the result names \(rings), expected ring fd \(fd)")
+        try require(
+            rings.map(\.descriptors) == [[FileDescriptor(rawValue: fd)]] && rings[0].submissionPollingThread == nil,
+            "the result names \(rings), expected ring fd \(fd)")
         try require(RawTask.ringDescriptors() == [fd], "/proc shows io_uring fds \(RawTask.ringDescriptors()), expected [\(fd)]")
         let tasks = try requireEveryTaskDropped()
         try require(cw_ring_openat(ring, secret, 0) == -EACCES, "without a personality the ring should act as the submitter")
@@ -207,13 +213,16 @@ enum IoUringScenarios {
             "the refusal names \(refused), expected slot \(slot) of tids \(me) and \(helper), and both as having used io_uring")
         try requireNothingChanged()
         let accepted = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: .accept).apply() }
-        try require(accepted.count == 2 && accepted.allSatisfy { isContext($0, tid: me) || isContext($0, tid: helper) }, "with rings accepted the refusal names \(accepted)")
+        try require(
+            accepted.count == 2 && accepted.allSatisfy { isContext($0, tid: me) || isContext($0, tid: helper) },
+            "with rings accepted the refusal names \(accepted)")
         try requireNothingChanged()
         try dropWithPlainBroadcasts()
         try requireEveryTaskDropped()
         try requireDirectOpenDenied()
         try require(cw_ring_openat(ring, secret, id) == 0, "the registered ring's personality no longer opens \(secret)")
-        return "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper), also with rings accepted; after a plain drop personality \(id) still opens \(secret) through the slot"
+        return
+            "no io_uring fd or mapping in /proc; refused naming slot \(slot) of tids \(me), \(helper), also with rings accepted; after a plain drop personality \(id) still opens \(secret) through the slot"
     }
 
     /// A seccomp filter that kills the process on `io_uring_enter`, loaded before the drop: the
@@ -323,18 +332,23 @@ enum IoUringScenarios {
         try ThreadCrowd.grow(by: try args.int("threads", default: 4))
         let snapshot = try ProcessSnapshot.current()
         let tasks = try RawTask.all()
-        try require(snapshot.threads.map(\.tid) == tasks.map(\.tid).sorted(), "ProcessSnapshot.current() read \(snapshot.threads.map(\.tid)), this process has \(tasks.map(\.tid))")
+        try require(
+            snapshot.threads.map(\.tid) == tasks.map(\.tid).sorted(),
+            "ProcessSnapshot.current() read \(snapshot.threads.map(\.tid)), this process has \(tasks.map(\.tid))")
         let ring = cw_ring_create_on_exiting_thread(0, 1)
         try require(ring >= 0, "io_uring_setup: \(Errno(rawValue: -ring))")
         let fd = cw_ring_fd(ring)
 
         let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody").apply() }
-        try require(refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [FileDescriptor(rawValue: fd)] } else { false } }, "the refusal does not name ring fd \(fd): \(refused)")
+        try require(
+            refused.contains { if case .ioUringRing(let r) = $0 { r.descriptors == [FileDescriptor(rawValue: fd)] } else { false } },
+            "the refusal does not name ring fd \(fd): \(refused)")
         try requireNothingChanged()
         try dropWithPlainBroadcasts()
         try requireThreadsDropped()
         try require(cw_ring_openat(ring, secret, cw_ring_personality(ring)) == 0, "after a plain drop the personality no longer opens \(secret)")
-        return "/proc/\(getpid()) is \(decoy.isEmpty ? "another process" : decoy) (pid \(own ?? -1) outside); the proof read this process and refused ring fd \(fd)"
+        return
+            "/proc/\(getpid()) is \(decoy.isEmpty ? "another process" : decoy) (pid \(own ?? -1) outside); the proof read this process and refused ring fd \(fd)"
     }
 
     /// An `openat` of /etc/shadow queued as root behind a poll with IOSQE_IO_DRAIN: nothing in /proc
@@ -352,7 +366,9 @@ enum IoUringScenarios {
 
         for policy in [IoUringPolicy.refuse, .accept] {
             let refused = try expectRetained(threadsChanged: false) { try PrivilegeDrop(user: "nobody", ioUringPolicy: policy).apply() }
-            try require(refused.contains { if case .ioUringContext(let t) = $0 { t.tid == me } else { false } }, "\(policy): the refusal does not name tid \(me), which has used io_uring: \(refused)")
+            try require(
+                refused.contains { if case .ioUringContext(let t) = $0 { t.tid == me } else { false } },
+                "\(policy): the refusal does not name tid \(me), which has used io_uring: \(refused)")
             try requireNothingChanged()
         }
         try dropWithPlainBroadcasts()
@@ -395,14 +411,16 @@ enum IoUringScenarios {
         try requireEveryTaskDropped()
         let opened = cw_ring_submit_openat(ring, secret)
         try require(opened == 0, "after a plain drop the attached ring did not open \(secret) as root: \(Errno(rawValue: -opened))")
-        return "/proc showed only SQPOLL tid \(pollers[0].tid) at 65534; refused naming it; after a plain drop, a write to the attached ring's memory opened \(secret) as root"
+        return
+            "/proc showed only SQPOLL tid \(pollers[0].tid) at 65534; refused naming it; after a plain drop, a write to the attached ring's memory opened \(secret) as root"
     }
 
     // MARK: Support
 
     /// Why io_uring cannot be used here, as a SKIPPED summary; `nil` when it can.
     private static func ioUringUnavailable() -> String? {
-        let setting = (try? String(contentsOfFile: "/proc/sys/kernel/io_uring_disabled", encoding: .utf8))?
+        let setting =
+            (try? String(contentsOfFile: "/proc/sys/kernel/io_uring_disabled", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "0"
         return setting == "0" ? nil : "SKIPPED: io_uring is disabled on this kernel (io_uring_disabled = \(setting))"
     }
@@ -423,7 +441,8 @@ enum IoUringScenarios {
                 throw ScenarioFailure(description: "expected privilegeRetained(threadsChanged: \(threadsChanged)), got \(error)")
             }
             let message = error.description
-            try require(message.contains("to fix:") && message.contains(threadsChanged ? "every thread was dropped" : "nothing changed"), "unclear message: \(message)")
+            try require(
+                message.contains("to fix:") && message.contains(threadsChanged ? "every thread was dropped" : "nothing changed"), "unclear message: \(message)")
             return found
         }
         throw ScenarioFailure(description: "the drop passed although the process can still act as root")
@@ -528,7 +547,9 @@ enum IoUringScenarios {
         var status: Int32 = 0
         try require(waitpid(shell, &status, 0) == shell && status == 0, "the shell failed: status \(status)")
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw ScenarioFailure(description: "the shell did not start sleep: \(text)") }
+        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ScenarioFailure(description: "the shell did not start sleep: \(text)")
+        }
         var info = siginfo_t()
         try require(waitid(P_ALL, 0, &info, WNOHANG | WEXITED) != 0 && errno == ECHILD, "this process still has a child")
         return pid

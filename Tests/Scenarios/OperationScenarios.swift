@@ -65,7 +65,9 @@ enum OperationScenarios {
             checks += try verifyEveryThread(what) { property($0.credentials.capabilities) }
         }
         try Broadcast.run(.dropFromBoundingSet([.sysModule, .sysBoot]))
-        try expect("without sys_module and sys_boot in the bounding set") { !$0.bounding.contains(.sysModule) && !$0.bounding.contains(.sysBoot) && $0.bounding.contains(.chown) }
+        try expect("without sys_module and sys_boot in the bounding set") {
+            !$0.bounding.contains(.sysModule) && !$0.bounding.contains(.sysBoot) && $0.bounding.contains(.chown)
+        }
         let kept: CapabilitySet = [.chown, .netBindService, .setpcap, .setuid, .setgid]
         try Broadcast.run(.setCapabilities(effective: kept, permitted: kept, inheritable: [.netBindService]))
         try expect("at the new sets") { $0.effective == kept && $0.permitted == kept && $0.inheritable == [.netBindService] }
@@ -147,7 +149,8 @@ enum OperationScenarios {
         try require(root.errno == .notPermitted, "setuid(0) gave \(root) on every thread")
         let denied = try Broadcast.probe(SystemCall(rawValue: Int(SYS_getpgid)), 0)
         try require(denied.errno == .notPermitted, "the filtered getpgid gave \(denied) on every thread")
-        return "\(snapshot.threads.count) threads dropped by PrivilegeDrop; \(checked) re-checked here: uid/gid 65534, groups [65534], no capabilities, NoNewPrivs 1, Seccomp 2; setuid(0) and getpgid fail with EPERM on every thread"
+        return
+            "\(snapshot.threads.count) threads dropped by PrivilegeDrop; \(checked) re-checked here: uid/gid 65534, groups [65534], no capabilities, NoNewPrivs 1, Seccomp 2; setuid(0) and getpgid fail with EPERM on every thread"
     }
 
     /// The privilege drop keeping one capability.
@@ -176,9 +179,12 @@ enum OperationScenarios {
             ("unknown user", "unknown user 'no-such-user'", { _ = try PrivilegeDrop(user: "no-such-user") }),
             ("unknown group", "unknown group 'no-such-group'", { try Broadcast.run(.setgid(try Account.groupID(parsing: "no-such-group"))) }),
             ("unknown capability", "unknown capability", { try Broadcast.run(.dropFromBoundingSet(try CapabilitySet(parsing: "cap_fly"))) }),
-            ("capability above the kernel's last", "above the running kernel's last", {
-                try Broadcast.run(.dropFromBoundingSet(CapabilitySet(rawValue: 1 << UInt64(last + 1))))
-            }),
+            (
+                "capability above the kernel's last", "above the running kernel's last",
+                {
+                    try Broadcast.run(.dropFromBoundingSet(CapabilitySet(rawValue: 1 << UInt64(last + 1))))
+                }
+            ),
             ("empty group list", "empty", { try Broadcast.run(.setGroups([])) }),
             ("oversized group list", "NGROUPS_MAX", { try Broadcast.run(.setGroups((1...65537).map { GroupID(rawValue: UInt32($0)) })) }),
             ("not a network namespace", "is not a network namespace", { try Broadcast.run(.joinNetworkNamespace(devNull)) }),
@@ -188,7 +194,10 @@ enum OperationScenarios {
             ("timer slack 0", "at least 1 ns", { try Broadcast.run(.setTimerSlack(.nanoseconds(0))) }),
             ("keeping cap_setuid", "regain root", { _ = try PrivilegeDrop(user: "nobody", keepCapabilities: [.setuid]) }),
             ("dropping to root", "is root", { _ = try PrivilegeDrop(user: "root") }),
-            ("effective beyond permitted", "not in the permitted set", { try Broadcast.run(.setCapabilities(effective: [.chown], permitted: [], inheritable: [])) }),
+            (
+                "effective beyond permitted", "not in the permitted set",
+                { try Broadcast.run(.setCapabilities(effective: [.chown], permitted: [], inheritable: [])) }
+            ),
             ("bad seccomp filter", "unknown system call", { _ = try SeccompFilter(parsing: "default allow\nno_such_call errno EPERM\n").validate() }),
         ]
         var messages: [String] = []

@@ -68,7 +68,8 @@ enum ProgramScenarios {
         try ThreadCrowd.start(count: 16)
         let blocker = try SpecialThreads.signalBlocker(kernelSignal: CB_DEFAULT_SIGNAL)
         defer { cw_release_signal_blockers() }
-        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(610_001)) + .setNoNewPrivileges()
+        let program =
+            try BroadcastProgram.setTimerSlack(.nanoseconds(610_001)) + .setNoNewPrivileges()
             + .dropFromBoundingSet([.sysBoot]) + .setTimerSlack(.nanoseconds(610_002))
         do {
             try Broadcast.run(program, options: BroadcastOptions(timeout: .milliseconds(300), mode: mode))
@@ -83,13 +84,18 @@ enum ProgramScenarios {
         }
         let others = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode && $0.tid != blocker }
         let blocked = try ProcessSnapshot.current().threads.filter { $0.tid == blocker }
-        try require(blocked.allSatisfy { !$0.credentials.noNewPrivs && $0.credentials.capabilities.bounding.contains(.sysBoot) },
-                    "the unreachable thread ran steps")
+        try require(
+            blocked.allSatisfy { !$0.credentials.noNewPrivs && $0.credentials.capabilities.bounding.contains(.sysBoot) },
+            "the unreachable thread ran steps")
         if mode == .strict {
-            let changed = others.filter { $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack == .nanoseconds(610_002) }
+            let changed = others.filter {
+                $0.credentials.noNewPrivs || !$0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack == .nanoseconds(610_002)
+            }
             try require(changed.isEmpty, "threads \(changed.map(\.tid)) ran steps although one thread was unreachable")
         } else {
-            let missed = others.filter { !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack != .nanoseconds(610_002) }
+            let missed = others.filter {
+                !$0.credentials.noNewPrivs || $0.credentials.capabilities.bounding.contains(.sysBoot) || $0.timerSlack != .nanoseconds(610_002)
+            }
             try require(missed.isEmpty, "threads \(missed.map(\.tid)) did not run every step")
         }
         return "\(mode): tid \(blocker) named; /proc of \(others.count + 1) threads as promised " + TortureScenarios.tally(runs: 1, threads: others.count + 1)
@@ -101,15 +107,17 @@ enum ProgramScenarios {
         let mode = try args.mode()
         try ThreadCrowd.start(count: 24)
         let bad = BroadcastProgram([BroadcastStep(.setns, 1_000_000, Int(CLONE_NEWNET))])
-        let program = try BroadcastProgram.setTimerSlack(.nanoseconds(620_001)) + .setNoNewPrivileges() + bad
+        let program =
+            try BroadcastProgram.setTimerSlack(.nanoseconds(620_001)) + .setNoNewPrivileges() + bad
             + .dropFromBoundingSet([.sysBoot])
         do {
             try Broadcast.run(program, options: BroadcastOptions(mode: mode))
             throw ScenarioFailure(description: "a program whose step 3 fails on the caller succeeded")
         } catch let error as AllThreadsError {
             guard case .stepFailed(let failure) = error.kind else { throw ScenarioFailure(description: "expected step 3 to fail, got \(error)") }
-            try require(failure.step == 2 && failure.appliedSteps == 2 && failure.result.errno == .badFileDescriptor,
-                        "the failure says \(failure)")
+            try require(
+                failure.step == 2 && failure.appliedSteps == 2 && failure.result.errno == .badFileDescriptor,
+                "the failure says \(failure)")
             try require("\(error)".contains("steps 1...2 are applied on every thread"), "the message says \(error)")
         }
         let checked = try verifyEveryThread("holding exactly steps 1 and 2") { t in
@@ -132,8 +140,9 @@ enum ProgramScenarios {
             guard case .stepMismatch(let threads) = error.kind, threads.count == 1, let t = threads.first else {
                 throw ScenarioFailure(description: "expected tid \(odd) named at step 2, got \(error)")
             }
-            try require(t.thread.tid == odd && t.step == 1 && t.result.errno == .notPermitted && t.expected.rawValue == 0,
-                        "the mismatch says \(t)")
+            try require(
+                t.thread.tid == odd && t.step == 1 && t.result.errno == .notPermitted && t.expected.rawValue == 0,
+                "the mismatch says \(t)")
         }
         let threads = try ProcessSnapshot.current().threads.filter { !$0.runsNoCode }
         let wrong = threads.filter { t in
@@ -172,8 +181,10 @@ enum ProgramScenarios {
         let after = try TortureScenarios.writeCounts()
         let lived = after.filter { before[$0.key] != nil }
         let wrong = lived.filter { tid, count in count - before[tid]! != expected }
-        try require(wrong.isEmpty, "\(wrong.count) of \(lived.count) threads did not make exactly \(expected) writes: "
-                    + wrong.prefix(5).map { "tid \($0.key): \($0.value - before[$0.key]!)" }.joined(separator: ", "))
+        try require(
+            wrong.isEmpty,
+            "\(wrong.count) of \(lived.count) threads did not make exactly \(expected) writes: "
+                + wrong.prefix(5).map { "tid \($0.key): \($0.value - before[$0.key]!)" }.joined(separator: ", "))
         return "\(mode): \(8 * rounds) programs from 8 threads, \(ThreadChurn.created) threads created meanwhile, \(lived.count) threads ran each exactly once "
             + TortureScenarios.tally(runs: 8 * rounds, threads: lived.count)
     }
@@ -240,8 +251,9 @@ enum ProgramScenarios {
             throw ScenarioFailure(description: "the drop was proven although tid \(odd)'s setuid(0) succeeds")
         } catch let error as AllThreadsError {
             guard case .proofFailed(let threads) = error.kind else { throw ScenarioFailure(description: "expected a failed proof, got \(error)") }
-            try require(threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
-                        && threads[0].fields[0].value == "0", "the proof names \(threads)")
+            try require(
+                threads.map(\.thread.tid) == [odd] && threads[0].fields.map(\.field) == ["setuid(0)"]
+                    && threads[0].fields[0].value == "0", "the proof names \(threads)")
         }
         let (readBack, failures) = try drop.readBack()
         let named = failures.map { "\($0.thread.tid): \($0.fields.map(\.field))" }
@@ -255,8 +267,11 @@ enum ProgramScenarios {
         }
         let differing = zip(readBack.threads, full).filter { !same($0, $1) }.map { "\($0) against \($1)" }
         try require(readBack.threads.count == full.count && differing.isEmpty, "the read-back and the full /proc parser disagree: \(differing.prefix(2))")
-        let checked = try verifyEveryThread("dropped to nobody") { $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.gids.all(equal: GroupID(rawValue: 65534)) }
-        return "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); "
+        let checked = try verifyEveryThread("dropped to nobody") {
+            $0.credentials.uids.all(equal: UserID(rawValue: 65534)) && $0.credentials.gids.all(equal: GroupID(rawValue: 65534))
+        }
+        return
+            "\(mode): refused before the drop (io_uring use not probed under tid \(odd)'s filter); the change's proof names tid \(odd) (setuid(0) returned 0); "
             + "the read-back names tid \(keepsGroup) (groups) and tid \(keepsBounding) (CapBnd) and agrees with the full parser on \(full.count) threads; \(checked) threads dropped per /proc "
             + TortureScenarios.tally(runs: 1, threads: checked)
     }

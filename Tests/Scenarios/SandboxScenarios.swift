@@ -33,7 +33,9 @@ enum SandboxScenarios {
             self.root = root
             for dir in [root + "/ro", root + "/rw"] { try require(mkdir(dir, 0o755) == 0, "mkdir \(dir): \(Errno(rawValue: errno))") }
             try require(FileManager.default.createFile(atPath: root + "/ro/file", contents: Data("x".utf8)), "cannot write ro/file")
-            try require(FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]), "cannot write ro/tool")
+            try require(
+                FileManager.default.createFile(atPath: root + "/ro/tool", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]),
+                "cannot write ro/tool")
             // 0666 whatever the umask: after the credential drop, nobody opens rw/fifo for writing.
             for fifo in [root + "/ro/fifo", root + "/rw/fifo"] { try require(mkfifo(fifo, 0o666) == 0 && chmod(fifo, 0o666) == 0, "mkfifo \(fifo)") }
         }
@@ -49,7 +51,9 @@ enum SandboxScenarios {
     static func everyThread(_ what: String, _ expected: Errno?, _ call: SystemCall, _ arguments: Int...) throws {
         let step = BroadcastStep(call, arguments: arguments.map(BroadcastStep.Argument.value), expecting: .probe)
         let result = try Broadcast.run(BroadcastProgram([step])).result
-        try require(result.errno == expected && (expected != nil || result.rawValue == 0), "\(what): every thread got \(result), expected \(expected.map { "\($0)" } ?? "0")")
+        try require(
+            result.errno == expected && (expected != nil || result.rawValue == 0),
+            "\(what): every thread got \(result), expected \(expected.map { "\($0)" } ?? "0")")
     }
 
     /// `openat(path, flags)` on every thread.
@@ -59,7 +63,9 @@ enum SandboxScenarios {
 
     /// `execveat(path, AT_EXECVE_CHECK)` on every thread.
     static func executable(_ path: String, _ expected: Errno?) throws {
-        try path.withCString { p in try everyThread("execveat(\(path), AT_EXECVE_CHECK)", expected, execveat, Int(AT_FDCWD), Int(bitPattern: p), 0, 0, LinuxFlags.executeCheck) }
+        try path.withCString { p in
+            try everyThread("execveat(\(path), AT_EXECVE_CHECK)", expected, execveat, Int(AT_FDCWD), Int(bitPattern: p), 0, 0, LinuxFlags.executeCheck)
+        }
     }
 
     /// A TCP socket listening on 127.0.0.1: bind and connect on it reach Landlock, then fail in TCP.
@@ -80,14 +86,17 @@ enum SandboxScenarios {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         try withUnsafePointer(to: &address) { a in
-            try everyThread("\(call == Int(SYS_bind) ? "bind" : "connect")(\(port))", expected, SystemCall(rawValue: call), Int(socketFD), Int(bitPattern: a), 16)
+            try everyThread(
+                "\(call == Int(SYS_bind) ? "bind" : "connect")(\(port))", expected, SystemCall(rawValue: call), Int(socketFD), Int(bitPattern: a), 16)
         }
     }
 
     /// The sandbox's rules for `tree`: ro read, rw read+write, /usr read+execute, /proc read (the
     /// checks read it), /proc/version read, a missing path ignored, /dev/null read+write (a device: no proof opens it),
     /// ro/tool read (executable, not granted execute: a denial proof), /usr/bin/env read (execute granted by /usr: no denial proof); bind 8080, connect 443.
-    static func rules(_ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil, credentials: PrivilegeDrop? = nil) throws -> Sandbox {
+    static func rules(
+        _ tree: Tree, compatibility: Sandbox.Compatibility = .strict, seccomp: SeccompFilter? = nil, credentials: PrivilegeDrop? = nil
+    ) throws -> Sandbox {
         try Sandbox(
             paths: [
                 .init(FilePath(tree.ro), .read), .init(FilePath(tree.rw), .readWrite), .init("/usr", .readExecute),
@@ -130,7 +139,10 @@ enum SandboxScenarios {
         try require(report.missingPaths == ["/no/such/path"], "missing paths: \(report.missingPaths)")
         try require(!report.proofs.contains { $0.contains("/dev/null") }, "a proof opens a device: \(report.proofs)")
         try require(!report.proofs.contains { $0.contains("/usr/bin/env") }, "/usr/bin/env is executable through /usr, yet a proof denies it: \(report.proofs)")
-        for fragment in ["execveat(\"\(tree.ro)/tool\", AT_EXECVE_CHECK): execute is granted neither", "openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version", "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)"] {
+        for fragment in [
+            "execveat(\"\(tree.ro)/tool\", AT_EXECVE_CHECK): execute is granted neither", "openat(\"/\"", "openat(\"\(tree.ro)\"", "/proc/version",
+            "execveat(\"/usr/bin/true\"", "bind(127.0.0.1:8080)", "bind(127.0.0.1:65535)", "connect(127.0.0.1:443)",
+        ] {
             try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
         }
         // Each thread, itself: denials and allowances.
@@ -153,7 +165,8 @@ enum SandboxScenarios {
         try open(tree.ro, O_RDONLY | O_DIRECTORY | oDirect, .invalidArgument)
         let checked = try verifyEveryThread("dropped to nobody, without groups or capabilities, with no_new_privs and a seccomp filter") {
             let c = $0.credentials
-            return c.uids.all(equal: UserID(rawValue: UInt32(nobody))) && c.gids.all(equal: GroupID(rawValue: UInt32(nobody))) && c.groups.isEmpty && c.capabilities.permitted.isEmpty
+            return c.uids.all(equal: UserID(rawValue: UInt32(nobody))) && c.gids.all(equal: GroupID(rawValue: UInt32(nobody))) && c.groups.isEmpty
+                && c.capabilities.permitted.isEmpty
                 && c.capabilities.effective.isEmpty && c.capabilities.bounding.isEmpty && c.noNewPrivs && c.seccomp == .filter
         }
         try require(
@@ -174,7 +187,9 @@ enum SandboxScenarios {
             let report = try rules(tree).apply(options: BroadcastOptions(mode: mode), assumingABI: 3)
             throw ScenarioFailure(description: "strict accepted a sandbox that ABI 3 lacks: \(report)")
         } catch let error as AllThreadsError {
-            guard case .landlockUnsupported(3, let missing) = error.kind else { throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)") }
+            guard case .landlockUnsupported(3, let missing) = error.kind else {
+                throw ScenarioFailure(description: "expected landlockUnsupported, got \(error)")
+            }
             try require(missing == ["ioctl_dev (ABI 5)", "bind_tcp (ABI 4)", "connect_tcp (ABI 4)"], "missing: \(missing)")
         }
         // ABI 8 (simulated): the domain would be one for the process (TSYNC); this kernel refuses
@@ -187,7 +202,9 @@ enum SandboxScenarios {
                     let report = try rules(tree, credentials: credentials).apply(options: BroadcastOptions(mode: mode), assumingABI: 8)
                     throw ScenarioFailure(description: "ABI 8 simulated on a kernel without TSYNC was applied: \(report)")
                 } catch let error as AllThreadsError {
-                    guard case .setupFailed(.invalidArgument) = error.kind else { throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)") }
+                    guard case .setupFailed(.invalidArgument) = error.kind else {
+                        throw ScenarioFailure(description: "expected the kernel's EINVAL for TSYNC, got \(error)")
+                    }
                 }
             }
             try require(try verifyEveryThread("root (no drop)") { $0.credentials.uids.effective.rawValue == 0 } >= 200, "fewer than 200 threads")
@@ -224,9 +241,18 @@ enum SandboxScenarios {
             ("port 0", "port rule 1 (port 0): a TCP port is 1...65535", { _ = try Sandbox(ports: [.init(0, .bindTCP)]) }),
             ("port 65536", "a TCP port is 1...65535", { _ = try Sandbox(ports: [.init(65536, .connectTCP)]) }),
             ("no right", "grants no right", { _ = try Sandbox(paths: [.init("/usr", [])]) }),
-            ("unknown right", "unknown bits", { _ = try Sandbox(paths: [.init("/usr", FileSystemAccess(rawValue: 1 << 40))], restrictingFileSystem: FileSystemAccess(rawValue: 1 << 40)) }),
-            ("unrestricted right", "which the sandbox does not restrict", { _ = try Sandbox(paths: [.init("/usr", .readExecute)], restrictingFileSystem: .read) }),
-            ("directory rights on a file", "holds no right that applies to a file", { try Sandbox(paths: [.init(FilePath(tree.ro + "/file"), .readDirectory)]).apply() }),
+            (
+                "unknown right", "unknown bits",
+                { _ = try Sandbox(paths: [.init("/usr", FileSystemAccess(rawValue: 1 << 40))], restrictingFileSystem: FileSystemAccess(rawValue: 1 << 40)) }
+            ),
+            (
+                "unrestricted right", "which the sandbox does not restrict",
+                { _ = try Sandbox(paths: [.init("/usr", .readExecute)], restrictingFileSystem: .read) }
+            ),
+            (
+                "directory rights on a file", "holds no right that applies to a file",
+                { try Sandbox(paths: [.init(FilePath(tree.ro + "/file"), .readDirectory)]).apply() }
+            ),
             ("a newline in a missing path", "\\u{a}", { try Sandbox(paths: [.init("/no/such\npath", .read)]).apply() }),
             ("bad seccomp filter", "unknown system call", { _ = try Sandbox(seccomp: SeccompFilter(parsing: "default allow\nno_such_call errno EPERM\n")) }),
             ("profile: unknown field", "line 2: unknown field \"rox2\"", { _ = try Sandbox(profile: "ro \(tree.ro)\nrox2 /usr\n") }),
@@ -234,10 +260,19 @@ enum SandboxScenarios {
             ("profile: bad path", "line 1: field 'rw': \"var/tmp\" is not an absolute path", { _ = try Sandbox(profile: "rw var/tmp\n") }),
             ("profile: missing path", "line 2: field 'ro': \"/no/such/path\" cannot be opened", { _ = try Sandbox(profile: "ro /usr\nro /no/such/path\n") }),
             ("profile: bad port", "line 1: field 'connect-tcp': \"0\" is not a TCP port", { _ = try Sandbox(profile: "connect-tcp 443, 0\n") }),
-            ("profile: duplicate path", "line 2: field 'rw': \"\(tree.ro)\" is already granted on line 1", { _ = try Sandbox(profile: "ro \(tree.ro)\nrw \(tree.ro)/\n") }),
-            ("profile: duplicate field", "line 3: field 'user': given twice; the first is line 1", { _ = try Sandbox(profile: "user nobody\nro /proc\nuser \(nobody)\n") }),
+            (
+                "profile: duplicate path", "line 2: field 'rw': \"\(tree.ro)\" is already granted on line 1",
+                { _ = try Sandbox(profile: "ro \(tree.ro)\nrw \(tree.ro)/\n") }
+            ),
+            (
+                "profile: duplicate field", "line 3: field 'user': given twice; the first is line 1",
+                { _ = try Sandbox(profile: "user nobody\nro /proc\nuser \(nobody)\n") }
+            ),
             ("profile: root", "line 1: field 'user': user 'root' is root", { _ = try Sandbox(profile: "user root\n") }),
-            ("profile: bad seccomp line", "line 2: field 'seccomp': unknown system call", { _ = try Sandbox(profile: "seccomp default allow\nseccomp no_such_call errno EPERM\n") }),
+            (
+                "profile: bad seccomp line", "line 2: field 'seccomp': unknown system call",
+                { _ = try Sandbox(profile: "seccomp default allow\nseccomp no_such_call errno EPERM\n") }
+            ),
         ]
         for (name, fragment, call) in cases {
             do {
@@ -264,13 +299,18 @@ enum SandboxScenarios {
         let sibling = SiblingListener(name: "allthreads-sandbox-\(getpid())")
         let report = try Sandbox(restrictingFileSystem: [], scopes: .all).apply(options: BroadcastOptions(mode: mode))
         try require(report.scopes == .enforced, "scopes: \(report.scopes)")
-        for fragment in ["kill(\(getppid()), 0): the parent process is outside the domain (Operation not permitted)", "abstract UNIX socket bound before the sandbox"] {
+        for fragment in [
+            "kill(\(getppid()), 0): the parent process is outside the domain (Operation not permitted)", "abstract UNIX socket bound before the sandbox",
+        ] {
             try require(report.proofs.contains { $0.contains(fragment) }, "no proof step \(fragment): \(report.proofs)")
         }
         let bound = sibling.bindAfterSandbox()
         try require(bound == 0, "the sibling could not bind its abstract socket: \(Errno(rawValue: bound))")
         let connected = sibling.connectFromHere()
-        try require(connected == EPERM, "connecting to a sibling thread's abstract socket gave \(connected == 0 ? "success" : "\(Errno(rawValue: connected))"), expected EPERM (a domain per thread)")
+        try require(
+            connected == EPERM,
+            "connecting to a sibling thread's abstract socket gave \(connected == 0 ? "success" : "\(Errno(rawValue: connected))"), expected EPERM (a domain per thread)"
+        )
         // A thread the caller starts now inherits the caller's own domain: its socket is in reach.
         let child = SiblingListener(name: "allthreads-sandbox-child-\(getpid())")
         try require(child.bindAfterSandbox() == 0, "the caller's new thread could not bind its abstract socket")
@@ -279,7 +319,8 @@ enum SandboxScenarios {
         let again = try Broadcast.probe(.getpid)
         try require(again.rawValue == Int(getpid()), "a broadcast after the signal scope gave \(again)")
         let checked = try verifyEveryThread("with no_new_privs") { $0.credentials.noNewPrivs }
-        return "\(mode): \(checked) threads; an abstract socket bound after the scope by a sibling that entered its own domain is refused (EPERM), by a thread started from the caller afterwards (same domain) accepted; our signal still reaches every thread"
+        return
+            "\(mode): \(checked) threads; an abstract socket bound after the scope by a sibling that entered its own domain is refused (EPERM), by a thread started from the caller afterwards (same domain) accepted; our signal still reaches every thread"
     }
 }
 
@@ -362,7 +403,9 @@ private final class SiblingListener: @unchecked Sendable {
             go.wait()
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = Self.address(name)
-            let ok = fd >= 0 && withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, Self.length(name)) } } == 0 && listen(fd, 1) == 0
+            let ok =
+                fd >= 0 && withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, Self.length(name)) } } == 0
+                && listen(fd, 1) == 0
             result = ok ? 0 : errno
             done.signal()
             go.wait()  // keeps the socket open until the process exits

@@ -68,7 +68,9 @@ func verifyEveryThread(_ what: String, _ property: (ThreadState) -> Bool) throws
     try require(
         bad.isEmpty,
         "\(bad.count) of \(threads.count) threads are not \(what): "
-            + bad.prefix(10).map { "tid \($0.tid) (\($0.name)) uid \($0.credentials.uids) gid \($0.credentials.gids) slack \($0.timerSlack.map { String($0.nanoseconds) } ?? "?")" }
+            + bad.prefix(10).map {
+                "tid \($0.tid) (\($0.name)) uid \($0.credentials.uids) gid \($0.credentials.gids) slack \($0.timerSlack.map { String($0.nanoseconds) } ?? "?")"
+            }
             .joined(separator: "; "))
     return threads.count
 }

@@ -108,21 +108,35 @@ enum SeccompScenarios {
         try requireAll(before, are: baseline, "unfiltered before")
 
         let apiCases: [(SeccompFilter, String)] = [
-            (SeccompFilter(defaultAction: .allow, rules: [.init("fork2", .errno(.notPermitted))]),
-             "rule 1: unknown system call 'fork2'"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: 0)))]),
-             "rule 1: errno 0 is out of range 1...4094"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: 5000)))]),
-             "rule 1: errno 5000 is out of range 1...4094"),
-            (SeccompFilter(defaultAction: .errno(Errno(rawValue: 0))),
-             "the default action: errno 0 is out of range 1...4094"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .trap), .init("getppid", .log)]),
-             "rule 2: a second rule for 'getppid'; the first is rule 1"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .allow)]),
-             "rule 1: the rule for 'getppid' has the default action (allow), so it does nothing"),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("fork2", .errno(.notPermitted))]),
+                "rule 1: unknown system call 'fork2'"
+            ),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: 0)))]),
+                "rule 1: errno 0 is out of range 1...4094"
+            ),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .errno(Errno(rawValue: 5000)))]),
+                "rule 1: errno 5000 is out of range 1...4094"
+            ),
+            (
+                SeccompFilter(defaultAction: .errno(Errno(rawValue: 0))),
+                "the default action: errno 0 is out of range 1...4094"
+            ),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .trap), .init("getppid", .log)]),
+                "rule 2: a second rule for 'getppid'; the first is rule 1"
+            ),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init("getppid", .allow)]),
+                "rule 1: the rule for 'getppid' has the default action (allow), so it does nothing"
+            ),
             (SeccompFilter(defaultAction: .allow, rules: [.init("@unknown", .errno(.notPermitted))]), "rule 1: unknown group '@unknown'"),
-            (SeccompFilter(defaultAction: .allow, rules: [.init(group: .mount, .errno(.notPermitted)), .init("umount2", .trap)]),
-             "rule 2: a second rule for 'umount2'; the first is rule 1 (@mount)"),
+            (
+                SeccompFilter(defaultAction: .allow, rules: [.init(group: .mount, .errno(.notPermitted)), .init("umount2", .trap)]),
+                "rule 2: a second rule for 'umount2'; the first is rule 1 (@mount)"
+            ),
         ]
         let textCases: [(String, String)] = [
             ("default allow\nfork2 errno EPERM\n", "line 2: unknown system call 'fork2'"),

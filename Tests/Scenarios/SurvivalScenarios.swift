@@ -34,7 +34,9 @@ enum SurvivalScenarios {
 
     /// Runs prctl(PR_SET_TIMERSLACK, slack) through the C engine and returns its report's
     /// status, elapsed time and problems (tid, kind, reason).
-    static func rawTimerSlack(_ slack: Int, timeout: Int64, relaxed: Bool) -> (status: cb_status, elapsed: Duration, problems: [(tid: Int32, kind: Int32, reason: Int32)]) {
+    static func rawTimerSlack(
+        _ slack: Int, timeout: Int64, relaxed: Bool
+    ) -> (status: cb_status, elapsed: Duration, problems: [(tid: Int32, kind: Int32, reason: Int32)]) {
         var args = (Int(PR_SET_TIMERSLACK), slack, 0, 0, 0, 0)
         var options = cb_options(timeout_ns: timeout, signal: CB_DEFAULT_SIGNAL, abort_on_mismatch: 0, relaxed: relaxed ? 1 : 0)
         var report = cb_report()
@@ -77,8 +79,9 @@ enum SurvivalScenarios {
         let timeout: Int64 = 3_000_000_000
         let first = rawTimerSlack(slack, timeout: timeout, relaxed: mode == .relaxed)
         try require(first.status == CB_INCOMPLETE, "status \(first.status), expected INCOMPLETE")
-        try require(first.problems.map(\.tid) == [victim] && first.problems[0].reason == CB_REASON_DIED.rawValue,
-                    "problems \(first.problems), expected only tid \(victim) as died in the handler")
+        try require(
+            first.problems.map(\.tid) == [victim] && first.problems[0].reason == CB_REASON_DIED.rawValue,
+            "problems \(first.problems), expected only tid \(victim) as died in the handler")
         try require(first.elapsed < .nanoseconds(timeout), "took \(first.elapsed): waited for the deadline instead of seeing the death")
         try require(cw_wait_thread_gone(victim, 1000) == 0, "tid \(victim) is still alive")
         try require(!FileManager.default.fileExists(atPath: "/proc/self/task/\(victim)"), "tid \(victim) still listed in /proc")
@@ -152,12 +155,14 @@ enum SurvivalScenarios {
     /// its starttime, not wait for it (before: BUSY at every broadcast while the newborn lived).
     static func lateDeathReused(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try require(
+            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+            "run in a private PID namespace: unshare --pid --fork --mount-proc")
         try ThreadCrowd.start(count: 8)
         let victim = try lateDeath(slack: 778_000, mode: mode, reuse: true)
         let checked = try verifyEveryThread("at slack 778001") { $0.timerSlack == .nanoseconds(778_001) }
-        return "\(mode): tid \(victim) died late inside the handler and a newborn took it; the next broadcast buried it and reached every thread; \(checked) verified"
+        return
+            "\(mode): tid \(victim) died late inside the handler and a newborn took it; the next broadcast buried it and reached every thread; \(checked) verified"
     }
 
     /// A caller whose own step kills it, inside its broadcast (strict: the others are held;
@@ -181,7 +186,8 @@ enum SurvivalScenarios {
         let checked = try verifyEveryThread("at slack 666667 (none ran the dead caller's 666666)") { $0.timerSlack == .nanoseconds(666_667) }
         let again = try broadcastTimerSlack(666_668, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
         try verifyEveryThread("at slack 666668") { $0.timerSlack == .nanoseconds(666_668) }
-        return "\(mode): caller \(doomed) died inside its broadcast; its held threads were free after \(freed); the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
+        return
+            "\(mode): caller \(doomed) died inside its broadcast; its held threads were free after \(freed); the next took the lock over in \(elapsed) and reached \(report.threads) threads (\(checked) verified), the one after \(again.threads)"
     }
 
     /// Run in a private PID namespace (`unshare --pid --fork --mount-proc`): a caller dies inside
@@ -191,8 +197,9 @@ enum SurvivalScenarios {
     /// (the word named its own tid: not a nested call). (Before: BUSY while the newborn lived.)
     static func callerDiedReused(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try require(
+            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+            "run in a private PID namespace: unshare --pid --fork --mount-proc")
         try ThreadCrowd.start(count: 8)
         try broadcastTimerSlack(668_000, options: BroadcastOptions(mode: mode))
         let doomed = cw_start_doomed_caller(668_666, 5_000_000_000, mode == .relaxed ? 1 : 0)
@@ -233,7 +240,8 @@ enum SurvivalScenarios {
         let slack = 880_000
         try broadcastTimerSlack(slack, options: BroadcastOptions(timeout: .seconds(5), mode: mode))
         let checked = try verifyEveryThread("at slack \(slack)") { $0.timerSlack == .nanoseconds(slack) }
-        return "\(mode): \(tally.rounds) blocked rounds with malloc loopers, slowest \(Double(tally.slowest_ns) / 1e6) ms (deadline 100 ms), \(tally.named) threads named inside; then \(checked) threads verified"
+        return
+            "\(mode): \(tally.rounds) blocked rounds with malloc loopers, slowest \(Double(tally.slowest_ns) / 1e6) ms (deadline 100 ms), \(tally.named) threads named inside; then \(checked) threads verified"
     }
 
     /// A fork child that closed its inherited copy of the engine's descriptor and opened a file
@@ -342,8 +350,9 @@ enum SurvivalScenarios {
     /// reach every thread. (Before, relaxed: OK while the newborn kept the old value.)
     static func tidReuse(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try require(
+            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+            "run in a private PID namespace: unshare --pid --fork --mount-proc")
         let rounds = try args.int("rounds", default: 10)
         try ThreadCrowd.start(count: 4, kinds: [.pthreadPause, .pthreadFutex])
         try broadcastTimerSlack(994_000, options: BroadcastOptions(mode: mode))
@@ -354,11 +363,18 @@ enum SurvivalScenarios {
             try require(cw_tid_reuse_broadcast(slack, mode == .relaxed ? 1 : 0, &out) == 0, "could not start the helpers")
             if out.reused != 0 { reused += 1 }
             pairs.append("\(out.exiter)->\(out.newborn)")
-            try require(out.status == CB_OK.rawValue, "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); exiter \(out.exiter), newborn \(out.newborn))")
+            try require(
+                out.status == CB_OK.rawValue,
+                "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); exiter \(out.exiter), newborn \(out.newborn))"
+            )
             checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlack == .nanoseconds(slack) }
         }
         // Relaxed: the race is forced, but another allocation can slip in between; most rounds must reuse.
-        if mode == .relaxed { try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested") }
+        if mode == .relaxed {
+            try require(
+                reused * 2 >= rounds,
+                "only \(reused) of \(rounds) newborns took the departed tid (departed->newborn: \(pairs.joined(separator: " "))): too little was tested")
+        }
         return "\(mode): \(rounds) rounds, \(reused) newborns took a departed thread's tid during the broadcast; every thread verified each round "
             + TortureScenarios.tally(runs: rounds + 1, threads: checked)
     }
@@ -386,7 +402,8 @@ enum SurvivalScenarios {
         let files = try openSlackFiles()
         try denyReadingFiles(mode: mode)
         let report = try broadcastTimerSlack(998_001, options: BroadcastOptions(mode: mode))
-        try require(report.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped under the domain: \(report.skipped)")
+        try require(
+            report.skipped.contains { workers.contains($0.tid) && $0.reason == .ioWorker }, "the worker was not skipped under the domain: \(report.skipped)")
         try checkSlackFiles(files, 998_001)
         let blocker = try blockerNamed(slack: 998_002, mode: mode)
         try require(blocker.reason == .procDenied, "expected tid \(blocker.tid) with /proc denied, got \(blocker)")
@@ -403,8 +420,9 @@ enum SurvivalScenarios {
     /// while the newborn kept the old value, 8 of 10.)
     static func sqpollReuse(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-                    "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try require(
+            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+            "run in a private PID namespace: unshare --pid --fork --mount-proc")
         let rounds = try args.int("rounds", default: 10)
         try ThreadCrowd.start(count: 4, kinds: [.pthreadPause, .pthreadFutex])
         var reused = 0, checked = 0, pairs: [String] = []
@@ -424,10 +442,15 @@ enum SurvivalScenarios {
             try require(cw_sqpoll_reuse_broadcast(slack, mode == .relaxed ? 1 : 0, ring, sqpoll, &out) == 0, "could not start the helpers")
             if out.reused != 0 { reused += 1 }
             pairs.append("\(out.exiter)->\(out.newborn)")
-            try require(out.status == CB_OK.rawValue, "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); sqpoll \(out.exiter), newborn \(out.newborn))")
+            try require(
+                out.status == CB_OK.rawValue,
+                "round \(round): status \(out.status), expected OK (first problem: tid \(out.problem_tid), reason \(out.problem_reason); sqpoll \(out.exiter), newborn \(out.newborn))"
+            )
             checked = try verifyEveryThread("at slack \(slack) (newborn \(out.newborn) included)") { $0.timerSlack == .nanoseconds(slack) }
         }
-        try require(reused * 2 >= rounds, "only \(reused) of \(rounds) newborns took the SQPOLL thread's tid (sqpoll->newborn: \(pairs.joined(separator: " "))): too little was tested")
+        try require(
+            reused * 2 >= rounds,
+            "only \(reused) of \(rounds) newborns took the SQPOLL thread's tid (sqpoll->newborn: \(pairs.joined(separator: " "))): too little was tested")
         return "\(mode): \(rounds) rounds, \(reused) newborns took a skipped SQPOLL thread's tid during the broadcast; every thread verified each round "
             + TortureScenarios.tally(runs: 2 * rounds, threads: checked)
     }
@@ -450,8 +473,9 @@ enum SurvivalScenarios {
             for _ in 0..<1000 where try statState(mainStat) != "Z" { usleep(1000) }
             try require(try statState(mainStat) == "Z", "the main thread did not become a zombie")
             let report = try broadcastTimerSlack(999_001, options: BroadcastOptions(mode: mode))
-            try require(report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
-                        "the zombie main thread was not reported as skipped: \(report.skipped)")
+            try require(
+                report.skipped.map(\.tid) == [pid] && report.skipped[0].reason == .zombieMainThread,
+                "the zombie main thread was not reported as skipped: \(report.skipped)")
             try checkSlackFiles(files, 999_001)
             return "\(mode): under a domain that denies reading /proc, main thread \(pid) skipped as a zombie, "
                 + "\(files.count) threads at slack 999001 per their /proc files " + TortureScenarios.tally(runs: 1, threads: files.count)
@@ -544,7 +568,8 @@ enum SurvivalScenarios {
         }
         try require(checked >= live, "/proc showed \(checked) threads, fewer than the \(live) live ones")
         let blocker = try blockerNamed(slack: 996_100, mode: mode)
-        try require(blocker.reason == .signalBlocked && blocker.name == "wl-sigblock", "expected tid \(blocker.tid) (wl-sigblock) blocking the signal, got \(blocker)")
+        try require(
+            blocker.reason == .signalBlocked && blocker.name == "wl-sigblock", "expected tid \(blocker.tid) (wl-sigblock) blocking the signal, got \(blocker)")
         if mode == .strict { try verifyEveryThread("still at slack 996003") { $0.timerSlack == .nanoseconds(996_003) } }
         return "\(mode): /proc of the namespace \(ids.count - 1) level(s) up; 3 broadcasts reached \(live) threads, each verified by its outer name; "
             + "the blocker named by its own tid \(blocker.tid) " + TortureScenarios.tally(runs: 4, threads: checked)

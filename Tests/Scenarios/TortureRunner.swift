@@ -129,10 +129,11 @@ enum TortureRunner {
         outcome.detail = summary
         if let start = summary.range(of: "[runs="), let end = summary[start.lowerBound...].firstIndex(of: "]") {
             let fields = summary[start.lowerBound...end].dropFirst().dropLast().split(separator: " ")
-            let values = Dictionary(uniqueKeysWithValues: fields.compactMap { f -> (String, String)? in
-                let kv = f.split(separator: "=", maxSplits: 1)
-                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-            })
+            let values = Dictionary(
+                uniqueKeysWithValues: fields.compactMap { f -> (String, String)? in
+                    let kv = f.split(separator: "=", maxSplits: 1)
+                    return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+                })
             outcome.runs = values["runs"] ?? "-"
             outcome.threads = values["threads"] ?? "-"
             outcome.misses = values["misses"] ?? "-"

@@ -31,15 +31,17 @@ enum TortureScenarios {
     /// The tally line the runner parses: broadcasts run, most threads seen,
     /// threads that missed a change, calls run where they must not be, and the slowest call.
     static func tally(runs: Int, threads: Int, misses: Int = 0, wrong: Int = 0, slowest: Duration? = nil) -> String {
-        let slowestField = slowest.map { " slowest=\(String(format: "%.2fms", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3))" } ?? ""
+        let slowestField =
+            slowest.map { " slowest=\(String(format: "%.2fms", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1e3))" } ?? ""
         return "[runs=\(runs) threads=\(threads) misses=\(misses) wrong=\(wrong)\(slowestField)]"
     }
 
     /// Every thread's timer slack, to show that a failed broadcast changed nothing.
     static func slacks() throws -> [Int32: Duration] {
-        Dictionary(uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in
-            t.timerSlack.map { (t.tid, $0) }
-        })
+        Dictionary(
+            uniqueKeysWithValues: try ProcessSnapshot.current().threads.compactMap { t in
+                t.timerSlack.map { (t.tid, $0) }
+            })
     }
 
     /// Requires a failed broadcast to have changed no thread: every slack is still `value`.
@@ -118,7 +120,8 @@ enum TortureScenarios {
         let relaxed = try broadcastTimerSlack(300_003, options: BroadcastOptions(timeout: .seconds(60), mode: .relaxed))
         let checked = try verifyEveryThread("at slack 300003") { $0.timerSlack == .nanoseconds(300_003) }
         try require(checked >= count + 1 && strict.threads == count + 1, "reached \(strict.threads) of \(count + 1) threads")
-        return "\(checked) threads: first broadcast \(first.elapsed) (\(first.rounds) rounds, scans /proc), strict \(strict.elapsed), relaxed \(relaxed.elapsed) "
+        return
+            "\(checked) threads: first broadcast \(first.elapsed) (\(first.rounds) rounds, scans /proc), strict \(strict.elapsed), relaxed \(relaxed.elapsed) "
             + tally(runs: 3, threads: checked)
     }
 
@@ -210,15 +213,17 @@ enum TortureScenarios {
             unreachable = threads
         }
         let others = try slacks().count - 1
-        try require(unreachable.count == others && unreachable.allSatisfy { $0.reason == .signalQueueFull },
-                    "expected all \(others) other threads unreachable with a full queue, got \(unreachable.prefix(3))")
+        try require(
+            unreachable.count == others && unreachable.allSatisfy { $0.reason == .signalQueueFull },
+            "expected all \(others) other threads unreachable with a full queue, got \(unreachable.prefix(3))")
         try requireUnchanged(700_000)
         _ = cw_set_sigpending_limit(2)
         let slow = try broadcastTimerSlack(700_002)
         _ = cw_set_sigpending_limit(saved)
         try broadcastTimerSlack(700_003)
         let checked = try verifyEveryThread("at slack 700003") { $0.timerSlack == .nanoseconds(700_003) }
-        return "limit 0: all \(unreachable.count) other threads unreachable (signal queue full), none changed; limit 2: succeeded in \(slow.elapsed) by retrying; restored: all \(checked) reached "
+        return
+            "limit 0: all \(unreachable.count) other threads unreachable (signal queue full), none changed; limit 2: succeeded in \(slow.elapsed) by retrying; restored: all \(checked) reached "
             + tally(runs: 3, threads: checked)
     }
 
@@ -264,7 +269,8 @@ enum TortureScenarios {
         try require(glibc.wait(timeout: .now() + 10) == .success, "glibc's setresuid hangs or fails after the handler was replaced")
         try broadcastTimerSlack(899_999)
         let checked = try verifyEveryThread("at slack 899999") { $0.timerSlack == .nanoseconds(899_999) }
-        return "\(rounds) broadcasts while the handler was replaced \(replacements.value) times: \(rounds - failures) succeeded, \(failures) failed cleanly; glibc's setresuid still works "
+        return
+            "\(rounds) broadcasts while the handler was replaced \(replacements.value) times: \(rounds - failures) succeeded, \(failures) failed cleanly; glibc's setresuid still works "
             + tally(runs: rounds + 1, threads: checked)
     }
 
@@ -287,7 +293,8 @@ enum TortureScenarios {
     /// io_uring workers (iou-wrk) take no signals: they are skipped and reported.
     static func ioUring(_ args: ScenarioArguments) throws -> String {
         if let disabled = try? String(contentsOfFile: "/proc/sys/kernel/io_uring_disabled", encoding: .utf8),
-           disabled.trimmingCharacters(in: .whitespacesAndNewlines) != "0" {
+            disabled.trimmingCharacters(in: .whitespacesAndNewlines) != "0"
+        {
             return "SKIPPED: io_uring is disabled on this kernel (io_uring_disabled = \(disabled.trimmingCharacters(in: .whitespacesAndNewlines)))"
         }
         try ThreadCrowd.start(count: 10)
@@ -319,7 +326,8 @@ enum TortureScenarios {
         try ThreadCrowd.start(count: 10)
         for round in 1...rounds { try broadcastTimerSlack(960_000 + round) }
         let checked = try verifyEveryThread("at the last slack") { $0.timerSlack == .nanoseconds(960_000 + rounds) }
-        return "\(rounds) broadcasts over 20 threads with \(PTHREAD_STACK_MIN)-byte stacks and 5 on \(sysconf(Int32(_SC_MINSIGSTKSZ)) + 1024)-byte alternate signal stacks; \(checked) threads verified "
+        return
+            "\(rounds) broadcasts over 20 threads with \(PTHREAD_STACK_MIN)-byte stacks and 5 on \(sysconf(Int32(_SC_MINSIGSTKSZ)) + 1024)-byte alternate signal stacks; \(checked) threads verified "
             + tally(runs: rounds, threads: checked)
     }
 

@@ -3,8 +3,11 @@ import XCTest
 
 /// The output of a finished subprocess.
 public struct Finished {
+    /// The exit status (or the signal number, for a signal).
     public var status: Int32
+    /// What it wrote to standard output.
     public var stdout: String
+    /// What it wrote to standard error.
     public var stderr: String
 }
 
@@ -21,16 +24,20 @@ public func productsDirectory() -> URL {
 
 /// Runs one of the package's executables and waits for it, killing it (and
 /// failing) if it outlives `timeout`: a hang is a failure, never a stuck test run.
-public func runProduct(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
-                file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+public func runProduct(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+    file: StaticString = #filePath, line: UInt = #line
+) throws -> Finished {
     try runExecutable(
         productsDirectory().appendingPathComponent(executable), arguments, environment: environment, timeout: timeout, file: file, line: line)
 }
 
 /// Runs `executable` with this process's environment plus `environment` and waits for it,
 /// killing it (and failing) if it outlives `timeout`.
-public func runExecutable(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
-                   file: StaticString = #filePath, line: UInt = #line) throws -> Finished {
+public func runExecutable(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 180,
+    file: StaticString = #filePath, line: UInt = #line
+) throws -> Finished {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -72,7 +79,8 @@ private final class Collected: @unchecked Sendable {
 /// not run here (its summary says `SKIPPED:`, such as io_uring disabled) makes the test a skip
 /// with its reason, never a pass.
 @discardableResult
-public func scenario(_ name: String, _ options: [String] = [], timeout: TimeInterval = 180, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+public func scenario(_ name: String, _ options: [String] = [], timeout: TimeInterval = 180, file: StaticString = #filePath, line: UInt = #line) throws -> String
+{
     let result = try runProduct("allthreads-scenarios", [name] + options, timeout: timeout, file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)
     XCTAssertTrue(result.stdout.contains("PASS \(name):"), "\(name): \(result.stdout)\(result.stderr)", file: file, line: line)

@@ -1,6 +1,7 @@
 import AllThreadsTestSupport
-@testable import allthreads_scenarios
 import XCTest
+
+@testable import allthreads_scenarios
 
 /// The bounded torture matrix (`scripts/torture.sh` runs the same; `--full` for more rounds).
 final class TortureTests: XCTestCase {

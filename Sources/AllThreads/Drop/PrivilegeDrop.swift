@@ -171,7 +171,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ) throws(AllThreadsError) {
         try self.init(
             user: try Account.user(id: user), group: group, groups: groups, keepCapabilities: keepCapabilities,
-            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
+            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges,
+            seccomp: seccomp, ioUringPolicy: ioUringPolicy)
     }
 
     /// Validates a drop to the user named `user` (or a numeric uid, as text), as configuration
@@ -195,7 +196,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     ) throws(AllThreadsError) {
         try self.init(
             user: try Account.lookUp(user), group: group, groups: groups, keepCapabilities: keepCapabilities,
-            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges, seccomp: seccomp, ioUringPolicy: ioUringPolicy)
+            allowingRootEquivalentCapabilities: allowingRootEquivalentCapabilities, dropBoundingSet: dropBoundingSet, noNewPrivileges: noNewPrivileges,
+            seccomp: seccomp, ioUringPolicy: ioUringPolicy)
     }
 
     /// Applies the drop to every thread and proves it.
@@ -326,7 +328,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
                     // The context step alone in the last broadcast (a single call reports a mismatch so).
                     return (reports, nil)
                 case .stepFailed(let failure) where Self.isRegainProbe(part.steps[failure.step]):
-                    throw .proofFailed([Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)])
+                    throw .proofFailed([
+                        Self.regained(ThreadIdentity(tid: Int32(cb_syscall(Int(SYS_gettid), 0, 0, 0, 0, 0, 0)), name: ""), failure.call, failure.result)
+                    ])
                 case .stepMismatch(let threads) where threads.contains(where: { Self.isRegainProbe(part.steps[$0.step]) }):
                     throw .proofFailed(threads.map { Self.regained($0.thread, $0.call, $0.result) })
                 default:
@@ -497,7 +501,9 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// filter made it unsafe; `owners`: the descriptors whose owner could not be re-recorded;
     /// `mayTrace`: ``TracedProcess/mayExist()`` after the change, before the filter).
     /// - Returns: the proof, when it started and ended, and the process's CPU time meanwhile.
-    private func proveState(probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>, Duration) {
+    private func proveState(
+        probe: IoUringProbe?, owners: [DescriptorOwner], mayTrace: Bool
+    ) throws(AllThreadsError) -> (ProcessSnapshot, Range<ContinuousClock.Instant>, Duration) {
         let clock = ContinuousClock(), start = clock.now, startCPU = DropTimeline.processCPU()
         var (snapshot, failures) = try readBack()
         guard failures.isEmpty else { throw .proofFailed(failures) }

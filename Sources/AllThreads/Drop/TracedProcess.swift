@@ -59,8 +59,8 @@ public struct TracedProcess: Sendable, Hashable, CustomStringConvertible {
                 else { continue }
                 do throws(ProcfsError) {
                     found.append((try ThreadState.read(pid: pid, tid: tid), Int32(tracer)))
-                } catch where error.taskIsGone {
-                    continue
+                } catch {
+                    guard error.taskIsGone else { throw error }
                 }
             }
         }

@@ -178,6 +178,7 @@ public struct AllThreadsError: Error, Sendable, Hashable, CustomStringConvertibl
         return missing
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         switch kind {
         case .callFailed(let errno):
@@ -212,16 +213,19 @@ public struct AllThreadsError: Error, Sendable, Hashable, CustomStringConvertibl
         case .privilegeRetained(let found, let threadsChanged):
             var remedies: [String] = []
             for remedy in found.map(\.remedy) where !remedies.contains(remedy) { remedies.append(remedy) }
-            let outcome = threadsChanged
+            let outcome =
+                threadsChanged
                 ? "every thread was dropped, but the process can still act with other credentials"
                 : "nothing changed"
-            return "the drop or sandbox cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
+            return
+                "the drop or sandbox cannot be proven: \(found.map(\.description).joined(separator: "; ")); \(outcome); to fix: \(remedies.joined(separator: "; "))"
         case .procfs(let error):
             return "could not read /proc: \(error)"
         case .failedAfterChange(let error):
             return "threads had already changed when this failed (the failed step itself changed nothing): \(error)"
         case .landlockUnsupported(let abi, let missing):
-            return "the kernel's Landlock ABI \(abi) lacks \(missing.joined(separator: ", ")); strict: nothing changed (best effort drops what the kernel lacks)"
+            return
+                "the kernel's Landlock ABI \(abi) lacks \(missing.joined(separator: ", ")); strict: nothing changed (best effort drops what the kernel lacks)"
         }
     }
 }

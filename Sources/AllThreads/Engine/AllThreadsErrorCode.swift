@@ -14,6 +14,7 @@ extension AllThreadsError {
         ///   - rawValue: the code's name, such as `"unreachable"`.
         public init(rawValue: String) { self.rawValue = rawValue }
 
+        /// The text that names it in messages and logs.
         public var description: String { rawValue }
 
         /// The call failed on the calling thread, so it was not run anywhere else: no thread

@@ -229,12 +229,13 @@ extension BroadcastReport {
         case CB_MISMATCH where single:
             throw .mismatch(caller: caller, threads: problems.compactMap { $0.kind == CB_PROBLEM_MISMATCH ? $0.threadResult : nil })
         case CB_MISMATCH:
-            throw .stepMismatch(problems.compactMap { p in
-                guard p.kind == CB_PROBLEM_MISMATCH else { return nil }
-                return StepMismatch(
-                    thread: ThreadIdentity(tid: p.issue.tid, name: p.issue.name), step: p.step, call: call(p.step),
-                    result: SyscallResult(rawValue: p.result), expected: SyscallResult(rawValue: p.expected))
-            })
+            throw .stepMismatch(
+                problems.compactMap { p in
+                    guard p.kind == CB_PROBLEM_MISMATCH else { return nil }
+                    return StepMismatch(
+                        thread: ThreadIdentity(tid: p.issue.tid, name: p.issue.name), step: p.step, call: call(p.step),
+                        result: SyscallResult(rawValue: p.result), expected: SyscallResult(rawValue: p.expected))
+                })
         case CB_INCOMPLETE:
             throw .incomplete(problems.compactMap { $0.kind == CB_PROBLEM_NO_RESULT || $0.kind == CB_PROBLEM_MISMATCH ? $0.threadResult : nil })
         case CB_BUSY:

@@ -28,5 +28,6 @@ public struct KernelSignal: RawRepresentable, Hashable, Sendable, CustomStringCo
     ///   - n: the offset from glibc's `SIGRTMIN`.
     public static func glibcRealtime(_ n: Int32) -> KernelSignal { KernelSignal(rawValue: 34 + n) }
 
+    /// The text that names it in messages and logs.
     public var description: String { "signal \(rawValue)" }
 }

@@ -23,6 +23,7 @@ public struct StepFailure: Sendable, Hashable, CustomStringConvertible {
         self.appliedSteps = appliedSteps
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         let applied = appliedSteps == 0 ? "no step ran on any thread" : "steps 1...\(appliedSteps) are applied on every thread"
         return "step \(step + 1) (\(call)) failed on the calling thread: \(result); \(applied)"

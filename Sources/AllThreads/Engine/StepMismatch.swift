@@ -27,6 +27,7 @@ public struct StepMismatch: Sendable, Hashable, CustomStringConvertible {
         self.expected = expected
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         "\(thread) stopped at step \(step + 1) (\(call)): got \(result), expected \(expected)"
     }

@@ -22,5 +22,6 @@ public struct SyscallResult: Sendable, Hashable, CustomStringConvertible {
     /// The error, when the call failed.
     public var errno: Errno? { (-4095 ... -1).contains(rawValue) ? Errno(rawValue: CInt(-rawValue)) : nil }
 
+    /// The text that names it in messages and logs.
     public var description: String { errno.map { "\($0)" } ?? "\(rawValue)" }
 }

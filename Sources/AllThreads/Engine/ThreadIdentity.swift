@@ -17,5 +17,6 @@ public struct ThreadIdentity: Sendable, Hashable, Codable, CustomStringConvertib
         self.name = name
     }
 
+    /// The text that names it in messages and logs.
     public var description: String { name.isEmpty ? "tid \(tid)" : "tid \(tid) (\(name))" }
 }

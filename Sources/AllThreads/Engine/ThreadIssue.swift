@@ -61,6 +61,7 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         let label = name.isEmpty ? "" : " (\(name))"
         return "tid \(tid)\(label): \(reason)"
@@ -68,6 +69,7 @@ public struct ThreadIssue: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ThreadIssue.Reason: CustomStringConvertible {
+    /// The text that names it in messages and logs.
     public var description: String {
         switch self {
         case .signalBlocked: "blocks the broadcast signal"

@@ -21,6 +21,7 @@ public struct ThreadResult: Sendable, Hashable, CustomStringConvertible {
         self.result = result
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         let label = name.isEmpty ? "" : " (\(name))"
         return "tid \(tid)\(label): \(result.map { "\($0)" } ?? "no result")"

@@ -124,7 +124,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
                 }
             }
             let own: [Int32: (inode: UInt64, submissionPollingThread: Int32?)]
-            do throws(ProcfsError) { own = try descriptors(in: "\(process)/task/\(tid)") } catch where error.taskIsGone { continue }
+            do throws(ProcfsError) { own = try descriptors(in: "\(process)/task/\(tid)") } catch  where error.taskIsGone { continue }
             for (fd, found) in own where shared[fd]?.inode != found.inode {
                 var ring = rings[found.inode] ?? IoUringRing(inode: found.inode, descriptors: [], isMapped: false, submissionPollingThread: nil)
                 ring.threadDescriptors.append(ThreadDescriptor(tid: tid, fd: fd))
@@ -159,7 +159,7 @@ public struct IoUringRing: Sendable, Hashable, CustomStringConvertible {
                 // `SqThread: -1` without SQPOLL; the field is missing on kernels before 5.11.
                 let thread = Procfs.value(of: "SqThread", in: info).flatMap(ProcText.signedDecimal).flatMap { $0 > 0 ? Int32($0) : nil }
                 found[fd] = (inode, thread)
-            } catch where error.taskIsGone {
+            } catch  where error.taskIsGone {
                 continue
             }
         }

@@ -25,7 +25,6 @@ public enum Capabilities {
     }
 }
 
-
 extension BroadcastProgram {
     /// Sets the effective, permitted and inheritable sets of every thread (`capset`).
     /// The effective set must be part of the permitted set.

@@ -44,7 +44,7 @@ public enum Credentials {
     private static func setFilesystemID(_ program: BroadcastProgram, options: BroadcastOptions) throws(AllThreadsError) -> UInt32 {
         do {
             return UInt32(truncatingIfNeeded: try Broadcast.run(program, options: options).stepResults[0].rawValue)
-        } catch where error.stepFailure?.step == 1 {
+        } catch  where error.stepFailure?.step == 1 {
             throw .callFailed(.notPermitted)  // the kernel refused silently: the id did not change
         }
     }
@@ -52,7 +52,8 @@ public enum Credentials {
     /// The kernel's `NGROUPS_MAX` (`/proc/sys/kernel/ngroups_max`, 65536 if unreadable).
     public static var maxGroups: Int {
         guard let bytes = try? Procfs.read("/proc/sys/kernel/ngroups_max"),
-              let value = Int(String(decoding: bytes, as: UTF8.self).trimmingNewline) else { return 65536 }
+            let value = Int(String(decoding: bytes, as: UTF8.self).trimmingNewline)
+        else { return 65536 }
         return value
     }
 

@@ -33,11 +33,11 @@ extension SeccompFilter {
             /// The architecture this program runs on, `nil` on any other.
             public static var native: Architecture? {
                 #if arch(x86_64)
-                    return .x86_64
+                return .x86_64
                 #elseif arch(arm64)
-                    return .aarch64
+                return .aarch64
                 #else
-                    return nil
+                return nil
                 #endif
             }
         }
@@ -134,7 +134,7 @@ extension SeccompFilter.Group {
     public static let cpuEmulation = Self(
         name: "cpu-emulation", summary: "emulate other processor modes",
         members: [
-            .init("modify_ldt", x86_64: 154),
+            .init("modify_ldt", x86_64: 154)
         ])
 
     /// `@debug`: calls that trace, read or write another process, or observe the system's

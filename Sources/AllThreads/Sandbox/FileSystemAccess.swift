@@ -100,6 +100,7 @@ public struct FileSystemAccess: OptionSet, Sendable, Hashable, CustomStringConve
         Self.known.filter { rawValue & $0.bit != 0 }.map { "\($0.name) (ABI \($0.abi))" }
     }
 
+    /// The text that names it in messages and logs.
     public var description: String { names.isEmpty ? "none" : names.joined(separator: ",") }
 
     private static let known: [(bit: UInt64, name: String, abi: Int)] = [

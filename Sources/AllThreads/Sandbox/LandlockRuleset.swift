@@ -116,35 +116,44 @@ struct LandlockRuleset {
         if negotiated.fileSystem.contains(.readDirectory), let root = FileIdentity(path: "/"),
             !rules.contains(where: { $0.identity == root })
         {
-            candidates.append(.init(
-                openat, [.value(Int(AT_FDCWD)), .bytes(Array("/".utf8) + [0]), .value(directoryFlags)], allowed: false,
-                "openat(\"/\", O_DIRECTORY|O_DIRECT): read_dir is not granted on /"))
+            candidates.append(
+                .init(
+                    openat, [.value(Int(AT_FDCWD)), .bytes(Array("/".utf8) + [0]), .value(directoryFlags)], allowed: false,
+                    "openat(\"/\", O_DIRECTORY|O_DIRECT): read_dir is not granted on /"))
         }
         for rule in rules {
             if rule.identity.isDirectory, rule.access.contains(.readDirectory) {
-                candidates.append(.init(
-                    openat, [.value(Int(rule.fd.rawValue)), .bytes(Array(".".utf8) + [0]), .value(directoryFlags)], allowed: true,
-                    "openat(\(Sandbox.quoted(rule.path)), O_DIRECTORY|O_DIRECT): read_dir is granted"))
+                candidates.append(
+                    .init(
+                        openat, [.value(Int(rule.fd.rawValue)), .bytes(Array(".".utf8) + [0]), .value(directoryFlags)], allowed: true,
+                        "openat(\(Sandbox.quoted(rule.path)), O_DIRECTORY|O_DIRECT): read_dir is granted"))
             }
             // Regular files only: opening a device (a watchdog, a tape) can act, even with O_DIRECT.
             if rule.identity.isRegularFile, rule.access.contains(.readFile) {
-                candidates.append(.init(
-                    openat, [.value(Int(AT_FDCWD)), .bytes(Array(rule.path.utf8) + [0]), .value(Int(O_RDONLY | LinuxFlags.direct | O_NONBLOCK | O_NOCTTY | O_CLOEXEC))],
-                    allowed: true, "openat(\(Sandbox.quoted(rule.path)), O_RDONLY|O_DIRECT): read_file is granted"))
+                candidates.append(
+                    .init(
+                        openat,
+                        [
+                            .value(Int(AT_FDCWD)), .bytes(Array(rule.path.utf8) + [0]),
+                            .value(Int(O_RDONLY | LinuxFlags.direct | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)),
+                        ],
+                        allowed: true, "openat(\(Sandbox.quoted(rule.path)), O_RDONLY|O_DIRECT): read_file is granted"))
             }
             if rule.identity.isRegularFile, rule.access.contains(.execute) {
-                candidates.append(.init(
-                    SystemCall(rawValue: Int(SYS_execveat)),
-                    [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
-                    allowed: true, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted"))
+                candidates.append(
+                    .init(
+                        SystemCall(rawValue: Int(SYS_execveat)),
+                        [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
+                        allowed: true, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted"))
             }
             if rule.identity.isRegularFile, negotiated.fileSystem.contains(.execute), let granted = grantedBeneath(rule.fd),
                 !granted.contains(.execute)
             {
-                candidates.append(.init(
-                    SystemCall(rawValue: Int(SYS_execveat)),
-                    [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
-                    allowed: false, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted neither on it nor above it"))
+                candidates.append(
+                    .init(
+                        SystemCall(rawValue: Int(SYS_execveat)),
+                        [.value(Int(rule.fd.rawValue)), .bytes([0]), .value(0), .value(0), .value(LinuxFlags.emptyPath | LinuxFlags.executeCheck)],
+                        allowed: false, "execveat(\(Sandbox.quoted(rule.path)), AT_EXECVE_CHECK): execute is granted neither on it nor above it"))
             }
         }
         candidates += networkCandidates() + scopeCandidates()
@@ -159,9 +168,10 @@ struct LandlockRuleset {
         var candidates: [SandboxProof.Candidate] = []
         // getppid() is 0 when the parent is outside our pid namespace: kill(0) would mean our group.
         if negotiated.scopes.contains(.signal), case let parent = Int(getppid()), parent > 0 {
-            candidates.append(.init(
-                SystemCall(rawValue: Int(SYS_kill)), [.value(parent), .value(0)], allowed: false,
-                "kill(\(parent), 0): the parent process is outside the domain", denial: EPERM))
+            candidates.append(
+                .init(
+                    SystemCall(rawValue: Int(SYS_kill)), [.value(parent), .value(0)], allowed: false,
+                    "kill(\(parent), 0): the parent process is outside the domain", denial: EPERM))
         }
         if negotiated.scopes.contains(.abstractUnixSocket) {
             let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -172,9 +182,10 @@ struct LandlockRuleset {
             let address = LandlockRuleset.bytes(UInt16(AF_UNIX)) + [0] + Array("allthreads-scope-proof-\(getpid())-\(listener)".utf8)
             let bound = address.withUnsafeBytes { cb_syscall(Int(SYS_bind), Int(listener), Int(bitPattern: $0.baseAddress), $0.count, 0, 0, 0) }
             guard bound == 0, listen(listener, 1) == 0 else { return candidates }
-            candidates.append(.init(
-                SystemCall(rawValue: Int(SYS_connect)), [.value(Int(client)), .bytes(address), .value(address.count)], allowed: false,
-                "connect to an abstract UNIX socket bound before the sandbox: it is outside the domain", denial: EPERM, checkFirst: false))
+            candidates.append(
+                .init(
+                    SystemCall(rawValue: Int(SYS_connect)), [.value(Int(client)), .bytes(address), .value(address.count)], allowed: false,
+                    "connect to an abstract UNIX socket bound before the sandbox: it is outside the domain", denial: EPERM, checkFirst: false))
         }
         return candidates
     }
@@ -208,14 +219,16 @@ struct LandlockRuleset {
         where negotiated.network.contains(right) {
             let granted = ports.filter { $0.access.contains(right) }.map(\.port)
             for port in granted.prefix(8) {
-                candidates.append(.init(
-                    SystemCall(rawValue: Int(call)), [.value(Int(fd)), .bytes(SandboxProof.loopback(port: port)), .value(16)], allowed: true,
-                    "\(name)(127.0.0.1:\(port)) on a listening socket: \(right) is granted on port \(port)"))
+                candidates.append(
+                    .init(
+                        SystemCall(rawValue: Int(call)), [.value(Int(fd)), .bytes(SandboxProof.loopback(port: port)), .value(16)], allowed: true,
+                        "\(name)(127.0.0.1:\(port)) on a listening socket: \(right) is granted on port \(port)"))
             }
             if let denied = (1024...65535).reversed().first(where: { !granted.contains($0) }) {
-                candidates.append(.init(
-                    SystemCall(rawValue: Int(call)), [.value(Int(fd)), .bytes(SandboxProof.loopback(port: denied)), .value(16)], allowed: false,
-                    "\(name)(127.0.0.1:\(denied)): \(right) is not granted on port \(denied)"))
+                candidates.append(
+                    .init(
+                        SystemCall(rawValue: Int(call)), [.value(Int(fd)), .bytes(SandboxProof.loopback(port: denied)), .value(16)], allowed: false,
+                        "\(name)(127.0.0.1:\(denied)): \(right) is not granted on port \(denied)"))
             }
         }
         return candidates

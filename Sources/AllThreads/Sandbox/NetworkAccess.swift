@@ -29,5 +29,6 @@ public struct NetworkAccess: OptionSet, Sendable, Hashable, CustomStringConverti
         return names
     }
 
+    /// The text that names it in messages and logs.
     public var description: String { names.isEmpty ? "none" : names.joined(separator: ",") }
 }

@@ -22,7 +22,8 @@ extension Sandbox {
         let network = abi >= NetworkAccess.minimumABI ? restrictedNetwork : []
         let scopes = abi >= LandlockScope.minimumABI ? self.scopes : []
         let missingFileSystem = restrictedFileSystem.subtracting(fileSystem)
-        let missing = missingFileSystem.namesWithABI + restrictedNetwork.subtracting(network).names.map { "\($0) (ABI \(NetworkAccess.minimumABI))" }
+        let missing =
+            missingFileSystem.namesWithABI + restrictedNetwork.subtracting(network).names.map { "\($0) (ABI \(NetworkAccess.minimumABI))" }
             + self.scopes.subtracting(scopes).names.map { "scope \($0) (ABI \(LandlockScope.minimumABI))" }
         if compatibility == .strict, !missing.isEmpty { throw .landlockUnsupported(abi: abi, missing: missing) }
         return SandboxNegotiation(

@@ -126,7 +126,9 @@ struct SandboxProfile {
         let credentials = try drop(single)
         do throws(AllThreadsError) {
             return try Sandbox(
-                paths: paths.map { var rule = $0.rule; rule.ignoreIfMissing = ignoreMissing; return rule }, ports: ports.map(\.rule),
+                paths: paths.map {
+                    var rule = $0.rule; rule.ignoreIfMissing = ignoreMissing; return rule
+                }, ports: ports.map(\.rule),
                 restrictingFileSystem: single[.unrestrictedFilesystem] == nil ? .all : [],
                 restrictingNetwork: single[.unrestrictedNetwork] == nil ? .all : [], scopes: scopes,
                 compatibility: single[.bestEffort] == nil ? .strict : .bestEffort, seccomp: seccomp, credentials: credentials)
@@ -248,7 +250,8 @@ extension Sandbox {
     /// - Throws: ``AllThreadsError/Code/argumentRejected`` starting with the path: the file cannot
     ///   be read, is not UTF-8, or holds a bad line (`server.profile: line 3: field 'bind-tcp': …`).
     public init(contentsOfProfile path: String) throws(AllThreadsError) {
-        self = try ConfigurationFile.parse(path, label: Self.quoted(path), named: Self.quoted(path), what: "the sandbox profile") { text throws(AllThreadsError) in
+        self = try ConfigurationFile.parse(path, label: Self.quoted(path), named: Self.quoted(path), what: "the sandbox profile") {
+            text throws(AllThreadsError) in
             try Sandbox(profile: text)
         }
     }

@@ -10,6 +10,7 @@ public enum LayerEnforcement: Sendable, Hashable, CustomStringConvertible {
     /// Best effort: nothing of this layer is enforced, as the kernel's ABI lacks all of it.
     case notEnforced(missing: [String])
 
+    /// The text that names it in messages and logs.
     public var description: String {
         switch self {
         case .notRequested: "not requested"
@@ -64,6 +65,7 @@ public struct SandboxReport: Sendable, Hashable, CustomStringConvertible {
         self.processWideDomain = processWideDomain
     }
 
+    /// The text that names it in messages and logs.
     public var description: String {
         "Landlock ABI \(abi), \(broadcast.threads) threads in one stop (\(processWideDomain ? "one domain for the process, LANDLOCK_RESTRICT_SELF_TSYNC" : "a domain per thread")): file system \(fileSystem); "
             + "network \(network); scopes \(scopes); seccomp \(seccomp); no_new_privs set; "

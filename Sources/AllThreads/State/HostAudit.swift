@@ -113,7 +113,7 @@ public struct HostAudit: Sendable {
             let snapshot: ProcessSnapshot
             do {
                 snapshot = try ProcessSnapshot.read(pid: pid, procRoot: procRoot)
-            } catch where error.taskIsGone {
+            } catch  where error.taskIsGone {
                 audit.vanishedProcesses += 1
                 continue
             } catch {

@@ -79,7 +79,7 @@ public struct ProcessSnapshot: Sendable {
         for tid in tids {
             do {
                 threads.append(try ThreadState.read(process: process, tid: tid, procRoot: procRoot, timerSlack: timerSlack))
-            } catch where error.taskIsGone {
+            } catch  where error.taskIsGone {
                 continue
             }
         }

@@ -55,7 +55,7 @@ struct TaskStateReader: ~Copyable {
             // The full parser reads what did not fit, or says what is wrong with the file.
             do {
                 return try ThreadState.read(process: "/proc/self", tid: tid, timerSlack: false)
-            } catch where error.taskIsGone {
+            } catch  where error.taskIsGone {
                 return nil
             }
         }

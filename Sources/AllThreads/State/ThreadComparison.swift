@@ -100,9 +100,10 @@ public struct ThreadComparison: Sendable {
             let unreadable = thread.timerSlack == nil || reference.timerSlack == nil
             let text = { (slack: Duration?) in slack.map { String($0.nanoseconds) } ?? "unreadable" }
             if unreadable || thread.timerSlack != reference.timerSlack {
-                fields.append(FieldDifference(
-                    field: "timer_slack_ns", value: text(thread.timerSlack),
-                    expected: text(reference.timerSlack)))
+                fields.append(
+                    FieldDifference(
+                        field: "timer_slack_ns", value: text(thread.timerSlack),
+                        expected: text(reference.timerSlack)))
             }
         }
         if aspects.contains(.nice) {

@@ -108,10 +108,12 @@ public enum ThreadCrowd {
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         let context = Unmanaged.passRetained(SwiftThreadBody(body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, &attributes, { context in
-            Unmanaged<SwiftThreadBody>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &thread, &attributes,
+            { context in
+                Unmanaged<SwiftThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, context)
         guard result == 0 else {
             Unmanaged<SwiftThreadBody>.fromOpaque(context).release()
             throw .startFailed("\(what): \(errnoText(-result))")
@@ -215,7 +217,8 @@ private final class PerformBatch: Sendable {
         }
         guard index >= total - Self.lingeringTail else { return }
         if allStarted.wait(timeout: .now() + Self.linger) == .success
-            || started.load(ordering: .acquiring) == total {
+            || started.load(ordering: .acquiring) == total
+        {
             parkForever()
         }
     }

@@ -1,6 +1,5 @@
-import SystemPackage
-
 import AllThreads
+import SystemPackage
 
 /// One thread in the CLI's JSON: its credentials, capabilities, no_new_privs, seccomp mode,
 /// the /proc state letter, whether it runs application code, timer slack, nice value, CPUs and

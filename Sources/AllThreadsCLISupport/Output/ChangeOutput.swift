@@ -68,9 +68,10 @@ package struct ChangeOutput {
     /// and only when `--verify` asked for the proof, or a best-effort sandbox left something
     /// unenforced.
     package func print(json: Bool, quiet: Bool = false) {
-        let unenforced = record.sandbox.map { s in
-            [s.fileSystem, s.network, s.scopes, s.seccomp].contains { $0 != .enforced && $0 != .notRequested }
-        } ?? false
+        let unenforced =
+            record.sandbox.map { s in
+                [s.fileSystem, s.network, s.scopes, s.seccomp].contains { $0 != .enforced && $0 != .notRequested }
+            } ?? false
         if json {
             JSONLine.print(row)
         } else if record.error == nil, !quiet || verifyRequested || unenforced {

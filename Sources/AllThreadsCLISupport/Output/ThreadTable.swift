@@ -15,12 +15,13 @@ package enum ThreadTable {
         Swift.print(row(columns.map(\.0)))
         for thread in comparison.snapshot.threads {
             let c = thread.credentials, sets = c.capabilities
-            Swift.print(row([
-                differing.contains(thread.tid) ? "*" : " ", "\(thread.tid)", TerminalText.escaped(thread.name), String(thread.state),
-                c.uids.description, c.gids.description, c.groupList, sets.inheritable.procMask, sets.permitted.procMask,
-                sets.effective.procMask, sets.bounding.procMask, sets.ambient.procMask, c.noNewPrivs ? "1" : "0",
-                c.seccomp.description,
-            ]))
+            Swift.print(
+                row([
+                    differing.contains(thread.tid) ? "*" : " ", "\(thread.tid)", TerminalText.escaped(thread.name), String(thread.state),
+                    c.uids.description, c.gids.description, c.groupList, sets.inheritable.procMask, sets.permitted.procMask,
+                    sets.effective.procMask, sets.bounding.procMask, sets.ambient.procMask, c.noNewPrivs ? "1" : "0",
+                    c.seccomp.description,
+                ]))
         }
         let count = comparison.snapshot.threads.count
         if comparison.agree {
