@@ -9,9 +9,8 @@
 //     program outlived G-1's deadline) is waited for, unless its thread is proven
 //     dead (I12): until then G would share the program and the slots with it.
 //     Then the program is copied into memory reserved beforehand.
-//  1. Stop. A thread count that already disagrees with the registry (threads
-//     born or gone since the last broadcast) is listed first, so that one send
-//     pass reaches them. Every known thread except the caller is sent our signal with
+//  1. Stop. A thread count above the registry's (threads born since the last
+//     broadcast) is listed first, so that one send pass reaches them. Every known thread except the caller is sent our signal with
 //     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
 //     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
 //     `arrived` and sleeps on `cmd` until the caller decides.
@@ -168,7 +167,7 @@
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
 // a few syscalls for the caller; /proc costs two fstats (the count before the
 // first signal and after the arrivals) unless threads appeared or vanished since
-// the previous broadcast; relaxed adds one tgkill(0) per thread.
+// the previous broadcast (a listing); relaxed adds one tgkill(0) per thread.
 #define _GNU_SOURCE
 #include "CBroadcast.h"
 #include "engine.h"
@@ -597,13 +596,14 @@ enum { STOPPED = 0, UNREACHABLE = 1 };
 // Steps 1 and 2: returns STOPPED, UNREACHABLE, or -errno for a setup failure.
 static long stop_world(struct run *run) {
     int64_t pause = RECOUNT_PAUSE_NS;
-    // Threads born or gone since the registry was last proven (every thread of the first
-    // broadcast): listed before the first signal, so that one send pass and one wait
-    // reach the newborns instead of two. Discovery only: nothing is proven by this count
-    // (a birth and a death cancel out), the proof after the arrivals is unchanged (I4).
+    // More threads than the registry knows: some were born since it was last proven (every
+    // thread, in the first broadcast). Listed before the first signal, so that one send pass
+    // and one wait reach them instead of two. Fewer is left to the send pass (a departed
+    // thread says ESRCH), which costs no listing. Discovery only: nothing is proven by this
+    // count (a birth and a death cancel out); the proof after the arrivals is unchanged (I4).
     long count = cb_proc_thread_count(cb_g.task_fd);
     if (count < 0) return count;
-    if (count != (long)atomic_load(&cb_g.count) && cb_now_ns() < run->deadline) {  // own; I13: no listing starts after it
+    if (count > (long)atomic_load(&cb_g.count) && cb_now_ns() < run->deadline) {  // own; I13: no listing starts after it
         long r = rescan(run);
         if (r < 0) return r;
     }

@@ -832,8 +832,8 @@ inline rescan() {
     }
 }
 
-/* list_new: stop_world's first listing, when the thread count already disagrees with the
- * registry: every task it lists that has no slot gets one (a listing that omits some is the
+/* list_new: stop_world's first listing, when the thread count is above the registry's
+ * (the `skip` covers the other case too): every task it lists that has no slot gets one (a listing that omits some is the
  * `skip` beside it: those are found by the rescan after the count, as before). A known slot
  * is left as it is: the send pass finds a gone one by ESRCH (the C's listing also drops a known
  * slot that tgkill says is gone, which the send pass would do a moment later). */
@@ -860,7 +860,7 @@ inline list_new() {
  * prove the count, rescan; sets r to STOPPED (1) or UNREACHABLE (2). */
 inline stop_world() {
     signalled = 0; resolved = 0; departed = 0; skp = 0;
-    if                                                             /* a count that already disagrees: list first */
+    if                                                             /* a count above the registry's: list first */
     :: list_new()
     :: skip
     fi;
