@@ -10,6 +10,8 @@
 //                          (one whole sandbox in this process, JSON [ns, broadcasts, CPU ns, stops ns])
 //   allthreads-bench contention --kind glibc|strict|relaxed --iterations N
 //                          (glibc's tst-pthread-setuid-loop in this process, JSON)
+//   allthreads-bench first --kind glibc|strict|relaxed --threads N --idle pause|futex
+//                          (this process's first broadcast, JSON); first-rows --sizes 16,128,1000 --processes 15
 //   allthreads-bench idle-cost                                        (JSON [before, after] on stdout)
 import AllThreads
 import Foundation
@@ -64,6 +66,14 @@ do {
         guard let kind = value("--kind", in: arguments).flatMap(ContentionKind.init), let iterations = value("--iterations", in: arguments).flatMap(Int.init)
         else { throw BenchError("contention needs --kind glibc|strict|relaxed --iterations N") }
         FileHandle.standardOutput.write(try encoder.encode(try ContentionRun.once(kind: kind, iterations: iterations)))
+    case "first":
+        guard let kind = value("--kind", in: arguments).flatMap(ContentionKind.init), let n = value("--threads", in: arguments).flatMap(Int.init),
+              let idle = value("--idle", in: arguments).flatMap(IdleKind.init) else { throw BenchError("first needs --kind KIND --threads N --idle KIND") }
+        FileHandle.standardOutput.write(try encoder.encode(try FirstRun.once(kind: kind, threads: n, idle: idle)))
+    case "first-rows":
+        let sizes = (value("--sizes", in: arguments) ?? "16,128,1000").split(separator: ",").compactMap { Int($0) }
+        let idle = value("--idle", in: arguments).flatMap(IdleKind.init) ?? .pause
+        print(try FirstRun.rows(sizes: sizes, idle: idle, processes: value("--processes", in: arguments).flatMap(Int.init) ?? 15))
     case "idle-cost":
         let cost = try SingleRun.idleCost(threads: 16)
         FileHandle.standardOutput.write(try encoder.encode([cost.before, cost.after]))

@@ -9,7 +9,8 @@
 //     program outlived G-1's deadline) is waited for, unless its thread is proven
 //     dead (I12): until then G would share the program and the slots with it.
 //     Then the program is copied into memory reserved beforehand.
-//  1. Stop. Every known thread except the caller is sent our signal with
+//  1. Stop. A thread count above the registry's (threads born since the last
+//     broadcast) is listed first, so that one send pass reaches them. Every known thread except the caller is sent our signal with
 //     rt_tgsigqueueinfo (si_code SI_QUEUE, si_value = token(G) | slot index).
 //     Its handler claims its slot SIGNALLED -> ARRIVED (CAS), counts itself in
 //     `arrived` and sleeps on `cmd` until the caller decides.
@@ -164,8 +165,9 @@
 //     cannot list us at all: refused before anything is done (CB_PROC_ELSEWHERE).
 //
 // Cost: one signal and one futex wake per thread (two wake-ups; relaxed: one),
-// a few syscalls for the caller; /proc costs one fstat unless threads appeared
-// or vanished since the previous broadcast; relaxed adds one tgkill(0) per thread.
+// a few syscalls for the caller; /proc costs two fstats (the count before the
+// first signal and after the arrivals) unless threads appeared or vanished since
+// the previous broadcast (a listing); relaxed adds one tgkill(0) per thread.
 #define _GNU_SOURCE
 #include "CBroadcast.h"
 #include "engine.h"
@@ -384,7 +386,7 @@ static long send(struct run *run, struct slot *s, uint32_t i) {
 // the CAS, to keep one rule.
 static void send_pass(struct run *run) {
     uint32_t count = atomic_load(&cb_g.count), looked = 0;  // own
-    if (run->relaxed && run->rounds > 1) run->pass_pid = last_pid();  // I14: before this pass's signals (the first: run_relaxed)
+    if (run->relaxed) run->pass_pid = last_pid();  // I14: before this pass's signals
     for (uint32_t i = 0; i < count; i++) {
         struct slot *s = &cb_g.slots[i];
         uint64_t st = atomic_load(&s->state);  // acquire: pairs with the handler's claim CAS
@@ -594,6 +596,17 @@ enum { STOPPED = 0, UNREACHABLE = 1 };
 // Steps 1 and 2: returns STOPPED, UNREACHABLE, or -errno for a setup failure.
 static long stop_world(struct run *run) {
     int64_t pause = RECOUNT_PAUSE_NS;
+    // More threads than the registry knows: some were born since it was last proven (every
+    // thread, in the first broadcast). Listed before the first signal, so that one send pass
+    // and one wait reach them instead of two. Fewer is left to the send pass (a departed
+    // thread says ESRCH), which costs no listing. Discovery only: nothing is proven by this
+    // count (a birth and a death cancel out); the proof after the arrivals is unchanged (I4).
+    long count = cb_proc_thread_count(cb_g.task_fd);
+    if (count < 0) return count;
+    if (count > (long)atomic_load(&cb_g.count) && cb_now_ns() < run->deadline) {  // own; I13: no listing starts after it
+        long r = rescan(run);
+        if (r < 0) return r;
+    }
     for (;;) {
         run->rounds++;
         send_pass(run);
@@ -757,7 +770,6 @@ static int32_t run_relaxed(struct run *run, cb_report *out) {
     if (limit == 0) return CB_CALL_FAILED;
     out->changed = 1;
     atomic_store(&cb_g.cmd, mkcmd(run->gen, CMD_RUN));  // I9: the limit is fixed before any signal; release: publishes limit, expected[]; read after live_gen
-    run->pass_pid = last_pid();  // I14: before the first signal
     atomic_store(&cb_g.live_gen, run->gen);  // release: publishes program, cmd, counters; pairs with cb_on_signal
     long r = stop_world(run);
     if (r != STOPPED) abandon(run, r);

@@ -832,10 +832,38 @@ inline rescan() {
     }
 }
 
+/* list_new: stop_world's first listing, when the thread count is above the registry's
+ * (the `skip` covers the other case too): every task it lists that has no slot gets one (a listing that omits some is the
+ * `skip` beside it: those are found by the rescan after the count, as before). A known slot
+ * is left as it is: the send pass finds a gone one by ESRCH (the C's listing also drops a known
+ * slot that tgkill says is gone, which the send pass would do a moment later). */
+inline list_new() {
+    d_step {
+        i = 0;
+        do
+        :: i < NT ->
+            if
+            :: (life[i] == ALIVE || life[i] == EXITING) && !known[i] -> known[i] = 1; slot[i] = 0
+#ifdef IDENT
+                ; sid[i] = ident[i]
+#endif
+            :: else
+            fi;
+            i++
+        :: else -> break
+        od;
+        i = 0
+    }
+}
+
 /* stop_world: send, wait for arrivals (triage on a slice without progress),
  * prove the count, rescan; sets r to STOPPED (1) or UNREACHABLE (2). */
 inline stop_world() {
     signalled = 0; resolved = 0; departed = 0; skp = 0;
+    if                                                             /* a count above the registry's: list first */
+    :: list_new()
+    :: skip
+    fi;
 sw_round:
     send_pass();
     do
