@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 # Every script, with every check shellcheck has (a finding not worth fixing is disabled in place, with why).
 shellcheck scripts/*.sh
+# Every Swift file but the snippets (they match the documents' text word for word), formatted as
+# .swift-format says; --strict makes any finding fail.
+swift format lint --strict --recursive Sources Tests Benchmarks Examples/DropRootServer/Sources
 swift build --build-tests
 # The DocC documentation, with no warning (reuses the debug build).
 bash scripts/docs.sh

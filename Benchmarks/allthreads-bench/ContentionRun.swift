@@ -38,7 +38,11 @@ enum ContentionRun {
             for _ in 0..<iterations {
                 var threads = [pthread_t](repeating: pthread_t(), count: broadcasters)
                 for i in 0..<broadcasters {
-                    let r = pthread_create(&threads[i], nil, { _ in Broadcaster.call(); return nil }, nil)
+                    let r = pthread_create(
+                        &threads[i], nil,
+                        { _ in
+                            Broadcaster.call(); return nil
+                        }, nil)
                     if r != 0 { throw BenchError("pthread_create failed: \(r)") }
                 }
                 for thread in threads { pthread_join(thread, nil) }
@@ -71,10 +75,11 @@ enum ContentionRun {
         ]
 
         static func call() {
-            let succeeded = switch kind {
-            case .glibc: setuid(uid_t(uid)) == 0
-            case .strict, .relaxed: (try? Broadcast.syscall(.setuid, uid, options: options[kind]!)) != nil
-            }
+            let succeeded =
+                switch kind {
+                case .glibc: setuid(uid_t(uid)) == 0
+                case .strict, .relaxed: (try? Broadcast.syscall(.setuid, uid, options: options[kind]!)) != nil
+                }
             if !succeeded { failures.add(1, ordering: .relaxed) }
         }
     }
@@ -91,15 +96,17 @@ enum ContentionRun {
                 samples[which].append(try JSONDecoder().decode(Sample.self, from: Data(output.utf8)))
             }
         }
-        let result = ContentionResult(iterations: iterations, processes: processes, kinds: kinds.indices.map { i in
-            ContentionResult.Figures(
-                kind: kinds[i],
-                wall: Timing(nanoseconds: samples[i].map(\.wallNanoseconds)),
-                cpu: Timing(nanoseconds: samples[i].map(\.cpuNanoseconds)),
-                contextSwitchesPerBroadcast: Double(samples[i].map(\.contextSwitches).sorted()[samples[i].count / 2])
-                    / Double(iterations * broadcasters),
-                engineBroadcasts: samples[i].map(\.broadcasts).max() ?? 0)
-        })
+        let result = ContentionResult(
+            iterations: iterations, processes: processes,
+            kinds: kinds.indices.map { i in
+                ContentionResult.Figures(
+                    kind: kinds[i],
+                    wall: Timing(nanoseconds: samples[i].map(\.wallNanoseconds)),
+                    cpu: Timing(nanoseconds: samples[i].map(\.cpuNanoseconds)),
+                    contextSwitchesPerBroadcast: Double(samples[i].map(\.contextSwitches).sorted()[samples[i].count / 2])
+                        / Double(iterations * broadcasters),
+                    engineBroadcasts: samples[i].map(\.broadcasts).max() ?? 0)
+            })
         FileHandle.standardError.write(Data(("done: contention\n" + ContentionTable.render(result) + "\n").utf8))
         return result
     }
@@ -128,16 +135,21 @@ enum ContentionTable {
         let header = "kind     |  wall med      p90  ratio |   CPU med      p90  ratio | switches/call | engine broadcasts"
         let rows = r.kinds.map { f in
             f.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                + " | " + String(format: "%6.0f ms %6.0f ms %5.2f", f.wall.medianMicroseconds / 1000, f.wall.p90Microseconds / 1000,
-                                 f.wall.medianMicroseconds / glibc.wall.medianMicroseconds)
-                + " | " + String(format: "%6.0f ms %6.0f ms %5.2f", f.cpu.medianMicroseconds / 1000, f.cpu.p90Microseconds / 1000,
-                                 f.cpu.medianMicroseconds / glibc.cpu.medianMicroseconds)
+                + " | "
+                + String(
+                    format: "%6.0f ms %6.0f ms %5.2f", f.wall.medianMicroseconds / 1000, f.wall.p90Microseconds / 1000,
+                    f.wall.medianMicroseconds / glibc.wall.medianMicroseconds)
+                + " | "
+                + String(
+                    format: "%6.0f ms %6.0f ms %5.2f", f.cpu.medianMicroseconds / 1000, f.cpu.p90Microseconds / 1000,
+                    f.cpu.medianMicroseconds / glibc.cpu.medianMicroseconds)
                 + " | " + String(format: "%13.1f", f.contextSwitchesPerBroadcast) + " | " + String(format: "%d", f.engineBroadcasts)
         }
-        return ([
-            "\(r.iterations) iterations of \(ContentionRun.broadcasters) threads that each call setuid(getuid()) once, then are joined"
-                + " (glibc's tst-pthread-setuid-loop); \(r.processes) fresh processes of each kind, alternated; ratio = ours / glibc (median)",
-            header,
-        ] + rows).joined(separator: "\n")
+        return
+            ([
+                "\(r.iterations) iterations of \(ContentionRun.broadcasters) threads that each call setuid(getuid()) once, then are joined"
+                    + " (glibc's tst-pthread-setuid-loop); \(r.processes) fresh processes of each kind, alternated; ratio = ours / glibc (median)",
+                header,
+            ] + rows).joined(separator: "\n")
     }
 }

@@ -142,7 +142,8 @@ enum DropTable {
 
     static func row(_ r: DropResult) -> String {
         let cpu = r.cpu.map { String(format: "%9.1f  %7.1f", $0.medianMicroseconds, $0.p90Microseconds) } ?? String(repeating: " ", count: 18)
-        var line = String(format: "%5d", r.threads) + "  " + r.idle.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
+        var line =
+            String(format: "%5d", r.threads) + "  " + r.idle.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
             + " " + r.kind.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + r.mode.padding(toLength: 8, withPad: " ", startingAt: 0)
             + " | " + String(format: "%8.1f  %7.1f", r.timing.medianMicroseconds, r.timing.p90Microseconds)
             + " | " + String(format: "%5.2f", r.ratio) + " | " + cpu + " | " + String(format: "%9.2f", r.cpuRatio ?? .nan)

@@ -16,11 +16,12 @@ enum FirstRun {
     /// One process: `threads` idle threads, then one timed call of `kind`.
     static func once(kind: ContentionKind, threads: Int, idle: IdleKind) throws -> Sample {
         try SingleRun.startIdleThreads(threads, idle)
-        let call: () throws -> Void = switch kind {
-        case .glibc: SingleRun.glibc
-        case .strict: SingleRun.strict
-        case .relaxed: SingleRun.relaxed
-        }
+        let call: () throws -> Void =
+            switch kind {
+            case .glibc: SingleRun.glibc
+            case .strict: SingleRun.strict
+            case .relaxed: SingleRun.relaxed
+            }
         let before = minorFaults()
         let ns = try timed(call)
         return Sample(nanoseconds: ns, minorFaults: minorFaults() - before)
@@ -36,8 +37,10 @@ enum FirstRun {
     /// prints one line per size: median / p90 per kind and ours / glibc.
     static func rows(sizes: [Int], idle: IdleKind, processes: Int) throws -> String {
         let kinds = ContentionKind.allCases
-        var lines = ["first broadcast of a process, \(idle.rawValue) idle, \(processes) fresh processes per kind, alternated;"
-            + " median / p90 (µs), minor faults (median); ratio = ours / glibc (median)"]
+        var lines = [
+            "first broadcast of a process, \(idle.rawValue) idle, \(processes) fresh processes per kind, alternated;"
+                + " median / p90 (µs), minor faults (median); ratio = ours / glibc (median)"
+        ]
         for n in sizes {
             var samples = [[Sample]](repeating: [], count: kinds.count)
             for round in 0..<processes {
@@ -49,10 +52,13 @@ enum FirstRun {
             }
             let timings = samples.map { Timing(nanoseconds: $0.map(\.nanoseconds)) }
             let faults = samples.map { $0.map(\.minorFaults).sorted()[$0.count / 2] }
-            lines.append("N=\(n): " + kinds.indices.map { i in
-                String(format: "%@ %.1f / %.1f (%lld faults, %.2f)", kinds[i].rawValue, timings[i].medianMicroseconds, timings[i].p90Microseconds,
-                       faults[i], timings[i].medianMicroseconds / timings[0].medianMicroseconds)
-            }.joined(separator: " | "))
+            lines.append(
+                "N=\(n): "
+                    + kinds.indices.map { i in
+                        String(
+                            format: "%@ %.1f / %.1f (%lld faults, %.2f)", kinds[i].rawValue, timings[i].medianMicroseconds, timings[i].p90Microseconds,
+                            faults[i], timings[i].medianMicroseconds / timings[0].medianMicroseconds)
+                    }.joined(separator: " | "))
         }
         return lines.joined(separator: "\n")
     }

@@ -22,13 +22,14 @@ struct SuiteResult: Codable, Sendable {
 enum Suite {
     /// Repetitions per configuration: enough for a stable median in a few seconds.
     static func repetitions(threads: Int, quick: Bool) -> Int {
-        let full = switch threads {
-        case ..<17: 1000
-        case ..<129: 300
-        case ..<1025: 60
-        case ..<4097: 20
-        default: 8
-        }
+        let full =
+            switch threads {
+            case ..<17: 1000
+            case ..<129: 300
+            case ..<1025: 60
+            case ..<4097: 20
+            default: 8
+            }
         return quick ? max(5, full / 10) : full
     }
 
@@ -66,7 +67,8 @@ enum Suite {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let model = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        let model =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         return "\(ProcessInfo.processInfo.activeProcessorCount) vCPU \(model), Linux \(release), glibc \(String(cString: cw_glibc_version()))"
@@ -89,19 +91,27 @@ enum Table {
     }
 
     static func render(_ suite: SuiteResult) -> String {
-        var lines = ["AllThreads broadcast benchmark, \(suite.date)", suite.machine,
-                     "median and p90 in microseconds per no-op setresuid broadcast; ratio = ours / glibc (median)", header]
+        var lines = [
+            "AllThreads broadcast benchmark, \(suite.date)", suite.machine,
+            "median and p90 in microseconds per no-op setresuid broadcast; ratio = ours / glibc (median)", header,
+        ]
         lines += suite.configurations.map(row)
         let cost = suite.idleLoopAfterMicroseconds / suite.idleLoopBeforeMicroseconds
-        lines.append(String(format: "non-broadcasting thread: CPU loop %.0f us before the library's first broadcast, %.0f us after (ratio %.3f)",
-                            suite.idleLoopBeforeMicroseconds, suite.idleLoopAfterMicroseconds, cost))
+        lines.append(
+            String(
+                format: "non-broadcasting thread: CPU loop %.0f us before the library's first broadcast, %.0f us after (ratio %.3f)",
+                suite.idleLoopBeforeMicroseconds, suite.idleLoopAfterMicroseconds, cost))
         if !suite.drops.isEmpty {
-            lines += ["", "whole drops, each in a fresh process; the change alone (no thread start-up, no /proc proof), microseconds",
-                      DropTable.render(suite.drops)]
+            lines += [
+                "", "whole drops, each in a fresh process; the change alone (no thread start-up, no /proc proof), microseconds",
+                DropTable.render(suite.drops),
+            ]
         }
         if !suite.sandboxes.isEmpty {
-            lines += ["", "whole sandboxes (drop with the bounding set, Landlock, seccomp), proven, each in a fresh process; microseconds; ratios to glibc's drop",
-                      SandboxTable.render(suite.sandboxes)]
+            lines += [
+                "", "whole sandboxes (drop with the bounding set, Landlock, seccomp), proven, each in a fresh process; microseconds; ratios to glibc's drop",
+                SandboxTable.render(suite.sandboxes),
+            ]
         }
         if let contention = suite.contention {
             lines += ["", "concurrent broadcasters", ContentionTable.render(contention)]

@@ -48,18 +48,19 @@ do {
     switch arguments.first {
     case "one":
         guard let n = value("--threads", in: arguments).flatMap(Int.init), let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
-              let reps = value("--reps", in: arguments).flatMap(Int.init) else { throw BenchError("one needs --threads N --idle KIND --reps R") }
+            let reps = value("--reps", in: arguments).flatMap(Int.init)
+        else { throw BenchError("one needs --threads N --idle KIND --reps R") }
         FileHandle.standardOutput.write(try encoder.encode(try SingleRun.run(threads: n, idle: idle, repetitions: reps)))
     case "drop":
         guard let kind = value("--kind", in: arguments).flatMap(DropKind.init), let n = value("--threads", in: arguments).flatMap(Int.init),
-              let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
-              let mode = value("--mode", in: arguments).flatMap({ $0 == "strict" ? BroadcastMode.strict : $0 == "relaxed" ? .relaxed : nil })
+            let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
+            let mode = value("--mode", in: arguments).flatMap({ $0 == "strict" ? BroadcastMode.strict : $0 == "relaxed" ? .relaxed : nil })
         else { throw BenchError("drop needs --kind KIND --mode MODE --threads N --idle KIND") }
         FileHandle.standardOutput.write(try encoder.encode(try DropRun.once(kind: kind, mode: mode, threads: n, idle: idle)))
     case "sandbox":
         guard let kind = value("--kind", in: arguments).flatMap(SandboxKind.init), let n = value("--threads", in: arguments).flatMap(Int.init),
-              let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
-              let mode = value("--mode", in: arguments).flatMap({ $0 == "strict" ? BroadcastMode.strict : $0 == "relaxed" ? .relaxed : nil })
+            let idle = value("--idle", in: arguments).flatMap(IdleKind.init),
+            let mode = value("--mode", in: arguments).flatMap({ $0 == "strict" ? BroadcastMode.strict : $0 == "relaxed" ? .relaxed : nil })
         else { throw BenchError("sandbox needs --kind KIND --mode MODE --threads N --idle KIND") }
         FileHandle.standardOutput.write(try encoder.encode(try SandboxRun.once(kind: kind, mode: mode, threads: n, idle: idle)))
     case "contention":
@@ -68,7 +69,8 @@ do {
         FileHandle.standardOutput.write(try encoder.encode(try ContentionRun.once(kind: kind, iterations: iterations)))
     case "first":
         guard let kind = value("--kind", in: arguments).flatMap(ContentionKind.init), let n = value("--threads", in: arguments).flatMap(Int.init),
-              let idle = value("--idle", in: arguments).flatMap(IdleKind.init) else { throw BenchError("first needs --kind KIND --threads N --idle KIND") }
+            let idle = value("--idle", in: arguments).flatMap(IdleKind.init)
+        else { throw BenchError("first needs --kind KIND --threads N --idle KIND") }
         FileHandle.standardOutput.write(try encoder.encode(try FirstRun.once(kind: kind, threads: n, idle: idle)))
     case "first-rows":
         let sizes = (value("--sizes", in: arguments) ?? "16,128,1000").split(separator: ",").compactMap { Int($0) }
@@ -78,7 +80,10 @@ do {
         let cost = try SingleRun.idleCost(threads: 16)
         FileHandle.standardOutput.write(try encoder.encode([cost.before, cost.after]))
     default:
-        let known: Set = ["--sizes", "--idle", "--big", "--json", "--drop-sizes", "--drop-idle", "--drop-processes", "--sandbox-sizes", "--sandbox-idle", "--contention-iterations", "--contention-processes"]
+        let known: Set = [
+            "--sizes", "--idle", "--big", "--json", "--drop-sizes", "--drop-idle", "--drop-processes", "--sandbox-sizes", "--sandbox-idle",
+            "--contention-iterations", "--contention-processes",
+        ]
         var rest = arguments[...]
         while let word = rest.popFirst() {
             if known.contains(word) { _ = rest.popFirst() } else if word != "--quick" { throw BenchError("unknown argument '\(word)'\n\(usage)") }
@@ -107,7 +112,7 @@ do {
         }
         let quick = arguments.contains("--quick")
         guard let contentionIterations = Int(value("--contention-iterations", in: arguments) ?? (quick ? "500" : "5000")), contentionIterations >= 0,
-              let contentionProcesses = Int(value("--contention-processes", in: arguments) ?? "3"), contentionProcesses >= 1
+            let contentionProcesses = Int(value("--contention-processes", in: arguments) ?? "3"), contentionProcesses >= 1
         else { throw BenchError("--contention-iterations and --contention-processes take numbers") }
         var suite = try Suite.run(sizes: sizes, idles: idles, big: big, quick: quick)
         suite.drops = try DropRun.rows(sizes: dropSizes, idles: try idleKinds("--drop-idle", default: "pause,futex,mixed"), processes: processes)

@@ -1,7 +1,8 @@
+import Hummingbird
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Hummingbird
 
 /// One thread's identity as the kernel shows it to that very thread: the fields of
 /// `/proc/thread-self/status`, read on the thread itself.

@@ -1,7 +1,8 @@
+import Hummingbird
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Hummingbird
 
 /// What one thread may still do, tried by that very thread: read a static file, read
 /// `/etc/passwd`, connect to the granted port and to another one, start a program. Each is the system call's result: 0, or the errno it failed with.

@@ -1,7 +1,8 @@
+import Hummingbird
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Hummingbird
 
 /// A file of the static folder, read whole.
 enum StaticFile {
