@@ -27,8 +27,9 @@ final class EngineScenarioTests: XCTestCase {
     /// A frozen caller cannot hold the other threads forever (every wait has a deadline).
     func testHeldThreadsGiveUpWhenTheCallerIsFrozen() throws { try scenario("held-deadline") }
 
-    /// Done 4: thread churn during 200 broadcasts; every live thread has each new value.
-    func testThreadChurnMissesNoThread() throws { try scenario("churn", ["--rounds", "200"]) }
+    /// Done 4: thread churn during 200 broadcasts (60 under a sanitizer); every live thread has
+    /// each new value.
+    func testThreadChurnMissesNoThread() throws { try scenario("churn", ["--rounds", sanitizerScaled(200, sanitized: 60)]) }
 
     /// Done 5: malloc/free and stdio loops in other threads never deadlock a broadcast.
     func testMallocStormDoesNotDeadlock() throws { try scenario("malloc-storm", ["--rounds", "200"]) }
@@ -39,8 +40,11 @@ final class EngineScenarioTests: XCTestCase {
     /// Done 7: eight threads broadcasting at once all succeed.
     func testEightConcurrentBroadcasters() throws { try scenario("concurrent", ["--broadcasters", "8", "--rounds", "25"]) }
 
-    /// Done 8: forged signals from another process never run the call.
-    func testForgedSignalsRunNothing() throws { try scenario("forged-signal") }
+    /// Done 8: forged signals from another process never run the call (100 rounds and 4,000
+    /// forged signals; 30 and 1,200 under a sanitizer).
+    func testForgedSignalsRunNothing() throws {
+        try scenario("forged-signal", ["--rounds", sanitizerScaled(100, sanitized: 30), "--signals", sanitizerScaled(4000, sanitized: 1200)])
+    }
 
     /// Done 9: a child forked after a broadcast can broadcast.
     func testForkedChildCanBroadcast() throws {

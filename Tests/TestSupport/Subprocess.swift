@@ -154,3 +154,10 @@ public func skipUnderSanitizer(_ sanitizer: String, because reason: String) thro
 public func skipUnderSanitizers(because reason: String) throws {
     try XCTSkipIf(ProcessInfo.processInfo.environment["ALLTHREADS_SANITIZER"] != nil, reason)
 }
+
+/// `plain` in the plain pass, `sanitized` in the sanitizer passes: a count of rounds for a test
+/// whose every round reaches the same code, so that fewer still sanitize all of it while the
+/// plain pass (and the torture matrix) keeps the full count.
+public func sanitizerScaled(_ plain: Int, sanitized: Int) -> String {
+    String(ProcessInfo.processInfo.environment["ALLTHREADS_SANITIZER"] == nil ? plain : sanitized)
+}
