@@ -470,7 +470,7 @@ final class ThreadStateParsingTests: XCTestCase {
         let thread = Result { () throws(ProcfsError) in try ThreadState.read(pid: getpid(), tid: Int32.max) }
         guard case .failure(let error) = thread else { return XCTFail("read tid \(Int32.max)") }
         XCTAssertEqual(error.kind, .unreadable(.noSuchFileOrDirectory))
-        XCTAssertEqual(error.path, "/proc/\(getpid())/task/\(Int32.max)/status")
+        XCTAssertEqual(error.path, FilePath("/proc/\(getpid())/task/\(Int32.max)/status"))
 
         let process = Result { () throws(ProcfsError) in try ProcessSnapshot.read(pid: Int32.max) }
         guard case .failure(let error) = process else { return XCTFail("read pid \(Int32.max)") }

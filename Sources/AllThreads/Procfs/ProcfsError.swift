@@ -13,7 +13,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The file, or for text parsed without reading a file, the file it stands for.
-    public var path: String
+    public var path: FilePath
     /// What went wrong.
     public var kind: Kind
 
@@ -23,7 +23,7 @@ public struct ProcfsError: Error, Sendable, Hashable, CustomStringConvertible {
     ///   - path: the file or directory.
     ///   - kind: what went wrong.
     package init(path: String, kind: Kind) {
-        self.path = path
+        self.path = FilePath(path)
         self.kind = kind
     }
 
