@@ -155,9 +155,7 @@ enum SurvivalScenarios {
     /// its starttime, not wait for it (before: BUSY at every broadcast while the newborn lived).
     static func lateDeathReused(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(
-            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-            "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try requireOwnPIDNamespace()
         try ThreadCrowd.start(count: 8)
         let victim = try lateDeath(slack: 778_000, mode: mode, reuse: true)
         let checked = try verifyEveryThread("at slack 778001") { $0.timerSlack == .nanoseconds(778_001) }
@@ -197,9 +195,7 @@ enum SurvivalScenarios {
     /// (the word named its own tid: not a nested call). (Before: BUSY while the newborn lived.)
     static func callerDiedReused(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(
-            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-            "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try requireOwnPIDNamespace()
         try ThreadCrowd.start(count: 8)
         try broadcastTimerSlack(668_000, options: BroadcastOptions(mode: mode))
         let doomed = cw_start_doomed_caller(668_666, 5_000_000_000, mode == .relaxed ? 1 : 0)
@@ -350,9 +346,7 @@ enum SurvivalScenarios {
     /// reach every thread. (Before, relaxed: OK while the newborn kept the old value.)
     static func tidReuse(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(
-            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-            "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try requireOwnPIDNamespace()
         let rounds = try args.int("rounds", default: 10)
         try ThreadCrowd.start(count: 4, kinds: [.pthreadPause, .pthreadFutex])
         try broadcastTimerSlack(994_000, options: BroadcastOptions(mode: mode))
@@ -420,9 +414,7 @@ enum SurvivalScenarios {
     /// while the newborn kept the old value, 8 of 10.)
     static func sqpollReuse(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
-        try require(
-            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
-            "run in a private PID namespace: unshare --pid --fork --mount-proc")
+        try requireOwnPIDNamespace()
         let rounds = try args.int("rounds", default: 10)
         try ThreadCrowd.start(count: 4, kinds: [.pthreadPause, .pthreadFutex])
         var reused = 0, checked = 0, pairs: [String] = []
@@ -588,6 +580,14 @@ enum SurvivalScenarios {
         let refusal = try attempt.wait()
         let checked = try verifyEveryThread("unchanged (slack not 997000)") { $0.timerSlack != .nanoseconds(997_000) }
         return "\(mode): refused (\(refusal)); \(checked) threads unchanged per /proc"
+    }
+
+    /// Refuses to run outside a private PID namespace (`unshare --pid --fork --mount-proc`): the
+    /// tid-reuse scenarios write `ns_last_pid` to hand a chosen tid to a newborn.
+    private static func requireOwnPIDNamespace() throws {
+        try require(
+            FileManager.default.isWritableFile(atPath: "/proc/sys/kernel/ns_last_pid") && getpid() < 100,
+            "run in a private PID namespace: unshare --pid --fork --mount-proc")
     }
 }
 
