@@ -20,7 +20,8 @@ let package = Package(
     targets: [
         // The engine: signal handler, stop-the-world protocol, thread discovery.
         .target(name: "CBroadcast", exclude: ["model"]),
-        // getauxval(AT_SECURE), which Swift's Glibc module does not import.
+        // getauxval(AT_SECURE), which Swift's Glibc module does not import, and the release of
+        // the executable's relocation table (program headers and the dynamic section, from C).
         .target(name: "CAuxiliaryVector"),
         // libseccomp, found through pkg-config (Debian: libseccomp-dev).
         .systemLibrary(

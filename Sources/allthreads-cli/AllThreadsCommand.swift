@@ -51,6 +51,9 @@ struct AllThreadsCommand: ParsableCommand {
             failure.report()
             Glibc.exit(failure.status)
         }
+        // Before the parse and the change touch their pages: the peak memory of a start is
+        // smaller by the table's size (docs/benchmark.md, "Command start-up").
+        RelocationTable.release()
         var arguments = Array(CommandLine.arguments.dropFirst())
         var trailing: [String]?
         if let terminator = arguments.firstIndex(of: "--") {
