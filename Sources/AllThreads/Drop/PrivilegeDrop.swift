@@ -138,7 +138,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// `cap_setgid` effective, `cap_setpcap` effective to reduce the bounding set, and the kept
     /// capabilities permitted (a thread can only give up permitted capabilities). Changes nothing.
     private func requireCallerCanDrop() throws(AllThreadsError) {
-        let caller = try Capabilities.callerCapabilities()
+        let caller = Capabilities.callerEffectiveAndPermitted()
         let needed: CapabilitySet = dropBoundingSet ? [.setuid, .setgid, .setpcap] : [.setuid, .setgid]
         let missing = needed.subtracting(caller.effective)
         guard missing.isEmpty else {
