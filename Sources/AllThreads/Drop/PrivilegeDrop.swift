@@ -207,7 +207,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// io_uring task is read back from /proc.
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
+    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack,
+    ///   and without the nice value but for tasks that block every signal),
     ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
     /// - Throws: ``AllThreadsError/Code/privilegeRetained`` before anything changes
@@ -413,7 +414,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How often the check before the drop looks again for io_uring tasks that are exiting.
     private static let exitPollNanoseconds = 1_000_000
 
-    /// Every thread (without its timer slack, which no check reads), io_uring task and ring of
+    /// Every thread (without its timer slack, nor the nice value of a task that may not be an
+    /// io_uring task: no check reads them), io_uring task and ring of
     /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
