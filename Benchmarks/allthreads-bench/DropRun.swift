@@ -61,6 +61,8 @@ enum DropRun {
         } else {
             try Broadcast.run(BroadcastProgram([BroadcastStep(.setresgid, -1, -1, -1), BroadcastStep(.setresuid, -1, -1, -1)]), options: options)
         }
+        // The drop is resolved (its account looked up) before the clocks start: glibc's side is given the ids.
+        let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: kind == .full, noNewPrivileges: kind != .full)
         let before = EngineStatistics.current.broadcasts
         let cpuBefore = cpuNanoseconds()
         switch kind {
@@ -71,11 +73,9 @@ enum DropRun {
             }
             return [ns, 0, cpuNanoseconds() - cpuBefore, ns, 0, 0, 0, 0]
         case .credential, .full:
-            let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: kind == .full, noNewPrivileges: kind == .credential)
             let ns = try timed { try drop.change(options: options) }
             return [ns, Int64(EngineStatistics.current.broadcasts &- before), cpuNanoseconds() - cpuBefore, ns, 0, 0, 0, 0]
         case .proven:
-            let drop = try PrivilegeDrop(user: "nobody", groups: [], dropBoundingSet: false, noNewPrivileges: true)
             var timeline: DropTimeline?
             let ns = try timed { timeline = try drop.applyReporting(options: options).timeline }
             let cpu = cpuNanoseconds() - cpuBefore

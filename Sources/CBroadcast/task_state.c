@@ -1,5 +1,5 @@
-// One task's state from its /proc status and stat files, read and parsed without an
-// allocation: the fast path of a drop's per-thread proof (AllThreads' ThreadState has the
+// One task's state from its /proc status file (and its stat file when it may be an io_uring
+// task), read and parsed without an allocation: the fast path of a drop's per-thread proof (AllThreads' ThreadState has the
 // full reader, which this one never replaces as the judge of a malformed file).
 //
 // Why it is cheap: the files are opened relative to a task directory the caller keeps open
@@ -18,6 +18,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+
+// `SigBlk:` of a task that blocks every signal it can: all but SIGKILL and SIGSTOP.
+#define EVERY_BLOCKABLE_SIGNAL (~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1))))
 
 // The lines read, by their index in `keys` (one bit each in `seen`).
 enum { K_NAME, K_STATE, K_UID, K_GID, K_GROUPS, K_CAPINH, K_CAPPRM, K_CAPEFF, K_CAPBND, K_CAPAMB,
@@ -214,6 +218,11 @@ long cb_task_state_read(int task_dirfd, int32_t tid, char *buf, size_t size, uin
     if (n < 0) return n;
     long r = parse_status(buf, n, groups, capacity, out);
     if (r < 0) return r;
+    // Only an io_uring task needs its flags: it blocks every signal it can from its creation
+    // (copy_process gives a task it makes with PF_IO_WORKER that mask, and only a task itself
+    // changes its own), so a task that does not cannot be one, and its stat is not read.
+    if (out->signals_blocked != EVERY_BLOCKABLE_SIGNAL) return 0;
+    out->has_stat = 1;
     // stat goes after the status text, which the caller still needs (Cpus_allowed_list).
     size_t used = (size_t)n + 1;
     n = read_whole(task_dirfd, tid, "stat", buf + used, size - used);

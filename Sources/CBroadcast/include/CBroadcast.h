@@ -144,12 +144,14 @@ typedef struct cb_task_state {
     uint32_t group_count;          ///< the groups `Groups:` lists (only the first `capacity` are stored)
     uint32_t cpus_offset, cpus_length; ///< `Cpus_allowed_list:`'s value in the buffer (length 0: none)
     uint64_t voluntary_switches, involuntary_switches; ///< 0 when absent
-    uint32_t flags;                ///< stat field 9 (PF_*)
-    int32_t nice;                  ///< stat field 19
+    uint32_t flags;                ///< stat field 9 (PF_*), 0 when stat was not read
+    int32_t nice;                  ///< stat field 19, 0 when stat was not read
+    int32_t has_stat;              ///< 1 when stat was read (the task blocks every signal it can)
 } cb_task_state;
 
-/// Reads task `tid`'s status and stat files below `task_dirfd` (an open /proc/self/task) with
-/// one read each into `buf` and parses the lines a credential proof reads; the first `capacity`
+/// Reads task `tid`'s status file below `task_dirfd` (an open /proc/self/task), and its stat
+/// file only when the task blocks every signal it can (as every io_uring task does), with one read each
+/// into `buf` and parses the lines a credential proof reads; the first `capacity`
 /// supplementary groups go to `groups`. Allocates nothing. Returns 0; -ENOENT or -ESRCH when the
 /// task is gone; -EFBIG when a file does not fit in `size`; -EBADMSG when a file is not as
 /// expected (read it with the full parser, which says why); another -errno from the kernel.
