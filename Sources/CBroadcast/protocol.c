@@ -117,16 +117,17 @@
 //     or dies (I12).
 //  I11 A dead owner does not keep the lock. Death is believed only on ESRCH
 //     from tgkill(getpid(), owner, 0), or when the task at the owner's tid has
-//     another starttime than the identity the owner published before its CAS
-//     (registry.c: a newborn took the dead owner's tid): a live owner, even
-//     stopped by a tracer, is never overtaken. The new owner abandons the dead
-//     generation's unclaimed slots (CAS), publishes ABORT to its held threads,
-//     drains, and rebuilds the registry (the owner may have died inside it).
+//     another identity (its pidfs inode number, else its starttime) than the one
+//     the owner published before its CAS (registry.c: a newborn took the dead
+//     owner's tid): a live owner, even stopped by a tracer, is never overtaken.
+//     The new owner abandons the dead generation's unclaimed slots (CAS),
+//     publishes ABORT to its held threads, drains, and rebuilds the registry
+//     (the owner may have died inside it).
 //     Threads a dead strict caller holds do not wait for its hold deadline: a
 //     held thread asks every HOLD_LOOK_NS (50 ms, handler.c) whether cb_g.caller
 //     still exists, and leaves (GAVE_UP) on ESRCH. A broadcast from a signal
 //     handler that interrupted this thread's own broadcast is BUSY (EDEADLK) at
-//     once (unless the identity names our tid with another starttime: a dead
+//     once (unless the identity names our tid with another value: a dead
 //     predecessor's). A longjmp out of a broadcast leaves a live owner: not
 //     recovered.
 //  I12 A thread that dies inside the handler is buried, not waited for: the

@@ -193,6 +193,9 @@ enum SurvivalScenarios {
     /// names that tid, which tgkill finds alive: the next broadcast must tell the newborn from the
     /// dead owner by its starttime and take the lock over; then the newborn itself broadcasts
     /// (the word named its own tid: not a nested call). (Before: BUSY while the newborn lived.)
+    /// Owners are told apart by their pidfs inode numbers; a third round refuses `pidfd_open`
+    /// (ENOSYS, as on a kernel before 6.9) on every thread, so that they are told apart by their
+    /// starttime instead.
     static func callerDiedReused(_ args: ScenarioArguments) throws -> String {
         let mode = try args.mode()
         try requireOwnPIDNamespace()
@@ -214,8 +217,17 @@ enum SurvivalScenarios {
         try reuseTid(second) { own.run(slack: 668_767, mode: mode) }
         try own.wait().get()
         try verifyEveryThread("at slack 668767") { $0.timerSlack == .nanoseconds(668_767) }
+        // Again without pidfds: the doomed caller publishes its starttime.
+        try SeccompFilter(parsing: "default allow\npidfd_open errno ENOSYS\n").loadOnAllThreads()
+        let third = cw_start_doomed_caller(668_866, 5_000_000_000, mode == .relaxed ? 1 : 0)
+        try require(third > 0, "could not start the doomed caller: \(third)")
+        try require(cw_wait_thread_gone(third, 10_000) == 0, "the doomed caller \(third) did not die")
+        try reuseTid(third)
+        let fallback = try broadcastTimerSlack(668_867, options: BroadcastOptions(timeout: .seconds(1), mode: mode))
+        try verifyEveryThread("at slack 668867 (none ran the dead caller's 668866)") { $0.timerSlack == .nanoseconds(668_867) }
         return "\(mode): caller \(doomed) died inside its broadcast and a newborn took its tid; the next took the lock over in \(elapsed) "
-            + "and reached \(report.threads) threads (\(checked) verified); a newborn at dead caller \(second)'s tid broadcast itself"
+            + "and reached \(report.threads) threads (\(checked) verified); a newborn at dead caller \(second)'s tid broadcast itself; "
+            + "without pidfd_open, dead caller \(third)'s lock was taken over by starttime (\(fallback.threads) threads)"
     }
 
     /// A step that blocks every thread but the caller while four threads loop malloc/free in one
